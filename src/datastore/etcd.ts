@@ -1,0 +1,229 @@
+// The etcd v3 client: every call bounded by a deadline, every write a compare-and-swap, bulk
+// writes batched into transactions. etcd3 (and grpc) load lazily: `--help` never pays for them.
+import {readFileSync} from 'node:fs'
+import type {Etcd3, IOptions} from 'etcd3'
+import {DatastoreError} from '../resources/errors.js'
+import type {ClientConfig} from './config.js'
+
+export interface KeyValue {
+  key: string
+  value: string
+  modRevision: string
+  createRevision: string
+}
+
+export type WriteOp =
+  | {type: 'create'; key: string; value: string}
+  | {type: 'update'; key: string; value: string; modRevision: string}
+  | {type: 'put'; key: string; value: string}
+  | {type: 'delete'; key: string; modRevision?: string | undefined}
+
+export type WriteFailure = 'exists' | 'notfound' | 'conflict'
+
+export interface WriteResult {
+  ok: boolean
+  /** Revision the write landed at (mod revision of the key after a put). */
+  revision: string
+  failure?: WriteFailure
+  /** For deletes: the value that was deleted. For failures: the current value, if any. */
+  previous?: KeyValue | undefined
+}
+
+/** etcd's default limit on operations in one transaction. */
+export const MAX_TXN_OPS = 128
+
+function toKV(kv: {key: Buffer; value: Buffer; mod_revision: string; create_revision: string}): KeyValue {
+  return {key: kv.key.toString(), value: kv.value.toString(), modRevision: kv.mod_revision, createRevision: kv.create_revision}
+}
+
+export class EtcdDatastore {
+  private constructor(
+    readonly client: Etcd3,
+    readonly config: ClientConfig,
+  ) {}
+
+  static async connect(config: ClientConfig): Promise<EtcdDatastore> {
+    if (config.datastoreType !== 'etcdv3')
+      throw new DatastoreError(`datastore type '${config.datastoreType}' is not supported by this tool: use etcdv3`)
+    // grpc-js logs reconnect noise to stderr; our own errors say what went wrong.
+    process.env.GRPC_VERBOSITY ??= 'NONE'
+    const {Etcd3} = await import('etcd3')
+    const {noop, retry, handleWhen} = await import('cockatiel')
+    const {isRecoverableError} = await import('etcd3')
+    const opts: IOptions = {
+      hosts: config.endpoints,
+      dialTimeout: config.timeoutMs,
+      defaultCallOptions: () => ({deadline: Date.now() + config.timeoutMs}),
+      faultHandling: {
+        // With several members a failed call moves on to the next; with one, fail at once.
+        global: config.endpoints.length > 1 ? retry(handleWhen(isRecoverableError), {maxAttempts: config.endpoints.length}) : noop,
+        host: () => noop,
+      },
+    }
+    const tls = EtcdDatastore.credentials(config)
+    if (tls) opts.credentials = tls
+    if (config.username && config.password) opts.auth = {username: config.username, password: config.password}
+    return new EtcdDatastore(new Etcd3(opts), config)
+  }
+
+  private static credentials(c: ClientConfig): IOptions['credentials'] {
+    const pem = (inline: string | undefined, file: string | undefined) => {
+      if (inline) return Buffer.from(inline)
+      if (!file) return undefined
+      try {
+        return readFileSync(file)
+      } catch (error) {
+        throw new DatastoreError(`cannot read TLS file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+      }
+    }
+    const ca = pem(c.caCert, c.caCertFile)
+    const key = pem(c.key, c.keyFile)
+    const cert = pem(c.cert, c.certFile)
+    const wantsTls = ca || key || cert || c.endpoints.some((e) => e.startsWith('https://'))
+    if (!wantsTls) return undefined
+    const creds: NonNullable<IOptions['credentials']> = {rootCertificate: ca ?? (undefined as unknown as Buffer)}
+    if (key) creds.privateKey = key
+    if (cert) creds.certChain = cert
+    return creds
+  }
+
+  /** Turns grpc/etcd failures into one line naming the endpoint. */
+  private wrap(error: unknown): never {
+    if (error instanceof DatastoreError) throw error
+    const e = error as Error
+    const where = this.config.endpoints.join(',')
+    const name = e?.constructor?.name ?? ''
+    let reason = (e?.message ?? String(error)).split('\n')[0] ?? ''
+    if (/Deadline|deadline/.test(name + reason)) reason = `no answer within ${this.config.timeoutMs / 1000}s`
+    else if (/Unavailable|ECONNREFUSED|No connection established/.test(name + reason)) reason = /Last error: (?:Error: )?([^.]*)/.exec(reason)?.[1] ?? 'connection refused or unavailable'
+    else if (/Unauthenticated|auth|permission/i.test(name + reason)) reason = `connection is unauthorized: ${reason}`
+    throw new DatastoreError(`cannot reach etcd at ${where}: ${reason}`)
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    try {
+      const res = await this.client.kv.range({key: Buffer.from(key)})
+      const kv = res.kvs[0]
+      return kv ? toKV(kv as any) : undefined
+    } catch (error) {
+      this.wrap(error)
+    }
+  }
+
+  /** Every key under a prefix, in key order, and the revision of the read. */
+  async list(prefix: string): Promise<{kvs: KeyValue[]; revision: string}> {
+    try {
+      const res = await this.client.getAll().prefix(prefix).exec()
+      return {kvs: res.kvs.map((kv) => toKV(kv as any)), revision: String(res.header.revision)}
+    } catch (error) {
+      this.wrap(error)
+    }
+  }
+
+  async write(op: WriteOp): Promise<WriteResult> {
+    const [r] = await this.writeBatch([op])
+    return r!
+  }
+
+  /**
+   * Writes many ops with per-op create/update/delete semantics. Each batch of up to 128 ops is
+   * tried as one transaction whose guards are all of the ops' guards; if any guard fails the
+   * batch is retried op by op, so one bad op never blocks the others.
+   */
+  async writeBatch(ops: WriteOp[], onProgress?: (done: number) => void): Promise<WriteResult[]> {
+    const results: WriteResult[] = []
+    for (let i = 0; i < ops.length; i += MAX_TXN_OPS) {
+      const batch = ops.slice(i, i + MAX_TXN_OPS)
+      const keys = new Set(batch.map((o) => o.key))
+      const together = keys.size === batch.length && batch.length > 1 ? await this.tryTogether(batch) : undefined
+      if (together) results.push(...together)
+      else for (const op of batch) results.push(await this.one(op))
+      onProgress?.(results.length)
+    }
+    return results
+  }
+
+  private guard(op: WriteOp) {
+    switch (op.type) {
+      case 'create':
+        return {key: Buffer.from(op.key), target: 'Version', result: 'Equal', version: 0} as const
+      case 'update':
+        return {key: Buffer.from(op.key), target: 'Mod', result: 'Equal', mod_revision: op.modRevision} as const
+      case 'delete':
+        return op.modRevision
+          ? ({key: Buffer.from(op.key), target: 'Mod', result: 'Equal', mod_revision: op.modRevision} as const)
+          : ({key: Buffer.from(op.key), target: 'Version', result: 'Greater', version: 0} as const)
+      case 'put':
+        return undefined
+    }
+  }
+
+  private request(op: WriteOp) {
+    return op.type === 'delete'
+      ? {request_delete_range: {key: Buffer.from(op.key), prev_kv: true}}
+      : {request_put: {key: Buffer.from(op.key), value: Buffer.from(op.value)}}
+  }
+
+  private async tryTogether(batch: WriteOp[]): Promise<WriteResult[] | undefined> {
+    try {
+      const compare = batch.map((o) => this.guard(o)).filter((g) => g !== undefined)
+      const res = await this.client.kv.txn({compare: compare as any, success: batch.map((o) => this.request(o)) as any, failure: []})
+      if (!res.succeeded) return undefined
+      const rev = String(res.header.revision)
+      return batch.map((op, idx) => {
+        const r: WriteResult = {ok: true, revision: rev}
+        const del = res.responses[idx]?.response_delete_range
+        if (op.type === 'delete' && del?.prev_kvs?.[0]) r.previous = toKV(del.prev_kvs[0] as any)
+        return r
+      })
+    } catch (error) {
+      this.wrap(error)
+    }
+  }
+
+  private async one(op: WriteOp): Promise<WriteResult> {
+    try {
+      const guard = this.guard(op)
+      const res = await this.client.kv.txn({
+        compare: guard ? [guard as any] : [],
+        success: [this.request(op) as any],
+        failure: [{request_range: {key: Buffer.from(op.key)}}],
+      })
+      const rev = String(res.header.revision)
+      if (res.succeeded) {
+        const del = res.responses[0]?.response_delete_range
+        const r: WriteResult = {ok: true, revision: rev}
+        if (del?.prev_kvs?.[0]) r.previous = toKV(del.prev_kvs[0] as any)
+        return r
+      }
+      const current = res.responses[0]?.response_range?.kvs?.[0]
+      const previous = current ? toKV(current as any) : undefined
+      const failure: WriteFailure = op.type === 'create' ? 'exists' : previous ? 'conflict' : 'notfound'
+      return {ok: false, revision: rev, failure, previous}
+    } catch (error) {
+      this.wrap(error)
+    }
+  }
+
+  /** A raw compare-and-swap for callers (IPAM) that guard several keys at once. */
+  async txn(
+    guards: Array<{key: string; modRevision: string} | {key: string; absent: true}>,
+    writes: WriteOp[],
+  ): Promise<{succeeded: boolean; revision: string}> {
+    try {
+      const compare = guards.map((g) =>
+        'absent' in g
+          ? {key: Buffer.from(g.key), target: 'Version', result: 'Equal', version: 0}
+          : {key: Buffer.from(g.key), target: 'Mod', result: 'Equal', mod_revision: g.modRevision},
+      )
+      const res = await this.client.kv.txn({compare: compare as any, success: writes.map((w) => this.request(w)) as any, failure: []})
+      return {succeeded: res.succeeded, revision: String(res.header.revision)}
+    } catch (error) {
+      this.wrap(error)
+    }
+  }
+
+  close(): void {
+    this.client.close()
+  }
+}
