@@ -1,0 +1,316 @@
+// Shared kernel access for the dataplane executors: links, IPv4 addresses and main-table routes
+// over rtnetlink (the `netlink` package), plus the per-interface /proc sysctls Calico needs.
+// The socket lives in the namespace of this process: run under `ip netns exec NS` to act on NS.
+import {readFile, writeFile} from 'node:fs/promises'
+import {createRtNetlink, type RtNetlinkSocket} from 'netlink'
+import {assertSafeName} from '../lib/exec.js'
+
+/** The protocol number that marks a route as ours (Felix's default exclusive protocol). */
+export const OWNED_ROUTE_PROTOCOL = 80
+export const MAIN_TABLE = 254
+const AF_INET = 2
+/** RTNH_F_ONLINK; the package's typed RouteFlags lack it. */
+const RTNH_F_ONLINK = 4
+const IFLA_INFO_KIND = 1
+// NLM_F_* request flags for new objects.
+const NLM_F_REPLACE = 0x100
+const NLM_F_EXCL = 0x200
+const NLM_F_CREATE = 0x400
+
+export interface LinkInfo {
+  name: string
+  index: number
+  mtu: number
+  /** Administratively up (IFF_UP). */
+  up: boolean
+  /** `veth`, `ipip`, ... from IFLA_LINKINFO; undefined for plain devices such as lo. */
+  kind?: string
+}
+
+export interface AddressInfo {
+  ifindex: number
+  /** CIDR, e.g. `192.168.1.0/32`. */
+  cidr: string
+}
+
+export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'local' | 'other'
+export type RouteScope = 'universe' | 'link' | 'host' | 'other'
+
+export interface KernelRoute {
+  /** CIDR, e.g. `192.168.1.0/26`. */
+  dst: string
+  type: RouteType
+  gateway?: string
+  ifindex?: number
+  onlink: boolean
+  scope: RouteScope
+  protocol: number
+  table: number
+}
+
+/** A route to write; names the device by index (resolve names first). */
+export interface RouteSpec {
+  dst: string
+  type: 'unicast' | 'blackhole'
+  gateway?: string
+  ifindex?: number
+  onlink?: boolean
+  scope: 'universe' | 'link'
+  protocol: number
+}
+
+/** A rejected netlink request; `code` is the errno name the kernel answered (EEXIST, ENODEV, ...). */
+export class NetlinkError extends Error {
+  constructor(
+    readonly code: string,
+    readonly operation: string,
+  ) {
+    super(`${operation}: ${code}${ERRNO_TEXT[code] ? ` (${ERRNO_TEXT[code]})` : ''}`)
+    this.name = 'NetlinkError'
+  }
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  EEXIST: 'already exists',
+  ENOENT: 'not found',
+  ESRCH: 'not found',
+  ENODEV: 'no such device',
+  ENETUNREACH: 'network unreachable',
+  ENETDOWN: 'device is down',
+  EPERM: 'permission denied',
+  EOPNOTSUPP: 'not supported by this kernel',
+  ENOTSUP: 'not supported by this kernel',
+  EINVAL: 'invalid argument',
+  EADDRNOTAVAIL: 'address not available',
+}
+
+/** The package rejects with `Error("Request rejected: EEXIST")`; recover the errno name. */
+export function netlinkErrorCode(err: unknown): string | undefined {
+  const msg = err instanceof Error ? err.message : String(err)
+  return /Request rejected: ([A-Z0-9]+)/.exec(msg)?.[1]
+}
+
+async function wrap<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    const code = netlinkErrorCode(err)
+    if (code) throw new NetlinkError(code, operation)
+    throw err
+  }
+}
+
+export function ipv4ToBuffer(ip: string): Buffer {
+  const parts = ip.split('.').map(Number)
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`invalid IPv4 address '${ip}'`)
+  return Buffer.from(parts)
+}
+
+export function bufferToIpv4(b: Buffer): string {
+  return [...b.subarray(0, 4)].join('.')
+}
+
+export function splitCidr(cidr: string): {ip: string; len: number} {
+  const [ip, lenText] = cidr.split('/')
+  const len = lenText === undefined ? 32 : Number(lenText)
+  if (!ip || !Number.isInteger(len) || len < 0 || len > 32) throw new Error(`invalid IPv4 CIDR '${cidr}'`)
+  ipv4ToBuffer(ip)
+  return {ip, len}
+}
+
+/** IFLA_LINKINFO is handed over raw: find the nested IFLA_INFO_KIND string. */
+function linkKind(info: Buffer | undefined): string | undefined {
+  if (!info) return undefined
+  let off = 0
+  while (off + 4 <= info.length) {
+    const len = info.readUInt16LE(off)
+    const type = info.readUInt16LE(off + 2) & 0x3fff
+    if (len < 4) break
+    if (type === IFLA_INFO_KIND) return info.subarray(off + 4, off + len).toString('utf8').replace(/\0+$/, '')
+    off += (len + 3) & ~3
+  }
+  return undefined
+}
+
+const routeTypeNames: Record<string, RouteType> = {UNICAST: 'unicast', BLACKHOLE: 'blackhole', UNREACHABLE: 'unreachable', PROHIBIT: 'prohibit', LOCAL: 'local'}
+const scopeNames: Record<string, RouteScope> = {UNIVERSE: 'universe', LINK: 'link', HOST: 'host'}
+const protocolNumbers: Record<string, number> = {REDIRECT: 1, KERNEL: 2, BOOT: 3, STATIC: 4, BIRD: 12}
+
+/** The package reports known enum values by name and unknown ones (like 80) as numbers. */
+function enumNumber(v: unknown, names: Record<string, number>): number {
+  if (typeof v === 'number') return v
+  if (typeof v === 'string') return names[v] ?? -1
+  return 0
+}
+
+/** Opens an rtnetlink socket in this process's network namespace; close() it when done. */
+export function openNetlink(): Netlink {
+  return new Netlink()
+}
+
+export class Netlink {
+  private readonly sock: RtNetlinkSocket
+
+  constructor() {
+    this.sock = createRtNetlink()
+  }
+
+  close(): void {
+    this.sock.socket.close()
+  }
+
+  async listLinks(): Promise<LinkInfo[]> {
+    const msgs = await wrap('list links', () => this.sock.getLinks())
+    return msgs.map((m) => {
+      const kind = linkKind(m.attrs.linkinfo)
+      return {
+        name: m.attrs.ifname ?? '',
+        index: m.data.index ?? 0,
+        mtu: m.attrs.mtu ?? 0,
+        up: m.data.flags?.up === true,
+        ...(kind ? {kind} : {}),
+      }
+    })
+  }
+
+  async linkByName(name: string): Promise<LinkInfo | undefined> {
+    return (await this.listLinks()).find((l) => l.name === name)
+  }
+
+  async setLinkUp(index: number): Promise<void> {
+    await wrap(`set link ${index} up`, () => this.sock.setLink({index, flags: {up: true}, change: {up: true}}))
+  }
+
+  async setLinkMtu(index: number, mtu: number): Promise<void> {
+    await wrap(`set link ${index} mtu ${mtu}`, () => this.sock.setLink({index}, {mtu}))
+  }
+
+  /** Creates a link of a kind that needs no IFLA_INFO_DATA (e.g. `ipip` with defaults). */
+  async createLink(name: string, kind: string): Promise<void> {
+    assertSafeName('interface name', name)
+    const kindBytes = Buffer.from(`${kind}\0`)
+    const nla = Buffer.alloc((4 + kindBytes.length + 3) & ~3)
+    nla.writeUInt16LE(4 + kindBytes.length, 0)
+    nla.writeUInt16LE(IFLA_INFO_KIND, 2)
+    kindBytes.copy(nla, 4)
+    await wrap(`create ${kind} link ${name}`, () =>
+      this.sock.newLink({}, {ifname: name, linkinfo: nla}, {flags: NLM_F_CREATE | NLM_F_EXCL}),
+    )
+  }
+
+  /** IPv4 addresses, optionally of one link. */
+  async listAddresses(ifindex?: number): Promise<AddressInfo[]> {
+    const msgs = await wrap('list addresses', () => this.sock.getAddresses({family: AF_INET}))
+    const out: AddressInfo[] = []
+    for (const m of msgs) {
+      const raw = m.attrs.local ?? m.attrs.address
+      if (m.data.family !== AF_INET || !raw || m.data.index === undefined) continue
+      if (ifindex !== undefined && m.data.index !== ifindex) continue
+      out.push({ifindex: m.data.index, cidr: `${bufferToIpv4(raw)}/${m.data.prefixlen ?? 32}`})
+    }
+    return out
+  }
+
+  async addAddress(ifindex: number, cidr: string): Promise<void> {
+    const {ip, len} = splitCidr(cidr)
+    const b = ipv4ToBuffer(ip)
+    await wrap(`add address ${cidr}`, () =>
+      this.sock.newAddress({family: AF_INET, prefixlen: len, index: ifindex}, {local: b, address: b}, {flags: NLM_F_CREATE | NLM_F_EXCL}),
+    )
+  }
+
+  async deleteAddress(ifindex: number, cidr: string): Promise<void> {
+    const {ip, len} = splitCidr(cidr)
+    const b = ipv4ToBuffer(ip)
+    await wrap(`delete address ${cidr}`, () => this.sock.delAddress({family: AF_INET, prefixlen: len, index: ifindex}, {local: b, address: b}))
+  }
+
+  /** IPv4 routes of the main table, optionally only those with one protocol number. */
+  async listRoutes(filter: {protocol?: number} = {}): Promise<KernelRoute[]> {
+    const msgs = await wrap('list routes', () => this.sock.getRoutes({family: AF_INET}))
+    const out: KernelRoute[] = []
+    for (const m of msgs) {
+      const table = m.attrs.table ?? m.data.table ?? 0
+      if (m.data.family !== AF_INET || table !== MAIN_TABLE) continue
+      const protocol = enumNumber(m.data.protocol, protocolNumbers)
+      if (filter.protocol !== undefined && protocol !== filter.protocol) continue
+      const dstIp = m.attrs.dst ? bufferToIpv4(m.attrs.dst) : '0.0.0.0'
+      out.push({
+        dst: `${dstIp}/${m.data.dstLen ?? 0}`,
+        type: routeTypeNames[String(m.data.type)] ?? 'other',
+        ...(m.attrs.gateway ? {gateway: bufferToIpv4(m.attrs.gateway)} : {}),
+        ...(m.attrs.oif !== undefined ? {ifindex: m.attrs.oif} : {}),
+        onlink: ((m.data.flags?.__unknown ?? 0) & RTNH_F_ONLINK) !== 0,
+        scope: scopeNames[String(m.data.scope)] ?? 'other',
+        protocol,
+        table,
+      })
+    }
+    return out
+  }
+
+  /** Writes a route; `replace` overwrites the route with the same key, otherwise an existing one is EEXIST. */
+  async writeRoute(r: RouteSpec, mode: 'add' | 'replace'): Promise<void> {
+    const {ip, len} = splitCidr(r.dst)
+    const flags = mode === 'replace' ? NLM_F_CREATE | NLM_F_REPLACE : NLM_F_CREATE | NLM_F_EXCL
+    await wrap(`${mode} route ${r.dst}`, () =>
+      this.sock.newRoute(
+        {
+          family: AF_INET,
+          dstLen: len,
+          table: MAIN_TABLE,
+          protocol: r.protocol,
+          scope: r.scope === 'link' ? 'LINK' : 'UNIVERSE',
+          type: r.type === 'blackhole' ? 'BLACKHOLE' : 'UNICAST',
+          flags: r.onlink ? {__unknown: RTNH_F_ONLINK} : {},
+        },
+        {
+          dst: ipv4ToBuffer(ip),
+          ...(r.gateway ? {gateway: ipv4ToBuffer(r.gateway)} : {}),
+          ...(r.ifindex !== undefined ? {oif: r.ifindex} : {}),
+        },
+        {flags},
+      ),
+    )
+  }
+
+  /** Deletes a main-table route; naming the protocol makes the kernel refuse to delete anyone else's. */
+  async deleteRoute(dst: string, protocol: number, type: 'unicast' | 'blackhole' | 'other' = 'other'): Promise<void> {
+    const {ip, len} = splitCidr(dst)
+    await wrap(`delete route ${dst}`, () =>
+      this.sock.delRoute(
+        {
+          family: AF_INET,
+          dstLen: len,
+          table: MAIN_TABLE,
+          protocol,
+          scope: 'NOWHERE',
+          ...(type === 'unicast' ? {type: 'UNICAST' as const} : type === 'blackhole' ? {type: 'BLACKHOLE' as const} : {}),
+        },
+        {dst: ipv4ToBuffer(ip)},
+      ),
+    )
+  }
+}
+
+/**
+ * Sets the sysctls a workload interface needs: proxy ARP so the pod's gateway 169.254.1.1 is
+ * answered by the host, with no reply delay. Writes only what differs; returns the number of writes.
+ */
+export async function ensureWorkloadInterfaceSysctls(iface: string, opts: {dryRun?: boolean; procRoot?: string} = {}): Promise<number> {
+  const procRoot = opts.procRoot ?? '/proc'
+  assertSafeName('interface name', iface)
+  if (iface.includes('/') || iface === '.' || iface === '..' || iface.length > 15) throw new Error(`invalid interface name '${iface}'`)
+  let writes = 0
+  for (const [path, value] of [
+    [`${procRoot}/sys/net/ipv4/conf/${iface}/proxy_arp`, '1'],
+    [`${procRoot}/sys/net/ipv4/neigh/${iface}/proxy_delay`, '0'],
+  ] as const) {
+    const current = (await readFile(path, 'utf8')).trim()
+    if (current !== value) {
+      if (!opts.dryRun) await writeFile(path, `${value}\n`)
+      writes++
+    }
+  }
+  return writes
+}

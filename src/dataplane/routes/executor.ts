@@ -1,0 +1,141 @@
+// Applies route ops over netlink and reads our routes back. Only routes carrying our protocol
+// number are ever read as ours, written or deleted; everything else in the table is left alone.
+import {CalicoError} from '../../resources/errors.js'
+import {ensureWorkloadInterfaceSysctls, type Netlink, NetlinkError, OWNED_ROUTE_PROTOCOL, openNetlink} from '../netlink.js'
+import {desiredRoutes, type RouteModelInput} from './model.js'
+import {planRoutes} from './planner.js'
+import {compareCidr, formatRouteOp, type Route, type RouteOp} from './types.js'
+
+export async function readOwnedRoutes(nl: Netlink): Promise<Route[]> {
+  const names = new Map((await nl.listLinks()).map((l) => [l.index, l.name]))
+  const routes = await nl.listRoutes({protocol: OWNED_ROUTE_PROTOCOL})
+  return routes
+    .map((k): Route => {
+      const dev = k.ifindex !== undefined ? names.get(k.ifindex) : undefined
+      return {
+        dst: k.dst,
+        // Any other type (unreachable, ...) is not something we write, so it will be replaced.
+        type: k.type === 'blackhole' ? 'blackhole' : 'unicast',
+        ...(k.gateway ? {gateway: k.gateway} : {}),
+        ...(dev ? {dev} : {}),
+        onlink: k.onlink,
+        scope: k.scope === 'link' ? 'link' : 'universe',
+      }
+    })
+    .sort((a, b) => compareCidr(a.dst, b.dst))
+}
+
+export interface RouteFailure {
+  op: RouteOp
+  error: string
+}
+
+export interface ApplyRoutesResult {
+  /** Kernel writes that succeeded. */
+  applied: number
+  failures: RouteFailure[]
+}
+
+/** Applies every op it can; a failing op is reported, not fatal to the others. */
+export async function applyRouteOps(nl: Netlink, ops: readonly RouteOp[]): Promise<ApplyRoutesResult> {
+  const index = new Map((await nl.listLinks()).map((l) => [l.name, l.index]))
+  let applied = 0
+  const failures: RouteFailure[] = []
+  for (const op of ops) {
+    const r = op.route
+    try {
+      if (op.op === 'delete') {
+        await nl.deleteRoute(r.dst, OWNED_ROUTE_PROTOCOL)
+      } else {
+        const ifindex = r.dev !== undefined ? index.get(r.dev) : undefined
+        if (r.dev !== undefined && ifindex === undefined) throw new Error(`device ${r.dev} does not exist`)
+        await nl.writeRoute(
+          {
+            dst: r.dst,
+            type: r.type,
+            ...(r.gateway ? {gateway: r.gateway} : {}),
+            ...(ifindex !== undefined ? {ifindex} : {}),
+            onlink: r.onlink,
+            scope: r.scope,
+            protocol: OWNED_ROUTE_PROTOCOL,
+          },
+          op.op,
+        )
+      }
+      applied++
+    } catch (err) {
+      if (op.op === 'delete' && err instanceof NetlinkError && (err.code === 'ESRCH' || err.code === 'ENOENT')) continue // already gone
+      const text =
+        op.op === 'add' && err instanceof NetlinkError && err.code === 'EEXIST'
+          ? `a route for ${r.dst} that calicoctl does not own is in the way; left as is`
+          : err instanceof Error
+            ? err.message
+            : String(err)
+      failures.push({op, error: text})
+    }
+  }
+  return {applied, failures}
+}
+
+export interface SkippedRoute {
+  route: Route
+  reason: string
+}
+
+export interface SyncRoutesResult {
+  desired: Route[]
+  ops: RouteOp[]
+  /** Route writes plus sysctl writes actually made (0 for a dry run or a no-op pass). */
+  applied: number
+  /** Desired routes not programmable now (device missing or down); retried on the next pass. */
+  skipped: SkippedRoute[]
+  /** Workload-interface sysctl values that differed (written unless dryRun). */
+  sysctlChanges: number
+}
+
+export class RouteSyncError extends CalicoError {
+  constructor(
+    readonly result: SyncRoutesResult,
+    readonly failures: RouteFailure[],
+  ) {
+    super(failures.map((f) => `route ${formatRouteOp(f.op)}: ${f.error}`).join('\n'))
+    this.name = 'RouteSyncError'
+  }
+}
+
+/**
+ * One reconcile pass for this host's owned routes. Run syncTunnel first: routes via tunl0 are
+ * skipped while tunl0 is missing or down. Throws RouteSyncError (after applying what it could)
+ * when some op failed.
+ */
+export async function syncRoutes(input: RouteModelInput, opts: {dryRun?: boolean; netlink?: Netlink} = {}): Promise<SyncRoutesResult> {
+  const nl = opts.netlink ?? openNetlink()
+  try {
+    const links = new Map((await nl.listLinks()).map((l) => [l.name, l]))
+    const desired: Route[] = []
+    const skipped: SkippedRoute[] = []
+    for (const r of desiredRoutes(input)) {
+      const link = r.dev === undefined ? undefined : links.get(r.dev)
+      if (r.dev !== undefined && !link) skipped.push({route: r, reason: `device ${r.dev} does not exist`})
+      else if (link && !link.up) skipped.push({route: r, reason: `device ${r.dev} is down`})
+      else desired.push(r)
+    }
+
+    let sysctlChanges = 0
+    for (const w of new Set(desired.filter((r) => r.scope === 'link' && r.dev).map((r) => r.dev as string))) {
+      sysctlChanges += await ensureWorkloadInterfaceSysctls(w, {dryRun: opts.dryRun ?? false})
+    }
+
+    const ops = planRoutes(desired, await readOwnedRoutes(nl))
+    const base = {desired, ops, skipped, sysctlChanges}
+    if (opts.dryRun) return {...base, applied: 0}
+    const {applied, failures} = ops.length ? await applyRouteOps(nl, ops) : {applied: 0, failures: []}
+    const result = {...base, applied: applied + sysctlChanges}
+    if (failures.length) throw new RouteSyncError(result, failures)
+    const left = planRoutes(desired, await readOwnedRoutes(nl))
+    if (left.length) throw new CalicoError(`routes did not converge: ${left.map(formatRouteOp).join('; ')}`)
+    return result
+  } finally {
+    if (!opts.netlink) nl.close()
+  }
+}

@@ -1,0 +1,134 @@
+// Desired routes owned by this host (pure). Mirrors what Felix programs when it handles IPIP
+// pools: tunnel routes to remote blocks, same-subnet routes for CrossSubnet, blackholes for our
+// own blocks and /32 routes to local workloads. Never pools are left to BIRD.
+import ipaddr from 'ipaddr.js'
+import {IPIP_DEVICE} from '../tunnel/model.js'
+import {compareCidr, type Route} from './types.js'
+
+export type IpipMode = 'Always' | 'CrossSubnet' | 'Never'
+
+export interface PoolInput {
+  name: string
+  cidr: string
+  ipipMode: IpipMode
+  vxlanMode: string
+  disabled: boolean
+  blockSize: number
+}
+
+export interface BlockInput {
+  cidr: string
+  affinityNode: string | undefined
+}
+
+export interface NodeInput {
+  name: string
+  /** CIDR, e.g. `198.51.100.96/24`. */
+  ipv4Address?: string
+}
+
+export interface WorkloadInput {
+  /** a.b.c.d */
+  ip: string
+  /** Host end of the workload's veth, `cali...`. */
+  interfaceName: string
+}
+
+export interface RouteModelInput {
+  nodeName: string
+  /** Parent interface carrying the node IP (used for CrossSubnet same-subnet routes). */
+  hostInterface: string
+  /** This node's IPv4 as a CIDR, e.g. `198.51.100.95/24`: its prefix defines "our subnet". */
+  nodeIPv4: string
+  pools: PoolInput[]
+  blocks: BlockInput[]
+  nodes: NodeInput[]
+  workloads: WorkloadInput[]
+}
+
+// Lower wins when two sources want the same destination (Felix's route class order).
+const enum RouteClass {
+  LocalWorkload = 0,
+  SameSubnet = 1,
+  Tunnel = 2,
+  Blackhole = 3,
+}
+
+const IFACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/
+
+type Cidr = [ipaddr.IPv4, number]
+
+function parseV4Cidr(text: string): Cidr | undefined {
+  try {
+    const [addr, len] = ipaddr.parseCIDR(text)
+    return addr.kind() === 'ipv4' ? [addr as ipaddr.IPv4, len] : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function canonical([addr, len]: Cidr): string {
+  return `${ipaddr.IPv4.networkAddressFromCIDR(`${addr.toString()}/${len}`).toString()}/${len}`
+}
+
+/** The most specific pool that contains the whole block. */
+function poolOf(block: Cidr, pools: Array<{pool: PoolInput; cidr: Cidr}>): PoolInput | undefined {
+  let best: {pool: PoolInput; cidr: Cidr} | undefined
+  for (const p of pools) {
+    if (block[1] < p.cidr[1] || !block[0].match(p.cidr)) continue
+    if (!best || p.cidr[1] > best.cidr[1]) best = p
+  }
+  return best?.pool
+}
+
+export function desiredRoutes(input: RouteModelInput): Route[] {
+  const ourNet = parseV4Cidr(input.nodeIPv4)
+  if (!ourNet) throw new Error(`node ${input.nodeName}: invalid IPv4 address '${input.nodeIPv4}' (want a CIDR such as 198.51.100.95/24)`)
+  if (!IFACE_NAME.test(input.hostInterface)) throw new Error(`invalid host interface name '${input.hostInterface}'`)
+
+  // Blocks of disabled pools still carry running workloads, so they keep their routes.
+  const pools = input.pools.flatMap((pool) => {
+    const cidr = parseV4Cidr(pool.cidr)
+    return cidr ? [{pool, cidr}] : []
+  })
+  const nodeIPs = new Map<string, string>()
+  for (const n of input.nodes) {
+    const c = n.ipv4Address ? parseV4Cidr(n.ipv4Address) : undefined
+    if (c) nodeIPs.set(n.name, c[0].toString())
+  }
+
+  const candidates: Array<{route: Route; cls: RouteClass}> = []
+  for (const b of input.blocks) {
+    const cidr = parseV4Cidr(b.cidr)
+    if (!cidr || b.affinityNode === undefined) continue
+    const pool = poolOf(cidr, pools)
+    if (!pool) continue
+    const dst = canonical(cidr)
+    if (b.affinityNode === input.nodeName) {
+      // A /32 block would shadow the workload's own /32 route.
+      if (cidr[1] < 32) candidates.push({route: {dst, type: 'blackhole', onlink: false, scope: 'universe'}, cls: RouteClass.Blackhole})
+      continue
+    }
+    if (pool.ipipMode === 'Never') continue
+    const gw = nodeIPs.get(b.affinityNode)
+    if (!gw) continue // Remote node's address not known yet: no route until it is.
+    const sameSubnet = pool.ipipMode === 'CrossSubnet' && ipaddr.IPv4.parse(gw).match(ourNet)
+    candidates.push(
+      sameSubnet
+        ? {route: {dst, type: 'unicast', gateway: gw, dev: input.hostInterface, onlink: true, scope: 'universe'}, cls: RouteClass.SameSubnet}
+        : {route: {dst, type: 'unicast', gateway: gw, dev: IPIP_DEVICE, onlink: true, scope: 'universe'}, cls: RouteClass.Tunnel},
+    )
+  }
+  for (const w of input.workloads) {
+    if (!ipaddr.IPv4.isValidFourPartDecimal(w.ip)) continue // IPv6 workloads are not programmed here.
+    if (!IFACE_NAME.test(w.interfaceName)) throw new Error(`workload ${w.ip}: invalid interface name '${w.interfaceName}'`)
+    candidates.push({route: {dst: `${w.ip}/32`, type: 'unicast', dev: w.interfaceName, onlink: false, scope: 'link'}, cls: RouteClass.LocalWorkload})
+  }
+
+  const chosen = new Map<string, {route: Route; cls: RouteClass}>()
+  for (const c of candidates) {
+    const prev = chosen.get(c.route.dst)
+    if (!prev || c.cls < prev.cls || (c.cls === prev.cls && JSON.stringify(c.route) < JSON.stringify(prev.route))) chosen.set(c.route.dst, c)
+  }
+  return [...chosen.values()].map((c) => c.route).sort((a, b) => compareCidr(a.dst, b.dst))
+}
