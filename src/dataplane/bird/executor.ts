@@ -1,0 +1,119 @@
+// Puts a rendered BIRD config in place: unchanged → nothing; else validate a temp copy with
+// `bird -p -c`, rename it over the live file, and ask the running daemon to reconfigure.
+import {randomBytes} from 'node:crypto'
+import {readFile, rename, unlink, writeFile} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
+import Table from 'cli-table3'
+import {type CommandRunner, runCommand} from '../../lib/exec.js'
+import {CalicoError} from '../../resources/errors.js'
+import {BirdNotRunningError, type BirdClientOptions, configureBird, type ProtocolRow} from './control.js'
+
+export interface ApplyBirdOptions {
+  configPath: string
+  socketPath: string
+  text: string
+  /** Only report what would happen. */
+  dryRun?: boolean
+  /** The bird binary used for `bird -p -c` (default `bird`). */
+  birdBinary?: string
+  runner?: CommandRunner
+  client?: BirdClientOptions
+}
+
+export type ApplyBirdStatus = 'unchanged' | 'would-change' | 'reloaded' | 'written-not-running'
+
+export interface ApplyBirdResult {
+  status: ApplyBirdStatus
+  changed: boolean
+  reloaded: boolean
+  message: string
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw e
+  }
+}
+
+/** `bird -p -c FILE`: undefined when the file parses, else BIRD's message. */
+export async function checkBirdConfig(file: string, birdBinary = 'bird', runner: CommandRunner = runCommand): Promise<string | undefined> {
+  const r = await runner(birdBinary, ['-p', '-c', file], {timeoutMs: 10_000})
+  if (r.exitCode === 0) return undefined
+  const msg = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean).join('; ')
+  return msg.replace(/^bird:\s*/, '') || `exit status ${r.exitCode}`
+}
+
+export async function applyBirdConfig(opts: ApplyBirdOptions): Promise<ApplyBirdResult> {
+  const {configPath, socketPath, text} = opts
+  if (!configPath.startsWith('/')) throw new CalicoError(`BIRD config path must be absolute: ${configPath}`)
+  const current = await readIfExists(configPath)
+  if (current === text) return {status: 'unchanged', changed: false, reloaded: false, message: `${configPath} is up to date`}
+  if (opts.dryRun) return {status: 'would-change', changed: true, reloaded: false, message: `would update ${configPath}`}
+
+  const tmp = join(dirname(configPath), `.${basename(configPath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  await writeFile(tmp, text, {mode: 0o644})
+  try {
+    const problem = await checkBirdConfig(tmp, opts.birdBinary, opts.runner)
+    if (problem !== undefined) {
+      throw new CalicoError(`generated BIRD config rejected by bird -p, ${configPath} left unchanged: ${problem.split(tmp).join('<new config>')}`)
+    }
+    await rename(tmp, configPath)
+  } catch (e) {
+    await unlink(tmp).catch(() => {})
+    throw e
+  }
+
+  let result
+  try {
+    result = await configureBird(socketPath, opts.client)
+  } catch (e) {
+    if (e instanceof BirdNotRunningError) {
+      return {status: 'written-not-running', changed: true, reloaded: false, message: `wrote ${configPath}; BIRD is not running, so nothing was reloaded`}
+    }
+    throw e
+  }
+  if (!result.ok) throw new CalicoError(`BIRD refused to reconfigure from ${configPath}: ${result.message}`)
+  if (result.file && result.file !== configPath) {
+    throw new CalicoError(`BIRD at ${socketPath} reads ${result.file}, not ${configPath}; the new config is not in effect`)
+  }
+  return {status: 'reloaded', changed: true, reloaded: true, message: `wrote ${configPath}; BIRD: ${result.message}`}
+}
+
+const PEER_TYPES: Record<string, string> = {Mesh: 'node-to-node mesh', Global: 'global', Node: 'node specific'}
+
+/** Peer rows as calicoctl shows them: [address, type, state, since, info]. */
+export function peerStatusRows(rows: readonly ProtocolRow[], family: 4 | 6 = 4): string[][] {
+  const out: string[][] = []
+  for (const r of rows) {
+    if (r.proto !== 'BGP') continue
+    const m = /^(Global|Node|Mesh)_(.+)$/.exec(r.name)
+    if (!m) continue
+    const addr = (m[2] ?? '').replace(/_/g, family === 4 ? '.' : ':')
+    out.push([addr, PEER_TYPES[m[1] ?? ''] ?? '', r.state, r.since, r.info])
+  }
+  return out
+}
+
+/** calicoctl's `IPv4 BGP status` section: a header line and the peer table, or `No IPv4 peers found.` */
+export function peerStatusTable(rows: readonly ProtocolRow[], family: 4 | 6 = 4): string {
+  const header = `IPv${family} BGP status`
+  const peers = peerStatusRows(rows, family)
+  if (peers.length === 0) return `${header}\nNo IPv${family} peers found.\n`
+  const table = new Table({
+    head: ['PEER ADDRESS', 'PEER TYPE', 'STATE', 'SINCE', 'INFO'].map((content) => ({content, hAlign: 'center'})) as unknown as string[], // cli-table3 accepts cell objects at run time
+    style: {head: [], border: [], 'padding-left': 1, 'padding-right': 1},
+    chars: {
+      top: '-', 'top-mid': '+', 'top-left': '+', 'top-right': '+',
+      bottom: '-', 'bottom-mid': '+', 'bottom-left': '+', 'bottom-right': '+',
+      left: '|', 'left-mid': '+', mid: '-', 'mid-mid': '+', right: '|', 'right-mid': '+', middle: '|',
+    },
+  })
+  for (const p of peers) table.push(p.map((c) => c.replace(/[\r\n]+/g, ' ')))
+  // Like calicoctl (go-pretty): a rule under the header and at the bottom, none between rows.
+  const lines = table.toString().split('\n')
+  const body = lines.slice(3, -1).filter((l) => !l.startsWith('+'))
+  return `${header}\n${[...lines.slice(0, 3), ...body, lines[lines.length - 1]].join('\n')}\n`
+}
