@@ -41,6 +41,8 @@ export interface Selector {
   readonly root: SelectorNode
   /** `s:` + base64url(sha224("s:" + text)), the ID Felix derives ipset names from. */
   uniqueId(): string
+  /** The label names the selector refers to, sorted and de-duplicated. */
+  readonly labelsUsed: readonly string[]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -408,16 +410,32 @@ function containsGlobal(node: SelectorNode): boolean {
   }
 }
 
+function collectLabels(node: SelectorNode, into: Set<string>): Set<string> {
+  switch (node.kind) {
+    case 'all': case 'global': break
+    case 'not': collectLabels(node.operand, into); break
+    case 'and': case 'or': for (const o of node.operands) collectLabels(o, into); break
+    default: into.add(node.label)
+  }
+  return into
+}
+
 class CompiledSelector implements Selector {
   readonly text: string
   readonly usesGlobal: boolean
   readonly matches: Matcher
   private id: string | undefined
+  private labels: readonly string[] | undefined
 
   constructor(readonly root: SelectorNode) {
     this.text = selectorText(root)
     this.usesGlobal = containsGlobal(root)
     this.matches = compile(root)
+  }
+
+  get labelsUsed(): readonly string[] {
+    this.labels ??= [...collectLabels(this.root, new Set())].sort()
+    return this.labels
   }
 
   uniqueId(): string {

@@ -161,6 +161,12 @@ describe('canonical text and uniqueId', () => {
     assert.equal(parseSelector('all()').usesGlobal, false)
   })
 
+  test('labelsUsed lists every label once, sorted', () => {
+    assert.deepEqual(parseSelector("b == 'x' || (has(a) && !c in {'1'}) || b != 'y'").labelsUsed, ['a', 'b', 'c'])
+    assert.deepEqual(parseSelector('all()').labelsUsed, [])
+    assert.deepEqual(parseSelector('global() || z starts with "q"').labelsUsed, ['z'])
+  })
+
   test('exposes the tree', () => {
     assert.deepEqual(parseSelector("a in {'y','x'} && !has(b)").root, {
       kind: 'and',
