@@ -6,7 +6,12 @@ import {type ActualTunnel, planTunnel, type TunnelOp} from './planner.js'
 
 export const NO_IPIP_MESSAGE = `${IPIP_DEVICE} is not available: this kernel has no IPIP support (ipip module)`
 
-export class TunnelUnavailableError extends CalicoError {}
+export class TunnelUnavailableError extends CalicoError {
+  constructor(message: string) {
+    super(message)
+    this.name = 'TunnelUnavailableError'
+  }
+}
 
 export async function readTunnel(nl: Netlink): Promise<ActualTunnel & {index?: number}> {
   const link = await nl.linkByName(IPIP_DEVICE)
