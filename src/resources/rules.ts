@@ -575,3 +575,116 @@ export function validatePolicyTypes(types: unknown, field: string): FieldError[]
   })
   return errors
 }
+
+// ---------------------------------------------------------------------------------------------
+// Policy spec (NetworkPolicy and GlobalNetworkPolicy)
+
+export interface PolicySpecOptions {
+  /** GlobalNetworkPolicy: allows doNotTrack, preDNAT, applyOnForward and namespaceSelector. */
+  global: boolean
+}
+
+const COMMON_SPEC_FIELDS = [
+  'tier',
+  'order',
+  'ingress',
+  'egress',
+  'selector',
+  'types',
+  'serviceAccountSelector',
+  'performanceHints',
+] as const
+const GLOBAL_ONLY_SPEC_FIELDS = ['doNotTrack', 'preDNAT', 'applyOnForward', 'namespaceSelector'] as const
+const PERFORMANCE_HINTS = ['AssumeNeededOnEveryNode']
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+
+function checkBoolean(v: unknown, field: string, errors: FieldError[]): void {
+  if (v !== undefined && typeof v !== 'boolean') errors.push(fieldError(field, 'must be true or false', v))
+}
+
+/**
+ * Checks a NetworkPolicy or GlobalNetworkPolicy spec: strict fields (GlobalNetworkPolicy-only
+ * ones are refused on a NetworkPolicy), tier name, order, selectors (no global()), types,
+ * performance hints, every rule, and the doNotTrack / preDNAT / applyOnForward combinations.
+ * `path` is where the spec sits, normally `spec`.
+ */
+export function validatePolicySpec(spec: unknown, path: string, opts: PolicySpecOptions): FieldError[] {
+  const errors: FieldError[] = []
+  if (spec === undefined || spec === null) return errors
+  if (!isObject(spec)) return [fieldError(path, 'must be an object', spec)]
+  const allowed: readonly string[] = opts.global
+    ? [...COMMON_SPEC_FIELDS, ...GLOBAL_ONLY_SPEC_FIELDS]
+    : COMMON_SPEC_FIELDS
+  for (const key of Object.keys(spec)) {
+    if (allowed.includes(key)) continue
+    const globalOnly = (GLOBAL_ONLY_SPEC_FIELDS as readonly string[]).includes(key)
+    errors.push(
+      fieldError(
+        `${path}.${key}`,
+        globalOnly ? 'field is only valid on a GlobalNetworkPolicy' : 'field is not recognised',
+      ),
+    )
+  }
+
+  if (spec.tier !== undefined) {
+    const field = `${path}.tier`
+    if (typeof spec.tier !== 'string') errors.push(fieldError(field, 'must be a string', spec.tier))
+    else if (spec.tier.length > 63) errors.push(fieldError(field, `name is too long by ${spec.tier.length - 63} bytes`, spec.tier))
+    else if (!DNS1123_LABEL.test(spec.tier)) {
+      errors.push(
+        fieldError(field, "name must consist of lower case alphanumeric characters or '-' (regex: [a-z0-9]([-a-z0-9]*[a-z0-9])?)", spec.tier),
+      )
+    }
+  }
+
+  if (spec.order !== undefined && spec.order !== null) {
+    if (typeof spec.order !== 'number' || !Number.isFinite(spec.order)) {
+      errors.push(fieldError(`${path}.order`, 'order must be a number', spec.order))
+    }
+  }
+
+  checkSelectorField(spec.selector, `${path}.selector`, false, errors)
+  checkSelectorField(spec.serviceAccountSelector, `${path}.serviceAccountSelector`, false, errors)
+  if (opts.global) checkSelectorField(spec.namespaceSelector, `${path}.namespaceSelector`, false, errors)
+
+  errors.push(...validatePolicyTypes(spec.types, `${path}.types`))
+
+  if (spec.performanceHints !== undefined) {
+    const field = `${path}.performanceHints`
+    if (!Array.isArray(spec.performanceHints)) errors.push(fieldError(field, 'must be a list', spec.performanceHints))
+    else {
+      const seen = new Set<unknown>()
+      spec.performanceHints.forEach((h, i) => {
+        if (typeof h !== 'string' || !PERFORMANCE_HINTS.includes(h)) {
+          errors.push(fieldError(`${field}[${i}]`, `must be one of ${PERFORMANCE_HINTS.join(', ')}`, h))
+        } else if (seen.has(h)) errors.push(fieldError(`${field}[${i}]`, 'performance hint repeated', h))
+        seen.add(h)
+      })
+    }
+  }
+
+  const ruleOpts = (direction: Direction): RuleOptions => ({direction, globalPolicy: opts.global})
+  errors.push(...validateRules(spec.ingress, `${path}.ingress`, ruleOpts('ingress')))
+  errors.push(...validateRules(spec.egress, `${path}.egress`, ruleOpts('egress')))
+
+  if (opts.global) {
+    checkBoolean(spec.doNotTrack, `${path}.doNotTrack`, errors)
+    checkBoolean(spec.preDNAT, `${path}.preDNAT`, errors)
+    checkBoolean(spec.applyOnForward, `${path}.applyOnForward`, errors)
+    const doNotTrack = spec.doNotTrack === true
+    const preDNAT = spec.preDNAT === true
+    if (doNotTrack && preDNAT) errors.push(fieldError(`${path}.preDNAT`, 'preDNAT and doNotTrack cannot both be true'))
+    if (preDNAT && isNonEmptyList(spec.egress)) {
+      errors.push(fieldError(`${path}.egress`, 'preDNAT policy cannot have any egress rules'))
+    }
+    if (preDNAT && Array.isArray(spec.types) && spec.types.includes('Egress')) {
+      errors.push(fieldError(`${path}.types`, "preDNAT policy cannot have 'Egress' type"))
+    }
+    if ((doNotTrack || preDNAT) && spec.applyOnForward !== true) {
+      errors.push(
+        fieldError(`${path}.applyOnForward`, 'applyOnForward must be true if either preDNAT or doNotTrack is true'),
+      )
+    }
+  }
+  return errors
+}
