@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {buildBirdModel, normalizeAS, protocolName, splitPeerIP} from '../../src/dataplane/bird/model.js'
+import {type BirdNodeInput, buildBirdModel, normalizeAS, protocolName, splitPeerIP} from '../../src/dataplane/bird/model.js'
 import {baseInput} from '../fixtures/bird/inputs.js'
 
 const names = (m: ReturnType<typeof buildBirdModel>) => m.peers.map((p) => p.protocol)
@@ -93,7 +93,7 @@ describe('BIRD model', () => {
   })
 
   describe('route reflectors', () => {
-    const nodes = [
+    const nodes: BirdNodeInput[] = [
       {name: 'rr1', ipv4Address: '198.51.100.10/24', routeReflectorClusterID: '224.0.0.1', labels: {'route-reflector': 'true'}},
       {name: 'rr2', ipv4Address: '198.51.100.11/24', routeReflectorClusterID: '224.0.0.1', labels: {'route-reflector': 'true'}},
       {name: 'c1', ipv4Address: '198.51.100.20/24', labels: {}},

@@ -4,7 +4,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
-import {type BirdModelInput, buildBirdModel} from '../../src/dataplane/bird/model.js'
+import {type BirdModelInput, type BirdNodeInput, buildBirdModel} from '../../src/dataplane/bird/model.js'
 import {FAST_TIMERS, renderBirdConfig} from '../../src/dataplane/bird/render.js'
 import {baseInput} from '../fixtures/bird/inputs.js'
 
@@ -118,7 +118,7 @@ describe('BIRD renderer', () => {
   })
 
   it('route reflector: rr client and cluster id towards clients only', () => {
-    const nodes = [
+    const nodes: BirdNodeInput[] = [
       {name: 'rr1', ipv4Address: '198.51.100.10/24', routeReflectorClusterID: '224.0.0.1', labels: {rr: 'yes'}},
       {name: 'rr2', ipv4Address: '198.51.100.11/24', routeReflectorClusterID: '224.0.0.1', labels: {rr: 'yes'}},
       {name: 'c1', ipv4Address: '198.51.100.20/24', labels: {}},
