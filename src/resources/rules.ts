@@ -251,14 +251,18 @@ function checkNets(v: unknown, field: string, negated: boolean, errors: FieldErr
   }
   if (v.length > MAX_NETS) errors.push(fieldError(field, `must have at most ${MAX_NETS} items`))
   v.forEach((n, i) => {
-    const f = `${field}[${i}]`
-    if (typeof n !== 'string') return void errors.push(fieldError(f, 'must be a string', n))
-    const parsed = parseNet(n)
-    if ('error' in parsed) errors.push(fieldError(f, parsed.error, n))
-    else if (negated && parsed.prefix === 0) {
-      errors.push(fieldError(f, 'catch-all CIDR in negation creates logical contradiction (matches no traffic)', n))
-    }
+    const reason = netProblem(n, negated)
+    if (reason) errors.push(fieldError(`${field}[${i}]`, reason, n))
   })
+}
+
+function netProblem(n: unknown, negated: boolean): string | undefined {
+  if (typeof n !== 'string') return 'must be a string'
+  const parsed = parseNet(n)
+  if ('error' in parsed) return parsed.error
+  // "not anything" can never match.
+  if (negated && parsed.prefix === 0) return 'catch-all CIDR in negation creates logical contradiction (matches no traffic)'
+  return undefined
 }
 
 function checkPorts(v: unknown, field: string, errors: FieldError[]): void {
@@ -398,32 +402,41 @@ function checkHttp(v: unknown, path: string, errors: FieldError[]): void {
   }
   if (v.paths !== undefined) {
     const field = `${path}.paths`
-    if (!Array.isArray(v.paths)) return void errors.push(fieldError(field, 'must be a list', v.paths))
+    if (!Array.isArray(v.paths)) {
+      errors.push(fieldError(field, 'must be a list', v.paths))
+      return
+    }
     if (v.paths.length > MAX_HTTP_ITEMS) errors.push(fieldError(field, `must have at most ${MAX_HTTP_ITEMS} items`))
     v.paths.forEach((p, i) => {
       const f = `${field}[${i}]`
       if (!checkObject(p, ['exact', 'prefix'], f, errors)) return
-      const exact = p.exact ?? ''
-      const prefix = p.prefix ?? ''
-      if (typeof exact !== 'string' || typeof prefix !== 'string') {
-        return void errors.push(fieldError(f, 'exact and prefix must be strings', p))
-      }
-      if (exact !== '' && prefix !== '') {
-        return void errors.push(fieldError(f, "Invalid path match. Both 'exact' and 'prefix' are set"))
-      }
-      const value = exact || prefix
-      if (value === '') return void errors.push(fieldError(f, "Invalid path match. Either 'exact' or 'prefix' must be set"))
-      if (!value.startsWith('/') || /[? #]/.test(value)) {
-        errors.push(fieldError(f, `Invalid path ${value}. (must start with \`/\` and not contain \`?\` or \`#\`)`, value))
-      }
+      const reason = httpPathProblem(p)
+      if (reason) errors.push(fieldError(f, reason))
     })
   }
+}
+
+function httpPathProblem(p: Obj): string | undefined {
+  const exact = p.exact ?? ''
+  const prefix = p.prefix ?? ''
+  if (typeof exact !== 'string' || typeof prefix !== 'string') return 'exact and prefix must be strings'
+  if (exact !== '' && prefix !== '') return "Invalid path match. Both 'exact' and 'prefix' are set"
+  const value = exact || prefix
+  if (value === '') return "Invalid path match. Either 'exact' or 'prefix' must be set"
+  // RFC 3986: a path starts with "/" and holds no query, fragment or space.
+  if (!value.startsWith('/') || /[? #]/.test(value)) {
+    return `Invalid path ${value}. (must start with \`/\` and not contain \`?\` or \`#\`)`
+  }
+  return undefined
 }
 
 function checkMetadata(v: unknown, path: string, errors: FieldError[]): void {
   if (!checkObject(v, ['annotations'], path, errors) || v.annotations === undefined) return
   const field = `${path}.annotations`
-  if (!isObject(v.annotations)) return void errors.push(fieldError(field, 'must be a map of strings', v.annotations))
+  if (!isObject(v.annotations)) {
+    errors.push(fieldError(field, 'must be a map of strings', v.annotations))
+    return
+  }
   for (const [k, val] of Object.entries(v.annotations)) {
     if (typeof val !== 'string') errors.push(fieldError(`${field}.${k}`, 'must be a string', val))
   }
