@@ -1,0 +1,20 @@
+import {Flags} from '@oclif/core'
+import {fileFlags, WriteCommand} from '../lib/write-command.js'
+
+export default class Create extends WriteCommand<typeof Create> {
+  static override summary = 'Create a resource by file, directory or stdin.'
+  static override description = 'Creates every resource in the input. All documents are parsed and validated before anything is written; a resource that already exists is an error unless --skip-exists is given.'
+  static override examples = [
+    '<%= config.bin %> create --filename=ippool.yaml',
+    'cat policies.yaml | <%= config.bin %> create --filename=- --skip-exists',
+    '<%= config.bin %> create --filename=manifests/ --recursive --dry-run',
+  ]
+  static override flags = {
+    ...fileFlags,
+    'skip-exists': Flags.boolean({summary: 'Skip over and treat as successful any attempts to create an entry that already exists.'}),
+  }
+
+  async run(): Promise<void> {
+    await this.runWrite('create', {skipExists: this.flags['skip-exists']})
+  }
+}

@@ -1,0 +1,12 @@
+import {fileFlags, WriteCommand} from '../lib/write-command.js'
+
+export default class Replace extends WriteCommand<typeof Replace> {
+  static override summary = 'Replace a resource by file, directory or stdin.'
+  static override description = 'Updates existing resources; a resource that does not exist is an error. When the input carries metadata.resourceVersion, the update only succeeds if the stored revision still matches.'
+  static override examples = ['<%= config.bin %> replace --filename=ippool.yaml', '<%= config.bin %> get ippool default-ipv4-ippool -o yaml | sed s/Always/Never/ | <%= config.bin %> replace --filename=-']
+  static override flags = {...fileFlags}
+
+  async run(): Promise<void> {
+    await this.runWrite('replace')
+  }
+}

@@ -1,0 +1,123 @@
+// The base of every command: global flags, one-line errors with calicoctl's exit codes
+// (0 ok, 1 failure, 2 usage), colour only where it belongs, a lazily opened datastore.
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import type {EtcdDatastore} from '../datastore/etcd.js'
+import type {ResourceStore} from '../datastore/store.js'
+import {CalicoError} from '../resources/errors.js'
+
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'warning', 'info', 'debug', 'trace'] as const
+
+/** Parses `5s`, `500ms`, `2m` or plain seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim())
+  if (!m) throw new CalicoError(`invalid duration '${text}': use e.g. 5s, 500ms or 1m`)
+  const n = Number(m[1])
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000)
+}
+
+export function useColor(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): boolean {
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false'
+  return Boolean(isTTY) && !env.NO_COLOR && env.TERM !== 'dumb'
+}
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {
+    config: Flags.string({
+      char: 'c',
+      helpGroup: 'GLOBAL',
+      summary: 'Path to the file containing connection configuration in YAML or JSON format.',
+      description: 'Defaults to /etc/calico/calicoctl.cfg; when that file is missing, ETCD_ENDPOINTS and the other environment variables are used.',
+    }),
+    'log-level': Flags.option({char: 'l', helpGroup: 'GLOBAL', options: LOG_LEVELS, default: 'panic', summary: 'Set the log level (one of panic, fatal, error, warn, info, debug).'})(),
+    context: Flags.string({helpGroup: 'GLOBAL', summary: 'The name of the kubeconfig context to use (accepted for compatibility; this tool uses etcd).'}),
+    'allow-version-mismatch': Flags.boolean({helpGroup: 'GLOBAL', summary: 'Allow client and cluster versions mismatch.'}),
+    timeout: Flags.string({helpGroup: 'GLOBAL', summary: 'Give up on an etcd call after this long (e.g. 5s, 500ms).', default: '5s'}),
+  }
+
+  protected flags!: CommandFlags<T>
+  protected args!: CommandArgs<T>
+  private datastore?: EtcdDatastore
+  private resourceStore?: ResourceStore
+  protected color = false
+
+  public override async init(): Promise<void> {
+    await super.init()
+    const {args, flags} = await this.parse({
+      args: this.ctor.args,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      flags: this.ctor.flags,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as CommandFlags<T>
+    this.args = args as CommandArgs<T>
+    this.color = useColor(process.env, process.stdout.isTTY)
+    if (!this.color) {
+      const chalk = (await import('chalk')).default
+      chalk.level = 0
+    }
+  }
+
+  /** The etcd connection, opened on first use. */
+  protected async etcd(): Promise<EtcdDatastore> {
+    if (!this.datastore) {
+      const {loadClientConfig} = await import('../datastore/config.js')
+      const {EtcdDatastore} = await import('../datastore/etcd.js')
+      const f = this.flags as {config?: string; timeout?: string}
+      const config = loadClientConfig({configPath: f.config, env: process.env, timeoutMs: parseDuration(f.timeout ?? '5s')})
+      this.datastore = await EtcdDatastore.connect(config)
+    }
+    return this.datastore
+  }
+
+  protected async store(): Promise<ResourceStore> {
+    if (!this.resourceStore) {
+      const {ResourceStore} = await import('../datastore/store.js')
+      this.resourceStore = new ResourceStore(await this.etcd())
+    }
+    return this.resourceStore
+  }
+
+  /** calicoctl refuses to write to a cluster of another version unless told to. */
+  protected async checkVersionMismatch(): Promise<void> {
+    if ((this.flags as {'allow-version-mismatch'?: boolean})['allow-version-mismatch']) return
+    const {checkClusterVersion} = await import('../service/version.js')
+    await checkClusterVersion(await this.store(), this.config.version)
+  }
+
+  protected out(text: string): void {
+    process.stdout.write(text)
+  }
+
+  protected err(text: string): void {
+    process.stderr.write(text.endsWith('\n') ? text : `${text}\n`)
+  }
+
+  /** Fails with exit status 1 after printing the message (one line per problem). */
+  protected fail(message: string): never {
+    throw new CalicoError(message)
+  }
+
+  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<any> {
+    if (error instanceof Errors.ExitError) throw error
+    if (error instanceof CalicoError) {
+      this.err(error.message)
+      this.exit(1)
+    }
+    // oclif's own parse errors are usage errors: exit 2 with a hint.
+    if (error instanceof Errors.CLIError && error.oclif?.exit === 2) {
+      this.err(`${error.message.split('\n')[0]}\nSee '${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help'.`)
+      this.exit(2)
+    }
+    this.err(error.message)
+    this.exit(1)
+  }
+
+  protected override async finally(error: Error | undefined): Promise<any> {
+    this.datastore?.close()
+    return super.finally(error)
+  }
+}

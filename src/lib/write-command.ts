@@ -1,0 +1,38 @@
+// create, apply and replace differ only in their verb: one implementation serves all three.
+import {Flags} from '@oclif/core'
+import {CalicoError} from '../resources/errors.js'
+import {BaseCommand} from './base-command.js'
+import type {Command} from '@oclif/core'
+
+export const fileFlags = {
+  filename: Flags.string({char: 'f', required: true, summary: 'Filename, directory or - (stdin) holding the resources; YAML or JSON.'}),
+  recursive: Flags.boolean({char: 'R', summary: 'Process the directory given by -f recursively.'}),
+  'skip-empty': Flags.boolean({summary: 'Do not error if the file or directory holds no resources.'}),
+  namespace: Flags.string({char: 'n', summary: 'Namespace of the resources (namespaced kinds only); defaults to the one in the file, else "default".'}),
+  'dry-run': Flags.boolean({summary: 'Validate against the datastore and report what would change; write nothing.'}),
+}
+
+export abstract class WriteCommand<T extends typeof Command> extends BaseCommand<T> {
+  protected async runWrite(verb: 'create' | 'apply' | 'replace', extra: {skipExists?: boolean} = {}): Promise<void> {
+    const f = this.flags as unknown as {filename: string; recursive: boolean; 'skip-empty': boolean; namespace?: string; 'dry-run': boolean}
+    const {loadManifests, writeResources} = await import('../service/crud.js')
+    const {summarize} = await import('../output/summary.js')
+    const loaded = loadManifests(f.filename, {recursive: f.recursive, skipEmpty: f['skip-empty'], namespace: f.namespace})
+    if (loaded.length === 0) {
+      this.out('No resources specified\n')
+      return
+    }
+    await this.checkVersionMismatch()
+    const store = await this.store()
+    if (!f['dry-run']) {
+      const {ensureInitialized} = await import('../service/version.js')
+      await ensureInitialized(store).catch(() => {})
+    }
+    const progress = await import('./progress.js')
+    const bar = progress.start(`${verb === 'apply' ? 'Applying' : verb === 'create' ? 'Creating' : 'Replacing'} resources`, loaded.length)
+    const rows = await writeResources(store, verb, loaded, {skipExists: extra.skipExists, dryRun: f['dry-run'], onProgress: (d) => bar.update(d)}).finally(() => bar.stop())
+    const s = summarize(verb, rows, f['dry-run'])
+    this.out(s.stdout)
+    if (!s.ok) throw new CalicoError(s.stderr.trimEnd())
+  }
+}

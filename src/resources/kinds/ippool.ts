@@ -1,0 +1,151 @@
+import {fieldError, type FieldError} from '../errors.js'
+import {boolPtr, bool, int, obj, str, strList, strPtr, type Fields} from '../schema.js'
+import {validateSelector} from '../selector.js'
+import type {KindDef, Resource} from '../types.js'
+import {checkOneOf, cidrsOverlap, parseCidr} from '../validate.js'
+
+export interface IPPoolSpec {
+  cidr: string
+  vxlanMode?: string
+  ipipMode?: string
+  natOutgoing?: boolean
+  disabled?: boolean
+  disableBGPExport?: boolean
+  blockSize?: number
+  nodeSelector?: string
+  namespaceSelector?: string
+  allowedUses?: string[]
+  assignmentMode?: string
+  ipip?: unknown
+}
+
+export const ENCAP_MODES = ['Always', 'CrossSubnet', 'Never'] as const
+const USES = ['Workload', 'Tunnel', 'LoadBalancer'] as const
+
+const specFields: Fields = [
+  ['cidr', str],
+  ['vxlanMode', str],
+  ['ipipMode', str],
+  ['natOutgoing', bool],
+  ['disabled', bool],
+  ['disableBGPExport', bool],
+  ['blockSize', int],
+  ['nodeSelector', str],
+  ['namespaceSelector', str],
+  ['ipip', obj([['enabled', bool], ['mode', str]], true)],
+  ['nat-outgoing', bool],
+  ['allowedUses', strList],
+  ['assignmentMode', strPtr],
+]
+void boolPtr
+
+function spec(r: Resource): IPPoolSpec {
+  r.spec ??= {}
+  return r.spec as IPPoolSpec
+}
+
+export const IPPool: KindDef = {
+  kind: 'IPPool',
+  plural: 'ippools',
+  aliases: ['ippool', 'ippools', 'ipp', 'ipps', 'pool', 'pools'],
+  namespaced: false,
+  specFields,
+  columns: ['NAME', 'CIDR', 'SELECTOR'],
+  wideColumns: ['NAME', 'CIDR', 'NAT', 'IPIPMODE', 'VXLANMODE', 'DISABLED', 'DISABLEBGPEXPORT', 'SELECTOR', 'ASSIGNMENTMODE'],
+  cell(r, col) {
+    const s = spec(r)
+    switch (col) {
+      case 'NAME':
+        return r.metadata.name
+      case 'CIDR':
+        return s.cidr ?? ''
+      case 'SELECTOR':
+        return s.nodeSelector ?? ''
+      case 'NAT':
+        return String(Boolean(s.natOutgoing))
+      case 'IPIPMODE':
+        return s.ipipMode || 'Never'
+      case 'VXLANMODE':
+        return s.vxlanMode || 'Never'
+      case 'DISABLED':
+        return String(Boolean(s.disabled))
+      case 'DISABLEBGPEXPORT':
+        return String(Boolean(s.disableBGPExport))
+      case 'ASSIGNMENTMODE':
+        return s.assignmentMode ?? 'Automatic'
+      default:
+        return ''
+    }
+  },
+  defaults(r) {
+    const s = spec(r)
+    const p = typeof s.cidr === 'string' ? parseCidr(s.cidr) : undefined
+    // Normalise to canonical form only when strictly masked: a masked-off CIDR must still fail.
+    if (p?.masked) s.cidr = p.text
+    s.vxlanMode ||= 'Never'
+    s.ipipMode ||= 'Never'
+    if (!s.blockSize && p) s.blockSize = p.family === 4 ? 26 : 122
+    s.nodeSelector ||= 'all()'
+    if (!s.allowedUses || s.allowedUses.length === 0) s.allowedUses = ['Workload', 'Tunnel']
+    s.assignmentMode ||= 'Automatic'
+  },
+  validate(r, ctx) {
+    const s = spec(r)
+    const out: FieldError[] = []
+    const p = typeof s.cidr === 'string' ? parseCidr(s.cidr) : undefined
+    if (s.cidr === undefined || s.cidr === '') out.push(fieldError('spec.cidr', 'is required'))
+    else if (!p) out.push(fieldError('spec.cidr', 'IPPool CIDR must be a valid subnet', s.cidr))
+    else {
+      if (!p.masked) out.push(fieldError('spec.cidr', 'IPPool CIDR is not strictly masked', s.cidr))
+      const linkLocal = p.family === 4 ? '169.254.0.0/16' : 'fe80::/10'
+      if (cidrsOverlap(p.text, linkLocal)) out.push(fieldError('spec.cidr', `IPPool CIDR overlaps with the link-local range ${linkLocal}`, s.cidr))
+    }
+    checkOneOf(s.ipipMode, ENCAP_MODES, 'spec.ipipMode', out)
+    checkOneOf(s.vxlanMode, ENCAP_MODES, 'spec.vxlanMode', out)
+    checkOneOf(s.assignmentMode, ['Automatic', 'Manual'], 'spec.assignmentMode', out)
+    const ipip = s.ipipMode && s.ipipMode !== 'Never'
+    const vxlan = s.vxlanMode && s.vxlanMode !== 'Never'
+    if (ipip && vxlan) out.push(fieldError('spec.ipipMode', 'Cannot enable both VXLAN and IPIP on the same IPPool', s.ipipMode))
+    if (p?.family === 6 && ipip) out.push(fieldError('spec.ipipMode', 'IPIP is not supported on an IPv6 IP pool', s.ipipMode))
+    if (s.blockSize !== undefined && p) {
+      const [lo, hi] = p.family === 4 ? [20, 32] : [116, 128]
+      if (s.blockSize < lo || s.blockSize > hi)
+        out.push(fieldError('spec.blockSize', `IPv${p.family} block size must be between ${lo} and ${hi}`, s.blockSize))
+      else if (!s.disabled && p.prefix > s.blockSize)
+        out.push(fieldError('spec.cidr', `IP pool size is too small (/${p.prefix}) for use with Calico IPAM: the prefix must be /${s.blockSize} or larger`, s.cidr))
+    }
+    if (s.nodeSelector) out.push(...validateSelector(s.nodeSelector, 'spec.nodeSelector', {allowGlobal: false}))
+    if (s.namespaceSelector) out.push(...validateSelector(s.namespaceSelector, 'spec.namespaceSelector', {allowGlobal: false}))
+    for (const [i, u] of (s.allowedUses ?? []).entries()) checkOneOf(u, USES, `spec.allowedUses[${i}]`, out)
+    const uses = s.allowedUses ?? []
+    if (uses.includes('LoadBalancer')) {
+      if (uses.length > 1) out.push(fieldError('spec.allowedUses', 'LoadBalancer cannot be combined with other uses', uses))
+      if (ipip || vxlan) out.push(fieldError('spec.allowedUses', 'LoadBalancer pools cannot use IPIP or VXLAN', uses))
+      if ((s.nodeSelector ?? 'all()') !== 'all()') out.push(fieldError('spec.nodeSelector', "LoadBalancer pools need nodeSelector all()", s.nodeSelector))
+      if (!s.disableBGPExport) out.push(fieldError('spec.disableBGPExport', 'must be true for LoadBalancer pools'))
+    }
+    if (uses.includes('Tunnel') && s.namespaceSelector) out.push(fieldError('spec.namespaceSelector', 'is not allowed on a pool with the Tunnel use'))
+    if (s.ipip) out.push(fieldError('spec.ipip', 'is a v1 field that may not be set'))
+    if (s['nat-outgoing' as keyof IPPoolSpec]) out.push(fieldError('spec.nat-outgoing', 'is a v1 field that may not be set'))
+    // Overlap is checked against every other stored pool (calicoctl checks on create only; so do we, plus updates).
+    if (p && ctx.existing) {
+      for (const other of ctx.existing) {
+        if (other.metadata.name === r.metadata.name) continue
+        const oc = (other.spec as IPPoolSpec | undefined)?.cidr
+        if (oc && cidrsOverlap(p.text, oc))
+          out.push(fieldError('spec.cidr', `IPPool(${r.metadata.name}) CIDR overlaps with IPPool(${other.metadata.name}) CIDR ${oc}`, s.cidr))
+      }
+    }
+    return out
+  },
+  validateUpdate(stored, next) {
+    const out: FieldError[] = []
+    const a = stored.spec as IPPoolSpec
+    const b = next.spec as IPPoolSpec
+    if (parseCidr(a.cidr)?.text !== parseCidr(b.cidr)?.text) out.push(fieldError('spec.cidr', 'IPPool CIDR cannot be modified', b.cidr))
+    if (a.blockSize !== b.blockSize) out.push(fieldError('spec.blockSize', 'IPPool BlockSize cannot be modified', b.blockSize))
+    if ((a.allowedUses ?? []).includes('LoadBalancer') && !(b.allowedUses ?? []).includes('LoadBalancer'))
+      out.push(fieldError('spec.allowedUses', 'cannot be changed away from LoadBalancer', b.allowedUses))
+    return out
+  },
+}

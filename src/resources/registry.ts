@@ -1,0 +1,29 @@
+// Every kind the tool knows, looked up by kind, plural or alias (case-insensitive).
+import {BGPConfiguration} from './kinds/bgpconfiguration.js'
+import {BGPPeer} from './kinds/bgppeer.js'
+import {ClusterInformation} from './kinds/clusterinformation.js'
+import {FelixConfiguration} from './kinds/felixconfiguration.js'
+import {IPPool} from './kinds/ippool.js'
+import {IPReservation} from './kinds/ipreservation.js'
+import {KubeControllersConfiguration} from './kinds/kubecontrollersconfiguration.js'
+import {Node} from './kinds/node.js'
+import type {KindDef} from './types.js'
+
+/** Adding a kind: write its file under kinds/ and list it here. */
+export const KINDS: KindDef[] = [IPPool, BGPPeer, BGPConfiguration, Node, FelixConfiguration, ClusterInformation, IPReservation, KubeControllersConfiguration]
+
+const byName = new Map<string, KindDef>()
+for (const def of KINDS) for (const n of [def.kind, def.plural, ...def.aliases]) byName.set(n.toLowerCase(), def)
+
+export function lookupKind(name: string): KindDef | undefined {
+  return byName.get(name.toLowerCase())
+}
+
+export function kindByName(kind: string): KindDef | undefined {
+  return KINDS.find((k) => k.kind === kind)
+}
+
+export function registerKind(def: KindDef): void {
+  if (!KINDS.includes(def)) KINDS.push(def)
+  for (const n of [def.kind, def.plural, ...def.aliases]) byName.set(n.toLowerCase(), def)
+}

@@ -1,0 +1,112 @@
+// Field checks shared by many kinds.
+import ipaddr from 'ipaddr.js'
+import {type FieldError, fieldError} from './errors.js'
+
+const DNS1123_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?'
+const DNS1123_SUBDOMAIN = new RegExp(`^${DNS1123_LABEL}(\\.${DNS1123_LABEL})*$`)
+const DNS1123_LABEL_RE = new RegExp(`^${DNS1123_LABEL}$`)
+
+/** Problem with a resource name as a DNS-1123 subdomain, or undefined when fine. */
+export function nameProblem(name: string): string | undefined {
+  if (name === '') return 'name is required'
+  if (name.length > 253) return `name is too long by ${name.length - 253} bytes (at most 253)`
+  if (!DNS1123_SUBDOMAIN.test(name))
+    return "name must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
+  return undefined
+}
+
+export function labelNameProblem(name: string): string | undefined {
+  if (name.length > 63) return `name is too long by ${name.length - 63} bytes (at most 63)`
+  if (!DNS1123_LABEL_RE.test(name)) return "name must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character"
+  return undefined
+}
+
+export interface ParsedCidr {
+  family: 4 | 6
+  address: string
+  prefix: number
+  /** Canonical text, e.g. `10.0.0.0/16`, `fd00::/64`. */
+  text: string
+  /** True when no host bits are set. */
+  masked: boolean
+}
+
+export function parseCidr(text: string): ParsedCidr | undefined {
+  if (typeof text !== 'string') return undefined
+  try {
+    const [addr, prefix] = ipaddr.parseCIDR(text)
+    const family = addr.kind() === 'ipv4' ? 4 : 6
+    const network = family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text)
+    const masked = network.toNormalizedString() === addr.toNormalizedString()
+    return {family, address: addr.toString(), prefix, text: `${network.toString()}/${prefix}`, masked}
+  } catch {
+    return undefined
+  }
+}
+
+/** A CIDR or a bare IP (taken as /32 or /128). */
+export function parseNet(text: string): ParsedCidr | undefined {
+  if (typeof text === 'string' && !text.includes('/') && ipaddr.isValid(text)) {
+    const a = ipaddr.parse(text)
+    return parseCidr(`${a.toString()}/${a.kind() === 'ipv4' ? 32 : 128}`)
+  }
+  return parseCidr(text)
+}
+
+export function isIPv4(text: string): boolean {
+  return typeof text === 'string' && ipaddr.IPv4.isValidFourPartDecimal(text)
+}
+
+export function isIP(text: string): boolean {
+  return typeof text === 'string' && (ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text))
+}
+
+export function cidrsOverlap(a: string, b: string): boolean {
+  const pa = parseCidr(a)
+  const pb = parseCidr(b)
+  if (!pa || !pb || pa.family !== pb.family) return false
+  const shorter = Math.min(pa.prefix, pb.prefix)
+  const x = ipaddr.parse(pa.address)
+  const y = ipaddr.parse(pb.address)
+  return x.match(y, shorter)
+}
+
+/** A 32-bit AS number, plain (`64512`) or dotted (`1.10`); returns the numeric value. */
+export function parseAsNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v <= 0xffffffff ? v : undefined
+  if (typeof v !== 'string') return undefined
+  const plain = /^\d+$/.exec(v)
+  if (plain) {
+    const n = Number(v)
+    return n <= 0xffffffff ? n : undefined
+  }
+  const dotted = /^(\d+)\.(\d+)$/.exec(v)
+  if (dotted) {
+    const hi = Number(dotted[1])
+    const lo = Number(dotted[2])
+    return hi <= 0xffff && lo <= 0xffff ? hi * 65536 + lo : undefined
+  }
+  return undefined
+}
+
+export function checkAsNumber(v: unknown, field: string, out: FieldError[]): void {
+  if (v === undefined || v === null) return
+  if (parseAsNumber(v) === undefined) out.push(fieldError(field, 'must be an AS number: 0-4294967295 or dotted 0-65535.0-65535', v))
+}
+
+export function checkOneOf(v: unknown, allowed: readonly string[], field: string, out: FieldError[]): void {
+  if (v === undefined || v === null || v === '') return
+  if (!allowed.includes(v as string)) out.push(fieldError(field, `must be one of ${allowed.join(', ')}`, v))
+}
+
+export function checkIP(v: unknown, field: string, out: FieldError[], family?: 4 | 6): void {
+  if (v === undefined || v === '') return
+  const ok = typeof v === 'string' && (family === 4 ? isIPv4(v) : family === 6 ? ipaddr.IPv6.isValid(v) : isIP(v))
+  if (!ok) out.push(fieldError(field, `must be a valid IPv${family ?? '4 or IPv6'} address`, v))
+}
+
+export function checkCidr(v: unknown, field: string, out: FieldError[], family?: 4 | 6): void {
+  if (v === undefined || v === '') return
+  const p = typeof v === 'string' ? parseCidr(v) : undefined
+  if (!p || (family && p.family !== family)) out.push(fieldError(field, `must be a valid IPv${family ?? '4 or IPv6'} CIDR`, v))
+}
