@@ -12,6 +12,8 @@ import {
   protocolNumber,
   protocolSupportsPorts,
   validateEntityRule,
+  validatePolicySpec,
+  validatePolicySpec,
   validatePolicyTypes,
   validateProtocol,
   validateRule,
@@ -573,5 +575,187 @@ describe('policy types', () => {
       "spec.types: 'Ingress' type specified more than once",
     ])
     assert.deepEqual(lines(validatePolicyTypes('Ingress', 'spec.types')), ['spec.types: must be a list of policy types'])
+  })
+})
+
+describe('validatePolicySpec', () => {
+  const np = (spec: unknown) => lines(validatePolicySpec(spec, 'spec', {global: false}))
+  const gnp = (spec: unknown) => lines(validatePolicySpec(spec, 'spec', {global: true}))
+
+  test('a full valid NetworkPolicy and GlobalNetworkPolicy spec have no findings', () => {
+    const common = {
+      tier: 'security',
+      order: 100.5,
+      selector: "role == 'db'",
+      serviceAccountSelector: 'has(sa)',
+      types: ['Ingress', 'Egress'],
+      performanceHints: ['AssumeNeededOnEveryNode'],
+      ingress: [{action: 'Allow', protocol: 'TCP', source: {namespaceSelector: 'global()'}, destination: {ports: [5432]}}],
+      egress: [{action: 'Allow', destination: {services: {name: 'dns', namespace: 'kube-system'}}}],
+    }
+    assert.deepEqual(np(common), [])
+    assert.deepEqual(gnp({...common, namespaceSelector: 'has(ns)', doNotTrack: true, applyOnForward: true}), [])
+    assert.deepEqual(np({}), [])
+    assert.deepEqual(np(undefined), [])
+  })
+
+  test('a spec must be an object', () => {
+    assert.deepEqual(np([]), ['spec: must be an object'])
+    assert.deepEqual(np('x'), ['spec: must be an object'])
+  })
+
+  test('GlobalNetworkPolicy-only fields are refused on a NetworkPolicy; unknown fields everywhere', () => {
+    assert.deepEqual(np({doNotTrack: false, preDNAT: false, applyOnForward: true, namespaceSelector: 'all()', bogus: 1}), [
+      'spec.doNotTrack: field is only valid on a GlobalNetworkPolicy',
+      'spec.preDNAT: field is only valid on a GlobalNetworkPolicy',
+      'spec.applyOnForward: field is only valid on a GlobalNetworkPolicy',
+      'spec.namespaceSelector: field is only valid on a GlobalNetworkPolicy',
+      'spec.bogus: field is not recognised',
+    ])
+    assert.deepEqual(gnp({Selector: 'all()'}), ['spec.Selector: field is not recognised'])
+  })
+
+  test('tier must be a DNS label', () => {
+    assert.deepEqual(np({tier: 'default'}), [])
+    assert.match(np({tier: 'My.Tier'})[0] ?? '', /^spec\.tier: name must consist of lower case alphanumeric characters or '-'/)
+    assert.deepEqual(np({tier: 'a'.repeat(64)}), ['spec.tier: name is too long by 1 bytes'])
+    assert.deepEqual(np({tier: 3}), ['spec.tier: must be a string'])
+  })
+
+  test('order must be a finite number', () => {
+    assert.deepEqual(np({order: 0}), [])
+    assert.deepEqual(np({order: '100'}), ['spec.order: order must be a number'])
+    assert.deepEqual(np({order: Number.POSITIVE_INFINITY}), ['spec.order: order must be a number'])
+  })
+
+  test('policy selectors must parse and may not use global()', () => {
+    assert.deepEqual(np({selector: 'a =='}).length, 1)
+    assert.match(np({selector: 'a =='})[0] ?? '', /^spec\.selector: invalid selector: /)
+    assert.deepEqual(np({selector: 'global()'}), [`spec.selector: ${GLOBAL_NOT_ALLOWED}`])
+    assert.deepEqual(np({serviceAccountSelector: 'has(a) || global()'}), [
+      `spec.serviceAccountSelector: ${GLOBAL_NOT_ALLOWED}`,
+    ])
+    assert.deepEqual(gnp({namespaceSelector: 'global()'}), [`spec.namespaceSelector: ${GLOBAL_NOT_ALLOWED}`])
+  })
+
+  test('types and performance hints', () => {
+    assert.deepEqual(np({types: ['Egress', 'Egress']}), ["spec.types: 'Egress' type specified more than once"])
+    assert.deepEqual(np({types: ['egress']}), ['spec.types[0]: type must be Ingress or Egress'])
+    assert.deepEqual(np({performanceHints: ['Fast', 'AssumeNeededOnEveryNode', 'AssumeNeededOnEveryNode']}), [
+      'spec.performanceHints[0]: must be one of AssumeNeededOnEveryNode',
+      'spec.performanceHints[2]: performance hint repeated',
+    ])
+    assert.deepEqual(np({performanceHints: 'AssumeNeededOnEveryNode'}), ['spec.performanceHints: must be a list'])
+  })
+
+  test('rules are validated with their direction and full paths', () => {
+    assert.deepEqual(
+      np({
+        ingress: [{action: 'Allow'}, {action: 'Allow', destination: {services: {name: 'web'}}}],
+        egress: [{action: 'Allow', http: {methods: ['GET']}}, {action: 'Deny', protocol: 'ICMP', destination: {ports: [1]}}],
+      }),
+      [
+        'spec.ingress[1].destination.services: not allowed in ingress rule destination',
+        'spec.egress[0].http: not allowed in egress rules',
+        `spec.egress[1].destination.ports: ${MSG_PORTS_NEED_PROTOCOL}`,
+      ],
+    )
+    assert.deepEqual(np({ingress: {action: 'Allow'}}), ['spec.ingress: must be a list of rules'])
+  })
+
+  test('a GlobalNetworkPolicy service match must name its namespace; a NetworkPolicy one need not', () => {
+    const spec = {egress: [{action: 'Allow', destination: {services: {name: 'web'}}}]}
+    assert.deepEqual(np(spec), [])
+    assert.deepEqual(gnp(spec), ['spec.egress[0].destination.services.namespace: must specify a namespace'])
+  })
+
+  test('doNotTrack and preDNAT need applyOnForward and exclude each other', () => {
+    assert.deepEqual(gnp({doNotTrack: true, applyOnForward: true}), [])
+    assert.deepEqual(gnp({preDNAT: true, applyOnForward: true, ingress: [{action: 'Deny'}]}), [])
+    assert.deepEqual(gnp({doNotTrack: true}), [
+      'spec.applyOnForward: applyOnForward must be true if either preDNAT or doNotTrack is true',
+    ])
+    assert.deepEqual(gnp({preDNAT: true, applyOnForward: false}), [
+      'spec.applyOnForward: applyOnForward must be true if either preDNAT or doNotTrack is true',
+    ])
+    assert.deepEqual(gnp({preDNAT: true, doNotTrack: true, applyOnForward: true}), [
+      'spec.preDNAT: preDNAT and doNotTrack cannot both be true',
+    ])
+    assert.deepEqual(gnp({applyOnForward: true}), [])
+    assert.deepEqual(gnp({doNotTrack: false, preDNAT: false}), [])
+  })
+
+  test('preDNAT policies are ingress only', () => {
+    assert.deepEqual(
+      gnp({preDNAT: true, applyOnForward: true, types: ['Ingress', 'Egress'], egress: [{action: 'Allow'}]}),
+      ["spec.egress: preDNAT policy cannot have any egress rules", "spec.types: preDNAT policy cannot have 'Egress' type"],
+    )
+    // doNotTrack policies may have egress rules.
+    assert.deepEqual(gnp({doNotTrack: true, applyOnForward: true, egress: [{action: 'Allow'}]}), [])
+  })
+
+  test('the flags must be booleans', () => {
+    assert.deepEqual(gnp({doNotTrack: 'true', preDNAT: 1, applyOnForward: 'yes'}), [
+      'spec.doNotTrack: must be true or false',
+      'spec.preDNAT: must be true or false',
+      'spec.applyOnForward: must be true or false',
+    ])
+  })
+})
+
+describe('validatePolicySpec', () => {
+  const np = (spec: unknown) => lines(validatePolicySpec(spec, 'spec', {global: false}))
+  const gnp = (spec: unknown) => lines(validatePolicySpec(spec, 'spec', {global: true}))
+
+  test('a valid spec of each kind', () => {
+    const spec = {
+      tier: 'default',
+      order: 100.5,
+      selector: "app == 'db'",
+      types: ['Ingress', 'Egress'],
+      ingress: [{action: 'Allow', protocol: 'TCP', destination: {ports: [5432]}}],
+      egress: [{action: 'Allow', destination: {services: {name: 'kube-dns', namespace: 'kube-system'}}}],
+      performanceHints: ['AssumeNeededOnEveryNode'],
+    }
+    assert.deepEqual(np(spec), [])
+    assert.deepEqual(gnp({...spec, namespaceSelector: 'has(env)', doNotTrack: true, applyOnForward: true, egress: []}), [])
+  })
+
+  test('global-only fields on a NetworkPolicy, unknown fields anywhere', () => {
+    assert.deepEqual(np({preDNAT: true, selectr: 'x'}), [
+      'spec.preDNAT: field is only valid on a GlobalNetworkPolicy',
+      'spec.selectr: field is not recognised',
+    ])
+  })
+
+  test('rule findings carry the full path and the policy kind', () => {
+    assert.deepEqual(np({egress: [{action: 'Allow'}, {action: 'Allow', destination: {services: {name: 'web'}}}]}), [])
+    assert.deepEqual(gnp({egress: [{action: 'Allow'}, {action: 'Allow', destination: {services: {name: 'web'}}}]}), [
+      'spec.egress[1].destination.services.namespace: must specify a namespace',
+    ])
+    assert.deepEqual(np({ingress: [{action: 'Allow', source: {nets: ['bad']}}]}), ['spec.ingress[0].source.nets[0]: invalid CIDR'])
+  })
+
+  test('selectors, tier, order, types and hints', () => {
+    assert.deepEqual(np({selector: 'global()', tier: 'Bad.Tier', order: 'first', types: ['Egress', 'Egress'], performanceHints: ['Fast']}), [
+      "spec.tier: name must consist of lower case alphanumeric characters or '-' (regex: [a-z0-9]([-a-z0-9]*[a-z0-9])?)",
+      'spec.order: order must be a number',
+      `spec.selector: ${GLOBAL_NOT_ALLOWED}`,
+      "spec.types: 'Egress' type specified more than once",
+      'spec.performanceHints[0]: must be one of AssumeNeededOnEveryNode',
+    ])
+    assert.deepEqual(gnp({namespaceSelector: 'global()'}), [`spec.namespaceSelector: ${GLOBAL_NOT_ALLOWED}`])
+  })
+
+  test('doNotTrack, preDNAT and applyOnForward combinations', () => {
+    assert.deepEqual(gnp({doNotTrack: true, preDNAT: true, applyOnForward: true}), [
+      'spec.preDNAT: preDNAT and doNotTrack cannot both be true',
+    ])
+    assert.deepEqual(gnp({preDNAT: true, applyOnForward: true, egress: [{action: 'Allow'}], types: ['Egress']}), [
+      'spec.egress: preDNAT policy cannot have any egress rules',
+      "spec.types: preDNAT policy cannot have 'Egress' type",
+    ])
+    assert.deepEqual(gnp({doNotTrack: true}), ['spec.applyOnForward: applyOnForward must be true if either preDNAT or doNotTrack is true'])
+    assert.deepEqual(gnp({applyOnForward: 'yes'}), ['spec.applyOnForward: must be true or false'])
   })
 })
