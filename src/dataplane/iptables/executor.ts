@@ -1,0 +1,123 @@
+// Applies an iptables/ipset plan: `ipset restore` (new sets and swaps), one atomic
+// `iptables-restore --noflush` per changed table, then removal of stale sets; reads back.
+import {CalicoError} from '../../resources/errors.js'
+import {type CommandRunner, runCommand} from '../../lib/exec.js'
+import {buildDesiredState} from './model.js'
+import {type Plan, isEmptyPlan, planAll, planText} from './planner.js'
+import type {DesiredState, IptablesInput, TableName} from './types.js'
+import {TABLES} from './types.js'
+
+export type IptablesBackend = 'nft' | 'legacy'
+
+/** The one switch for the iptables flavour: every save/restore goes through these binaries. */
+export const DEFAULT_IPTABLES_BACKEND: IptablesBackend = 'nft'
+
+export function iptablesBinaries(backend: IptablesBackend = DEFAULT_IPTABLES_BACKEND): {save: string; restore: string} {
+  return {save: `iptables-${backend}-save`, restore: `iptables-${backend}-restore`}
+}
+
+export const IPSET_BINARY = 'ipset'
+
+export interface SyncOptions {
+  dryRun?: boolean
+  backend?: IptablesBackend
+  /** How programs are run (tests wrap `ip netns exec`). */
+  runner?: CommandRunner
+}
+
+export interface SyncResult {
+  /** Tables that got an iptables-restore (or would, with dryRun). */
+  changedTables: TableName[]
+  ipsetChanges: {created: string[]; updated: string[]; destroyed: string[]}
+  /** Every script that was (or would be) fed to ipset / iptables-restore. Empty on a no-op. */
+  script: string
+  /** Number of iptables-restore invocations made (0 on a no-op and with dryRun). */
+  restoreCalls: number
+  /** Number of ipset restore invocations made. */
+  ipsetCalls: number
+}
+
+export interface KernelState {
+  saves: Record<TableName, string>
+  ipsetSave: string
+}
+
+function firstLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean)
+  // iptables-restore puts the useful part ("line N failed", the bad option) near the end.
+  return lines.length === 0 ? '' : lines.slice(-2).join(' ').replace(/\s+/g, ' ')
+}
+
+/** Reads every table with iptables-save and our sets with `ipset save`. */
+export async function readKernelState(opts: SyncOptions = {}): Promise<KernelState> {
+  const run = opts.runner ?? runCommand
+  const {save} = iptablesBinaries(opts.backend)
+  const saves = {} as Record<TableName, string>
+  for (const t of TABLES) {
+    const r = await run(save, ['-t', t])
+    if (r.exitCode !== 0) throw new CalicoError(`${save} -t ${t} failed: ${firstLine(r.stderr || r.stdout)}`)
+    saves[t] = r.stdout
+  }
+  const s = await run(IPSET_BINARY, ['save'])
+  if (s.exitCode !== 0) throw new CalicoError(`ipset save failed: ${firstLine(s.stderr || s.stdout)}`)
+  return {saves, ipsetSave: s.stdout}
+}
+
+/** Runs a plan. A failed table restore leaves that table unchanged and throws naming it. */
+export async function applyPlan(plan: Plan, opts: SyncOptions = {}): Promise<{restoreCalls: number; ipsetCalls: number}> {
+  const run = opts.runner ?? runCommand
+  const {restore} = iptablesBinaries(opts.backend)
+  let restoreCalls = 0
+  let ipsetCalls = 0
+  if (plan.ipsets.update) {
+    ipsetCalls++
+    const r = await run(IPSET_BINARY, ['restore'], {input: plan.ipsets.update})
+    if (r.exitCode !== 0) throw new CalicoError(`ipset restore failed: ${firstLine(r.stderr || r.stdout)}`)
+  }
+  for (const t of plan.tables) {
+    restoreCalls++
+    const r = await run(restore, ['--noflush'], {input: t.script})
+    if (r.exitCode !== 0) {
+      throw new CalicoError(`iptables table ${t.table} not changed: ${restore} failed: ${firstLine(r.stderr || r.stdout)}`)
+    }
+  }
+  if (plan.ipsets.cleanup) {
+    ipsetCalls++
+    const r = await run(IPSET_BINARY, ['restore'], {input: plan.ipsets.cleanup})
+    if (r.exitCode !== 0) throw new CalicoError(`ipset cleanup of stale sets failed: ${firstLine(r.stderr || r.stdout)}`)
+  }
+  return {restoreCalls, ipsetCalls}
+}
+
+/** Plans the desired state against the kernel (no writes). */
+export async function planIptables(desired: DesiredState, opts: SyncOptions = {}): Promise<Plan> {
+  const k = await readKernelState(opts)
+  return planAll(desired, k.saves, k.ipsetSave)
+}
+
+/**
+ * Brings this host's iptables and ipsets to the state the resources describe. A second call
+ * with the same input writes nothing (restoreCalls 0, empty script).
+ */
+export async function syncIptables(input: IptablesInput, opts: SyncOptions = {}): Promise<SyncResult> {
+  const desired = buildDesiredState(input)
+  const plan = await planIptables(desired, opts)
+  const result: SyncResult = {
+    changedTables: plan.tables.map((t) => t.table),
+    ipsetChanges: {created: plan.ipsets.created, updated: plan.ipsets.updated, destroyed: plan.ipsets.destroyed},
+    script: planText(plan),
+    restoreCalls: 0,
+    ipsetCalls: 0,
+  }
+  if (opts.dryRun || isEmptyPlan(plan)) return result
+  const calls = await applyPlan(plan, opts)
+  result.restoreCalls = calls.restoreCalls
+  result.ipsetCalls = calls.ipsetCalls
+  // Read back: what the kernel now holds must plan to nothing.
+  const after = await planIptables(desired, opts)
+  if (after.tables.length > 0 || after.ipsets.update !== '') {
+    const what = [...after.tables.map((t) => t.table), ...(after.ipsets.update ? ['ipsets'] : [])].join(', ')
+    throw new CalicoError(`iptables state did not converge after apply (${what} still differ)`)
+  }
+  return result
+}

@@ -1,0 +1,79 @@
+// Turning rules into iptables-restore text, and the stable identities (rule hashes, length-limited
+// chain and set names) that let a later run recognise what it wrote.
+import {createHash} from 'node:crypto'
+
+import type {IptRule} from './types.js'
+
+export const CHAIN_PREFIX = 'cali-'
+export const MAX_CHAIN_NAME = 28
+export const MAX_IPSET_NAME = 31
+export const HASH_LENGTH = 16
+/** Main-set prefix and temporary-set prefix (IPv4). */
+export const IPSET_MAIN_PREFIX = 'cali40'
+export const IPSET_TEMP_PREFIX = 'cali4t'
+
+export const MARK_ACCEPT = 0x10000
+export const MARK_PASS = 0x20000
+export const MARK_DROP = 0x40000
+export const MARK_SCRATCH0 = 0x80000
+export const MARK_ALL = MARK_ACCEPT | MARK_PASS | MARK_DROP | MARK_SCRATCH0
+
+export const hex = (n: number): string => `0x${n.toString(16)}`
+
+function b64url(buf: Buffer): string {
+  return buf.toString('base64url')
+}
+
+/**
+ * `prefix + suffix` when that fits in maxLength; otherwise `prefix + "_" + base64url(sha256(suffix))`
+ * cut to maxLength, so long policy/profile names still give distinct, stable chain names.
+ */
+export function lengthLimitedName(prefix: string, suffix: string, maxLength = MAX_CHAIN_NAME): string {
+  const plain = prefix + suffix
+  if (plain.length <= maxLength && /^[A-Za-z0-9_.:/-]*$/.test(suffix)) return plain
+  const digest = b64url(createHash('sha256').update(suffix).digest())
+  return (prefix + '_' + digest).slice(0, maxLength)
+}
+
+/** The name of a selector-style ipset for an arbitrary identity string. */
+export function ipsetNameFor(kind: string, identity: string): string {
+  const digest = b64url(createHash('sha224').update(`${kind}:${identity}`).digest())
+  return `${IPSET_MAIN_PREFIX}${kind}:${digest}`.slice(0, MAX_IPSET_NAME)
+}
+
+/** Comments may only hold a safe character set; anything else becomes `_`. */
+export function sanitizeComment(text: string): string {
+  return text.replace(/[^\w @%+=:,./-]/g, '_').slice(0, 256)
+}
+
+function quoteToken(token: string): string {
+  if (token === '') return '""'
+  if (/[\s"'\\]/.test(token)) return `"${token.replace(/["\\]/g, (c) => `\\${c}`)}"`
+  return token
+}
+
+/** The rule text that is hashed: text comment, matches and action, without chain or hash. */
+export function ruleBody(rule: IptRule): string {
+  const tokens: string[] = []
+  if (rule.comment !== undefined) tokens.push('-m', 'comment', '--comment', sanitizeComment(rule.comment))
+  tokens.push(...rule.match, ...rule.action)
+  return tokens.map(quoteToken).join(' ')
+}
+
+/**
+ * Chained rule hashes: the seed is a digest of the chain name; each rule's digest covers the
+ * previous digest and the rule's text, so a rule's identity includes its position.
+ */
+export function ruleHashes(chain: string, rules: readonly IptRule[]): string[] {
+  let prev = createHash('sha224').update(chain).digest()
+  return rules.map((rule) => {
+    prev = createHash('sha224').update(prev).update(`-A ${chain} ${ruleBody(rule)}`).digest()
+    return b64url(prev).slice(0, HASH_LENGTH)
+  })
+}
+
+/** One restore-script line (`-A`, `-I` or `-D` on `chain`) carrying the rule's hash comment. */
+export function renderRule(op: '-A' | '-I' | '-D', chain: string, rule: IptRule, hash: string): string {
+  const body = ruleBody(rule)
+  return `${op} ${chain} -m comment --comment "cali:${hash}"${body ? ` ${body}` : ''}`
+}
