@@ -13,7 +13,6 @@ import {
   protocolSupportsPorts,
   validateEntityRule,
   validatePolicySpec,
-  validatePolicySpec,
   validatePolicyTypes,
   validateProtocol,
   validateRule,
@@ -700,62 +699,5 @@ describe('validatePolicySpec', () => {
       'spec.preDNAT: must be true or false',
       'spec.applyOnForward: must be true or false',
     ])
-  })
-})
-
-describe('validatePolicySpec', () => {
-  const np = (spec: unknown) => lines(validatePolicySpec(spec, 'spec', {global: false}))
-  const gnp = (spec: unknown) => lines(validatePolicySpec(spec, 'spec', {global: true}))
-
-  test('a valid spec of each kind', () => {
-    const spec = {
-      tier: 'default',
-      order: 100.5,
-      selector: "app == 'db'",
-      types: ['Ingress', 'Egress'],
-      ingress: [{action: 'Allow', protocol: 'TCP', destination: {ports: [5432]}}],
-      egress: [{action: 'Allow', destination: {services: {name: 'kube-dns', namespace: 'kube-system'}}}],
-      performanceHints: ['AssumeNeededOnEveryNode'],
-    }
-    assert.deepEqual(np(spec), [])
-    assert.deepEqual(gnp({...spec, namespaceSelector: 'has(env)', doNotTrack: true, applyOnForward: true, egress: []}), [])
-  })
-
-  test('global-only fields on a NetworkPolicy, unknown fields anywhere', () => {
-    assert.deepEqual(np({preDNAT: true, selectr: 'x'}), [
-      'spec.preDNAT: field is only valid on a GlobalNetworkPolicy',
-      'spec.selectr: field is not recognised',
-    ])
-  })
-
-  test('rule findings carry the full path and the policy kind', () => {
-    assert.deepEqual(np({egress: [{action: 'Allow'}, {action: 'Allow', destination: {services: {name: 'web'}}}]}), [])
-    assert.deepEqual(gnp({egress: [{action: 'Allow'}, {action: 'Allow', destination: {services: {name: 'web'}}}]}), [
-      'spec.egress[1].destination.services.namespace: must specify a namespace',
-    ])
-    assert.deepEqual(np({ingress: [{action: 'Allow', source: {nets: ['bad']}}]}), ['spec.ingress[0].source.nets[0]: invalid CIDR'])
-  })
-
-  test('selectors, tier, order, types and hints', () => {
-    assert.deepEqual(np({selector: 'global()', tier: 'Bad.Tier', order: 'first', types: ['Egress', 'Egress'], performanceHints: ['Fast']}), [
-      "spec.tier: name must consist of lower case alphanumeric characters or '-' (regex: [a-z0-9]([-a-z0-9]*[a-z0-9])?)",
-      'spec.order: order must be a number',
-      `spec.selector: ${GLOBAL_NOT_ALLOWED}`,
-      "spec.types: 'Egress' type specified more than once",
-      'spec.performanceHints[0]: must be one of AssumeNeededOnEveryNode',
-    ])
-    assert.deepEqual(gnp({namespaceSelector: 'global()'}), [`spec.namespaceSelector: ${GLOBAL_NOT_ALLOWED}`])
-  })
-
-  test('doNotTrack, preDNAT and applyOnForward combinations', () => {
-    assert.deepEqual(gnp({doNotTrack: true, preDNAT: true, applyOnForward: true}), [
-      'spec.preDNAT: preDNAT and doNotTrack cannot both be true',
-    ])
-    assert.deepEqual(gnp({preDNAT: true, applyOnForward: true, egress: [{action: 'Allow'}], types: ['Egress']}), [
-      'spec.egress: preDNAT policy cannot have any egress rules',
-      "spec.types: preDNAT policy cannot have 'Egress' type",
-    ])
-    assert.deepEqual(gnp({doNotTrack: true}), ['spec.applyOnForward: applyOnForward must be true if either preDNAT or doNotTrack is true'])
-    assert.deepEqual(gnp({applyOnForward: 'yes'}), ['spec.applyOnForward: must be true or false'])
   })
 })
