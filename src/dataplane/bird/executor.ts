@@ -6,7 +6,7 @@ import {basename, dirname, join} from 'node:path'
 import Table from 'cli-table3'
 import {type CommandRunner, runCommand} from '../../lib/exec.js'
 import {CalicoError} from '../../resources/errors.js'
-import {BirdNotRunningError, type BirdClientOptions, configureBird, type ProtocolRow} from './control.js'
+import {BirdNotRunningError, type BirdClientOptions, type ConfigureResult, configureBird, type ProtocolRow} from './control.js'
 
 export interface ApplyBirdOptions {
   configPath: string
@@ -66,7 +66,7 @@ export async function applyBirdConfig(opts: ApplyBirdOptions): Promise<ApplyBird
     throw e
   }
 
-  let result
+  let result: ConfigureResult
   try {
     result = await configureBird(socketPath, opts.client)
   } catch (e) {

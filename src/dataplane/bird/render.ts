@@ -66,7 +66,7 @@ function renderPoolsForExport(pools: BirdPool[]): string[] {
   return out
 }
 
-function renderPeer(m: BirdModel, p: BirdPeer): string[] {
+function renderPeer(p: BirdPeer): string[] {
   const lines: string[] = []
   lines.push(`# ${p.kind === 'Mesh' ? 'Mesh peer' : p.kind === 'Global' ? 'Global peer' : 'Node-specific peer'} ${p.ip} (${p.origin})`)
   lines.push(`protocol bgp ${p.protocol} from bgp_template {`)
@@ -194,7 +194,7 @@ export function renderBirdConfig(m: BirdModel, opts: RenderOptions = {}): string
     if (kind === 'Mesh' && m.meshNote) L.push(`# ${m.meshNote}`)
     else if (peers.length === 0) L.push(`# ${none}`)
     for (const p of peers) {
-      L.push(...renderPeer(m, p))
+      L.push(...renderPeer(p))
       L.push('')
     }
     L.push('')
