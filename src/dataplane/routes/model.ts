@@ -47,12 +47,8 @@ export interface RouteModelInput {
 }
 
 // Lower wins when two sources want the same destination (Felix's route class order).
-const enum RouteClass {
-  LocalWorkload = 0,
-  SameSubnet = 1,
-  Tunnel = 2,
-  Blackhole = 3,
-}
+const RouteClass = {LocalWorkload: 0, SameSubnet: 1, Tunnel: 2, Blackhole: 3} as const
+type RouteClass = (typeof RouteClass)[keyof typeof RouteClass]
 
 const IFACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/
 
@@ -100,7 +96,7 @@ export function desiredRoutes(input: RouteModelInput): Route[] {
   const candidates: Array<{route: Route; cls: RouteClass}> = []
   for (const b of input.blocks) {
     const cidr = parseV4Cidr(b.cidr)
-    if (!cidr || b.affinityNode === undefined) continue
+    if (!cidr || !b.affinityNode) continue
     const pool = poolOf(cidr, pools)
     if (!pool) continue
     const dst = canonical(cidr)
