@@ -31,7 +31,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       summary: 'Path to the file containing connection configuration in YAML or JSON format.',
       description: 'Defaults to /etc/calico/calicoctl.cfg; when that file is missing, ETCD_ENDPOINTS and the other environment variables are used.',
     }),
-    'log-level': Flags.option({char: 'l', helpGroup: 'GLOBAL', options: LOG_LEVELS, default: 'panic', summary: 'Set the log level (one of panic, fatal, error, warn, info, debug).'})(),
+    'log-level': Flags.option({helpGroup: 'GLOBAL', options: LOG_LEVELS, default: 'panic', summary: 'Set the log level (one of panic, fatal, error, warn, info, debug).'})(),
     context: Flags.string({helpGroup: 'GLOBAL', summary: 'The name of the kubeconfig context to use (accepted for compatibility; this tool uses etcd).'}),
     'allow-version-mismatch': Flags.boolean({helpGroup: 'GLOBAL', summary: 'Allow client and cluster versions mismatch.'}),
     timeout: Flags.string({helpGroup: 'GLOBAL', summary: 'Give up on an etcd call after this long (e.g. 5s, 500ms).', default: '5s'}),

@@ -222,3 +222,11 @@ export async function deleteResources(store: ResourceStore, targets: Loaded[], o
   })
   return rows
 }
+
+/** Offline validation of files: every problem in every document, or the count that passed. */
+export function validateFiles(path: string, opts: {recursive?: boolean; skipEmpty?: boolean}): {count: number; kind?: string} {
+  const loaded = loadManifests(path, opts)
+  validateAll(loaded, new Map())
+  const kinds = new Set(loaded.map((l) => l.def.kind))
+  return kinds.size === 1 ? {count: loaded.length, kind: [...kinds][0]!} : {count: loaded.length}
+}

@@ -1,0 +1,50 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../lib/base-command.js'
+
+export default class Get extends BaseCommand<typeof Get> {
+  static override summary = 'Get a resource identified by file, directory, or kind and name.'
+  static override description =
+    'With a kind and no name, lists every resource of the kind. Output formats: ps (default), wide, custom-columns=A,B, yaml and json; yaml/json output can be applied back unchanged.'
+  static override examples = [
+    '<%= config.bin %> get ippools',
+    '<%= config.bin %> get ippool default-ipv4-ippool --output=yaml',
+    '<%= config.bin %> get bgppeers --output=wide',
+    '<%= config.bin %> get ippools --output=custom-columns=NAME,CIDR,IPIPMODE',
+    '<%= config.bin %> get networkpolicy --all-namespaces',
+  ]
+  static override strict = false
+  static override args = {
+    kind: Args.string({description: 'Resource kind, plural or alias (e.g. ippool, ippools, pools).'}),
+    names: Args.string({description: 'Names of resources to get (more may follow).'}),
+  }
+  static override flags = {
+    filename: Flags.string({char: 'f', summary: 'Filename or directory (or - for stdin) naming the resources to get.'}),
+    recursive: Flags.boolean({char: 'R', summary: 'Process the directory given by -f recursively.'}),
+    'skip-empty': Flags.boolean({summary: 'Do not error if the file or directory holds no resources.'}),
+    output: Flags.string({char: 'o', default: 'ps', summary: 'Output format: ps, wide, custom-columns=..., yaml or json.'}),
+    namespace: Flags.string({char: 'n', summary: 'Namespace (namespaced kinds only); default "default".'}),
+    'all-namespaces': Flags.boolean({char: 'A', charAliases: ['a'], summary: 'List resources in every namespace.'}),
+    selector: Flags.string({char: 'l', summary: 'Only resources whose labels match this Calico selector.'}),
+    export: Flags.boolean({summary: 'Strip cluster-specific metadata (uid, resourceVersion, creationTimestamp, namespace) for copying.'}),
+  }
+
+  async run(): Promise<void> {
+    const {runGet} = await import('../service/get.js')
+    const {argv} = await this.parse(Get)
+    const positional = (argv as string[]).filter((a) => typeof a === 'string')
+    const result = await runGet(await this.store(), {
+      kind: positional[0],
+      names: positional.slice(1),
+      filename: this.flags.filename,
+      recursive: this.flags.recursive,
+      skipEmpty: this.flags['skip-empty'],
+      output: this.flags.output,
+      namespace: this.flags.namespace,
+      allNamespaces: this.flags['all-namespaces'],
+      selector: this.flags.selector,
+      exportMode: this.flags.export,
+    }, () => this.checkVersionMismatch())
+    this.out(result.stdout)
+    if (result.errors.length > 0) this.fail(result.errors.join('\n'))
+  }
+}

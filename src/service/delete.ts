@@ -1,0 +1,54 @@
+import type {ResourceStore} from '../datastore/store.js'
+import {type Summary, summarize} from '../output/summary.js'
+import {CalicoError} from '../resources/errors.js'
+import {API_VERSION} from '../resources/types.js'
+import {deleteResources, type Loaded, loadManifests} from './crud.js'
+import {checkNames, namespaceFor, resolveKind, selectByLabels} from './targets.js'
+
+export interface DeleteRequest {
+  kind?: string | undefined
+  names: string[]
+  filename?: string | undefined
+  recursive?: boolean
+  skipEmpty?: boolean
+  skipNotExists?: boolean
+  namespace?: string | undefined
+  selector?: string | undefined
+  dryRun?: boolean
+}
+
+/** Hooks that run before a kind's resources are deleted (IPAM cascades register here). */
+export type DeleteCascade = (store: ResourceStore, targets: Loaded[], dryRun: boolean) => Promise<void>
+export const deleteCascades = new Map<string, DeleteCascade>()
+
+export async function runDelete(store: ResourceStore, req: DeleteRequest): Promise<Summary> {
+  let targets: Loaded[]
+  if (req.filename) {
+    if (req.kind) throw new CalicoError('give either a kind and names or --filename, not both')
+    targets = loadManifests(req.filename, {recursive: req.recursive, skipEmpty: req.skipEmpty, namespace: req.namespace}).map((l) => {
+      // Delete by the name in the file; the rest of the document does not matter.
+      delete l.resource.metadata.resourceVersion
+      return l
+    })
+  } else {
+    if (!req.kind) throw new CalicoError('missing resource kind: e.g. delete ippool NAME, or --filename')
+    const def = resolveKind(req.kind)
+    checkNames(req.names)
+    if (req.selector) {
+      if (req.names.length > 0) throw new CalicoError('give either names or --selector, not both')
+      const ns = def.namespaced ? (req.namespace ?? 'default') : namespaceFor(def, req)
+      // Delete exactly the versions we selected: a resource changed since is not deleted.
+      targets = (await selectByLabels(store, def, req.selector, ns)).map((resource) => ({def, resource}))
+    } else {
+      if (req.names.length === 0) throw new CalicoError(`no names given: delete ${req.kind} NAME..., or use --selector`)
+      const ns = namespaceFor(def, req, req.names)
+      targets = req.names.map((name) => ({def, resource: {apiVersion: API_VERSION, kind: def.kind, metadata: {name, ...(ns ? {namespace: ns} : {})}}}))
+    }
+  }
+  for (const kind of new Set(targets.map((t) => t.def.kind))) {
+    const cascade = deleteCascades.get(kind)
+    if (cascade) await cascade(store, targets.filter((t) => t.def.kind === kind), req.dryRun ?? false)
+  }
+  const rows = await deleteResources(store, targets, {skipNotExists: req.skipNotExists, dryRun: req.dryRun})
+  return summarize('delete', rows, req.dryRun)
+}

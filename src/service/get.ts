@@ -1,0 +1,58 @@
+import type {ResourceStore} from '../datastore/store.js'
+import {describe} from '../datastore/store.js'
+import {parseOutputFormat, printResources} from '../output/printers.js'
+import {CalicoError} from '../resources/errors.js'
+import type {KindDef, Resource} from '../resources/types.js'
+import {loadManifests} from './crud.js'
+import {checkNames, namespaceFor, resolveKind, selectByLabels} from './targets.js'
+
+export interface GetRequest {
+  kind?: string | undefined
+  names: string[]
+  filename?: string | undefined
+  recursive?: boolean
+  skipEmpty?: boolean
+  output: string
+  namespace?: string | undefined
+  allNamespaces?: boolean
+  selector?: string | undefined
+  exportMode?: boolean
+}
+
+export async function runGet(store: ResourceStore, req: GetRequest, preflight: () => Promise<void>): Promise<{stdout: string; errors: string[]}> {
+  const format = parseOutputFormat(req.output)
+  const errors: string[] = []
+  let groups: Array<{def: KindDef; names: string[]; namespace: string | undefined}>
+  if (req.filename) {
+    if (req.kind) throw new CalicoError('give either a kind and names or --filename, not both')
+    const loaded = loadManifests(req.filename, {recursive: req.recursive, skipEmpty: req.skipEmpty, namespace: req.namespace})
+    groups = loaded.map((l) => ({def: l.def, names: [l.resource.metadata.name], namespace: l.resource.metadata.namespace}))
+  } else {
+    if (!req.kind) throw new CalicoError('missing resource kind: e.g. get ippools, or --filename')
+    const def = resolveKind(req.kind)
+    checkNames(req.names)
+    groups = [{def, names: req.names, namespace: namespaceFor(def, req, req.names)}]
+  }
+  await preflight()
+  let stdout = ''
+  for (const g of groups) {
+    let items: Resource[]
+    let revision: string | undefined
+    if (g.names.length === 0) {
+      if (req.selector) items = await selectByLabels(store, g.def, req.selector, g.namespace)
+      else ({items, revision} = await store.list(g.def, g.namespace))
+    } else {
+      items = []
+      for (const name of g.names) {
+        const r = await store.get(g.def, name, g.namespace)
+        if (r) items.push(r)
+        else errors.push(`resource does not exist: ${describe(g.def, name, g.namespace)}`)
+      }
+    }
+    if (g.names.length > 0 && items.length === 0) continue
+    const shape = g.names.length === 0 ? 'list' : g.names.length === 1 && groups.length === 1 ? 'one' : 'many'
+    const req2 = {def: g.def, items, format, shape, withNamespace: g.def.namespaced && (req.allNamespaces || req.namespace !== undefined), exportMode: req.exportMode} as const
+    stdout += printResources(revision === undefined ? req2 : {...req2, listRevision: revision})
+  }
+  return {stdout, errors}
+}
