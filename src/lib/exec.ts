@@ -37,6 +37,8 @@ export const runCommand: CommandRunner = (file, args, opts = {}) =>
         resolve({stdout, stderr, exitCode: code})
       },
     )
+    // A program may exit without reading stdin; the exit code reports that, not an EPIPE crash.
+    child.stdin?.on('error', () => {})
     child.stdin?.end(opts.input ?? '')
   })
 
