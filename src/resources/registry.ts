@@ -3,14 +3,23 @@ import {BGPConfiguration} from './kinds/bgpconfiguration.js'
 import {BGPPeer} from './kinds/bgppeer.js'
 import {ClusterInformation} from './kinds/clusterinformation.js'
 import {FelixConfiguration} from './kinds/felixconfiguration.js'
+import {GlobalNetworkPolicy} from './kinds/globalnetworkpolicy.js'
+import {GlobalNetworkSet} from './kinds/globalnetworkset.js'
+import {HostEndpoint} from './kinds/hostendpoint.js'
 import {IPPool} from './kinds/ippool.js'
 import {IPReservation} from './kinds/ipreservation.js'
 import {KubeControllersConfiguration} from './kinds/kubecontrollersconfiguration.js'
+import {NetworkPolicy} from './kinds/networkpolicy.js'
+import {NetworkSet} from './kinds/networkset.js'
 import {Node} from './kinds/node.js'
+import {Profile} from './kinds/profile.js'
+import {Tier} from './kinds/tier.js'
+import {WorkloadEndpoint} from './kinds/workloadendpoint.js'
 import type {KindDef} from './types.js'
 
 /** Adding a kind: write its file under kinds/ and list it here. */
-export const KINDS: KindDef[] = [IPPool, BGPPeer, BGPConfiguration, Node, FelixConfiguration, ClusterInformation, IPReservation, KubeControllersConfiguration]
+export const KINDS: KindDef[] = [IPPool, BGPPeer, BGPConfiguration, Node, FelixConfiguration, ClusterInformation, IPReservation, KubeControllersConfiguration,
+  NetworkPolicy, GlobalNetworkPolicy, Profile, HostEndpoint, WorkloadEndpoint, GlobalNetworkSet, NetworkSet, Tier]
 
 const byName = new Map<string, KindDef>()
 for (const def of KINDS) for (const n of [def.kind, def.plural, ...def.aliases]) byName.set(n.toLowerCase(), def)

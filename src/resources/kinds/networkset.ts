@@ -1,0 +1,16 @@
+// NetworkSet: the namespaced form of GlobalNetworkSet.
+import {strList} from '../schema.js'
+import type {KindDef} from '../types.js'
+import {netSetCell, validateNets} from './globalnetworkset.js'
+
+export const NetworkSet: KindDef = {
+  kind: 'NetworkSet',
+  plural: 'networksets',
+  aliases: ['networkset', 'networksets', 'netsets'],
+  namespaced: true,
+  specFields: [['nets', strList]],
+  columns: ['NAME'],
+  wideColumns: ['NAME', 'NETS'],
+  cell: netSetCell,
+  validate: validateNets,
+}

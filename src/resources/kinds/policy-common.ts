@@ -1,0 +1,231 @@
+// What NetworkPolicy, GlobalNetworkPolicy, their staged forms and Profile share: the Rule and
+// EntityRule schemas in Calico's Go field order, policy defaulting, policy names in etcd keys
+// across Calico versions, and a few table-cell helpers.
+import {type FieldError, fieldError} from '../errors.js'
+import {inferPolicyTypes, validatePolicySpec} from '../rules.js'
+import type {PolicyType} from '../policy-types.js'
+import {bool, intOrStr, list, num, obj, str, strList, strMap, type FieldType, type Fields} from '../schema.js'
+import type {Resource} from '../types.js'
+
+const intP: FieldType = {t: 'int', ptr: true}
+const numP: FieldType = {t: 'number', ptr: true}
+const protoP: FieldType = {t: 'intOrString', ptr: true}
+void num
+
+const icmpFields: Fields = [
+  ['type', intP],
+  ['code', intP],
+]
+
+/** Calico's EntityRule, in struct order. */
+export const entityRuleFields: Fields = [
+  ['nets', strList],
+  ['selector', str],
+  ['namespaceSelector', str],
+  ['services', obj([['name', str], ['namespace', str]], true)],
+  ['ports', list(intOrStr)],
+  ['notNets', strList],
+  ['notSelector', str],
+  ['notPorts', list(intOrStr)],
+  ['serviceAccounts', obj([['names', strList], ['selector', str]], true)],
+]
+
+/**
+ * Calico's Rule, in struct order. `source` and `destination` are tagged `omitzero` since
+ * v3.32: an absent entity rule is not written, one that was given (even `{}` after dropping
+ * empty lists) is. Modelled as pointer fields plus `dropZeroEntities` in defaulting.
+ */
+export const ruleFields: Fields = [
+  ['action', str],
+  ['ipVersion', intP],
+  ['protocol', protoP],
+  ['icmp', obj(icmpFields, true)],
+  ['notProtocol', protoP],
+  ['notICMP', obj(icmpFields, true)],
+  ['source', obj(entityRuleFields, true)],
+  ['destination', obj(entityRuleFields, true)],
+  ['http', obj([['methods', strList], ['paths', list(obj([['exact', str], ['prefix', str]]))]], true)],
+  ['metadata', obj([['annotations', strMap]], true)],
+]
+
+export const ruleList: FieldType = list(obj(ruleFields))
+
+/** NetworkPolicySpec in struct order. */
+export const networkPolicySpecFields: Fields = [
+  ['tier', str],
+  ['order', numP],
+  ['ingress', ruleList],
+  ['egress', ruleList],
+  ['selector', str],
+  ['types', strList],
+  ['serviceAccountSelector', str],
+  ['performanceHints', strList],
+]
+
+/** GlobalNetworkPolicySpec in struct order. */
+export const globalNetworkPolicySpecFields: Fields = [
+  ['tier', str],
+  ['order', numP],
+  ['ingress', ruleList],
+  ['egress', ruleList],
+  ['selector', str],
+  ['types', strList],
+  ['doNotTrack', bool],
+  ['preDNAT', bool],
+  ['applyOnForward', bool],
+  ['serviceAccountSelector', str],
+  ['namespaceSelector', str],
+  ['performanceHints', strList],
+]
+
+export const TIER_LABEL = 'projectcalico.org/tier'
+/** Annotation in which Calico (v3.30+) records the policy name the user gave. */
+export const METADATA_ANNOTATION = 'projectcalico.org/metadata'
+export const DEFAULT_TIER = 'default'
+
+type Obj = Record<string, unknown>
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/**
+ * Go's `omitzero` on a rule's source and destination: an entity rule whose fields are all unset
+ * (`{}`, null) is not written; one holding even an empty list is not zero and is written as `{}`.
+ */
+function dropZeroEntities(rules: unknown): void {
+  if (!Array.isArray(rules)) return
+  for (const r of rules) {
+    if (!isObj(r)) continue
+    for (const side of ['source', 'destination']) {
+      const e = r[side]
+      if (e === null || (isObj(e) && Object.values(e).every((v) => v === null || v === undefined))) delete r[side]
+    }
+  }
+}
+
+export function ruleDefaults(spec: Obj): void {
+  dropZeroEntities(spec.ingress)
+  dropZeroEntities(spec.egress)
+}
+
+// Resources whose name was taken from the metadata annotation while decoding; the key name
+// must then not override it (see nameFromKey).
+const namedByAnnotation = new WeakSet<Resource>()
+
+/**
+ * Reads and removes the `projectcalico.org/metadata` annotation. Calico uses the name recorded
+ * there when reading; we adopt it only when it is the same policy (equal, or the stored name is
+ * it with a tier prefix), so a copied annotation cannot rename a resource on write.
+ */
+function takeMetadataAnnotation(r: Resource, tier: string): void {
+  const ann = r.metadata.annotations
+  if (!ann || !(METADATA_ANNOTATION in ann)) return
+  const raw = ann[METADATA_ANNOTATION]
+  delete ann[METADATA_ANNOTATION]
+  if (Object.keys(ann).length === 0) delete r.metadata.annotations
+  let recorded: unknown
+  try {
+    recorded = (JSON.parse(raw ?? '') as {name?: unknown}).name
+  } catch {
+    return
+  }
+  if (typeof recorded !== 'string' || recorded === '') return
+  const name = r.metadata.name
+  if (name === recorded || name === `${tier}.${recorded}` || name === `${DEFAULT_TIER}.${recorded}`) {
+    r.metadata.name = recorded
+    namedByAnnotation.add(r)
+  }
+}
+
+/** Calico's policy defaulting: tier, inferred types, the tier label; annotation stripped. */
+export function policyDefaults(r: Resource): void {
+  r.spec ??= {}
+  const spec = r.spec as Obj
+  if (typeof spec.tier !== 'string' || spec.tier === '') spec.tier = DEFAULT_TIER
+  const tier = spec.tier as string
+  if (!Array.isArray(spec.types) || spec.types.length === 0) {
+    spec.types = inferPolicyTypes({
+      ingress: Array.isArray(spec.ingress) ? spec.ingress : [],
+      egress: Array.isArray(spec.egress) ? spec.egress : [],
+    }) satisfies PolicyType[]
+  }
+  r.metadata.labels = {...r.metadata.labels, [TIER_LABEL]: tier}
+  ruleDefaults(spec)
+  takeMetadataAnnotation(r, tier)
+}
+
+/**
+ * Adds the annotation Calico v3.30+ writes with every policy, `{"name":"<name>"}`. Called at the
+ * end of validation, which runs only on the write path (reading strips it in policyDefaults), so
+ * stored JSON matches Calico's while printed documents do not show it.
+ */
+export function stampMetadataAnnotation(r: Resource): void {
+  if (!r.metadata.name) return
+  r.metadata.annotations = {...r.metadata.annotations, [METADATA_ANNOTATION]: JSON.stringify({name: r.metadata.name})}
+}
+
+/** Keys to try for a name that is not stored under itself: Calico ≤ v3.31 wrote `default.<name>`. */
+export function policyLegacyKeyNames(name: string): string[] {
+  return name.startsWith(`${DEFAULT_TIER}.`) ? [] : [`${DEFAULT_TIER}.${name}`]
+}
+
+/** The policy name for a key, as Calico's determinePolicyName: annotation first, else trim `default.`. */
+export function policyNameFromKey(keyName: string, r: Resource): string {
+  if (namedByAnnotation.has(r)) return r.metadata.name
+  const tier = ((r.spec ?? {}) as Obj).tier
+  if ((tier === undefined || tier === '' || tier === DEFAULT_TIER) && keyName.startsWith(`${DEFAULT_TIER}.`)) {
+    return keyName.slice(DEFAULT_TIER.length + 1)
+  }
+  return keyName
+}
+
+const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?'
+const SUBDOMAIN = `${LABEL}(\\.${LABEL})*`
+const NETWORK_POLICY_NAME = new RegExp(`^((${LABEL})(\\.${LABEL})?|((?:knp|ossg)\\.default\\.(${SUBDOMAIN})))$`)
+const GLOBAL_POLICY_NAME = new RegExp(`^(${LABEL}\\.)?${LABEL}$`)
+
+function policyNameProblem(name: string, re: RegExp): string | undefined {
+  if (name.length > 253) return `name is too long by ${name.length - 253} bytes`
+  if (!re.test(name)) return `name must consist of lower case alphanumeric characters or '-' (regex: ${LABEL}), with at most one '.' separating a tier prefix`
+  return undefined
+}
+
+export const networkPolicyNameProblem = (name: string) => policyNameProblem(name, NETWORK_POLICY_NAME)
+export const globalNetworkPolicyNameProblem = (name: string) => policyNameProblem(name, GLOBAL_POLICY_NAME)
+
+/** Spec checks of a (Global)NetworkPolicy. */
+export function validatePolicy(r: Resource, global: boolean): FieldError[] {
+  return validatePolicySpec(r.spec, 'spec', {global})
+}
+
+/** Kubernetes network policies are mirrored by Calico, not managed through it. */
+export function checkNotKubernetesPolicy(r: Resource, out: FieldError[]): void {
+  if (r.metadata.name?.startsWith('knp.default.'))
+    out.push(fieldError('metadata.name', 'kubernetes network policies must be managed through the kubernetes API', r.metadata.name))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table cells
+
+/** Go's `%v` of a float64 (strconv 'g', shortest): exponent form when the exponent is < -4 or >= 6, e.g. 1e+06. */
+export function goFloat(n: number): string {
+  if (!Number.isFinite(n)) return n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN'
+  if (n === 0) return Object.is(n, -0) ? '-0' : '0'
+  const [mant, e] = n.toExponential().split('e') as [string, string]
+  const exp = Number(e)
+  if (exp < -4 || exp >= 6) return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`
+  return String(n)
+}
+
+/** calicoctl's `joinAndTruncate`: items joined by `sep`, cut to `max` characters ending `...`. */
+export function joinAndTruncate(items: readonly unknown[] | undefined, sep: string, max = 0): string {
+  let out = ''
+  for (const [i, item] of (items ?? []).entries()) {
+    if (i > 0) out += sep
+    out += String(item)
+    if (max > 0 && out.length > max) return `${out.slice(0, max - 3)}...`
+  }
+  return out
+}
+
+export function orderCell(order: unknown): string {
+  return typeof order === 'number' ? goFloat(order) : ''
+}

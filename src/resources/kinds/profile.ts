@@ -1,0 +1,82 @@
+// Profile: rules and labels shared by endpoints that name it. Calico's etcd backend presents a
+// built-in `projectcalico-default-allow` profile that users cannot change.
+import {type FieldError, fieldError} from '../errors.js'
+import {validateRules} from '../rules.js'
+import {strMap, type Fields} from '../schema.js'
+import type {KindDef, Resource} from '../types.js'
+import {ruleDefaults, ruleList} from './policy-common.js'
+
+const specFields: Fields = [
+  ['ingress', ruleList],
+  ['egress', ruleList],
+  ['labelsToApply', strMap],
+]
+
+export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow'
+
+/** The profile Calico synthesises on Get and List: allow everything both ways. */
+export function defaultAllowProfile(): Resource {
+  return {
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'Profile',
+    metadata: {name: DEFAULT_ALLOW_PROFILE},
+    spec: {ingress: [{action: 'Allow'}], egress: [{action: 'Allow'}]},
+  }
+}
+
+// Label keys: an optional DNS subdomain prefix and a name of up to 63 characters; values up to 63.
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/
+const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/
+
+export function labelKeyProblem(key: string): string | undefined {
+  const slash = key.lastIndexOf('/')
+  const [prefix, name] = slash >= 0 ? [key.slice(0, slash), key.slice(slash + 1)] : [undefined, key]
+  if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !LABEL_PREFIX.test(prefix))) return 'label key prefix must be a DNS subdomain'
+  if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) return 'label key must be at most 63 alphanumeric characters, -, _ or ., beginning and ending with an alphanumeric'
+  return undefined
+}
+
+export function checkLabels(labels: Record<string, unknown> | undefined, field: string, out: FieldError[]): void {
+  for (const [k, v] of Object.entries(labels ?? {})) {
+    const p = labelKeyProblem(k)
+    if (p) out.push(fieldError(`${field}.${k}`, p, k))
+    if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v))
+      out.push(fieldError(`${field}.${k}`, 'label value must be at most 63 alphanumeric characters, -, _ or ., beginning and ending with an alphanumeric', v))
+  }
+}
+
+export const Profile: KindDef = {
+  kind: 'Profile',
+  plural: 'profiles',
+  aliases: ['profile', 'profiles', 'pro', 'pros'],
+  namespaced: false,
+  specFields,
+  columns: ['NAME'],
+  wideColumns: ['NAME', 'LABELS'],
+  cell(r, col) {
+    if (col === 'NAME') return r.metadata.name
+    if (col === 'LABELS') {
+      const l = (r.spec as {labelsToApply?: Record<string, string>} | undefined)?.labelsToApply ?? {}
+      return Object.entries(l)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort()
+        .join(',')
+    }
+    return ''
+  },
+  defaults(r) {
+    r.spec ??= {}
+    ruleDefaults(r.spec as Record<string, unknown>)
+  },
+  validate(r) {
+    const s = (r.spec ?? {}) as {ingress?: unknown; egress?: unknown; labelsToApply?: Record<string, unknown>}
+    const out: FieldError[] = []
+    if (r.metadata.name === DEFAULT_ALLOW_PROFILE)
+      out.push(fieldError('metadata.name', `the ${DEFAULT_ALLOW_PROFILE} profile is built in and cannot be created or changed`, r.metadata.name))
+    out.push(...validateRules(s.ingress, 'spec.ingress', {direction: 'ingress'}))
+    out.push(...validateRules(s.egress, 'spec.egress', {direction: 'egress'}))
+    checkLabels(s.labelsToApply, 'spec.labelsToApply', out)
+    return out
+  },
+}
