@@ -110,3 +110,53 @@ export function checkCidr(v: unknown, field: string, out: FieldError[], family?:
   const p = typeof v === 'string' ? parseCidr(v) : undefined
   if (!p || (family && p.family !== family)) out.push(fieldError(field, `must be a valid IPv${family ?? '4 or IPv6'} CIDR`, v))
 }
+
+function toBigInt(addr: string): bigint {
+  const bytes = ipaddr.parse(addr).toByteArray()
+  return bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n)
+}
+
+/** The first and last address of a CIDR as numbers (any host bits are masked off). */
+export function cidrRange(text: string): {family: 4 | 6; start: bigint; end: bigint} | undefined {
+  const p = parseCidr(text)
+  if (!p) return undefined
+  const bits = p.family === 4 ? 32 : 128
+  const size = 1n << BigInt(bits - p.prefix)
+  const start = (toBigInt(p.address) / size) * size
+  return {family: p.family, start, end: start + size - 1n}
+}
+
+/** Finds the entries whose CIDR overlaps a given one, in O(log n) plus the matches. */
+export class CidrIndex<T> {
+  private readonly byFamily = new Map<4 | 6, {starts: bigint[]; ends: bigint[]; maxEnd: bigint[]; values: T[]}>()
+
+  constructor(entries: ReadonlyArray<readonly [string, T]>) {
+    const rows = entries.flatMap(([c, v]) => {
+      const r = cidrRange(c)
+      return r ? [{...r, v}] : []
+    })
+    for (const family of [4, 6] as const) {
+      const fam = rows.filter((r) => r.family === family).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))
+      const maxEnd: bigint[] = []
+      fam.forEach((r, i) => maxEnd.push(i === 0 || r.end > maxEnd[i - 1]! ? r.end : maxEnd[i - 1]!))
+      this.byFamily.set(family, {starts: fam.map((r) => r.start), ends: fam.map((r) => r.end), maxEnd, values: fam.map((r) => r.v)})
+    }
+  }
+
+  overlapping(cidr: string): T[] {
+    const q = cidrRange(cidr)
+    if (!q) return []
+    const f = this.byFamily.get(q.family)!
+    // Last entry starting at or before the query's end; walk back while an earlier one can reach it.
+    let lo = 0
+    let hi = f.starts.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (f.starts[mid]! <= q.end) lo = mid + 1
+      else hi = mid
+    }
+    const out: T[] = []
+    for (let i = lo - 1; i >= 0 && f.maxEnd[i]! >= q.start; i--) if (f.ends[i]! >= q.start) out.push(f.values[i]!)
+    return out.reverse()
+  }
+}

@@ -45,11 +45,18 @@ export function loadManifests(path: string, opts: {recursive?: boolean; skipEmpt
 /** Defaults and validates every resource against what is stored; throws listing every problem. */
 function validateAll(items: Loaded[], existing: Map<KindDef, Resource[]>): void {
   const problems: string[] = []
+  // Same-kind resources in this input count as existing too (two new overlapping pools); a
+  // stored resource being replaced by one in the input is represented by the input's version.
+  const contexts = new Map<KindDef, Resource[]>()
+  for (const def of new Set(items.map((i) => i.def))) {
+    const incoming = items.filter((o) => o.def === def).map((o) => o.resource)
+    const names = new Set(incoming.map((r) => `${r.metadata.namespace ?? ''}/${r.metadata.name}`))
+    const stored = (existing.get(def) ?? []).filter((r) => !names.has(`${r.metadata.namespace ?? ''}/${r.metadata.name}`))
+    contexts.set(def, [...stored, ...incoming])
+  }
   for (const {def, resource} of items) {
-    // Same-kind resources in this input count as existing too (two new overlapping pools).
-    const others = [...(existing.get(def) ?? []), ...items.filter((o) => o.def === def && o.resource !== resource).map((o) => o.resource)]
     try {
-      defaultAndValidate(def, resource, {existing: others})
+      defaultAndValidate(def, resource, {existing: contexts.get(def)!})
     } catch (error) {
       problems.push((error as Error).message)
     }

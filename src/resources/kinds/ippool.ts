@@ -2,7 +2,7 @@ import {fieldError, type FieldError} from '../errors.js'
 import {boolPtr, bool, int, obj, str, strList, strPtr, type Fields} from '../schema.js'
 import {validateSelector} from '../selector.js'
 import type {KindDef, Resource} from '../types.js'
-import {checkOneOf, cidrsOverlap, parseCidr} from '../validate.js'
+import {checkOneOf, CidrIndex, cidrsOverlap, parseCidr} from '../validate.js'
 
 export interface IPPoolSpec {
   cidr: string
@@ -38,6 +38,17 @@ const specFields: Fields = [
   ['assignmentMode', strPtr],
 ]
 void boolPtr
+
+// One index per set of pools, so checking N pools against each other is N log N, not N².
+const indexes = new WeakMap<Resource[], CidrIndex<Resource>>()
+function overlapIndex(pools: Resource[]): CidrIndex<Resource> {
+  let idx = indexes.get(pools)
+  if (!idx) {
+    idx = new CidrIndex(pools.flatMap((r) => ((r.spec as IPPoolSpec | undefined)?.cidr ? [[(r.spec as IPPoolSpec).cidr, r] as const] : [])))
+    indexes.set(pools, idx)
+  }
+  return idx
+}
 
 function spec(r: Resource): IPPoolSpec {
   r.spec ??= {}
@@ -129,11 +140,9 @@ export const IPPool: KindDef = {
     if (s['nat-outgoing' as keyof IPPoolSpec]) out.push(fieldError('spec.nat-outgoing', 'is a v1 field that may not be set'))
     // Overlap is checked against every other stored pool (calicoctl checks on create only; so do we, plus updates).
     if (p && ctx.existing) {
-      for (const other of ctx.existing) {
+      for (const other of overlapIndex(ctx.existing).overlapping(p.text)) {
         if (other.metadata.name === r.metadata.name) continue
-        const oc = (other.spec as IPPoolSpec | undefined)?.cidr
-        if (oc && cidrsOverlap(p.text, oc))
-          out.push(fieldError('spec.cidr', `IPPool(${r.metadata.name}) CIDR overlaps with IPPool(${other.metadata.name}) CIDR ${oc}`, s.cidr))
+        out.push(fieldError('spec.cidr', `IPPool(${r.metadata.name}) CIDR overlaps with IPPool(${other.metadata.name}) CIDR ${(other.spec as IPPoolSpec).cidr}`, s.cidr))
       }
     }
     return out
