@@ -1,7 +1,7 @@
 // Typed resource storage on etcd with Calico's semantics: create = absent-guarded put,
 // update = mod-revision-guarded put, uid/creationTimestamp set on create only.
 import {randomUUID} from 'node:crypto'
-import {AlreadyExistsError, CalicoError, ConflictError, NotFoundError} from '../resources/errors.js'
+import {AlreadyExistsError, type CalicoError, ConflictError, NotFoundError} from '../resources/errors.js'
 import type {KindDef, Resource} from '../resources/types.js'
 import {decodeResource, encodeResource} from './codec.js'
 import type {EtcdDatastore, WriteOp, WriteResult} from './etcd.js'
