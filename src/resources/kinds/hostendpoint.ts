@@ -4,7 +4,7 @@ import {protocolSupportsPorts, validateProtocol} from '../rules.js'
 import {list, obj, str, strList, type FieldType, type Fields} from '../schema.js'
 import type {KindDef} from '../types.js'
 import {isIP, nameProblem} from '../validate.js'
-import {joinAndTruncate} from './policy-common.js'
+import {joinAndTruncate, normalizeProtocol} from './policy-common.js'
 
 // EndpointPort's fields carry no omitempty in Go: all three are always written.
 const endpointPortFields: Fields = [
@@ -96,6 +96,9 @@ export const HostEndpoint: KindDef = {
       default:
         return ''
     }
+  },
+  defaults(r) {
+    for (const p of ((r.spec ?? {}) as HostEndpointSpec).ports ?? []) if ('protocol' in p) p.protocol = normalizeProtocol(p.protocol)
   },
   validate(r) {
     const s = (r.spec ?? {}) as HostEndpointSpec

@@ -101,9 +101,39 @@ function dropZeroEntities(rules: unknown): void {
   }
 }
 
+/** Calico's numorstring.Protocol: a string of digits that fits a byte is stored as a number. */
+export function normalizeProtocol(v: unknown): unknown {
+  return typeof v === 'string' && /^\d+$/.test(v) && Number(v) <= 255 ? Number(v) : v
+}
+
+/** Calico's numorstring.Port: "80" and "80:80" are stored as 80; other ranges and names as text. */
+export function normalizePort(v: unknown): unknown {
+  if (typeof v !== 'string') return v
+  if (/^\d+$/.test(v)) return Number(v) <= 65535 ? Number(v) : v
+  const m = /^(\d+):(\d+)$/.exec(v)
+  if (m && m[1] !== undefined && Number(m[1]) === Number(m[2]) && Number(m[1]) <= 65535) return Number(m[1])
+  return v
+}
+
+function normalizeRules(rules: unknown): void {
+  if (!Array.isArray(rules)) return
+  for (const r of rules) {
+    if (!isObj(r)) continue
+    for (const k of ['protocol', 'notProtocol']) if (k in r) r[k] = normalizeProtocol(r[k])
+    for (const side of ['source', 'destination']) {
+      const e = r[side]
+      if (!isObj(e)) continue
+      for (const k of ['ports', 'notPorts']) if (Array.isArray(e[k])) e[k] = (e[k] as unknown[]).map(normalizePort)
+    }
+  }
+}
+
+/** Rule normalisation Calico's JSON types imply: zero entity rules dropped, numeric text made numbers. */
 export function ruleDefaults(spec: Obj): void {
-  dropZeroEntities(spec.ingress)
-  dropZeroEntities(spec.egress)
+  for (const dir of ['ingress', 'egress']) {
+    dropZeroEntities(spec[dir])
+    normalizeRules(spec[dir])
+  }
 }
 
 // Resources whose name was taken from the metadata annotation while decoding; the key name

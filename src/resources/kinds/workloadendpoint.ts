@@ -6,7 +6,7 @@ import {list, obj, str, strList, type FieldType, type Fields} from '../schema.js
 import type {KindDef, Resource} from '../types.js'
 import {isIP, nameProblem, parseCidr, parseNet} from '../validate.js'
 import {checkEndpointPort, checkInterfaceName, checkNames} from './hostendpoint.js'
-import {joinAndTruncate} from './policy-common.js'
+import {joinAndTruncate, normalizeProtocol} from './policy-common.js'
 
 const always = <T extends FieldType>(t: T): T => ({...t, ptr: true})
 const i64: FieldType = {t: 'int'}
@@ -165,6 +165,7 @@ export const WorkloadEndpoint: KindDef = {
     labels[LABEL_ORCHESTRATOR] = s.orchestrator ?? ''
     r.metadata.labels = labels
     for (const p of s.ports ?? []) {
+      if ('protocol' in p) p.protocol = normalizeProtocol(p.protocol)
       p.name ??= ''
       p.hostPort ??= 0
       p.hostIP ??= ''
