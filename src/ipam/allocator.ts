@@ -72,6 +72,8 @@ import type {
 export const DEFAULT_MAX_BLOCKS_PER_HOST = 20
 const DEFAULT_MAX_RETRIES = 100
 const DEFAULT_USES = ['Workload', 'Tunnel']
+/** Re-reads of a node's affinities while one of them is pending (being claimed by another process). */
+const PENDING_WAITS = 25
 
 type Guard = {key: string; modRevision: string} | {key: string; absent: true}
 
@@ -507,6 +509,8 @@ export class Ipam {
     const tried = new Set<string>()
     let limitHit = false
     let handleFull = false
+    let waits = 0
+    let limitRetries = 0
     const take = async (cidr: string, mode: 'affine' | 'borrow') => {
       const got = await this.assignFromBlock(cidr, args.num - result.ips.length, mode, ctx)
       const prefix = cidr.slice(cidr.indexOf('/'))
@@ -530,6 +534,12 @@ export class Ipam {
         }
         if (done()) break
         if (fresh.length > 0) continue // new affinities may have appeared meanwhile
+        // Another process of this node is claiming a block right now: wait for it rather than
+        // claim one more (or give up at the block limit) while that block is about to appear.
+        if (affs.some((a) => a.state !== 'confirmed' && inPools(a.cidr)) && waits < PENDING_WAITS) {
+          await this.backoff(++waits)
+          continue
+        }
         if (!config.autoAllocateBlocks) {
           result.messages.push('No more free affine blocks and automatic block allocation is disabled')
           break
@@ -546,8 +556,11 @@ export class Ipam {
           }
         } catch (error) {
           if (!(error instanceof BlockLimitError)) throw error
-          limitHit = true
-          break
+          // The node reached its limit meanwhile: look again at its (new) blocks first.
+          if (++limitRetries > PENDING_WAITS) {
+            limitHit = true
+            break
+          }
         }
       }
 
