@@ -1,0 +1,55 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../lib/base-command.js'
+
+export default class NodeApply extends BaseCommand<typeof NodeApply> {
+  static override summary = "Run one reconcile pass for this host: Node resource, IPAM, tunl0, routes, iptables and BIRD."
+  static override description =
+    'Registers or updates this host\'s Node resource, claims IPAM blocks, allocates the IPIP tunnel address when a pool needs it, then makes tunl0, the routes (protocol 80), the cali- iptables chains and the BIRD configuration match the datastore. Prints what changed, or "no changes". A part that fails is reported by name and the command exits 1; the parts after it still run where that is safe. Environment fallbacks as calico/node: NODENAME, IP, AS, IP_AUTODETECTION_METHOD.'
+  static override examples = [
+    '<%= config.bin %> node apply',
+    '<%= config.bin %> node apply --name=master --ip=198.51.100.95/24 --dry-run',
+    '<%= config.bin %> node apply --ip-autodetection-method=interface=eth.* -o json',
+  ]
+  static override flags = {
+    name: Flags.string({summary: 'Node name (default: $NODENAME, else the host name).'}),
+    ip: Flags.string({summary: "This node's IPv4 address with prefix length, or 'autodetect' (default: $IP, else the Node's address, else autodetect)."}),
+    'ip-autodetection-method': Flags.string({
+      summary: 'first-found, interface=REGEX, skip-interface=REGEX, cidr=CIDR or can-reach=DEST (default: $IP_AUTODETECTION_METHOD, else first-found).',
+    }),
+    as: Flags.string({summary: "This node's AS number (default: $AS, else the Node's, else the global one)."}),
+    'dry-run': Flags.boolean({summary: 'Print the plan; change nothing in the kernel, BIRD or the datastore.'}),
+    output: Flags.option({char: 'o', options: ['text', 'json'] as const, default: 'text', summary: 'Output format.'})(),
+    'bird-config-dir': Flags.string({default: '/etc/calico/bird', summary: 'Directory of the generated BIRD configuration (bird.cfg).'}),
+    'bird-socket': Flags.string({default: '/var/run/calico/bird.ctl', summary: "BIRD's control socket, used to reload it."}),
+    'no-bird': Flags.boolean({summary: 'Leave BIRD alone (BGP is managed elsewhere).'}),
+    'no-iptables': Flags.boolean({summary: 'Leave iptables and ipsets alone (policy is enforced elsewhere).'}),
+    'iptables-backend': Flags.option({options: ['nft', 'legacy'] as const, default: 'nft', summary: 'Which iptables flavour to program.'})(),
+    'lock-file': Flags.string({default: '/var/run/calico/node-apply.lock', summary: 'Lock file that serialises passes on this host.'}),
+    'lock-timeout': Flags.string({default: '60s', summary: 'How long to wait for another pass holding the lock.'}),
+    'bird-log': Flags.string({hidden: true, summary: 'Where BIRD logs (stderr, syslog or an absolute path).'}),
+  }
+
+  async run(): Promise<void> {
+    const {parseDuration} = await import('../../lib/base-command.js')
+    const {runNodePass, formatNodePass} = await import('../../node/pass.js')
+    const f = this.flags
+    const result = await runNodePass({
+      store: await this.store(),
+      identity: {
+        ...(f.name ? {name: f.name} : {}),
+        ...(f.ip ? {ip: f.ip} : {}),
+        ...(f['ip-autodetection-method'] ? {autodetectionMethod: f['ip-autodetection-method']} : {}),
+        ...(f.as ? {as: f.as} : {}),
+      },
+      dryRun: f['dry-run'],
+      lockFile: f['lock-file'],
+      lockWaitMs: parseDuration(f['lock-timeout']),
+      iptables: {enabled: !f['no-iptables'], backend: f['iptables-backend']},
+      bird: {enabled: !f['no-bird'], configDir: f['bird-config-dir'], socketPath: f['bird-socket'], ...(f['bird-log'] ? {log: f['bird-log']} : {})},
+    })
+    if (f.output === 'json') this.out(`${JSON.stringify(result, null, 2)}\n`)
+    const text = formatNodePass(result)
+    if (f.output === 'text') this.out(text.stdout)
+    if (result.failed) this.fail(text.stderr.trimEnd())
+  }
+}

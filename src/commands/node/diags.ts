@@ -1,0 +1,21 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../lib/base-command.js'
+
+export default class NodeDiags extends BaseCommand<typeof NodeDiags> {
+  static override summary = "Collect this host's networking diagnostics into a diags-YYYYMMDD_HHMMSS.tar.gz archive."
+  static override description = 'Date, hostname, routes, addresses, links, iptables-save (nft and legacy), ipset list, the BIRD configuration and what BIRD reports.'
+  static override examples = ['<%= config.bin %> node diags']
+  static override flags = {
+    'bird-config-dir': Flags.string({default: '/etc/calico/bird', summary: 'Directory of the generated BIRD configuration.'}),
+    'bird-socket': Flags.string({default: '/var/run/calico/bird.ctl', summary: "BIRD's control socket."}),
+    'status-file': Flags.string({default: '/var/run/calico/node-status.json', summary: "Status file written by 'calicoctl node run'."}),
+  }
+
+  async run(): Promise<void> {
+    const {NOT_ROOT_MESSAGE} = await import('../../node/status.js')
+    const {collectDiags} = await import('../../node/diags.js')
+    if (process.getuid?.() !== 0) this.fail(NOT_ROOT_MESSAGE)
+    const r = await collectDiags({birdConfigDir: this.flags['bird-config-dir'], birdSocket: this.flags['bird-socket'], statusFile: this.flags['status-file']})
+    this.out(`Collected ${r.files.length} files.\nDiags saved to ${r.archive}\n`)
+  }
+}

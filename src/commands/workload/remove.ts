@@ -1,0 +1,24 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../../lib/base-command.js'
+
+export default class WorkloadRemove extends BaseCommand<typeof WorkloadRemove> {
+  static override summary = 'Detach a workload: delete its veth, release its address and delete its WorkloadEndpoint.'
+  static override examples = ['<%= config.bin %> workload remove pod1']
+  static override args = {name: Args.string({required: true, description: 'Workload name.'})}
+  static override flags = {
+    namespace: Flags.string({char: 'n', default: 'default', summary: 'Namespace of the WorkloadEndpoint.'}),
+    node: Flags.string({summary: 'Node name (default: $NODENAME, else the host name).'}),
+  }
+
+  async run(): Promise<void> {
+    const {removeWorkload} = await import('../../node/workload.js')
+    const {resolveNodeName} = await import('../../node/identity.js')
+    const w = await removeWorkload({
+      store: await this.store(),
+      name: this.args.name,
+      node: resolveNodeName({...(this.flags.node ? {name: this.flags.node} : {})}),
+      namespace: this.flags.namespace,
+    })
+    this.out(`Removed workload ${w.namespace}/${w.name} (${w.ip || 'no address'}, ${w.interfaceName})\n`)
+  }
+}

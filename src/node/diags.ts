@@ -1,0 +1,82 @@
+// `calicoctl node diags`: collect what helps explain this host's networking into
+// diags-YYYYMMDD_HHMMSS.tar.gz in a fresh temp directory.
+import {copyFile, mkdir, mkdtemp, readdir, writeFile} from 'node:fs/promises'
+import {hostname, tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {BirdControl} from '../dataplane/bird/index.js'
+import {runChecked, runCommand} from '../lib/exec.js'
+
+export function diagsStamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`
+}
+
+const COMMANDS: Array<[string, string, string[]]> = [
+  ['ipv4_route', 'ip', ['-4', 'route', 'show', 'table', 'all']],
+  ['ipv6_route', 'ip', ['-6', 'route']],
+  ['ipv4_addr', 'ip', ['-4', 'addr']],
+  ['ipv6_addr', 'ip', ['-6', 'addr']],
+  ['links', 'ip', ['-d', 'link']],
+  ['iptables-nft-save', 'iptables-nft-save', ['-c']],
+  ['iptables-legacy-save', 'iptables-legacy-save', ['-c']],
+  ['ipset_list', 'ipset', ['list']],
+]
+
+export interface DiagsOptions {
+  birdConfigDir: string
+  birdSocket: string
+  statusFile: string
+  now?: Date
+}
+
+export async function collectDiags(opts: DiagsOptions): Promise<{archive: string; files: string[]}> {
+  const stamp = diagsStamp(opts.now ?? new Date())
+  const base = await mkdtemp(join(tmpdir(), 'calico-diags-'))
+  const name = `diags-${stamp}`
+  const dir = join(base, name)
+  await mkdir(dir)
+  const files: string[] = []
+  const put = async (file: string, text: string) => {
+    await writeFile(join(dir, file), text)
+    files.push(file)
+  }
+  await put('date', `${(opts.now ?? new Date()).toString()}\n`)
+  await put('hostname', `${hostname()}\n`)
+  for (const [file, cmd, args] of COMMANDS) {
+    try {
+      const r = await runCommand(cmd, args, {timeoutMs: 15_000})
+      await put(file, r.exitCode === 0 ? r.stdout : `# ${cmd} ${args.join(' ')} exited ${r.exitCode}\n${r.stdout}${r.stderr}`)
+    } catch (err) {
+      await put(file, `# ${cmd}: ${err instanceof Error ? err.message : String(err)}\n`)
+    }
+  }
+  // BIRD: its generated config and what it says over the control socket.
+  await mkdir(join(dir, 'bird'))
+  for (const f of await readdir(opts.birdConfigDir).catch(() => [] as string[])) {
+    if (!f.endsWith('.cfg')) continue
+    await copyFile(join(opts.birdConfigDir, f), join(dir, 'bird', f)).catch(() => {})
+    files.push(`bird/${f}`)
+  }
+  let birdText = ''
+  try {
+    const c = await BirdControl.connect(opts.birdSocket)
+    try {
+      for (const cmd of ['show status', 'show protocols all', 'show route']) {
+        const r = await c.command(cmd)
+        birdText += `# ${cmd}\n${r.lines.map((l) => `${l.code} ${l.text}`).join('\n')}\n\n`
+      }
+    } finally {
+      c.close()
+    }
+  } catch (err) {
+    birdText = `# BIRD at ${opts.birdSocket} did not answer: ${err instanceof Error ? err.message : String(err)}\n`
+  }
+  await put('bird/status', birdText)
+  await copyFile(opts.statusFile, join(dir, 'node-status.json')).then(
+    () => files.push('node-status.json'),
+    () => {},
+  )
+  const archive = join(base, `${name}.tar.gz`)
+  await runChecked('tar', ['-czf', archive, '-C', base, name])
+  return {archive, files}
+}

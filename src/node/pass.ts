@@ -1,0 +1,292 @@
+// One reconcile pass for this host (`calicoctl node apply`; `node run` calls it in a loop):
+// identity → Node resource → IPAM (blocks, tunnel address) → tunl0 → routes → iptables → BIRD.
+// Each part reports what it changed (or would change); a failing part is reported under its name
+// and the parts after it still run when that is safe.
+import {mkdir} from 'node:fs/promises'
+import type {ResourceStore} from '../datastore/store.js'
+import {type BgpTimers, syncBird} from '../dataplane/bird/index.js'
+import {compileSelector, type IptablesBackend, syncIptables} from '../dataplane/iptables/index.js'
+import {formatRoute, formatRouteOp, RouteSyncError, syncRoutes} from '../dataplane/routes/index.js'
+import {formatTunnelOp, syncTunnel, TunnelUnavailableError} from '../dataplane/tunnel/index.js'
+import {cidrContains, ensureTunnelAddress, Ipam, ipipTunnelPools, parseCidr4, parseIp4} from '../ipam/index.js'
+import type {Resource} from '../resources/types.js'
+import {type HostInterface, type IdentityOptions, type NodeIdentity, registerNode, resolveIdentity, resolveNodeName, updateNodeBgp} from './identity.js'
+import {acquireLock} from './lock.js'
+import {
+  buildBirdInput,
+  buildIptablesInput,
+  buildRouteInput,
+  buildTunnelInput,
+  findNode,
+  type HostContext,
+  poolsForNode,
+  poolViews,
+  readSnapshot,
+  selects,
+  type Snapshot,
+} from './snapshot.js'
+
+export const PART_NAMES = ['node', 'ipam', 'tunnel', 'routes', 'iptables', 'bird'] as const
+export type PartName = (typeof PART_NAMES)[number]
+
+export type PartStatus = 'unchanged' | 'changed' | 'would-change' | 'skipped' | 'failed'
+
+export interface PartResult {
+  part: PartName
+  status: PartStatus
+  /** What was (or, with dryRun, would be) changed, one line each. */
+  changes: string[]
+  /** Remarks that are not changes (e.g. routes waiting for a device). */
+  notes: string[]
+  error?: string
+  /** Part-specific details for -o json (ops, scripts, config text). */
+  detail?: Record<string, unknown>
+}
+
+export interface NodePassResult {
+  node: string
+  ipv4Address?: string
+  interface?: string
+  dryRun: boolean
+  parts: PartResult[]
+  /** True when any part changed (or would change) something. */
+  changed: boolean
+  /** True when any part failed. */
+  failed: boolean
+}
+
+export interface NodePassOptions {
+  store: ResourceStore
+  identity: IdentityOptions
+  dryRun?: boolean
+  /** Lock file serialising passes on one host; undefined = no lock. Never taken with dryRun. */
+  lockFile?: string
+  lockWaitMs?: number
+  iptables?: {enabled: boolean; backend?: IptablesBackend}
+  bird?: {enabled: boolean; configDir: string; socketPath: string; timers?: BgpTimers; log?: string}
+  /** Injected host interfaces (tests); default: read over netlink. */
+  interfaces?: HostInterface[]
+}
+
+function part(name: PartName): PartResult {
+  return {part: name, status: 'unchanged', changes: [], notes: []}
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+function settle(p: PartResult, dryRun: boolean): PartResult {
+  if (p.status === 'unchanged' && p.changes.length > 0) p.status = dryRun ? 'would-change' : 'changed'
+  return p
+}
+
+/** Claims a block in every enabled pool selecting this node where it has none; allocates or releases the tunnel address. */
+async function reconcileIpam(store: ResourceStore, ipam: Ipam, snap: Snapshot, id: NodeIdentity, node: Resource | undefined, dryRun: boolean, p: PartResult) {
+  const labels = node?.metadata.labels ?? {}
+  const pools = poolViews(snap)
+  const reservations = snap.reservations.flatMap((r) => ((r.spec as {reservedCIDRs?: string[]} | undefined)?.reservedCIDRs ?? []).filter((c) => !c.includes(':')))
+  const eligible = ipam.eligiblePools({pools: poolsForNode(snap, labels), node: id.name, nodeLabels: labels, use: 'Workload'})
+  const ours = snap.blocks.filter((b) => b.node === id.name)
+  for (const pool of eligible) {
+    const net = parseCidr4(pool.cidr)
+    if (ours.some((b) => cidrContains(net, parseCidr4(b.cidr).base))) continue
+    if (dryRun) {
+      p.changes.push(`claim a /${pool.blockSize} block in pool ${pool.name} (${pool.cidr})`)
+      continue
+    }
+    const claimed = await ipam.claimBlock(id.name, [pool], {reservations})
+    if (claimed) p.changes.push(`claimed block ${claimed} in pool ${pool.name}`)
+    else p.notes.push(`pool ${pool.name} (${pool.cidr}) has no free block for this node`)
+  }
+
+  const current = ((node?.spec as {bgp?: {ipv4IPIPTunnelAddr?: string}} | undefined)?.bgp?.ipv4IPIPTunnelAddr ?? '').split('/')[0] || undefined
+  const tunnelPools = ipipTunnelPools(ipam, {node: id.name, nodeLabels: labels, pools})
+  const inTunnelPool = (ip: string) => tunnelPools.some((tp) => cidrContains(parseCidr4(tp.cidr), parseIp4(ip)))
+  if (dryRun) {
+    if (tunnelPools.length > 0 && (!current || !inTunnelPool(current))) p.changes.push('allocate an IPIP tunnel address')
+    if (current && (tunnelPools.length === 0 || !inTunnelPool(current))) p.changes.push(`release IPIP tunnel address ${current}`)
+    return
+  }
+  if (tunnelPools.length === 0 && !current) {
+    // Nothing to hold; clean up a handle a crashed pass may have left.
+    const stale = await ipam.ipsByHandle(`ipip-tunnel-addr-${id.name}`)
+    if (stale.length === 0) return
+  }
+  const res = await ensureTunnelAddress(ipam, {node: id.name, nodeLabels: labels, pools, reservations, current})
+  for (const ip of res.released) p.changes.push(`released IPIP tunnel address ${ip}`)
+  if (res.address !== current) {
+    await updateNodeBgp(store, id.name, (bgp) => ({...bgp, ipv4IPIPTunnelAddr: res.address}))
+    if (res.address) p.changes.push(`allocated IPIP tunnel address ${res.address} (Node.spec.bgp.ipv4IPIPTunnelAddr)`)
+    else if (!res.released.includes(current ?? '')) p.changes.push(`cleared Node.spec.bgp.ipv4IPIPTunnelAddr (was ${current})`)
+  }
+}
+
+/** Runs one pass. Never throws for a failing part (see `failed`); throws only when nothing could run. */
+export async function runNodePass(opts: NodePassOptions): Promise<NodePassResult> {
+  const dryRun = opts.dryRun ?? false
+  const lock = !dryRun && opts.lockFile ? await acquireLock(opts.lockFile, {waitMs: opts.lockWaitMs ?? 60_000}) : undefined
+  try {
+    return await pass(opts, dryRun)
+  } finally {
+    await lock?.release()
+  }
+}
+
+async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassResult> {
+  const {store} = opts
+  const ipam = new Ipam(store.ds, {selects})
+  const name = resolveNodeName(opts.identity)
+  let snap = await readSnapshot(store, ipam)
+  const id = await resolveIdentity(opts.identity, findNode(snap, name), opts.interfaces ? {interfaces: opts.interfaces} : {})
+  const parts: PartResult[] = []
+
+  // 1. The Node resource.
+  const nodePart = part('node')
+  parts.push(nodePart)
+  let node = findNode(snap, name)
+  let nodeOk = true
+  try {
+    const reg = await registerNode(store, id, {dryRun, ...(node ? {existing: node} : {})})
+    if (reg.action !== 'unchanged') nodePart.changes.push(`${dryRun ? (reg.action === 'created' ? 'create' : 'update') : reg.action} Node ${name}`, ...reg.changes.map((c) => `  ${c}`))
+    node = reg.node
+    nodePart.detail = {action: reg.action}
+  } catch (err) {
+    nodeOk = false
+    nodePart.status = 'failed'
+    nodePart.error = message(err)
+  }
+  settle(nodePart, dryRun)
+
+  // 2. IPAM: blocks and the tunnel address (needs the Node).
+  const ipamPart = part('ipam')
+  parts.push(ipamPart)
+  if (!nodeOk) {
+    ipamPart.status = 'skipped'
+    ipamPart.notes.push('skipped: the Node resource could not be registered')
+  } else {
+    try {
+      await reconcileIpam(store, ipam, snap, id, node, dryRun, ipamPart)
+    } catch (err) {
+      ipamPart.status = 'failed'
+      ipamPart.error = message(err)
+    }
+  }
+  settle(ipamPart, dryRun)
+
+  // Re-read what the first two parts may have written; with dryRun, use the would-be Node.
+  if (!dryRun && (nodePart.changes.length > 0 || ipamPart.changes.length > 0)) snap = await readSnapshot(store, ipam)
+  else if (dryRun && node) snap = {...snap, nodes: [...snap.nodes.filter((n) => n.metadata.name !== name), node]}
+
+  const host: HostContext = {nodeName: name, nodeIPv4: id.ipv4Address, hostInterface: id.interface ?? ''}
+  const noInterface = `the node address ${id.ipv4Address} is not on any interface of this host`
+
+  // 3. tunl0.
+  const tunnelPart = part('tunnel')
+  parts.push(tunnelPart)
+  try {
+    const r = await syncTunnel(buildTunnelInput(snap, {...host, hostInterface: host.hostInterface || 'eth0'}), {dryRun})
+    tunnelPart.changes.push(...r.ops.map(formatTunnelOp))
+    tunnelPart.detail = {desired: r.desired, ops: r.ops}
+  } catch (err) {
+    tunnelPart.status = 'failed'
+    tunnelPart.error = err instanceof TunnelUnavailableError ? `${err.message}; routes via tunl0 are not programmed` : message(err)
+  }
+  settle(tunnelPart, dryRun)
+
+  // 4. Routes (tunnel routes wait for tunl0; the rest apply regardless).
+  const routesPart = part('routes')
+  parts.push(routesPart)
+  if (!host.hostInterface) {
+    routesPart.status = 'failed'
+    routesPart.error = noInterface
+  } else {
+    try {
+      const r = await syncRoutes(buildRouteInput(snap, host), {dryRun})
+      routesPart.changes.push(...r.ops.map(formatRouteOp))
+      if (r.sysctlChanges > 0) routesPart.changes.push(`set ${r.sysctlChanges} workload interface sysctl${r.sysctlChanges === 1 ? '' : 's'}`)
+      routesPart.notes.push(...r.skipped.map((s) => `not programmed: ${formatRoute(s.route)} (${s.reason})`))
+      routesPart.detail = {ops: r.ops, applied: r.applied}
+    } catch (err) {
+      routesPart.status = 'failed'
+      routesPart.error = message(err)
+      if (err instanceof RouteSyncError) routesPart.changes.push(...err.result.ops.filter((o) => !err.failures.some((f) => f.op === o)).map(formatRouteOp))
+    }
+  }
+  settle(routesPart, dryRun)
+
+  // 5. iptables.
+  const iptPart = part('iptables')
+  parts.push(iptPart)
+  if (opts.iptables && !opts.iptables.enabled) {
+    iptPart.status = 'skipped'
+    iptPart.notes.push('skipped (--no-iptables)')
+  } else {
+    try {
+      const r = await syncIptables(buildIptablesInput(snap, host, compileSelector), {dryRun, ...(opts.iptables?.backend ? {backend: opts.iptables.backend} : {})})
+      for (const t of r.changedTables) iptPart.changes.push(`${dryRun ? 'update' : 'updated'} table ${t}`)
+      for (const s of r.ipsetChanges.created) iptPart.changes.push(`${dryRun ? 'create' : 'created'} ipset ${s}`)
+      for (const s of r.ipsetChanges.updated) iptPart.changes.push(`${dryRun ? 'update' : 'updated'} ipset ${s}`)
+      for (const s of r.ipsetChanges.destroyed) iptPart.changes.push(`${dryRun ? 'destroy' : 'destroyed'} ipset ${s}`)
+      iptPart.detail = {script: r.script, restoreCalls: r.restoreCalls, ipsetCalls: r.ipsetCalls}
+    } catch (err) {
+      iptPart.status = 'failed'
+      iptPart.error = message(err)
+    }
+  }
+  settle(iptPart, dryRun)
+
+  // 6. BIRD.
+  const birdPart = part('bird')
+  parts.push(birdPart)
+  if (!opts.bird?.enabled) {
+    birdPart.status = 'skipped'
+    birdPart.notes.push('skipped (--no-bird)')
+  } else {
+    try {
+      if (!dryRun) await mkdir(opts.bird.configDir, {recursive: true})
+      const r = await syncBird(buildBirdInput(snap, host), {
+        configDir: opts.bird.configDir,
+        socketPath: opts.bird.socketPath,
+        dryRun,
+        ...(opts.bird.timers ? {timers: opts.bird.timers} : {}),
+        ...(opts.bird.log ? {log: opts.bird.log} : {}),
+      })
+      if (r.changed) birdPart.changes.push(r.message)
+      if (r.status === 'written-not-running') birdPart.notes.push(`start BIRD with: bird -c ${r.configPath} -s ${opts.bird.socketPath}`)
+      birdPart.detail = {status: r.status, configPath: r.configPath, reloaded: r.reloaded, ...(dryRun && r.changed ? {config: r.text} : {})}
+    } catch (err) {
+      birdPart.status = 'failed'
+      birdPart.error = message(err)
+    }
+  }
+  settle(birdPart, dryRun)
+
+  return {
+    node: name,
+    ipv4Address: id.ipv4Address,
+    ...(id.interface ? {interface: id.interface} : {}),
+    dryRun,
+    parts,
+    changed: parts.some((p) => p.changes.length > 0),
+    failed: parts.some((p) => p.status === 'failed'),
+  }
+}
+
+/** Text report: the changes part by part, `no changes` when there were none, failures by part. */
+export function formatNodePass(r: NodePassResult): {stdout: string; stderr: string} {
+  const out: string[] = []
+  const err: string[] = []
+  if (r.dryRun) out.push(`Dry run for node ${r.node} (${r.ipv4Address ?? 'no address'}${r.interface ? ` on ${r.interface}` : ''}): nothing is changed.`)
+  for (const p of r.parts) {
+    if (p.changes.length > 0) {
+      out.push(`${p.part}:${r.dryRun ? ' would' : ''}`)
+      for (const c of p.changes) out.push(`  ${c}`)
+    }
+    for (const n of p.notes) if (p.status !== 'skipped') out.push(`${p.part}: ${n}`)
+    if (p.status === 'failed') err.push(`${p.part}: ${p.error ?? 'failed'}`)
+  }
+  if (!r.changed) out.push('no changes')
+  return {stdout: out.length ? `${out.join('\n')}\n` : '', stderr: err.length ? `${err.join('\n')}\n` : ''}
+}
+

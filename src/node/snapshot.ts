@@ -1,0 +1,316 @@
+// Everything one node pass reads from etcd, read in one round of parallel range reads, and the
+// pure builders that turn it into the inputs of the four dataplane parts (tunnel, routes,
+// iptables, BIRD). Kinds that are not registered (yet) are read as empty.
+import type {ResourceStore} from '../datastore/store.js'
+import type {BirdModelInput, BirdNodeInput, BirdPeerInput, BirdPoolInput} from '../dataplane/bird/index.js'
+import type {IptablesInput, PolicyInput, ProfileInput} from '../dataplane/iptables/types.js'
+import type {IpipMode, RouteModelInput} from '../dataplane/routes/model.js'
+import type {SyncTunnelInput} from '../dataplane/tunnel/index.js'
+import type {BlockInfo, Ipam, IpamPool} from '../ipam/index.js'
+import type {WorkloadEndpointSpec} from '../resources/policy-types.js'
+import {kindByName} from '../resources/registry.js'
+import {parseSelector} from '../resources/selector.js'
+import type {Resource} from '../resources/types.js'
+
+export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow'
+export const DEFAULT_BLOCK_SIZE = 26
+
+export interface Snapshot {
+  pools: Resource[]
+  nodes: Resource[]
+  blocks: BlockInfo[]
+  bgpConfigurations: Resource[]
+  bgpPeers: Resource[]
+  felixConfigurations: Resource[]
+  networkPolicies: Resource[]
+  globalNetworkPolicies: Resource[]
+  profiles: Resource[]
+  tiers: Resource[]
+  workloadEndpoints: Resource[]
+  hostEndpoints: Resource[]
+  networkSets: Resource[]
+  globalNetworkSets: Resource[]
+  reservations: Resource[]
+}
+
+const KIND_OF: Record<Exclude<keyof Snapshot, 'blocks'>, string> = {
+  pools: 'IPPool',
+  nodes: 'Node',
+  bgpConfigurations: 'BGPConfiguration',
+  bgpPeers: 'BGPPeer',
+  felixConfigurations: 'FelixConfiguration',
+  networkPolicies: 'NetworkPolicy',
+  globalNetworkPolicies: 'GlobalNetworkPolicy',
+  profiles: 'Profile',
+  tiers: 'Tier',
+  workloadEndpoints: 'WorkloadEndpoint',
+  hostEndpoints: 'HostEndpoint',
+  networkSets: 'NetworkSet',
+  globalNetworkSets: 'GlobalNetworkSet',
+  reservations: 'IPReservation',
+}
+
+/** Reads the snapshot: one range read per kind plus one for the IPAM blocks, all in parallel. */
+export async function readSnapshot(store: ResourceStore, ipam: Ipam): Promise<Snapshot> {
+  const entries = Object.entries(KIND_OF) as Array<[Exclude<keyof Snapshot, 'blocks'>, string]>
+  const lists = await Promise.all(
+    entries.map(async ([, kind]) => {
+      const def = kindByName(kind)
+      return def ? (await store.list(def)).items : []
+    }),
+  )
+  const blocks = await ipam.listBlocks()
+  const snap = {blocks} as Snapshot
+  entries.forEach(([field], i) => {
+    snap[field] = lists[i] ?? []
+  })
+  return snap
+}
+
+export function emptySnapshot(): Snapshot {
+  return {
+    pools: [], nodes: [], blocks: [], bgpConfigurations: [], bgpPeers: [], felixConfigurations: [], networkPolicies: [], globalNetworkPolicies: [],
+    profiles: [], tiers: [], workloadEndpoints: [], hostEndpoints: [], networkSets: [], globalNetworkSets: [], reservations: [],
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain views of the resources
+
+export interface PoolView extends IpamPool {
+  natOutgoing: boolean
+  disableBGPExport: boolean
+  ipipMode: IpipMode
+}
+
+type Spec = Record<string, any>
+const specOf = (r: Resource | undefined): Spec => (r?.spec ?? {}) as Spec
+
+function encap(v: unknown): IpipMode {
+  return v === 'Always' || v === 'CrossSubnet' ? v : 'Never'
+}
+
+/** IPv4 pools with Calico's defaults filled in. */
+export function poolViews(snap: Pick<Snapshot, 'pools'>): PoolView[] {
+  return snap.pools
+    .map((r) => {
+      const s = specOf(r)
+      return {
+        name: r.metadata.name,
+        cidr: String(s.cidr ?? ''),
+        blockSize: typeof s.blockSize === 'number' && s.blockSize > 0 ? s.blockSize : DEFAULT_BLOCK_SIZE,
+        disabled: s.disabled === true,
+        nodeSelector: typeof s.nodeSelector === 'string' && s.nodeSelector.trim() ? s.nodeSelector : 'all()',
+        ipipMode: encap(s.ipipMode),
+        vxlanMode: typeof s.vxlanMode === 'string' && s.vxlanMode ? s.vxlanMode : 'Never',
+        allowedUses: Array.isArray(s.allowedUses) ? s.allowedUses : undefined,
+        assignmentMode: typeof s.assignmentMode === 'string' ? s.assignmentMode : undefined,
+        natOutgoing: s.natOutgoing === true,
+        disableBGPExport: s.disableBGPExport === true,
+      }
+    })
+    .filter((p) => p.cidr !== '' && !p.cidr.includes(':'))
+}
+
+/** Calico's selector semantics; a selector that does not parse selects nothing. */
+export function selects(selector: string, labels: Record<string, string>): boolean {
+  const s = selector.trim()
+  if (s === '' || s === 'all()') return true
+  try {
+    return parseSelector(s).matches(labels)
+  } catch {
+    return false
+  }
+}
+
+export function findNode(snap: Pick<Snapshot, 'nodes'>, name: string): Resource | undefined {
+  return snap.nodes.find((n) => n.metadata.name === name)
+}
+
+/** Enabled IPv4 pools whose nodeSelector selects this node. */
+export function poolsForNode(snap: Pick<Snapshot, 'pools'>, nodeLabels: Record<string, string>): PoolView[] {
+  return poolViews(snap).filter((p) => !p.disabled && selects(p.nodeSelector, nodeLabels))
+}
+
+/** Node-specific FelixConfiguration (`node.<name>`) over the global `default`. */
+export function felixSetting<T>(snap: Pick<Snapshot, 'felixConfigurations'>, nodeName: string, field: string): T | undefined {
+  const byName = (n: string) => snap.felixConfigurations.find((r) => r.metadata.name === n)
+  const v = specOf(byName(`node.${nodeName}`))[field] ?? specOf(byName('default'))[field]
+  return v === undefined || v === null ? undefined : (v as T)
+}
+
+function v4Nets(spec: WorkloadEndpointSpec): string[] {
+  return (spec.ipNetworks ?? []).filter((n) => !n.includes(':'))
+}
+
+/** WorkloadEndpoints of this node. */
+export function localWorkloads(snap: Pick<Snapshot, 'workloadEndpoints'>, nodeName: string): Resource[] {
+  return snap.workloadEndpoints.filter((w) => specOf(w).node === nodeName)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The four inputs
+
+/** What the builders need to know about this host beyond the datastore. */
+export interface HostContext {
+  nodeName: string
+  /** CIDR, e.g. 198.51.100.95/24. */
+  nodeIPv4: string
+  /** Interface carrying the node address (uplink). */
+  hostInterface: string
+}
+
+export function nodeLabels(snap: Pick<Snapshot, 'nodes'>, nodeName: string): Record<string, string> {
+  return findNode(snap, nodeName)?.metadata.labels ?? {}
+}
+
+export function buildTunnelInput(snap: Snapshot, host: HostContext): SyncTunnelInput {
+  const node = findNode(snap, host.nodeName)
+  const tunnelAddress = specOf(node).bgp?.ipv4IPIPTunnelAddr as string | undefined
+  const mtu = felixSetting<number>(snap, host.nodeName, 'ipipMTU')
+  return {
+    pools: poolsForNode(snap, nodeLabels(snap, host.nodeName)).map((p) => ({cidr: p.cidr, ipipMode: p.ipipMode, disabled: p.disabled})),
+    ...(tunnelAddress ? {tunnelAddress: tunnelAddress.split('/')[0] ?? tunnelAddress} : {}),
+    ...(typeof mtu === 'number' && mtu > 0 ? {configuredMtu: mtu} : {}),
+    hostInterface: host.hostInterface,
+  }
+}
+
+export function buildRouteInput(snap: Snapshot, host: HostContext): RouteModelInput {
+  return {
+    nodeName: host.nodeName,
+    hostInterface: host.hostInterface,
+    nodeIPv4: host.nodeIPv4,
+    pools: poolViews(snap).map((p) => ({name: p.name, cidr: p.cidr, ipipMode: p.ipipMode, vxlanMode: p.vxlanMode, disabled: p.disabled, blockSize: p.blockSize})),
+    blocks: snap.blocks.map((b) => ({cidr: b.cidr, affinityNode: b.node})),
+    nodes: snap.nodes.map((n) => {
+      const a = specOf(n).bgp?.ipv4Address as string | undefined
+      return {name: n.metadata.name, ...(a ? {ipv4Address: a} : {})}
+    }),
+    workloads: localWorkloads(snap, host.nodeName).flatMap((w) => {
+      const s = specOf(w) as WorkloadEndpointSpec
+      if (!s.interfaceName) return []
+      return v4Nets(s).map((n) => ({ip: n.split('/')[0] ?? n, interfaceName: s.interfaceName as string}))
+    }),
+  }
+}
+
+const ENDPOINT_TO_HOST: Record<string, 'ACCEPT' | 'DROP' | 'RETURN'> = {Accept: 'ACCEPT', Drop: 'DROP', Return: 'RETURN'}
+
+export function buildIptablesInput(snap: Snapshot, host: HostContext, compileSelector: IptablesInput['compileSelector']): IptablesInput {
+  const node = findNode(snap, host.nodeName)
+  const tunnelAddress = specOf(node).bgp?.ipv4IPIPTunnelAddr as string | undefined
+  const policies: PolicyInput[] = [
+    ...snap.networkPolicies.map((r): PolicyInput => ({kind: 'NetworkPolicy', namespace: r.metadata.namespace ?? 'default', name: r.metadata.name, spec: specOf(r)})),
+    ...snap.globalNetworkPolicies.map((r): PolicyInput => ({kind: 'GlobalNetworkPolicy', name: r.metadata.name, spec: specOf(r)})),
+  ]
+  const profiles: ProfileInput[] = snap.profiles.map((r) => ({name: r.metadata.name, spec: specOf(r), ...(r.metadata.labels ? {labels: r.metadata.labels} : {})}))
+  // Calico synthesises the default-allow profile; it is never stored.
+  if (!profiles.some((p) => p.name === DEFAULT_ALLOW_PROFILE)) {
+    profiles.push({name: DEFAULT_ALLOW_PROFILE, spec: {ingress: [{action: 'Allow'}], egress: [{action: 'Allow'}]}})
+  }
+  const action = felixSetting<string>(snap, host.nodeName, 'defaultEndpointToHostAction')
+  const toHost = action ? ENDPOINT_TO_HOST[action] : undefined
+  return {
+    nodeName: host.nodeName,
+    tiers: snap.tiers.map((r) => {
+      const s = specOf(r)
+      return {name: r.metadata.name, ...(typeof s.order === 'number' ? {order: s.order} : {}), ...(s.defaultAction ? {defaultAction: s.defaultAction} : {})}
+    }),
+    policies,
+    profiles,
+    workloadEndpoints: snap.workloadEndpoints.map((r) => ({
+      name: r.metadata.name,
+      namespace: r.metadata.namespace ?? 'default',
+      labels: r.metadata.labels ?? {},
+      spec: specOf(r) as WorkloadEndpointSpec,
+    })),
+    hostEndpoints: snap.hostEndpoints.map((r) => ({name: r.metadata.name, labels: r.metadata.labels ?? {}, spec: specOf(r)})),
+    networkSets: [
+      ...snap.globalNetworkSets.map((r) => ({name: r.metadata.name, labels: r.metadata.labels ?? {}, nets: (specOf(r).nets ?? []) as string[]})),
+      ...snap.networkSets.map((r) => ({
+        name: r.metadata.name,
+        namespace: r.metadata.namespace ?? 'default',
+        labels: r.metadata.labels ?? {},
+        nets: (specOf(r).nets ?? []) as string[],
+      })),
+    ],
+    pools: poolViews(snap).map((p) => ({cidr: p.cidr, natOutgoing: p.natOutgoing, ipipMode: p.ipipMode, disabled: p.disabled})),
+    allHostIPs: snap.nodes
+      .map((n) => (specOf(n).bgp?.ipv4Address as string | undefined)?.split('/')[0])
+      .filter((a): a is string => !!a)
+      .sort(),
+    ...(tunnelAddress ? {ipipTunnelAddress: tunnelAddress.split('/')[0] ?? tunnelAddress} : {}),
+    ...(toHost ? {defaultEndpointToHostAction: toHost} : {}),
+    compileSelector,
+  }
+}
+
+function asText(v: unknown): string | undefined {
+  return v === undefined || v === null || v === '' ? undefined : String(v)
+}
+
+export function buildBirdInput(snap: Snapshot, host: HostContext): BirdModelInput {
+  const node = findNode(snap, host.nodeName)
+  const bgp = specOf(node).bgp ?? {}
+  const global = specOf(snap.bgpConfigurations.find((r) => r.metadata.name === 'default'))
+  const nodes: BirdNodeInput[] = snap.nodes.map((n) => {
+    const b = specOf(n).bgp ?? {}
+    const asn = asText(b.asNumber)
+    return {
+      name: n.metadata.name,
+      ...(b.ipv4Address ? {ipv4Address: b.ipv4Address} : {}),
+      ...(asn ? {asNumber: asn} : {}),
+      ...(b.routeReflectorClusterID ? {routeReflectorClusterID: b.routeReflectorClusterID} : {}),
+      labels: n.metadata.labels ?? {},
+    }
+  })
+  const peers: BirdPeerInput[] = snap.bgpPeers.map((r) => {
+    const s = specOf(r)
+    const asn = asText(s.asNumber)
+    return {
+      name: r.metadata.name,
+      ...(s.node ? {node: s.node} : {}),
+      ...(s.nodeSelector ? {nodeSelector: s.nodeSelector} : {}),
+      ...(s.peerIP ? {peerIP: s.peerIP} : {}),
+      ...(asn ? {asNumber: asn} : {}),
+      ...(s.peerSelector ? {peerSelector: s.peerSelector} : {}),
+      // Secrets live in Kubernetes; a literal string is accepted for hosts without it.
+      ...(typeof s.password === 'string' ? {password: s.password} : {}),
+      ...(s.keepOriginalNextHop === true || s.nextHopMode === 'Keep' ? {keepOriginalNextHop: true} : {}),
+      ...(s.sourceAddress ? {sourceAddress: s.sourceAddress} : {}),
+      ...(typeof s.ttlSecurity === 'number' && s.ttlSecurity > 0 ? {ttlSecurity: s.ttlSecurity} : {}),
+      ...(s.reversePeering === 'Manual' ? {reversePeering: 'Manual' as const} : {}),
+    }
+  })
+  const pools: BirdPoolInput[] = poolViews(snap).map((p) => ({
+    cidr: p.cidr,
+    ipipMode: p.ipipMode,
+    vxlanMode: p.vxlanMode,
+    disabled: p.disabled,
+    natOutgoing: p.natOutgoing,
+    disableBGPExport: p.disableBGPExport,
+  }))
+  const nodeAs = asText(bgp.asNumber)
+  const globalAs = asText(global.asNumber)
+  return {
+    nodeName: host.nodeName,
+    nodeIPv4: host.nodeIPv4,
+    ...(nodeAs ? {asNumber: nodeAs} : {}),
+    ...(bgp.routeReflectorClusterID ? {routeReflectorClusterID: bgp.routeReflectorClusterID} : {}),
+    global: {
+      ...(globalAs ? {asNumber: globalAs} : {}),
+      ...(typeof global.nodeToNodeMeshEnabled === 'boolean' ? {nodeToNodeMeshEnabled: global.nodeToNodeMeshEnabled} : {}),
+      ...(typeof global.listenPort === 'number' ? {listenPort: global.listenPort} : {}),
+      ...(typeof global.logSeverityScreen === 'string' ? {logSeverityScreen: global.logSeverityScreen} : {}),
+    },
+    nodes,
+    peers,
+    pools,
+    ownBlocks: snap.blocks
+      .filter((b) => b.node === host.nodeName)
+      .map((b) => b.cidr)
+      .sort(),
+    selects,
+  }
+}

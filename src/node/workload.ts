@@ -1,0 +1,230 @@
+// Workloads on a host without an orchestrator (`calicoctl workload add|remove|list`), wired the
+// way Calico's CNI plugin wires a pod: a veth pair whose host end is `cali<11 hex>` and whose
+// other end is `eth0` in the workload's network namespace with a /32 address and a default route
+// via 169.254.1.1 (answered by proxy ARP on the cali interface); the address comes from IPAM and
+// the WorkloadEndpoint resource records it all. Run in the host's network namespace, as root.
+import {createHash} from 'node:crypto'
+import {existsSync} from 'node:fs'
+import type {ResourceStore} from '../datastore/store.js'
+import {ensureWorkloadInterfaceSysctls, OWNED_ROUTE_PROTOCOL, openNetlink} from '../dataplane/netlink.js'
+import {Ipam} from '../ipam/index.js'
+import {assertSafeName, runChecked, runCommand} from '../lib/exec.js'
+import {CalicoError, NotFoundError} from '../resources/errors.js'
+import {kindByName} from '../resources/registry.js'
+import type {KindDef, Resource} from '../resources/types.js'
+import {formatFieldError} from '../resources/errors.js'
+import {DEFAULT_ALLOW_PROFILE, findNode, poolsForNode, readSnapshot, selects} from './snapshot.js'
+
+export const WORKLOAD_ORCHESTRATOR = 'calicoctl'
+export const WORKLOAD_ENDPOINT = 'eth0'
+export const POD_GATEWAY = '169.254.1.1'
+/** The MAC Calico gives every host-side veth end. */
+export const HOST_SIDE_MAC = 'ee:ee:ee:ee:ee:ee'
+
+/** `cali` + 11 hex characters of SHA-1 over `<namespace>.<name>` (as Calico's CNI plugin names them). */
+export function workloadInterfaceName(namespace: string, name: string): string {
+  return `cali${createHash('sha1').update(`${namespace}.${name}`).digest('hex').slice(0, 11)}`
+}
+
+export function workloadHandle(namespace: string, name: string): string {
+  return `workload.${namespace}.${name}`
+}
+
+/** The WorkloadEndpoint name Calico derives: node, orchestrator, workload, endpoint with '-' doubled. */
+export function workloadEndpointName(node: string, name: string): string {
+  return [node, WORKLOAD_ORCHESTRATOR, name, WORKLOAD_ENDPOINT].map((s) => s.replaceAll('-', '--')).join('-')
+}
+
+/** `k=v,k2=v2` → labels. */
+export function parseLabels(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const item of (text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=')
+    if (eq <= 0) throw new CalicoError(`invalid label '${item}': use key=value`)
+    out[item.slice(0, eq)] = item.slice(eq + 1)
+  }
+  return out
+}
+
+/** A netns name (under /var/run/netns) or an absolute path to a namespace file. */
+export function namespacePath(netns: string): string {
+  if (netns.startsWith('/')) {
+    if (netns.includes('..') || /\s/.test(netns)) throw new CalicoError(`invalid namespace path '${netns}'`)
+    return netns
+  }
+  assertSafeName('network namespace name', netns)
+  return `/var/run/netns/${netns}`
+}
+
+function wepDef(): KindDef {
+  const def = kindByName('WorkloadEndpoint')
+  if (!def) throw new CalicoError('this build has no WorkloadEndpoint kind: workloads cannot be recorded')
+  return def
+}
+
+export interface AddWorkloadOptions {
+  store: ResourceStore
+  name: string
+  node: string
+  /** Workload (Kubernetes-style) namespace; default `default`. */
+  namespace?: string
+  /** netns name or absolute path of the workload's network namespace. */
+  netns: string
+  /** `auto` (default) or an IPv4 address. */
+  ip?: string
+  labels?: Record<string, string>
+  profiles?: string[]
+}
+
+export interface WorkloadInfo {
+  name: string
+  namespace: string
+  node: string
+  endpoint: string
+  interfaceName: string
+  ip: string
+  mac?: string
+  profiles: string[]
+}
+
+async function ip(args: string[]): Promise<string> {
+  return runChecked('ip', args)
+}
+
+async function inPod(nsPath: string, args: string[]): Promise<string> {
+  return runChecked('nsenter', [`--net=${nsPath}`, 'ip', ...args])
+}
+
+function info(r: Resource): WorkloadInfo {
+  const s = (r.spec ?? {}) as Record<string, any>
+  return {
+    name: String(s.workload ?? r.metadata.name),
+    namespace: r.metadata.namespace ?? 'default',
+    node: String(s.node ?? ''),
+    endpoint: r.metadata.name,
+    interfaceName: String(s.interfaceName ?? ''),
+    ip: ((s.ipNetworks ?? []) as string[]).join(','),
+    ...(s.mac ? {mac: String(s.mac)} : {}),
+    profiles: (s.profiles ?? []) as string[],
+  }
+}
+
+export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInfo> {
+  const def = wepDef()
+  const namespace = opts.namespace || 'default'
+  assertSafeName('workload name', opts.name)
+  assertSafeName('namespace', namespace)
+  const nsPath = namespacePath(opts.netns)
+  if (!existsSync(nsPath)) throw new CalicoError(`network namespace ${opts.netns} does not exist (${nsPath})`)
+  const wepName = workloadEndpointName(opts.node, opts.name)
+  if (await opts.store.get(def, wepName, namespace)) throw new CalicoError(`workload ${namespace}/${opts.name} already exists on node ${opts.node}`)
+  const iface = workloadInterfaceName(namespace, opts.name)
+  const peer = `tmp${iface.slice(4)}`
+
+  const ipam = new Ipam(opts.store.ds, {selects})
+  const snap = await readSnapshot(opts.store, ipam)
+  const node = findNode(snap, opts.node)
+  if (!node) throw new CalicoError(`node ${opts.node} is not registered: run 'calicoctl node apply' on it first`)
+  const labels = node.metadata.labels ?? {}
+  const pools = poolsForNode(snap, labels)
+  const handleId = workloadHandle(namespace, opts.name)
+  const attrs = {node: opts.node, namespace, workload: opts.name, type: 'workload'}
+  let address: string
+  if (!opts.ip || opts.ip === 'auto') {
+    const reservations = snap.reservations.flatMap((r) => ((r.spec as {reservedCIDRs?: string[]} | undefined)?.reservedCIDRs ?? []).filter((c) => !c.includes(':')))
+    const res = await ipam.autoAssign({node: opts.node, nodeLabels: labels, num: 1, handleId, attrs, pools, reservations})
+    address = res.ips[0] as string
+  } else {
+    await ipam.assignIP({ip: opts.ip, node: opts.node, handleId, attrs, pools})
+    address = opts.ip
+  }
+
+  const undo: Array<() => Promise<unknown>> = [() => ipam.releaseByHandle(handleId)]
+  try {
+    await ip(['link', 'add', iface, 'address', HOST_SIDE_MAC, 'type', 'veth', 'peer', 'name', peer])
+    undo.push(() => runCommand('ip', ['link', 'del', iface]))
+    await ip(['link', 'set', peer, 'netns', nsPath])
+    await inPod(nsPath, ['link', 'set', 'lo', 'up'])
+    await inPod(nsPath, ['link', 'set', peer, 'name', WORKLOAD_ENDPOINT])
+    await inPod(nsPath, ['addr', 'add', `${address}/32`, 'dev', WORKLOAD_ENDPOINT])
+    await inPod(nsPath, ['link', 'set', WORKLOAD_ENDPOINT, 'up'])
+    await inPod(nsPath, ['route', 'add', POD_GATEWAY, 'dev', WORKLOAD_ENDPOINT, 'scope', 'link'])
+    await inPod(nsPath, ['route', 'add', 'default', 'via', POD_GATEWAY, 'dev', WORKLOAD_ENDPOINT])
+    const links = JSON.parse(await inPod(nsPath, ['-j', 'link', 'show', WORKLOAD_ENDPOINT])) as Array<{address?: string}>
+    const mac = links[0]?.address
+    await ip(['link', 'set', iface, 'up'])
+    await ensureWorkloadInterfaceSysctls(iface)
+    // The /32 route, as node apply's routes part would write it, so the workload works at once.
+    const nl = openNetlink()
+    try {
+      const link = await nl.linkByName(iface)
+      if (!link) throw new CalicoError(`${iface} vanished while it was being set up`)
+      await nl.writeRoute({dst: `${address}/32`, type: 'unicast', ifindex: link.index, scope: 'link', onlink: false, protocol: OWNED_ROUTE_PROTOCOL}, 'replace')
+    } finally {
+      nl.close()
+    }
+
+    const r: Resource = {
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'WorkloadEndpoint',
+      metadata: {name: wepName, namespace, ...(opts.labels && Object.keys(opts.labels).length > 0 ? {labels: opts.labels} : {})},
+      spec: {
+        orchestrator: WORKLOAD_ORCHESTRATOR,
+        workload: opts.name,
+        node: opts.node,
+        endpoint: WORKLOAD_ENDPOINT,
+        ipNetworks: [`${address}/32`],
+        profiles: opts.profiles?.length ? opts.profiles : [DEFAULT_ALLOW_PROFILE],
+        interfaceName: iface,
+        ...(mac ? {mac} : {}),
+      },
+    }
+    def.defaults?.(r)
+    const problems = def.validate?.(r, {}) ?? []
+    if (problems.length) throw new CalicoError(`invalid WorkloadEndpoint: ${problems.map(formatFieldError).join('; ')}`)
+    const [res] = await opts.store.createMany([{def, resource: opts.store.prepareCreate(def, r)}])
+    if (!res?.ok) throw res?.error ?? new CalicoError('WorkloadEndpoint was not created')
+    return info(res.resource)
+  } catch (err) {
+    for (const u of undo.reverse()) await u().catch(() => {})
+    throw err
+  }
+}
+
+export interface RemoveWorkloadOptions {
+  store: ResourceStore
+  name: string
+  node: string
+  namespace?: string
+}
+
+/** Deletes the veth (its /32 route goes with it), releases the address and deletes the WorkloadEndpoint. */
+export async function removeWorkload(opts: RemoveWorkloadOptions): Promise<WorkloadInfo> {
+  const def = wepDef()
+  const namespace = opts.namespace || 'default'
+  assertSafeName('workload name', opts.name)
+  const wepName = workloadEndpointName(opts.node, opts.name)
+  const r = await opts.store.get(def, wepName, namespace)
+  if (!r) throw new NotFoundError(`workload ${namespace}/${opts.name} does not exist on node ${opts.node}`)
+  const w = info(r)
+  const iface = w.interfaceName || workloadInterfaceName(namespace, opts.name)
+  assertSafeName('interface name', iface)
+  const del = await runCommand('ip', ['link', 'del', iface])
+  if (del.exitCode !== 0 && !/Cannot find device/.test(del.stderr)) throw new CalicoError(`cannot delete ${iface}: ${del.stderr.trim()}`)
+  await new Ipam(opts.store.ds, {selects}).releaseByHandle(workloadHandle(namespace, opts.name))
+  const [res] = await opts.store.deleteMany([{def, name: wepName, namespace}])
+  if (res && !res.ok && !(res.error instanceof NotFoundError)) throw res.error
+  return w
+}
+
+/** This node's workloads (all nodes with `node` undefined). */
+export async function listWorkloads(store: ResourceStore, node: string | undefined): Promise<WorkloadInfo[]> {
+  const def = kindByName('WorkloadEndpoint')
+  if (!def) return []
+  const {items} = await store.list(def)
+  return items
+    .filter((r) => (r.spec as {orchestrator?: string})?.orchestrator === WORKLOAD_ORCHESTRATOR)
+    .filter((r) => node === undefined || (r.spec as {node?: string})?.node === node)
+    .map(info)
+    .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name))
+}
