@@ -142,7 +142,7 @@ export function normalizeBlock(b: AllocationBlock, cooldownSeconds: number, now:
 function sameMap(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
   const ka = Object.keys(a ?? {})
   const kb = Object.keys(b ?? {})
-  return ka.length === kb.length && ka.every((k) => (a ?? {})[k] === (b ?? {})[k])
+  return ka.length === kb.length && ka.every((k) => a?.[k] === b?.[k])
 }
 
 function findOrAddAttribute(b: AllocationBlock, handleId: string | undefined, secondary: Record<string, string> | undefined): number {
