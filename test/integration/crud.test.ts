@@ -169,7 +169,7 @@ describe('get', () => {
     assert.equal(ps.stdout, 'NAME   CIDR           SELECTOR   \ngp     10.40.0.0/16   all()      \n\n')
     const wide = await run(['get', 'pools', '-o', 'wide'])
     assert.match(wide.stdout, /^NAME {3}CIDR {11}NAT {5}IPIPMODE {6}VXLANMODE {3}DISABLED/)
-    assert.match(wide.stdout, /gp {5}10.40.0.0\/16 {3}false {3}CrossSubnet {2}Never/)
+    assert.match(wide.stdout, /gp {5}10.40.0.0\/16 {3}false {3}CrossSubnet {3}Never/)
     const y = await run(['get', 'ippool', 'gp', '-o', 'yaml'])
     const before = await etcd.client.get(`${POOL_KEY}gp`)
     const back = await run(['apply', '-f', '-'], {input: y.stdout})
