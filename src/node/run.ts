@@ -1,0 +1,323 @@
+// `calicoctl node run`: the long-running host agent. A full node pass at start, then one etcd
+// watch (resource and IPAM prefixes) from the revision read before that pass; events are
+// debounced into passes. A dropped stream resumes from the last revision; a cancelled watch
+// (compaction) and every resync interval cause a full resync; a periodic check and a kernel
+// route monitor catch drift (an owned route deleted, a flushed cali- chain, BIRD restarted).
+// BIRD can be supervised. SIGTERM/SIGINT stop the agent and leave the dataplane in place.
+//
+// Every pass is a full pass today; the watch events only say *that* something changed. Making
+// passes incremental (re-running only the parts whose inputs changed) is the perf issue's work.
+import {type ChildProcess, spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {mkdir, rename, writeFile} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
+import type {EtcdDatastore} from '../datastore/etcd.js'
+import {type NodePassOptions, type NodePassResult, runNodePass} from './pass.js'
+import {currentRevision, DatastoreWatch, type WatchEvent} from './watch.js'
+
+export const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export type Logger = (level: Exclude<LogLevel, 'panic' | 'trace'>, message: string) => void
+
+/** One line per message on a stream: `2024-05-01T10:00:00.000Z [INFO] message`, filtered by level. */
+export function makeLogger(level: string, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+  const norm = (level === 'warning' ? 'warn' : level) as LogLevel
+  const max = Math.max(0, LOG_LEVELS.indexOf(norm))
+  return (lvl, message) => {
+    if (LOG_LEVELS.indexOf(lvl) > max) return
+    write(`${new Date().toISOString()} [${lvl.toUpperCase()}] ${message}\n`)
+  }
+}
+
+export interface BirdSupervision {
+  binary: string
+  configPath: string
+  socketPath: string
+}
+
+export interface NodeRunOptions {
+  datastore: EtcdDatastore
+  /** The pass, exactly as `node apply` would run it (never dryRun). */
+  pass: Omit<NodePassOptions, 'dryRun'>
+  resyncIntervalMs: number
+  /** How often a pass runs anyway, to catch kernel drift (0 = never). */
+  checkIntervalMs: number
+  debounceMs: number
+  statusFile?: string
+  bird?: BirdSupervision
+  /** Watch the kernel's routes (`ip monitor route`) to restore a deleted owned route at once. */
+  routeMonitor?: boolean
+  log: Logger
+  /** Aborting stops the agent; `runNodeAgent` then resolves. */
+  signal: AbortSignal
+  /** Test hook: replaces runNodePass. */
+  runPass?: (opts: NodePassOptions) => Promise<NodePassResult>
+}
+
+export interface NodeRunStatus {
+  pid: number
+  node?: string
+  state: 'starting' | 'running' | 'stopped'
+  startedAt: string
+  lastApply?: {time: string; durationMs: number; reason: string; changed: boolean; failed: boolean; changes: string[]; errors: string[]}
+  passes: number
+  revision?: string
+  bird?: {supervised: boolean; pid?: number; restarts: number}
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t)
+      resolve()
+    }, {once: true})
+  })
+
+function message(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err)
+  return text.split('\n')[0] ?? text
+}
+
+/** A long-running child (BIRD, `ip monitor`): argument array, never a shell. */
+function spawnChild(file: string, args: readonly string[]): ChildProcess {
+  return spawn(file, [...args], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, LC_ALL: 'C'}})
+}
+
+function stopChild(child: ChildProcess | undefined, ms = 5000): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL')
+      resolve()
+    }, ms)
+    child.once('exit', () => {
+      clearTimeout(t)
+      resolve()
+    })
+    child.kill('SIGTERM')
+  })
+}
+
+/** Keeps BIRD running on the generated config; restarts it (with back-off) when it dies. */
+class BirdSupervisor {
+  child?: ChildProcess
+  restarts = 0
+  private stopping = false
+  private backoffMs = 500
+
+  constructor(
+    private readonly cfg: BirdSupervision,
+    private readonly log: Logger,
+    private readonly onRestart: () => void,
+  ) {}
+
+  start(): void {
+    if (this.stopping) return
+    const args = ['-f', '-c', this.cfg.configPath, '-s', this.cfg.socketPath]
+    const child = spawnChild(this.cfg.binary, args)
+    this.child = child
+    let tail = ''
+    child.stdout?.on('data', (b: Buffer) => (tail = (tail + b.toString()).slice(-2000)))
+    child.stderr?.on('data', (b: Buffer) => (tail = (tail + b.toString()).slice(-2000)))
+    child.once('error', (err) => this.log('error', `BIRD: cannot start ${this.cfg.binary}: ${message(err)}`))
+    child.once('spawn', () => this.log('info', `BIRD started (pid ${child.pid}): ${this.cfg.binary} ${args.join(' ')}`))
+    const startedAt = Date.now()
+    child.once('close', (code, sig) => {
+      if (this.stopping) return
+      const last = tail.trim().split('\n').slice(-1)[0] ?? ''
+      this.log('warn', `BIRD exited (${sig ?? `code ${code}`})${last ? `: ${last}` : ''}; restarting`)
+      this.restarts++
+      if (Date.now() - startedAt > 30_000) this.backoffMs = 500
+      const wait = this.backoffMs
+      this.backoffMs = Math.min(this.backoffMs * 2, 10_000)
+      setTimeout(() => {
+        if (this.stopping) return
+        this.start()
+        this.onRestart()
+      }, wait)
+    })
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true
+    await stopChild(this.child)
+  }
+}
+
+/** Runs the agent until `signal` aborts. Rejects only when the start-up (first revision read) fails. */
+export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
+  const {log, signal} = opts
+  const runPass = opts.runPass ?? runNodePass
+  const client = opts.datastore.client
+  const status: NodeRunStatus = {pid: process.pid, state: 'starting', startedAt: new Date().toISOString(), passes: 0}
+
+  const writeStatus = async () => {
+    if (!opts.statusFile) return
+    try {
+      await mkdir(dirname(opts.statusFile), {recursive: true})
+      const tmp = join(dirname(opts.statusFile), `.${process.pid}.node-status.tmp`)
+      await writeFile(tmp, `${JSON.stringify(status, null, 2)}\n`)
+      await rename(tmp, opts.statusFile)
+    } catch (err) {
+      log('warn', `cannot write status file ${opts.statusFile}: ${message(err)}`)
+    }
+  }
+
+  // --- the pass scheduler: at most one pass at a time; reasons collected while waiting ---
+  const reasons = new Set<string>()
+  let timer: NodeJS.Timeout | undefined
+  let running: Promise<void> | undefined
+  let failures = 0
+  let stopped = false
+  let bird: BirdSupervisor | undefined
+
+  const schedule = (reason: string, delayMs = opts.debounceMs) => {
+    if (stopped) return
+    reasons.add(reason)
+    if (running || timer) return
+    timer = setTimeout(() => {
+      timer = undefined
+      running = doPass().finally(() => {
+        running = undefined
+        if (reasons.size > 0 && !stopped) schedule('pending', failures > 0 ? Math.min(500 * 2 ** failures, 10_000) : opts.debounceMs)
+      })
+    }, delayMs)
+  }
+
+  const doPass = async () => {
+    const why = [...reasons].join(', ')
+    reasons.clear()
+    const t0 = Date.now()
+    let r: NodePassResult
+    try {
+      r = await runPass({...opts.pass, dryRun: false})
+    } catch (err) {
+      failures++
+      reasons.add('retry')
+      log('error', `pass failed (${why}): ${message(err)}`)
+      return
+    }
+    const ms = Date.now() - t0
+    status.passes++
+    status.node = r.node
+    const errors = r.parts.filter((p) => p.status === 'failed').map((p) => `${p.part}: ${p.error ?? 'failed'}`)
+    const changes = r.parts.flatMap((p) => p.changes.map((c) => `${p.part}: ${c.trim()}`))
+    for (const c of changes) log('info', c)
+    for (const e of errors) log('error', e)
+    if (r.changed || r.failed) log('info', `pass (${why}) took ${ms} ms: ${changes.length} change${changes.length === 1 ? '' : 's'}${r.failed ? `, ${errors.length} failed` : ''}`)
+    else log('debug', `pass (${why}) took ${ms} ms: no changes`)
+    status.lastApply = {time: new Date().toISOString(), durationMs: ms, reason: why, changed: r.changed, failed: r.failed, changes, errors}
+    failures = r.failed ? failures + 1 : 0
+    // A failing part (e.g. etcd briefly gone) is retried with back-off rather than waiting for the next check.
+    if (r.failed) reasons.add('retry')
+    if (watch) status.revision = watch.lastRevision
+    if (bird) status.bird = {supervised: true, ...(bird.child?.pid ? {pid: bird.child.pid} : {}), restarts: bird.restarts}
+    status.state = 'running'
+    await writeStatus()
+  }
+
+  const settle = async () => {
+    while (running || timer) {
+      if (running) await running
+      else await sleep(Math.max(opts.debounceMs, 10))
+    }
+  }
+
+  // --- the watch ---
+  let watch: DatastoreWatch | undefined
+  const openWatch = async (reason: string): Promise<void> => {
+    for (let attempt = 0; !stopped; attempt++) {
+      try {
+        const rev = await currentRevision(client)
+        watch = await DatastoreWatch.open(client, rev, {
+          onEvent: (e: WatchEvent) => {
+            log('debug', `etcd ${e.type} ${e.key} (revision ${e.revision})`)
+            schedule('datastore change')
+          },
+          onDisconnected: (why) => log('warn', `etcd watch disconnected (${why}); resuming from revision ${watch?.lastRevision ?? rev} when it is back`),
+          onConnected: () => {
+            log('info', `etcd watch reconnected at revision ${watch?.lastRevision ?? rev}`)
+            schedule('watch reconnected')
+          },
+          onLost: (why) => {
+            log('warn', `etcd watch lost (${why}); full resync`)
+            const old = watch
+            watch = undefined
+            void old?.close().then(() => openWatch('watch lost'))
+          },
+        })
+        log('debug', `watching etcd from revision ${BigInt(rev) + 1n}`)
+        schedule(reason, 0)
+        return
+      } catch (err) {
+        log('error', `cannot open the etcd watch: ${message(err)}; retrying`)
+        await sleep(Math.min(500 * 2 ** attempt, 10_000), signal)
+      }
+    }
+  }
+
+  // --- the kernel route monitor: an owned route (proto 80) deleted by someone else ---
+  let monitor: ChildProcess | undefined
+  const startMonitor = () => {
+    if (!opts.routeMonitor || stopped) return
+    const m = spawnChild('ip', ['-o', 'monitor', 'route'])
+    monitor = m
+    let buf = ''
+    m.stdout?.on('data', (b: Buffer) => {
+      buf += b.toString()
+      const lines = buf.split('\n')
+      buf = lines.pop() ?? ''
+      for (const line of lines) {
+        // Our own pass's deletions are ignored; anything else that removes an owned route is drift.
+        if (!running && /^Deleted /.test(line) && /\bproto 80\b/.test(line)) {
+          log('info', `kernel: owned route removed (${line.replace(/^Deleted /, '').trim()}); re-applying`)
+          schedule('route deleted')
+        }
+      }
+    })
+    m.stderr?.resume()
+    m.once('error', (err) => log('warn', `route monitor unavailable: ${message(err)}`))
+    m.once('close', () => {
+      if (!stopped) setTimeout(startMonitor, 1000)
+    })
+  }
+
+  await writeStatus()
+  log('info', `node run: pid ${process.pid}; resync every ${opts.resyncIntervalMs / 1000}s, drift check every ${opts.checkIntervalMs / 1000}s`)
+
+  // Start: the revision before the first pass, then the pass, then BIRD on the config it wrote.
+  await openWatch('start')
+  await settle()
+  if (opts.bird && !stopped) {
+    const {showProtocols} = await import('../dataplane/bird/index.js')
+    const alreadyUp = existsSync(opts.bird.socketPath) && (await showProtocols(opts.bird.socketPath).then(() => true, () => false))
+    if (alreadyUp) log('warn', `BIRD already answers on ${opts.bird.socketPath}; not starting another`)
+    else if (!existsSync(opts.bird.configPath)) log('error', `no BIRD config at ${opts.bird.configPath}; BIRD not started`)
+    else {
+      bird = new BirdSupervisor(opts.bird, log, () => schedule('BIRD restarted', 1000))
+      bird.start()
+    }
+  }
+  startMonitor()
+  const resync = setInterval(() => schedule('resync', 0), opts.resyncIntervalMs)
+  const check = opts.checkIntervalMs > 0 ? setInterval(() => schedule('drift check', 0), opts.checkIntervalMs) : undefined
+
+  if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), {once: true}))
+
+  // Stop: no new passes; let a running one finish; leave routes, iptables and tunl0 in place.
+  stopped = true
+  clearInterval(resync)
+  if (check) clearInterval(check)
+  if (timer) clearTimeout(timer)
+  timer = undefined
+  reasons.clear()
+  if (running) await running
+  await watch?.close()
+  await stopChild(monitor, 1000)
+  await bird?.stop()
+  status.state = 'stopped'
+  await writeStatus()
+  log('info', 'node run: stopped; the dataplane is left in place')
+}
