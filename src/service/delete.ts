@@ -1,3 +1,4 @@
+import './cascades.js'
 import type {ResourceStore} from '../datastore/store.js'
 import {type Summary, summarize} from '../output/summary.js'
 import {CalicoError} from '../resources/errors.js'
