@@ -143,7 +143,9 @@ export function findAddress(interfaces: readonly HostInterface[], ip: string): D
 export async function readHostInterfaces(): Promise<HostInterface[]> {
   const nl = openNetlink()
   try {
-    const [links, addrs] = await Promise.all([nl.listLinks(), nl.listAddresses()])
+    // One dump at a time: the socket cannot interleave two multipart replies.
+    const links = await nl.listLinks()
+    const addrs = await nl.listAddresses()
     return links.map((l) => ({name: l.name, index: l.index, up: l.up, addresses: addrs.filter((a) => a.ifindex === l.index).map((a) => a.cidr)}))
   } finally {
     nl.close()
