@@ -4,7 +4,9 @@ import {BaseCommand} from '../lib/base-command.js'
 export default class Delete extends BaseCommand<typeof Delete> {
   static override summary = 'Delete a resource identified by file, directory, kind and names, or label selector.'
   static override description =
-    'Deleting an IPPool first disables it and releases its block affinities; deleting a Node releases its addresses and removes its node-specific configuration, as Calico does.'
+    `Deletes the resources named by kind and names, by a manifest (--filename), or every resource of a kind whose labels match a selector (--selector). A resource that does not exist is an error unless --skip-not-exists is given.
+
+Deleting an IPPool first disables it and releases its block affinities; deleting a Node releases its addresses and removes its node-specific configuration, as Calico does.`
   static override examples = [
     '<%= config.bin %> delete --filename=ippool.yaml',
     '<%= config.bin %> delete ippool my-pool',

@@ -4,7 +4,11 @@ import {BaseCommand} from '../lib/base-command.js'
 export default class Get extends BaseCommand<typeof Get> {
   static override summary = 'Get a resource identified by file, directory, or kind and name.'
   static override description =
-    'With a kind and no name, lists every resource of the kind. Output formats: ps (default), wide, custom-columns=A,B, yaml and json; yaml/json output can be applied back unchanged.'
+    `With a kind and no name, lists every resource of the kind; with names, shows just those (a missing one is an error). A kind may be given by name, plural or alias in any case (ippool, ippools, pools); see calicoctl-resources(7) for the kinds. With --filename, gets the resources named in a manifest.
+
+Output formats (-o): ps (the default table), wide (more columns), custom-columns=NAME,CIDR,... (columns of your choice), yaml and json. yaml and json output can be applied back unchanged; with --export the cluster-specific metadata is left out so the output can be copied to another cluster.
+
+Namespaced kinds (NetworkPolicy, NetworkSet, WorkloadEndpoint) are read from the "default" namespace unless -n or --all-namespaces says otherwise.`
   static override examples = [
     '<%= config.bin %> get ippools',
     '<%= config.bin %> get ippool default-ipv4-ippool --output=yaml',

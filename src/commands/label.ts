@@ -3,7 +3,7 @@ import {BaseCommand} from '../lib/base-command.js'
 
 export default class Label extends BaseCommand<typeof Label> {
   static override summary = 'Add or update labels of resources.'
-  static override description = 'Sets key=value on a resource (an existing key needs --overwrite), or removes a key with --remove.'
+  static override description = 'Sets key=value on a resource (changing the value of an existing key needs --overwrite), or removes a key with --remove. Labels drive selectors in policies, pools (nodeSelector) and BGP peers, and delete --selector.'
   static override examples = [
     '<%= config.bin %> label nodes node1 cluster=backend',
     '<%= config.bin %> label nodes node1 cluster=frontend --overwrite',

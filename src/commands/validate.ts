@@ -3,7 +3,7 @@ import {BaseCommand} from '../lib/base-command.js'
 
 export default class Validate extends BaseCommand<typeof Validate> {
   static override summary = 'Validate resource files offline, without a datastore.'
-  static override description = 'Parses and validates every document (strict fields, defaults, cross-field rules) and reports every problem, one line each.'
+  static override description = 'Parses and validates every document (strict fields, defaults, cross-field rules) without contacting a datastore, and reports every problem, one line each, naming the resource and the field. Exit status 1 when any document is invalid, so it fits in CI before an apply.'
   static override examples = ['<%= config.bin %> validate --filename=policy.yaml', '<%= config.bin %> validate --filename=manifests/ --recursive']
   static override flags = {
     filename: Flags.string({char: 'f', required: true, summary: 'Filename, directory or - (stdin).'}),
