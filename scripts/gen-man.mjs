@@ -358,10 +358,35 @@ export function writeManPages(pages, outDir) {
   for (const [rel, text] of pages) writeFileSync(join(outDir, rel), text)
 }
 
+/** package.json's `man` list: npm links only the files listed there (it ignores directories.man
+ * on install), so the list is kept in step with the generated pages. */
+export function manField(pages) {
+  return [...pages.keys()].map((rel) => `./man/${rel}`)
+}
+
+/** Rewrites package.json's `man` field (placed after `bin`) when it differs; returns whether it did. */
+export function syncPackageMan(pages, root = ROOT) {
+  const file = join(root, 'package.json')
+  const text = readFileSync(file, 'utf8')
+  const pkg = JSON.parse(text)
+  const man = manField(pages)
+  if (JSON.stringify(pkg.man) === JSON.stringify(man)) return false
+  const out = {}
+  for (const [k, v] of Object.entries(pkg)) {
+    if (k === 'man') continue
+    out[k] = v
+    if (k === 'bin') out.man = man
+  }
+  if (!out.man) out.man = man
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`)
+  return true
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const i = process.argv.indexOf('--out')
   const outDir = i > 0 ? resolve(process.argv[i + 1]) : join(ROOT, 'man')
   const pages = generateManPages(await loadInputs())
   writeManPages(pages, outDir)
   console.log(`${pages.size} man pages written to ${outDir}`)
+  if (outDir === join(ROOT, 'man') && syncPackageMan(pages)) console.log('package.json "man" updated: commit it with man/')
 }
