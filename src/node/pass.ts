@@ -197,12 +197,15 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   // 4. Routes (tunnel routes wait for tunl0; the rest apply regardless).
   const routesPart = part('routes')
   parts.push(routesPart)
-  if (!host.hostInterface) {
+  // The uplink only matters for CrossSubnet same-subnet routes.
+  const needsUplink = poolViews(snap).some((p) => p.ipipMode === 'CrossSubnet')
+  if (!host.hostInterface && needsUplink) {
     routesPart.status = 'failed'
-    routesPart.error = noInterface
+    routesPart.error = `${noInterface}: CrossSubnet routes need it`
   } else {
+    if (!host.hostInterface) routesPart.notes.push(noInterface)
     try {
-      const r = await syncRoutes(buildRouteInput(snap, host), {dryRun})
+      const r = await syncRoutes(buildRouteInput(snap, {...host, hostInterface: host.hostInterface || 'lo'}), {dryRun})
       routesPart.changes.push(...r.ops.map(formatRouteOp))
       if (r.sysctlChanges > 0) routesPart.changes.push(`set ${r.sysctlChanges} workload interface sysctl${r.sysctlChanges === 1 ? '' : 's'}`)
       routesPart.notes.push(...r.skipped.map((s) => `not programmed: ${formatRoute(s.route)} (${s.reason})`))
