@@ -22,7 +22,7 @@ import {CalicoError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
 import {parseSelector} from '../resources/selector.js'
 import type {KindDef, Resource} from '../resources/types.js'
-import {clusterInformation, ensureInitialized} from './version.js'
+import {clusterInformation} from './version.js'
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
@@ -269,7 +269,7 @@ export async function runCheck(store: ResourceStore, opts: CheckOptions): Promis
   say('Checking IPAM for inconsistencies...')
   say()
 
-  await ensureInitialized(store)
+  // Read-only: a missing ClusterInformation just leaves the report's cluster fields empty.
   const info = await clusterInformation(store)
   const ci = specOf(info)
 
@@ -514,6 +514,7 @@ export interface ReleaseFromReportsOptions {
 export async function releaseFromReports(store: ResourceStore, opts: ReleaseFromReportsOptions): Promise<string> {
   const lines: string[] = []
   const info = await clusterInformation(store)
+  if (!info) throw new CalicoError("ClusterInformation default does not exist: lock the data store with 'calicoctl datastore migrate lock', run 'ipam check -o' again and retry")
   const ci = specOf(info)
   const reports: CheckReport[] = []
   let current = false
