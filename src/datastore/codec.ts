@@ -24,11 +24,17 @@ export function documentSchema(def: KindDef): FieldType {
   return s
 }
 
+/** Go's encoding/json escapes these for HTML safety; Calico's stored values carry the escapes. */
+function goJsonEscape(json: string): string {
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
 export function encodeResource(def: KindDef, r: Resource): string {
-  const doc = {...r, kind: def.kind, apiVersion: API_VERSION, metadata: {...r.metadata}, spec: r.spec ?? {}}
+  const stored = def.toStorage ? def.toStorage(r) : r
+  const doc = {...stored, kind: def.kind, apiVersion: API_VERSION, metadata: {...stored.metadata}, spec: stored.spec ?? {}}
   delete doc.metadata.resourceVersion
   delete doc.metadata.selfLink
-  return JSON.stringify(canonicalize(doc, documentSchema(def)))
+  return goJsonEscape(JSON.stringify(canonicalize(doc, documentSchema(def))))
 }
 
 export function decodeResource(def: KindDef, kv: KeyValue): Resource {

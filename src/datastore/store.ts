@@ -31,6 +31,10 @@ function nowTimestamp(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, 'Z')
 }
 
+// Where a resource read from etcd actually lives, when that is not its canonical key (a policy
+// written by Calico ≤ v3.31 under `default.<name>`): updates move it, deletes remove it there.
+const storageKeys = new WeakMap<Resource, string>()
+
 export class ResourceStore {
   constructor(readonly ds: EtcdDatastore) {}
 
@@ -55,6 +59,7 @@ export class ResourceStore {
       r.metadata.name = def.nameFromKey?.(k.name, r) ?? r.metadata.name ?? k.name
       if (def.namespaced) r.metadata.namespace = k.namespace ?? r.metadata.namespace
     }
+    if (kv.key !== this.keyOf(def, r.metadata.name, r.metadata.namespace)) storageKeys.set(r, kv.key)
     return r
   }
 
@@ -84,7 +89,10 @@ export class ResourceStore {
     delete metadata.annotations
     if (next.metadata.labels && Object.keys(next.metadata.labels).length > 0) metadata.labels = next.metadata.labels
     if (next.metadata.annotations && Object.keys(next.metadata.annotations).length > 0) metadata.annotations = next.metadata.annotations
-    return {...next, kind: stored.kind, metadata}
+    const out = {...next, kind: stored.kind, metadata}
+    const legacy = storageKeys.get(stored)
+    if (legacy) storageKeys.set(out, legacy)
+    return out
   }
 
   private outcome(def: KindDef, r: Resource, res: WriteResult, verb: 'create' | 'update' | 'delete'): WriteOutcome {
@@ -115,12 +123,34 @@ export class ResourceStore {
       modRevision: r.metadata.resourceVersion ?? '0',
     }))
     const results = await this.ds.writeBatch(ops, onProgress)
+    // Resources found under a legacy key move to their canonical key in one transaction.
+    for (const [i, item] of items.entries()) {
+      const old = storageKeys.get(item.resource)
+      if (!old || results[i]!.ok) continue
+      const r = item.resource
+      const moved = await this.ds.txn(
+        [{key: old, modRevision: r.metadata.resourceVersion ?? '0'}, {key: ops[i]!.key, absent: true}],
+        [{type: 'delete', key: old}, {type: 'put', key: ops[i]!.key, value: (ops[i] as {value: string}).value}],
+      )
+      results[i] = moved.succeeded ? {ok: true, revision: moved.revision} : {ok: false, revision: moved.revision, failure: 'conflict'}
+    }
     return results.map((res, i) => this.outcome(items[i]!.def, items[i]!.resource, res, 'update'))
   }
 
   async deleteMany(refs: ResourceRef[], onProgress?: (n: number) => void): Promise<WriteOutcome[]> {
     const ops: WriteOp[] = refs.map((ref) => ({type: 'delete', key: this.keyOf(ref.def, ref.name, ref.namespace), modRevision: ref.resourceVersion}))
     const results = await this.ds.writeBatch(ops, onProgress)
+    // Not under its canonical key: it may live under a legacy one (older Calico policy names).
+    for (const [i, ref] of refs.entries()) {
+      if (results[i]!.failure !== 'notfound') continue
+      for (const legacy of ref.def.legacyKeyNames?.(ref.name) ?? []) {
+        const res = await this.ds.write({type: 'delete', key: this.keyOf(ref.def, legacy, ref.namespace), modRevision: ref.resourceVersion})
+        if (res.ok || res.failure === 'conflict') {
+          results[i] = res
+          break
+        }
+      }
+    }
     return results.map((res, i) => {
       const ref = refs[i]!
       const stub: Resource = {apiVersion: 'projectcalico.org/v3', kind: ref.def.kind, metadata: {name: ref.name, ...(ref.namespace ? {namespace: ref.namespace} : {})}}

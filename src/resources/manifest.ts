@@ -111,6 +111,8 @@ export function resourceFromDoc(d: SourcedDoc, flagNamespace?: string): {def: Ki
 /** Defaults then validation; throws one ValidationError listing every problem. */
 export function defaultAndValidate(def: KindDef, r: Resource, ctx: ValidateContext = {}): Resource {
   const errors: FieldError[] = []
+  // Defaults first: some kinds derive the name (WorkloadEndpoint).
+  def.defaults?.(r)
   const name = r.metadata.name
   if (typeof name !== 'string' || name === '') errors.push(fieldError('metadata.name', 'is required'))
   else {
@@ -121,7 +123,6 @@ export function defaultAndValidate(def: KindDef, r: Resource, ctx: ValidateConte
     const p = nameProblem(r.metadata.namespace)
     if (p) errors.push(fieldError('metadata.namespace', p.replace('name', 'namespace'), r.metadata.namespace))
   }
-  def.defaults?.(r)
   errors.push(...(def.validate?.(r, ctx) ?? []))
   if (errors.length > 0) throw new ValidationError(`${def.kind}(${r.metadata.namespace ? `${r.metadata.namespace}/` : ''}${name || '<no name>'})`, errors)
   return r

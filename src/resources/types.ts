@@ -55,6 +55,8 @@ export interface KindDef {
   readOnly?: string
   /** The name used in the etcd key, when it differs from metadata.name (older policy forms). */
   legacyKeyNames?(name: string): string[]
+  /** Adjusts the document written to etcd only (e.g. Calico's policy name annotation). */
+  toStorage?(r: Resource): Resource
   /** Called when a resource is read from etcd with its key name (e.g. strip `default.`). */
   nameFromKey?(keyName: string, r: Resource): string
 }

@@ -1,5 +1,6 @@
 // Defaults, validation, names, storage form and table cells of the policy and endpoint kinds.
 import assert from 'node:assert/strict'
+import {encodeResource} from '../../src/datastore/codec.js'
 import {describe, test} from 'node:test'
 import {decodeResource, encodeResource} from '../../src/datastore/codec.js'
 import {ValidationError} from '../../src/resources/errors.js'
@@ -164,7 +165,10 @@ describe('policy storage form', () => {
   test('a copied annotation naming another policy does not rename the resource', () => {
     const r = accepted(GlobalNetworkPolicy, res('GlobalNetworkPolicy', 'mine', {}, {annotations: {'projectcalico.org/metadata': '{"name":"theirs"}'}}))
     assert.equal(r.metadata.name, 'mine')
-    assert.equal(r.metadata.annotations?.['projectcalico.org/metadata'], '{"name":"mine"}')
+    // The annotation is written only in the stored form, naming the resource itself.
+    assert.equal(r.metadata.annotations?.['projectcalico.org/metadata'], undefined)
+    const stored = JSON.parse(encodeResource(GlobalNetworkPolicy, r))
+    assert.equal(stored.metadata.annotations['projectcalico.org/metadata'], '{"name":"mine"}')
   })
 })
 

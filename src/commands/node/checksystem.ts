@@ -3,6 +3,8 @@ import {BaseCommand} from '../../lib/base-command.js'
 
 export default class NodeChecksystem extends BaseCommand<typeof NodeChecksystem> {
   static override summary = 'Check that this host can run Calico: kernel version, kernel features and the programs node apply uses.'
+  static override description =
+    'Reads the kernel version and configuration (modules.builtin or the kernel config) and checks for IPIP, veth, iptables and ipset matches, and for the programs node apply runs. Prints "System meets minimum system requirements to run Calico!" or each failed check, with exit status 1.'
   static override examples = ['<%= config.bin %> node checksystem', '<%= config.bin %> node checksystem --kernel-config /boot/config-6.1.0']
   static override flags = {
     'kernel-config': Flags.string({char: 'f', summary: 'Kernel config file to read (default: /proc/config.gz, then /boot/config-<release>).'}),

@@ -3,6 +3,7 @@ import {BaseCommand} from '../../lib/base-command.js'
 
 export default class WorkloadList extends BaseCommand<typeof WorkloadList> {
   static override summary = "List the workloads attached with 'workload add' on this node (or on every node)."
+  static override description = 'Reads the WorkloadEndpoints of this node from the datastore and shows name, namespace, interface and addresses.'
   static override examples = ['<%= config.bin %> workload list', '<%= config.bin %> workload list --all-nodes -o json']
   static override flags = {
     node: Flags.string({summary: 'Node name (default: $NODENAME, else the host name).'}),

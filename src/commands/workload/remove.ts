@@ -3,6 +3,7 @@ import {BaseCommand} from '../../lib/base-command.js'
 
 export default class WorkloadRemove extends BaseCommand<typeof WorkloadRemove> {
   static override summary = 'Detach a workload: delete its veth, release its address and delete its WorkloadEndpoint.'
+  static override description = 'Undoes workload add: removes the host-side veth (the pod side goes with it), its /32 route, its IPAM address and its WorkloadEndpoint. The pod namespace itself is left alone.'
   static override examples = ['<%= config.bin %> workload remove pod1']
   static override args = {name: Args.string({required: true, description: 'Workload name.'})}
   static override flags = {

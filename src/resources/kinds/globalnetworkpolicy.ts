@@ -8,7 +8,7 @@ import {
   policyDefaults,
   policyLegacyKeyNames,
   policyNameFromKey,
-  stampMetadataAnnotation,
+  withMetadataAnnotation,
   validatePolicy,
 } from './policy-common.js'
 
@@ -36,9 +36,9 @@ export const GlobalNetworkPolicy: KindDef = {
     }
   },
   defaults: policyDefaults,
+  toStorage: withMetadataAnnotation,
   validate(r) {
     const out: FieldError[] = validatePolicy(r, true)
-    if (out.length === 0) stampMetadataAnnotation(r)
     return out
   },
   validateName: globalNetworkPolicyNameProblem,

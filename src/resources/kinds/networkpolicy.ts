@@ -9,7 +9,7 @@ import {
   policyDefaults,
   policyLegacyKeyNames,
   policyNameFromKey,
-  stampMetadataAnnotation,
+  withMetadataAnnotation,
   validatePolicy,
 } from './policy-common.js'
 
@@ -37,10 +37,10 @@ export const NetworkPolicy: KindDef = {
     }
   },
   defaults: policyDefaults,
+  toStorage: withMetadataAnnotation,
   validate(r) {
     const out: FieldError[] = validatePolicy(r, false)
     checkNotKubernetesPolicy(r, out)
-    if (out.length === 0) stampMetadataAnnotation(r)
     return out
   },
   validateName: networkPolicyNameProblem,

@@ -183,13 +183,12 @@ export function policyDefaults(r: Resource): void {
 }
 
 /**
- * Adds the annotation Calico v3.30+ writes with every policy, `{"name":"<name>"}`. Called at the
- * end of validation, which runs only on the write path (reading strips it in policyDefaults), so
- * stored JSON matches Calico's while printed documents do not show it.
+ * The stored form carries the annotation Calico v3.30+ writes with every policy,
+ * `{"name":"<name>"}`; reading strips it (policyDefaults), so printed documents do not show it.
  */
-export function stampMetadataAnnotation(r: Resource): void {
-  if (!r.metadata.name) return
-  r.metadata.annotations = {...r.metadata.annotations, [METADATA_ANNOTATION]: JSON.stringify({name: r.metadata.name})}
+export function withMetadataAnnotation(r: Resource): Resource {
+  if (!r.metadata.name) return r
+  return {...r, metadata: {...r.metadata, annotations: {...r.metadata.annotations, [METADATA_ANNOTATION]: JSON.stringify({name: r.metadata.name})}}}
 }
 
 /** Keys to try for a name that is not stored under itself: Calico ≤ v3.31 wrote `default.<name>`. */
