@@ -1,6 +1,5 @@
 // Defaults, validation, names, storage form and table cells of the policy and endpoint kinds.
 import assert from 'node:assert/strict'
-import {encodeResource} from '../../src/datastore/codec.js'
 import {describe, test} from 'node:test'
 import {decodeResource, encodeResource} from '../../src/datastore/codec.js'
 import {ValidationError} from '../../src/resources/errors.js'
