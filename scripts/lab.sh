@@ -1,21 +1,83 @@
 #!/usr/bin/env bash
-# The main job end to end: set up, start a throwaway etcd on loopback, apply the sample
-# manifest, and show it with `get -o wide`. Everything it starts it stops, by PID.
+# The main job end to end (DESIGN §6, the seed scenario): two hosts `master` and `node` on one
+# segment, each with `calicoctl node run` and BIRD, a pod on each, pool 192.168.0.0/16 in IPIP
+# mode; pod1 pings pod2 through tunl0 (IP-in-IP on the wire), the pool is patched to
+# ipipMode Never and both hosts converge on plain BGP routes by themselves, a deny policy stops
+# the ping and its deletion restores it, then back to IPIP.
+#
+# It all runs inside user-mode-linux (a Linux kernel run as an ordinary process, with this
+# machine's filesystem read-only): it has IPIP, which this machine's kernel may lack, and
+# nothing the lab does touches this host's own network. Exit status 0 only if every step passed.
+# Everything it starts lives inside the guest; Ctrl-C stops the guest and removes the scratch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "lab: run as root (apt packages, user-mode-linux, network namespaces)" >&2; exit 1; }
+echo "lab: setting up (apt packages, npm ci, build) ..."
 bash scripts/setup.sh
-work=$(mktemp -d /tmp/calicoctl-lab.XXXXXX)
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-peer=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-etcd --name lab --data-dir "$work/data" --listen-client-urls "http://127.0.0.1:$port" --advertise-client-urls "http://127.0.0.1:$port" \
-  --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-  --initial-cluster "lab=http://127.0.0.1:$peer" --logger zap --log-level error >"$work/etcd.log" 2>&1 &
-etcd_pid=$!
-trap 'kill "$etcd_pid" 2>/dev/null; wait "$etcd_pid" 2>/dev/null; rm -rf "$work"' EXIT
-export ETCD_ENDPOINTS="http://127.0.0.1:$port" CALICOCTL_CONFIG=/nonexistent
-for _ in $(seq 50); do etcdctl --endpoints "$ETCD_ENDPOINTS" endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
-set -x
-./bin/run.js apply -f examples/cluster.yaml
-./bin/run.js get ippools -o wide
-./bin/run.js get bgppeers -o wide
-./bin/run.js get bgpconfigurations
+
+if [ -r /proc/config.gz ] && zcat /proc/config.gz | grep -q '^CONFIG_NET_IPIP=[ym]'; then
+  echo "lab: this kernel has IPIP; the lab still runs inside user-mode-linux, so this host's network stays untouched"
+else
+  echo "lab: this kernel has no IPIP (CONFIG_NET_IPIP is not set): running the two hosts inside user-mode-linux"
+fi
+
+MARK=@@UML@@
+MODULES="veth ipip ip_tables iptable_filter iptable_nat iptable_mangle iptable_raw xt_comment xt_conntrack xt_mark xt_multiport xt_addrtype xt_set xt_MASQUERADE ipt_REJECT ip_set ip_set_hash_ip ip_set_hash_net ip_set_hash_ipport ip_set_hash_netport ip_set_list_set"
+# Outside /tmp: the guest mounts a tmpfs over /tmp, which would hide these files.
+dir=$(mktemp -d /var/tmp/calico-lab.XXXXXX)
+uml_pid=
+cleanup() {
+  if [ -n "$uml_pid" ] && kill -0 "$uml_pid" 2>/dev/null; then kill "$uml_pid" 2>/dev/null || true; wait "$uml_pid" 2>/dev/null || true; fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'echo; echo "lab: interrupted"; exit 130' INT TERM
+
+cat >"$dir/init.sh" <<EOF
+#!/bin/sh
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp UML_DIR=$dir
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /mnt
+mkdir -p /mnt/lib/modules && ln -s /usr/lib/uml/modules/\$(uname -r) /mnt/lib/modules/\$(uname -r)
+pass() { echo "$MARK PASS \$*"; }
+fail() { echo "$MARK FAIL \$*"; }
+section() { echo "$MARK SECTION \$*"; }
+for m in $MODULES; do modprobe -d /mnt "\$m" || fail "modprobe \$m"; done
+cd "\$UML_DIR"
+. "\$UML_DIR/script.sh"
+echo "$MARK DONE"
+echo o > /proc/sysrq-trigger
+sleep 10
+EOF
+chmod 755 "$dir/init.sh"
+{ echo "REPO=$PWD"; cat scripts/lab/seed.sh; } >"$dir/script.sh"
+
+echo "lab: booting user-mode-linux ..."
+start=$(date +%s)
+linux.uml mem=1024M root=/dev/root rootfstype=hostfs rootflags=/ ro "init=$dir/init.sh" con0=fd:0,fd:1 con=null quiet \
+  </dev/null >"$dir/console.txt" 2>&1 &
+uml_pid=$!
+# Show the walkthrough as it happens: the lab's own lines and failures, not the kernel's or the test's data.
+tail -n +1 -f --pid="$uml_pid" "$dir/console.txt" | awk -v mark="$MARK" '
+  index($0, mark " SECTION") == 1 { hide = ($3 != "end"); next }
+  index($0, mark " FAIL") == 1 { print "lab: FAIL - " $3; hide = 0; fflush(); next }
+  index($0, mark) == 1 { hide = 0; next }
+  !hide && (/^lab: / || /^  /) { print; fflush() }
+'
+wait "$uml_pid" || true
+uml_pid=
+
+failed=$(grep -c "^$MARK FAIL" "$dir/console.txt" || true)
+passed=$(grep -c "^$MARK PASS" "$dir/console.txt" || true)
+echo
+if grep -q "^$MARK DONE" "$dir/console.txt" && [ "$failed" = 0 ] && [ "$passed" -gt 0 ]; then
+  echo "lab: all $passed checks passed in $(($(date +%s) - start)) s"
+  exit 0
+fi
+grep -q "^$MARK DONE" "$dir/console.txt" || { echo "lab: the guest did not finish; its last lines:"; tail -20 "$dir/console.txt"; }
+echo "lab: $failed of $((passed + failed)) checks failed"
+exit 1

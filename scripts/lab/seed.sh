@@ -1,0 +1,205 @@
+# The seed scenario (DESIGN §6), run as the body of a user-mode-linux guest (the only place this
+# machine has IPIP). Sourced by the guest's init (test/uml/harness.ts or scripts/lab.sh), which
+# defines `pass NAME`, `fail NAME`, `section NAME` and sets UML_DIR; REPO (the checkout, with a
+# built dist/) is set before this file. Plain lines are for a person; markers are for the test.
+#
+# Two hosts `master` 198.51.100.95/24 and `node` 198.51.100.96/24 (network namespaces on one
+# veth), etcd on a unix socket, `calicoctl node run` + BIRD on each, one pod per host added with
+# `calicoctl workload add`, pool 192.168.0.0/16 /26 ipipMode Always; then the switch to Never, a
+# deny policy and its removal, and back to Always.
+set -u
+CTL="node $REPO/bin/run.js"
+W=/tmp/lab
+mkdir -p $W
+export ETCD_ENDPOINTS=unix://$W/etcd.sock:2379 DATASTORE_TYPE=etcdv3 CALICOCTL_CONFIG=/nonexistent NO_COLOR=1
+
+now() { date +%s%N; }
+ms() { echo $((($(now) - $1) / 1000000)); }
+say() { echo "lab: $*"; }
+step() { echo; echo "lab: ===== $* ====="; }
+# until_ok SECONDS CMD...: retries CMD every 0.2 s until it succeeds or the time is up.
+until_ok() {
+  _end=$(($(date +%s) + $1)); shift
+  while ! "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -ge "$_end" ] && return 1
+    sleep 0.2
+  done
+}
+check() {  # check NAME CMD...: pass/fail marker plus a readable line
+  _n=$1; shift
+  if "$@"; then pass "$_n"; say "ok   - $_n"; else fail "$_n"; say "FAIL - $_n"; fi
+}
+ping1() { ip netns exec pod1 ping -c 1 -W 1 "$POD2" >/dev/null 2>&1; }
+# show NAME TITLE CMD...: runs CMD once; prints its output indented for a person, then again as
+# section NAME for the test (the lab hides sections).
+show() {
+  _name=$1; _title=$2; shift 2
+  "$@" >$W/show.txt 2>&1
+  echo "  --- $_title ---"; sed 's/^/  /' $W/show.txt
+  section "$_name"; cat $W/show.txt; section end
+}
+routes() { show "$1-routes$2" "routes on $1" ip -n "$1" route show; }
+
+# ---------------------------------------------------------------------------------------------
+step "setup: etcd, hosts master and node on one segment, pods"
+T_SETUP=$(now)
+ip link set lo up
+(cd $W && exec etcd --name lab --data-dir $W/etcd --listen-client-urls unix://etcd.sock:2379 --advertise-client-urls unix://etcd.sock:2379 \
+  --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 --initial-cluster lab=http://127.0.0.1:2380 \
+  --logger zap --log-level error >$W/etcd.log 2>&1) &
+until_ok 30 etcdctl --endpoints unix://$W/etcd.sock:2379 endpoint health || { fail etcd; cat $W/etcd.log; }
+for ns in master node pod1 pod2; do ip netns add $ns; ip -n $ns link set lo up; done
+ip link add v-master type veth peer name v-node
+ip link set v-master netns master; ip link set v-node netns node
+ip -n master link set v-master name eth0; ip -n node link set v-node name eth0
+ip -n master addr add 198.51.100.95/24 dev eth0; ip -n node addr add 198.51.100.96/24 dev eth0
+for h in master node; do
+  ip -n $h link set eth0 up
+  ip -n $h route add default via 198.51.100.1 dev eth0   # unused address: proxy ARP needs a covering route
+  ip netns exec $h sysctl -q -w net.ipv4.ip_forward=1
+  mkdir -p $W/$h
+done
+$CTL apply -f - <<'EOF' | sed 's/^/  /'
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: default-ipv4-ippool
+spec:
+  cidr: 192.168.0.0/16
+  blockSize: 26
+  ipipMode: Always
+  natOutgoing: false
+EOF
+say "setup took $(ms $T_SETUP) ms"
+
+# ---------------------------------------------------------------------------------------------
+step "calicoctl node run on each host (BIRD supervised)"
+T_RUN=$(now)
+for h in master node; do
+  addr=198.51.100.95; [ $h = node ] && addr=198.51.100.96
+  ip netns exec $h $CTL node run --name $h --ip $addr/24 --bird-config-dir $W/$h/bird --bird-socket $W/$h/bird.ctl \
+    --lock-file $W/$h/lock --status-file $W/$h/status.json --supervise-bird --bird-timers fast --iptables-backend legacy \
+    --check-interval 30s >$W/$h/run.log 2>&1 &
+  echo $! >$W/$h/run.pid
+done
+for h in master node; do
+  until_ok 300 grep -q '"state": "running"' $W/$h/status.json || { fail "node-run-$h-started"; tail -20 $W/$h/run.log; }
+  until_ok 60 test -S $W/$h/bird.ctl || fail "bird-$h-started"
+done
+say "both agents made their first pass in $(ms $T_RUN) ms"
+show master-status "calicoctl node status on master" ip netns exec master $CTL node status --bird-socket $W/master/bird.ctl --status-file $W/master/status.json
+
+# ---------------------------------------------------------------------------------------------
+step "workloads: pod1 on master, pod2 on node"
+ip netns exec master $CTL workload add pod1 --netns pod1 --node master --labels app=pod1 | sed 's/^/  /'
+ip netns exec node $CTL workload add pod2 --netns pod2 --node node --labels app=pod2 | sed 's/^/  /'
+POD1=$(ip -n pod1 -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
+POD2=$(ip -n pod2 -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
+B2=$(echo "$POD2" | awk -F. '{printf "%s.%s.%s.%d/26", $1, $2, $3, int($4/64)*64}')
+B1=$(echo "$POD1" | awk -F. '{printf "%s.%s.%s.%d/26", $1, $2, $3, int($4/64)*64}')
+section addresses; echo "POD1=$POD1 POD2=$POD2 B1=$B1 B2=$B2"; section end
+say "pod1 $POD1 (block $B1), pod2 $POD2 (block $B2)"
+show pod1-routes "routes in pod1" ip -n pod1 route show
+
+# ---------------------------------------------------------------------------------------------
+step "1. IPIP mode: pod1 pings pod2 through tunl0"
+tunl_route() { ip -n master route show "$B2" | grep -q "via 198.51.100.96 dev tunl0.*onlink"; }
+until_ok 240 tunl_route
+until_ok 60 ping1
+routes master -ipip; routes node -ipip
+show master-tunl0 "tunl0 on master" ip -n master -4 addr show dev tunl0
+check ipip-tunl0-route tunl_route
+check ipip-node-cali-route sh -c "ip -n node route show $POD2 | grep -Eq '^$POD2 dev cali[0-9a-f]+ .*scope link'"
+# A capture on node's host link while pod1 pings: the packets are IP-in-IP (protocol 4).
+capture() {  # capture FILE: up to 2 packets between the pods' hosts, as tcpdump prints them
+  ip netns exec node timeout 8 tcpdump -l -n -c 2 -i eth0 'ip proto 4 or icmp' >"$1" 2>/dev/null &
+  _cap=$!
+  sleep 1
+  ip netns exec pod1 ping -c 3 -i 0.3 -W 1 "$POD2" >$W/ping.txt 2>&1
+  wait $_cap
+}
+capture $W/cap-ipip.txt
+show ipip-capture "capture on node's eth0 (tcpdump -n 'ip proto 4 or icmp')" cat $W/cap-ipip.txt
+show ipip-ping "ping from pod1" tail -3 $W/ping.txt
+check ipip-ping grep -q ' 0% packet loss' $W/ping.txt
+check ipip-capture-proto4 grep -q 'IP 198.51.100.95 > 198.51.100.96: IP '"$POD1"' > '"$POD2"': ICMP echo request' $W/cap-ipip.txt
+say "on the wire: $(grep -q "IP 198.51.100.95 > 198.51.100.96: IP $POD1 > $POD2" $W/cap-ipip.txt && echo 'IP-in-IP (protocol 4): outer 198.51.100.95 > 198.51.100.96, inner ICMP' || echo 'NOT IP-in-IP')"
+
+# ---------------------------------------------------------------------------------------------
+step "2. calicoctl patch ippool default-ipv4-ippool -p '{\"spec\":{\"ipipMode\":\"Never\"}}'"
+$CTL patch ippool default-ipv4-ippool -p '{"spec":{"ipipMode":"Never"}}' | sed 's/^/  /'
+T_PATCH=$(now)
+converged_never() {
+  ! ip -n master route show | grep -q 'dev tunl0' &&
+  ! ip -n node route show | grep -q 'dev tunl0' &&
+  ip -n master route show "$B2" | grep -q "via 198.51.100.96 dev eth0 proto bird" &&
+  ip -n node route show "$B1" | grep -q "via 198.51.100.95 dev eth0 proto bird" &&
+  ping1
+}
+if until_ok 180 converged_never; then CONV=$(ms $T_PATCH); else CONV=timeout; fi
+section convergence-never; echo "$CONV"; section end
+say "converged (no tunl0 route on either host, proto bird routes both ways, ping answers) ${CONV} ms after the patch returned"
+routes master -never; routes node -never
+check never-no-tunl0-routes sh -c "! ip -n master route show | grep -q 'dev tunl0' && ! ip -n node route show | grep -q 'dev tunl0'"
+check never-bird-route sh -c "ip -n master route show $B2 | grep -q 'via 198.51.100.96 dev eth0 proto bird'"
+capture $W/cap-bgp.txt
+show never-capture "capture on node's eth0" cat $W/cap-bgp.txt
+show never-ping "ping from pod1" tail -3 $W/ping.txt
+check never-ping grep -q ' 0% packet loss' $W/ping.txt
+check never-capture-plain sh -c "grep -q 'IP $POD1 > $POD2: ICMP echo request' $W/cap-bgp.txt && ! grep -q 'IP 198.51.100.95 > 198.51.100.96: IP ' $W/cap-bgp.txt"
+say "on the wire: $(grep -q "IP $POD1 > $POD2: ICMP" $W/cap-bgp.txt && echo 'plain ICMP, a single IP header' || echo 'NOT plain ICMP')"
+
+# ---------------------------------------------------------------------------------------------
+step "3. a GlobalNetworkPolicy denying ICMP into pod2"
+$CTL apply -f - <<'EOF' | sed 's/^/  /'
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata:
+  name: deny-icmp-pod2
+spec:
+  selector: app == 'pod2'
+  types: [Ingress]
+  ingress:
+    - action: Deny
+      protocol: ICMP
+    - action: Allow
+EOF
+T_POL=$(now)
+no_ping() { ! ping1; }
+if until_ok 120 no_ping; then say "ping stopped $(ms $T_POL) ms after the policy was created"; fi
+check policy-denies sh -c "! ip netns exec pod1 ping -c 2 -i 0.3 -W 1 $POD2 >/dev/null 2>&1"
+$CTL delete globalnetworkpolicy deny-icmp-pod2 | sed 's/^/  /'
+T_DEL=$(now)
+if until_ok 120 ping1; then say "ping answers again $(ms $T_DEL) ms after the policy was deleted"; fi
+check policy-deleted-ping ping1
+
+# ---------------------------------------------------------------------------------------------
+step "4. back to ipipMode Always"
+$CTL patch ippool default-ipv4-ippool -p '{"spec":{"ipipMode":"Always"}}' | sed 's/^/  /'
+T_BACK=$(now)
+converged_always() {
+  tunl_route && ip -n node route show "$B1" | grep -q "via 198.51.100.95 dev tunl0.*onlink" &&
+  ! ip -n master route show proto bird | grep -q . && ping1
+}
+if until_ok 180 converged_always; then CONV2=$(ms $T_BACK); else CONV2=timeout; fi
+section convergence-always; echo "$CONV2"; section end
+say "converged back to IPIP ${CONV2} ms after the patch returned"
+routes master -always
+check always-again-tunl0-route converged_always
+capture $W/cap-ipip2.txt
+check always-again-capture-proto4 grep -q 'IP 198.51.100.95 > 198.51.100.96: IP ' $W/cap-ipip2.txt
+
+# ---------------------------------------------------------------------------------------------
+step "stop: SIGTERM to both agents (routes stay; their BIRDs stop)"
+for h in master node; do kill -TERM "$(cat $W/$h/run.pid)"; done
+for h in master node; do
+  pid=$(cat $W/$h/run.pid)
+  until_ok 20 sh -c "! kill -0 $pid" || fail "node-run-$h-exit"
+  wait "$pid"; rc=$?
+  check "node-run-$h-exit-0" test "$rc" = 0
+done
+check routes-stay sh -c "ip -n master route show $B2 | grep -q 'dev tunl0'"
+echo "  --- node run log on master (changes only) ---"; grep -E '\[(INFO|WARN|ERROR)\]' $W/master/run.log | grep -v 'etcd put' | sed 's/^/  /' | tail -40
+section master-log; cat $W/master/run.log
+section node-log; cat $W/node/run.log
+section end
