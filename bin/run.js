@@ -1,6 +1,45 @@
 #!/usr/bin/env node
-import * as nodeModule from 'node:module'
-// Node 22's compile cache shortens later start-ups; Node 20 has none, so this is optional.
-nodeModule.enableCompileCache?.()
-const {execute} = await import('@oclif/core')
-await execute({dir: import.meta.url})
+// Two answers need nothing from oclif and are asked for most often by scripts, so they skip
+// loading it (oclif alone costs about 2x a bare Node start):
+//  - `version --client`: the version from package.json, exactly as the version command prints it;
+//  - `--help` with output that is not a terminal: the root help oclif rendered for width 80 at
+//    build time (dist/root-help.json, from scripts/cache-help.mjs), used only when nothing that
+//    changes oclif's rendering is in play (width, theme, debug, another Node/platform).
+// Everything else, and CALICOCTL_NO_FAST_PATH=1, goes through oclif.
+import {existsSync, readFileSync} from 'node:fs'
+import {homedir} from 'node:os'
+
+const argv = process.argv.slice(2)
+const env = process.env
+const fast = !env.CALICOCTL_NO_FAST_PATH && argv.length <= 2
+
+function rootHelp() {
+  if (process.stdout.isTTY || env.OCLIF_COLUMNS || env.DEBUG || env.CALICOCTL_CONFIG_DIR || env.CALICOCTL_DISABLE_THEME) return undefined
+  let cached
+  try {
+    cached = JSON.parse(readFileSync(new URL('../dist/root-help.json', import.meta.url), 'utf8'))
+  } catch {
+    return undefined
+  }
+  const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  const ua = `${pjson.name}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}`
+  if (cached.ua !== ua || cached.version !== pjson.version) return undefined
+  const configDir = `${env.XDG_CONFIG_HOME || `${homedir()}/.config`}/calicoctl`
+  if (existsSync(`${configDir}/theme.json`)) return undefined
+  return cached.text
+}
+
+if (fast && argv.length === 2 && argv[0] === 'version' && argv[1] === '--client') {
+  const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  process.stdout.write(`Client Version:    v${version}\n`)
+} else {
+  const help = fast && argv.length === 1 && argv[0] === '--help' ? rootHelp() : undefined
+  if (help !== undefined) process.stdout.write(help)
+  else {
+    const nodeModule = await import('node:module')
+    // Node 22's compile cache shortens later start-ups; Node 20 has none, so this is optional.
+    nodeModule.enableCompileCache?.()
+    const {execute} = await import('@oclif/core')
+    await execute({dir: import.meta.url})
+  }
+}

@@ -11,3 +11,5 @@ mv dist.new dist
 rm -rf dist.old
 npx oclif manifest >/dev/null
 node scripts/gen-man.mjs
+# The root --help, rendered once for bin/run.js fast path (after the manifest it is drawn from).
+node scripts/cache-help.mjs
