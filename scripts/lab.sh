@@ -62,12 +62,17 @@ linux.uml mem=1024M root=/dev/root rootfstype=hostfs rootflags=/ ro "init=$dir/i
   </dev/null >"$dir/console.txt" 2>&1 &
 uml_pid=$!
 # Show the walkthrough as it happens: the lab's own lines and failures, not the kernel's or the test's data.
-tail -n +1 -f --pid="$uml_pid" "$dir/console.txt" | awk -v mark="$MARK" '
-  index($0, mark " SECTION") == 1 { hide = ($3 != "end"); next }
-  index($0, mark " FAIL") == 1 { print "lab: FAIL - " $3; hide = 0; fflush(); next }
-  index($0, mark) == 1 { hide = 0; next }
-  !hide && (/^lab: / || /^  /) { print; fflush() }
-'
+hide=0
+while IFS= read -r line; do
+  line=${line%$'\r'}
+  case "$line" in
+    "$MARK SECTION end"*) hide=0 ;;
+    "$MARK SECTION"*) hide=1 ;;
+    "$MARK FAIL"*) hide=0; echo "lab: FAIL - ${line#"$MARK FAIL "}" ;;
+    "$MARK"*) hide=0 ;;
+    "lab: "* | "  "*) [ "$hide" = 1 ] || printf '%s\n' "$line" ;;
+  esac
+done < <(tail -n +1 -f --pid="$uml_pid" "$dir/console.txt")
 wait "$uml_pid" || true
 uml_pid=
 
