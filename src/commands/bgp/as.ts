@@ -1,0 +1,30 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../../lib/base-command.js'
+import {normalizeWaitArgv, waitFlag} from '../../service/wait.js'
+
+export default class BgpAs extends BaseCommand<typeof BgpAs> {
+  static override summary = 'Set the BGP AS number, cluster-wide or for one node.'
+  static override description =
+    "Without --node, sets asNumber in the BGPConfiguration 'default' (created when missing); nodes without their own AS use it. With --node, sets spec.bgp.asNumber of that Node. Accepts plain (64512) or dotted (1.10) AS numbers."
+  static override examples = ['<%= config.bin %> bgp as 64513', '<%= config.bin %> bgp as 65001 --node node1 --wait']
+  static override args = {asn: Args.string({required: true, description: 'The AS number.'})}
+  static override flags = {
+    node: Flags.string({summary: 'Set the AS of this node only.'}),
+    ...waitFlag,
+  }
+
+  override async init(): Promise<void> {
+    this.argv = normalizeWaitArgv(this.argv)
+    await super.init()
+  }
+
+  async run(): Promise<void> {
+    const {parseAsn, setAs} = await import('../../service/shortcuts.js')
+    const {finishShortcut} = await import('../../service/wait.js')
+    const asn = parseAsn(this.args.asn)
+    await this.checkVersionMismatch()
+    const store = await this.store()
+    const r = await setAs(store, asn, this.flags.node)
+    await finishShortcut(store, r, this.flags.wait, (t) => this.out(t), (t) => this.err(t))
+  }
+}

@@ -1,0 +1,26 @@
+import {Args} from '@oclif/core'
+import {BaseCommand} from '../../lib/base-command.js'
+import {normalizeWaitArgv, waitFlag} from '../../service/wait.js'
+
+export default class BgpMesh extends BaseCommand<typeof BgpMesh> {
+  static override summary = 'Turn the full node-to-node BGP mesh on or off.'
+  static override description =
+    "Sets nodeToNodeMeshEnabled in the cluster-wide BGPConfiguration 'default', creating it when missing. Turn the mesh off only once route reflectors or explicit BGP peers carry the routes."
+  static override examples = ['<%= config.bin %> bgp mesh off', '<%= config.bin %> bgp mesh on --wait']
+  static override args = {state: Args.string({required: true, options: ['on', 'off'], description: 'on or off.'})}
+  static override flags = {...waitFlag}
+
+  override async init(): Promise<void> {
+    this.argv = normalizeWaitArgv(this.argv)
+    await super.init()
+  }
+
+  async run(): Promise<void> {
+    const {setMesh} = await import('../../service/shortcuts.js')
+    const {finishShortcut} = await import('../../service/wait.js')
+    await this.checkVersionMismatch()
+    const store = await this.store()
+    const r = await setMesh(store, this.args.state === 'on')
+    await finishShortcut(store, r, this.flags.wait, (t) => this.out(t), (t) => this.err(t))
+  }
+}

@@ -1,0 +1,26 @@
+import {Args} from '@oclif/core'
+import {BaseCommand} from '../../lib/base-command.js'
+import {normalizeWaitArgv, waitFlag} from '../../service/wait.js'
+
+export default class IppoolDisable extends BaseCommand<typeof IppoolDisable> {
+  static override summary = 'Disable an IP pool: no new addresses are allocated from it.'
+  static override description =
+    'Sets spec.disabled to true on the pool. Addresses already allocated stay in use; nodes stop programming routes and tunnels for the pool. Reports "(no change)" when the pool already was disabled.'
+  static override examples = ['<%= config.bin %> ippool disable default-ipv4-ippool', '<%= config.bin %> ippool disable rack1 --wait=30s']
+  static override args = {name: Args.string({required: true, description: 'Name of the pool.'})}
+  static override flags = {...waitFlag}
+
+  override async init(): Promise<void> {
+    this.argv = normalizeWaitArgv(this.argv)
+    await super.init()
+  }
+
+  async run(): Promise<void> {
+    const {setPoolEnabled} = await import('../../service/shortcuts.js')
+    const {finishShortcut} = await import('../../service/wait.js')
+    await this.checkVersionMismatch()
+    const store = await this.store()
+    const r = await setPoolEnabled(store, this.args.name, false)
+    await finishShortcut(store, r, this.flags.wait, (t) => this.out(t), (t) => this.err(t))
+  }
+}

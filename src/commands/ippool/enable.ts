@@ -1,0 +1,26 @@
+import {Args} from '@oclif/core'
+import {BaseCommand} from '../../lib/base-command.js'
+import {normalizeWaitArgv, waitFlag} from '../../service/wait.js'
+
+export default class IppoolEnable extends BaseCommand<typeof IppoolEnable> {
+  static override summary = 'Enable an IP pool: nodes may allocate addresses from it again.'
+  static override description =
+    'Sets spec.disabled to false on the pool. Addresses are allocated from it again and nodes route it as usual. Reports "(no change)" when the pool already was enabled.'
+  static override examples = ['<%= config.bin %> ippool enable default-ipv4-ippool', '<%= config.bin %> ippool enable rack1 --wait=30s']
+  static override args = {name: Args.string({required: true, description: 'Name of the pool.'})}
+  static override flags = {...waitFlag}
+
+  override async init(): Promise<void> {
+    this.argv = normalizeWaitArgv(this.argv)
+    await super.init()
+  }
+
+  async run(): Promise<void> {
+    const {setPoolEnabled} = await import('../../service/shortcuts.js')
+    const {finishShortcut} = await import('../../service/wait.js')
+    await this.checkVersionMismatch()
+    const store = await this.store()
+    const r = await setPoolEnabled(store, this.args.name, true)
+    await finishShortcut(store, r, this.flags.wait, (t) => this.out(t), (t) => this.err(t))
+  }
+}

@@ -1,0 +1,262 @@
+// The operator shortcuts end to end: the built CLI against a real etcd, results read back
+// through the resource layer; --wait against statuses published as `node run` publishes them.
+import assert from 'node:assert/strict'
+import {after, before, beforeEach, describe, test} from 'node:test'
+import {EtcdDatastore} from '../../src/datastore/etcd.js'
+import {ResourceStore} from '../../src/datastore/store.js'
+import {publishNodeStatus, readNodeStatuses} from '../../src/node/node-status-key.js'
+import {kindByName} from '../../src/resources/registry.js'
+import type {Resource} from '../../src/resources/types.js'
+import {cliFor} from '../helpers/cli.js'
+import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
+
+let etcd: TestEtcd
+let run: ReturnType<typeof cliFor>
+let ds: EtcdDatastore
+let store: ResourceStore
+
+const def = (k: string) => kindByName(k)!
+const get = (k: string, name: string) => store.get(def(k), name)
+const spec = (r: Resource | undefined) => (r?.spec ?? {}) as Record<string, any>
+
+async function put(kind: string, name: string, s: Record<string, unknown>, labels?: Record<string, string>): Promise<Resource> {
+  const r: Resource = {apiVersion: 'projectcalico.org/v3', kind, metadata: {name, ...(labels ? {labels} : {})}, spec: s}
+  def(kind).defaults?.(r)
+  const [res] = await store.createMany([{def: def(kind), resource: store.prepareCreate(def(kind), r)}])
+  assert.ok(res?.ok, `create ${kind} ${name}`)
+  return res.resource
+}
+
+const status = (node: string, revision: string, extra: Partial<{result: 'ok' | 'failed'; errors: string[]; state: 'running' | 'stopped'}> = {}) =>
+  publishNodeStatus(ds, {node, state: extra.state ?? 'running', revision, time: new Date().toISOString(), result: extra.result ?? 'ok', errors: extra.errors ?? [], changed: true, passes: 3})
+
+before(async () => {
+  etcd = await startEtcd()
+  run = cliFor(etcd.endpoint)
+  ds = await EtcdDatastore.connect({datastoreType: 'etcdv3', endpoints: [etcd.endpoint], timeoutMs: 5000} as any)
+  store = new ResourceStore(ds)
+})
+after(async () => {
+  ds.close()
+  await etcd.stop()
+})
+beforeEach(async () => etcd.wipe())
+
+describe('ippool shortcuts', () => {
+  test('create, mode, disable/enable, list', async () => {
+    const c = await run(['ippool', 'create', 'p1', '--cidr', '10.50.0.0/16', '--ipip-mode', 'Always', '--nat-outgoing', '--block-size', '24', '--node-selector', "rack == 'a'"])
+    assert.equal(c.code, 0, c.stderr)
+    assert.match(c.stdout, /Successfully created 1 'IPPool' resource/)
+    let p = spec(await get('IPPool', 'p1'))
+    assert.equal(p.cidr, '10.50.0.0/16')
+    assert.equal(p.ipipMode, 'Always')
+    assert.equal(p.natOutgoing, true)
+    assert.equal(p.blockSize, 24)
+    assert.equal(p.nodeSelector, "rack == 'a'")
+
+    // Validated like create -f: an overlapping pool and a duplicate name are refused.
+    const overlap = await run(['ippool', 'create', 'p2', '--cidr', '10.50.1.0/24'])
+    assert.equal(overlap.code, 1)
+    assert.match(overlap.stderr, /overlap/i)
+    assert.equal(await get('IPPool', 'p2'), undefined)
+    const dup = await run(['ippool', 'create', 'p1', '--cidr', '10.60.0.0/16'])
+    assert.equal(dup.code, 1)
+    assert.match(dup.stderr, /already exists/)
+
+    const bgp = await run(['ippool', 'mode', 'p1', 'bgp'])
+    assert.equal(bgp.code, 0, bgp.stderr)
+    p = spec(await get('IPPool', 'p1'))
+    assert.equal(p.ipipMode, 'Never')
+    assert.equal(p.vxlanMode, 'Never')
+    assert.equal(p.natOutgoing, true, 'other fields kept')
+    const again = await run(['ippool', 'mode', 'p1', 'bgp'])
+    assert.match(again.stdout, /no change/)
+
+    const cs = await run(['ippool', 'mode', 'p1', 'cross-subnet'])
+    assert.equal(cs.code, 0, cs.stderr)
+    assert.equal(spec(await get('IPPool', 'p1')).ipipMode, 'CrossSubnet')
+
+    const bad = await run(['ippool', 'mode', 'p1', 'tunnel'])
+    assert.equal(bad.code, 2)
+    const missing = await run(['ippool', 'mode', 'nope', 'ipip'])
+    assert.equal(missing.code, 1)
+    assert.match(missing.stderr, /resource does not exist: IPPool\(nope\)/)
+
+    assert.equal((await run(['ippool', 'disable', 'p1'])).code, 0)
+    assert.equal(spec(await get('IPPool', 'p1')).disabled, true)
+    const list = await run(['ippool', 'list'])
+    const wide = await run(['get', 'ippools', '-o', 'wide'])
+    assert.equal(list.code, 0, list.stderr)
+    assert.equal(list.stdout, wide.stdout)
+    assert.match(list.stdout, /p1\s+10\.50\.0\.0\/16\s+true\s+CrossSubnet\s+Never\s+true/)
+    assert.equal((await run(['ippool', 'enable', 'p1'])).code, 0)
+    assert.notEqual(spec(await get('IPPool', 'p1')).disabled, true)
+  })
+})
+
+describe('bgp shortcuts', () => {
+  test('mesh and AS create the default BGPConfiguration, then patch it', async () => {
+    const off = await run(['bgp', 'mesh', 'off'])
+    assert.equal(off.code, 0, off.stderr)
+    assert.equal(spec(await get('BGPConfiguration', 'default')).nodeToNodeMeshEnabled, false)
+    const as = await run(['bgp', 'as', '64513'])
+    assert.equal(as.code, 0, as.stderr)
+    let cfg = spec(await get('BGPConfiguration', 'default'))
+    assert.equal(cfg.asNumber, 64513)
+    assert.equal(cfg.nodeToNodeMeshEnabled, false, 'mesh setting kept')
+    assert.equal((await run(['bgp', 'mesh', 'on'])).code, 0)
+    cfg = spec(await get('BGPConfiguration', 'default'))
+    assert.equal(cfg.nodeToNodeMeshEnabled, true)
+    assert.equal(cfg.asNumber, 64513)
+    const badAs = await run(['bgp', 'as', 'sixty'])
+    assert.equal(badAs.code, 1)
+    assert.match(badAs.stderr, /invalid AS number/)
+  })
+
+  test('per-node AS and route reflector', async () => {
+    await put('Node', 'node1', {bgp: {ipv4Address: '198.51.100.95/24'}})
+    await put('Node', 'bare', {})
+    const as = await run(['bgp', 'as', '1.10', '--node', 'node1'])
+    assert.equal(as.code, 0, as.stderr)
+    assert.equal(spec(await get('Node', 'node1')).bgp.asNumber, 65546)
+    assert.equal(spec(await get('Node', 'node1')).bgp.ipv4Address, '198.51.100.95/24')
+    const noBgp = await run(['bgp', 'as', '64512', '--node', 'bare'])
+    assert.equal(noBgp.code, 1)
+    assert.match(noBgp.stderr, /no BGP configuration/)
+
+    const rr = await run(['bgp', 'route-reflector', 'node1', '--cluster-id', '224.0.0.1'])
+    assert.equal(rr.code, 0, rr.stderr)
+    let n = await get('Node', 'node1')
+    assert.equal(spec(n).bgp.routeReflectorClusterID, '224.0.0.1')
+    assert.equal(n?.metadata.labels?.['route-reflector'], 'true')
+    const badId = await run(['bgp', 'route-reflector', 'node1', '--cluster-id', 'not-an-ip'])
+    assert.equal(badId.code, 1)
+    const neither = await run(['bgp', 'route-reflector', 'node1'])
+    assert.equal(neither.code, 2)
+    assert.equal((await run(['bgp', 'route-reflector', 'node1', '--off'])).code, 0)
+    n = await get('Node', 'node1')
+    assert.equal(spec(n).bgp.routeReflectorClusterID, undefined)
+    assert.equal(n?.metadata.labels?.['route-reflector'], undefined)
+    assert.equal(spec(n).bgp.asNumber, 65546)
+  })
+
+  test('peer add, list, remove', async () => {
+    const g = await run(['bgp', 'peer', 'add', '198.51.100.1', '--as', '64567'])
+    assert.equal(g.code, 0, g.stderr)
+    const n = await run(['bgp', 'peer', 'add', '198.51.100.2', '--as', '64568', '--node', 'node1'])
+    assert.equal(n.code, 0, n.stderr)
+    const s = await run(['bgp', 'peer', 'add', '198.51.100.3', '--as', '64569', '--node-selector', "rack == 'a'", '--name', 'tor-a'])
+    assert.equal(s.code, 0, s.stderr)
+    assert.deepEqual(spec(await get('BGPPeer', 'peer-198-51-100-1')), {peerIP: '198.51.100.1', asNumber: 64567})
+    assert.equal(spec(await get('BGPPeer', 'node1.peer-198-51-100-2')).node, 'node1')
+    assert.equal(spec(await get('BGPPeer', 'tor-a')).nodeSelector, "rack == 'a'")
+    const both = await run(['bgp', 'peer', 'add', '198.51.100.4', '--as', '1', '--node', 'a', '--node-selector', 'all()'])
+    assert.equal(both.code, 2)
+    const badIp = await run(['bgp', 'peer', 'add', 'not-an-ip', '--as', '64567'])
+    assert.equal(badIp.code, 1)
+
+    const list = await run(['bgp', 'peer', 'list'])
+    assert.equal(list.code, 0, list.stderr)
+    assert.equal(list.stdout, (await run(['get', 'bgppeers', '-o', 'wide'])).stdout)
+    assert.match(list.stdout, /peer-198-51-100-1\s+198\.51\.100\.1\s+\(global\)\s+64567/)
+    assert.match(list.stdout, /tor-a\s+198\.51\.100\.3\s+rack == 'a'\s+64569/)
+
+    const byIp = await run(['bgp', 'peer', 'remove', '198.51.100.2', '--node', 'node1'])
+    assert.equal(byIp.code, 0, byIp.stderr)
+    assert.equal(await get('BGPPeer', 'node1.peer-198-51-100-2'), undefined)
+    const byName = await run(['bgp', 'peer', 'remove', 'tor-a'])
+    assert.equal(byName.code, 0, byName.stderr)
+    assert.equal(await get('BGPPeer', 'tor-a'), undefined)
+    const none = await run(['bgp', 'peer', 'remove', '198.51.100.9'])
+    assert.equal(none.code, 1)
+    assert.match(none.stderr, /no BGPPeer named or with peer IP '198\.51\.100\.9'/)
+    assert.ok(await get('BGPPeer', 'peer-198-51-100-1'), 'the other peer stays')
+  })
+})
+
+describe('--wait and node list', () => {
+  test('waits until every running node has applied the write, then succeeds', async () => {
+    await put('IPPool', 'p1', {cidr: '10.70.0.0/16', ipipMode: 'Always'})
+    await status('master', '1')
+    await status('node', '1')
+    await status('old', '1', {state: 'stopped'})
+    const pending = run(['ippool', 'mode', 'p1', 'bgp', '--wait=20s'])
+    // The write lands; the CLI waits; the nodes publish that they applied it.
+    let rv: string | undefined
+    for (let i = 0; i < 200 && !rv; i++) {
+      const p = await get('IPPool', 'p1')
+      if (spec(p).ipipMode === 'Never') rv = p!.metadata.resourceVersion
+      else await new Promise((r) => setTimeout(r, 50))
+    }
+    assert.ok(rv, 'the write happened')
+    await new Promise((r) => setTimeout(r, 600))
+    await status('master', rv)
+    await new Promise((r) => setTimeout(r, 600))
+    await status('node', String(BigInt(rv) + 5n))
+    const r = await pending
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /ipipMode Never/)
+    assert.match(r.stderr, new RegExp(`waiting for revision ${rv}: 0/2 nodes applied \\(pending: master, node\\)`))
+    assert.match(r.stderr, /1\/2 nodes applied \(pending: node\)/)
+    assert.match(r.stderr, new RegExp(`2 node\\(s\\) applied revision ${rv}`))
+  })
+
+  test('times out naming the nodes that did not converge or failed; node list shows them', async () => {
+    await put('Node', 'master', {bgp: {ipv4Address: '198.51.100.95/24'}})
+    await put('Node', 'quiet', {})
+    await status('master', '1')
+    await status('node', '1')
+    const t0 = Date.now()
+    const r = await run(['bgp', 'mesh', 'off', '--wait=1500ms'])
+    const took = Date.now() - t0
+    assert.equal(r.code, 1)
+    assert.match(r.stdout, /mesh disabled/)
+    assert.equal(spec(await get('BGPConfiguration', 'default')).nodeToNodeMeshEnabled, false, 'the write itself stands')
+    assert.match(r.stderr, /2 of 2 node\(s\) did not apply revision \d+ within 1\.\ds/)
+    assert.match(r.stderr, /master: still at revision 1/)
+    assert.ok(took >= 1500 && took < 15_000, `took ${took} ms`)
+
+    // A node that applied the revision but whose pass failed does not count as converged.
+    const rev = (await readNodeStatuses(ds)).revision
+    await status('master', rev, {result: 'failed', errors: ['routes: device tunl0 missing']})
+    await status('node', rev)
+    const f = await run(['ippool', 'create', 'p9', '--cidr', '10.90.0.0/16', '--wait=10s'])
+    // p9's create is newer than the statuses: still pending until the timeout, unless they catch up.
+    assert.equal(f.code, 1)
+    assert.equal(spec(await get('IPPool', 'p9')).cidr, '10.90.0.0/16')
+
+    const rev2 = (await readNodeStatuses(ds)).revision
+    await status('master', rev2, {result: 'failed', errors: ['routes: device tunl0 missing']})
+    await status('node', rev2)
+    const d = await run(['ippool', 'disable', 'p9', '--wait=2s'])
+    assert.equal(d.code, 1)
+    assert.match(d.stderr, /master: (still at revision|pass failed)/)
+
+    const list = await run(['node', 'list', '-o', 'wide'])
+    assert.equal(list.code, 0, list.stderr)
+    const lines = list.stdout.trim().split('\n')
+    assert.match(lines[0]!, /^NAME\s+AGENT\s+APPLIED REVISION\s+TIME\s+RESULT\s+ERRORS/)
+    assert.match(list.stdout, new RegExp(`master\\s+running\\s+${rev2}\\s+\\S+\\s+failed\\s+routes: device tunl0 missing`))
+    assert.match(list.stdout, new RegExp(`node\\s+running\\s+${rev2}\\s+\\S+\\s+ok`))
+    assert.match(list.stdout, /quiet\s+none\s+-\s+-\s+-/)
+    const json = JSON.parse((await run(['node', 'list', '-o', 'json'])).stdout)
+    assert.equal(json.nodes.length, 3)
+  })
+
+  test('a node that failed applying the awaited revision is reported as failed', async () => {
+    await put('IPPool', 'p1', {cidr: '10.70.0.0/16', ipipMode: 'Always'})
+    await status('master', '1')
+    const pending = run(['ippool', 'mode', 'p1', 'bgp', '--wait=10s'])
+    let rv: string | undefined
+    for (let i = 0; i < 200 && !rv; i++) {
+      const p = await get('IPPool', 'p1')
+      if (spec(p).ipipMode === 'Never') rv = p!.metadata.resourceVersion
+      else await new Promise((r) => setTimeout(r, 50))
+    }
+    assert.ok(rv)
+    await status('master', rv, {result: 'failed', errors: ['bird: config rejected']})
+    const r = await pending
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /master: pass failed: bird: config rejected/)
+  })
+})
