@@ -8,7 +8,9 @@
 # `calicoctl workload add`, pool 192.168.0.0/16 /26 ipipMode Always; then the switch to Never, a
 # deny policy and its removal, and back to Always.
 set -u
+# Every etcd call may take longer than the default 5 s on a busy machine under user-mode-linux.
 CTL="node $REPO/bin/run.js"
+T="--timeout 30s"
 W=/tmp/lab
 mkdir -p $W
 export ETCD_ENDPOINTS=unix://$W/etcd.sock:2379 DATASTORE_TYPE=etcdv3 CALICOCTL_CONFIG=/nonexistent NO_COLOR=1
@@ -59,7 +61,7 @@ for h in master node; do
   ip netns exec $h sysctl -q -w net.ipv4.ip_forward=1
   mkdir -p $W/$h
 done
-$CTL apply -f - <<'EOF' | sed 's/^/  /'
+$CTL apply $T -f - <<'EOF' 2>&1 | sed 's/^/  /'
 apiVersion: projectcalico.org/v3
 kind: IPPool
 metadata:
@@ -79,7 +81,7 @@ for h in master node; do
   addr=198.51.100.95; [ $h = node ] && addr=198.51.100.96
   ip netns exec $h $CTL node run --name $h --ip $addr/24 --bird-config-dir $W/$h/bird --bird-socket $W/$h/bird.ctl \
     --lock-file $W/$h/lock --status-file $W/$h/status.json --supervise-bird --bird-timers fast --iptables-backend legacy \
-    --check-interval 30s >$W/$h/run.log 2>&1 &
+    --check-interval 30s $T >$W/$h/run.log 2>&1 &
   echo $! >$W/$h/run.pid
 done
 for h in master node; do
@@ -91,8 +93,8 @@ show master-status "calicoctl node status on master" ip netns exec master $CTL n
 
 # ---------------------------------------------------------------------------------------------
 step "workloads: pod1 on master, pod2 on node"
-ip netns exec master $CTL workload add pod1 --netns pod1 --node master --labels app=pod1 | sed 's/^/  /'
-ip netns exec node $CTL workload add pod2 --netns pod2 --node node --labels app=pod2 | sed 's/^/  /'
+ip netns exec master $CTL workload add pod1 $T --netns pod1 --node master --labels app=pod1 2>&1 | sed 's/^/  /'
+ip netns exec node $CTL workload add pod2 $T --netns pod2 --node node --labels app=pod2 2>&1 | sed 's/^/  /'
 POD1=$(ip -n pod1 -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
 POD2=$(ip -n pod2 -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
 B2=$(echo "$POD2" | awk -F. '{printf "%s.%s.%s.%d/26", $1, $2, $3, int($4/64)*64}')
@@ -127,7 +129,7 @@ say "on the wire: $(grep -q "IP 198.51.100.95 > 198.51.100.96: IP $POD1 > $POD2"
 
 # ---------------------------------------------------------------------------------------------
 step "2. calicoctl patch ippool default-ipv4-ippool -p '{\"spec\":{\"ipipMode\":\"Never\"}}'"
-$CTL patch ippool default-ipv4-ippool -p '{"spec":{"ipipMode":"Never"}}' | sed 's/^/  /'
+$CTL patch ippool default-ipv4-ippool $T -p '{"spec":{"ipipMode":"Never"}}' 2>&1 | sed 's/^/  /'
 T_PATCH=$(now)
 converged_never() {
   ! ip -n master route show | grep -q 'dev tunl0' &&
@@ -151,7 +153,7 @@ say "on the wire: $(grep -q "IP $POD1 > $POD2: ICMP" $W/cap-bgp.txt && echo 'pla
 
 # ---------------------------------------------------------------------------------------------
 step "3. a GlobalNetworkPolicy denying ICMP into pod2"
-$CTL apply -f - <<'EOF' | sed 's/^/  /'
+$CTL apply $T -f - <<'EOF' 2>&1 | sed 's/^/  /'
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
 metadata:
@@ -168,14 +170,14 @@ T_POL=$(now)
 no_ping() { ! ping1; }
 if until_ok 120 no_ping; then say "ping stopped $(ms $T_POL) ms after the policy was created"; fi
 check policy-denies sh -c "! ip netns exec pod1 ping -c 2 -i 0.3 -W 1 $POD2 >/dev/null 2>&1"
-$CTL delete globalnetworkpolicy deny-icmp-pod2 | sed 's/^/  /'
+$CTL delete globalnetworkpolicy deny-icmp-pod2 $T 2>&1 | sed 's/^/  /'
 T_DEL=$(now)
 if until_ok 120 ping1; then say "ping answers again $(ms $T_DEL) ms after the policy was deleted"; fi
 check policy-deleted-ping ping1
 
 # ---------------------------------------------------------------------------------------------
 step "4. back to ipipMode Always"
-$CTL patch ippool default-ipv4-ippool -p '{"spec":{"ipipMode":"Always"}}' | sed 's/^/  /'
+$CTL patch ippool default-ipv4-ippool $T -p '{"spec":{"ipipMode":"Always"}}' 2>&1 | sed 's/^/  /'
 T_BACK=$(now)
 converged_always() {
   tunl_route && ip -n node route show "$B1" | grep -q "via 198.51.100.95 dev tunl0.*onlink" &&
