@@ -99,7 +99,8 @@ export class DatastoreWatch {
     watcher.on('error', (err) => {
       if (this.lost) return
       this.lost = true
-      this.handlers.onLost(oneLine(err))
+      // etcd 3.4 gives no cancel reason for a compacted start revision, only compact_revision.
+      this.handlers.onLost(oneLine(err).replace(/: *$/, ' (start revision compacted?)'))
     })
     this.connected.add(watcher)
     return watcher

@@ -1,0 +1,115 @@
+// The watch behind `node run`, against a real etcd through the datastore's own client (which gives
+// unary calls a deadline): events after the start revision only, on both prefixes, none from
+// elsewhere; the stream outlives the call deadline; a dropped connection resumes; a start
+// revision that was compacted is reported as lost (the agent then resyncs).
+import assert from 'node:assert/strict'
+import {after, before, describe, it} from 'node:test'
+import {loadClientConfig} from '../../src/datastore/config.js'
+import {EtcdDatastore} from '../../src/datastore/etcd.js'
+import {currentRevision, DatastoreWatch, type WatchEvent} from '../../src/node/watch.js'
+import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
+import {haveCommand} from '../helpers/netns.js'
+
+const skip = haveCommand('etcd') ? undefined : 'needs etcd'
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+async function waitFor(what: string, probe: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`)
+    await sleep(50)
+  }
+}
+
+describe('node run: the datastore watch', {skip, timeout: 120_000}, () => {
+  let etcd: TestEtcd
+  let ds: EtcdDatastore
+  const POOL = '/calico/resources/v3/projectcalico.org/ippools/'
+
+  before(async () => {
+    etcd = await startEtcd()
+    ds = await EtcdDatastore.connect(loadClientConfig({env: {ETCD_ENDPOINTS: etcd.endpoint, CALICOCTL_CONFIG: '/nonexistent'}, timeoutMs: 1000}))
+  })
+  after(async () => {
+    ds?.close()
+    await etcd?.stop()
+  })
+
+  it('delivers changes after the start revision on both prefixes, and nothing else', async () => {
+    await etcd.client.put(`${POOL}before`).value('{}')
+    const rev = await currentRevision(ds.client)
+    const events: WatchEvent[] = []
+    const w = await DatastoreWatch.open(ds.client, rev, {onEvent: (e) => events.push(e), onLost: () => assert.fail('lost')})
+    try {
+      await etcd.client.put(`${POOL}a`).value('{}')
+      await etcd.client.put('/calico/felix/v2/unrelated').value('x')
+      await etcd.client.put('/calico/ipam/v2/host/n1/ipv4/block/10.0.0.0-26').value('{}')
+      await etcd.client.delete().key(`${POOL}a`)
+      await waitFor('three events', () => events.length >= 3)
+      await sleep(200)
+      assert.deepEqual(
+        events.map((e) => `${e.type} ${e.key}`),
+        [`put ${POOL}a`, 'put /calico/ipam/v2/host/n1/ipv4/block/10.0.0.0-26', `delete ${POOL}a`],
+      )
+      assert.equal(w.lastRevision, events.at(-1)?.revision)
+    } finally {
+      await w.close()
+    }
+  })
+
+  it('keeps the stream open past the datastore call deadline', async () => {
+    const events: WatchEvent[] = []
+    const disconnects: string[] = []
+    const w = await DatastoreWatch.open(ds.client, await currentRevision(ds.client), {
+      onEvent: (e) => events.push(e),
+      onDisconnected: (why) => disconnects.push(why),
+      onLost: () => assert.fail('lost'),
+    })
+    try {
+      await sleep(2500) // the datastore's unary deadline here is 1 s
+      await etcd.client.put(`${POOL}late`).value('{}')
+      await waitFor('the late event', () => events.length === 1)
+      assert.deepEqual(disconnects, [])
+    } finally {
+      await w.close()
+    }
+  })
+
+  it('resumes after etcd restarts and delivers what follows', async () => {
+    const events: WatchEvent[] = []
+    let down = 0
+    let up = 0
+    const w = await DatastoreWatch.open(ds.client, await currentRevision(ds.client), {
+      onEvent: (e) => events.push(e),
+      onDisconnected: () => down++,
+      onConnected: () => up++,
+      onLost: () => assert.fail('lost'),
+    })
+    try {
+      await etcd.pause()
+      await waitFor('the disconnect', () => down > 0)
+      await etcd.resume()
+      await etcd.client.put(`${POOL}after-restart`).value('{}')
+      await waitFor('the event after the restart', () => events.some((e) => e.key === `${POOL}after-restart`), 60_000)
+      assert.ok(up > 0)
+    } finally {
+      await w.close()
+    }
+  })
+
+  it('reports a compacted start revision as lost', async () => {
+    const old = await currentRevision(ds.client)
+    await etcd.client.put(`${POOL}c1`).value('{}')
+    await etcd.client.put(`${POOL}c2`).value('{}')
+    const now = await currentRevision(ds.client)
+    await ds.client.kv.compact({revision: now, physical: true})
+    const lost: string[] = []
+    const w = await DatastoreWatch.open(ds.client, String(BigInt(old) - 1n), {onEvent: () => {}, onLost: (why) => lost.push(why)})
+    try {
+      await waitFor('the lost report', () => lost.length > 0)
+      assert.match(lost[0] ?? '', /cancel/i)
+    } finally {
+      await w.close()
+    }
+  })
+})
