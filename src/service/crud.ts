@@ -3,7 +3,7 @@
 import type {ResourceStore, Typed, WriteOutcome} from '../datastore/store.js'
 import {describe} from '../datastore/store.js'
 import {encodeResource} from '../datastore/codec.js'
-import {AlreadyExistsError, CalicoError, ConflictError, NotFoundError, ValidationError} from '../resources/errors.js'
+import {AlreadyExistsError, CalicoError, ConflictError, DatastoreError, NotFoundError, ValidationError} from '../resources/errors.js'
 import {defaultAndValidate, readManifestFiles, resourceFromDoc, splitDocuments} from '../resources/manifest.js'
 import type {KindDef, Resource} from '../resources/types.js'
 
@@ -156,46 +156,63 @@ export async function writeResources(store: ResourceStore, verb: 'create' | 'app
 
   const total = creates.length + updates.length
   let done = 0
-  const progress = (base: number) => (n: number) => opts.onProgress?.(base + n, total)
-  const created = await store.createMany(creates.map((i) => rows[i]!), progress(done))
-  done += creates.length
-  const retryAsUpdate: number[] = []
-  created.forEach((o, j) => {
-    const i = creates[j]!
-    if (o.ok) Object.assign(rows[i]!, {resource: o.resource, action: 'created'})
-    else if (verb === 'apply' && o.error instanceof AlreadyExistsError) retryAsUpdate.push(i)
-    else if (verb === 'create' && opts.skipExists && o.error instanceof AlreadyExistsError) rows[i]!.action = 'skipped'
-    else rows[i]!.error = o.error
-  })
-
-  let pending = updates
-  for (let attempt = 0; pending.length > 0 || retryAsUpdate.length > 0; attempt++) {
-    // Someone created or changed it between our read and our write: read again and retry.
-    for (const i of retryAsUpdate.splice(0)) {
-      const row = rows[i]!
-      const stored = await store.get(row.def, row.resource.metadata.name, row.resource.metadata.namespace)
-      if (!stored) {
-        row.error = new NotFoundError(`resource does not exist: ${describe(row.def, row.resource.metadata.name, row.resource.metadata.namespace)}`)
-        continue
-      }
-      row.resource = store.prepareUpdate(stored, items[i]!.resource)
-      pending.push(i)
-    }
-    if (pending.length === 0) break
-    const outcomes: WriteOutcome[] = await store.updateMany(pending.map((i) => rows[i]!), progress(done))
-    done += pending.length
-    const again: number[] = []
-    outcomes.forEach((o, j) => {
-      const i = pending[j]!
-      const row = rows[i]!
-      if (o.ok) Object.assign(row, {resource: o.resource, action: 'updated'})
-      else if (o.error instanceof ConflictError && !items[i]!.resource.metadata.resourceVersion && attempt < UPDATE_RETRIES) again.push(i)
-      else row.error = o.error
-    })
-    pending = []
-    retryAsUpdate.push(...again)
+  // Writes land batch by batch; if etcd fails part-way, say how far we got (each resource is one
+  // key, so every resource is either whole or absent, and re-running the same command finishes).
+  let landed = 0
+  const progress = (base: number) => (n: number) => {
+    landed = Math.min(total, Math.max(landed, base + n))
+    opts.onProgress?.(base + n, total)
   }
-  return rows
+  try {
+    return await writeAll()
+  } catch (error) {
+    if (!(error instanceof DatastoreError)) throw error
+    throw new DatastoreError(
+      `${error.message}; ${landed} of ${total} resource write(s) landed before the failure (every resource is either fully written or untouched): re-run the same command to finish`,
+    )
+  }
+
+  async function writeAll(): Promise<ResultRow[]> {
+    const created = await store.createMany(creates.map((i) => rows[i]!), progress(done))
+    done += creates.length
+    const retryAsUpdate: number[] = []
+    created.forEach((o, j) => {
+      const i = creates[j]!
+      if (o.ok) Object.assign(rows[i]!, {resource: o.resource, action: 'created'})
+      else if (verb === 'apply' && o.error instanceof AlreadyExistsError) retryAsUpdate.push(i)
+      else if (verb === 'create' && opts.skipExists && o.error instanceof AlreadyExistsError) rows[i]!.action = 'skipped'
+      else rows[i]!.error = o.error
+    })
+
+    let pending = updates
+    for (let attempt = 0; pending.length > 0 || retryAsUpdate.length > 0; attempt++) {
+      // Someone created or changed it between our read and our write: read again and retry.
+      for (const i of retryAsUpdate.splice(0)) {
+        const row = rows[i]!
+        const stored = await store.get(row.def, row.resource.metadata.name, row.resource.metadata.namespace)
+        if (!stored) {
+          row.error = new NotFoundError(`resource does not exist: ${describe(row.def, row.resource.metadata.name, row.resource.metadata.namespace)}`)
+          continue
+        }
+        row.resource = store.prepareUpdate(stored, items[i]!.resource)
+        pending.push(i)
+      }
+      if (pending.length === 0) break
+      const outcomes: WriteOutcome[] = await store.updateMany(pending.map((i) => rows[i]!), progress(done))
+      done += pending.length
+      const again: number[] = []
+      outcomes.forEach((o, j) => {
+        const i = pending[j]!
+        const row = rows[i]!
+        if (o.ok) Object.assign(row, {resource: o.resource, action: 'updated'})
+        else if (o.error instanceof ConflictError && !items[i]!.resource.metadata.resourceVersion && attempt < UPDATE_RETRIES) again.push(i)
+        else row.error = o.error
+      })
+      pending = []
+      retryAsUpdate.push(...again)
+    }
+    return rows
+  }
 }
 
 export interface DeleteOptions {
