@@ -5,7 +5,10 @@ import {CalicoError, ConflictError, NotFoundError, ValidationError} from '../res
 import {defaultAndValidate, resourceFromDoc} from '../resources/manifest.js'
 import type {KindDef, Resource} from '../resources/types.js'
 
-const RETRIES = 5
+// Enough for many writers changing one resource at once (8 `label` processes on one key): each
+// retry redoes a relative change, so retrying is safe; a little jitter keeps them from lockstep.
+const RETRIES = 20
+const jitter = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * 10 * Math.min(attempt, 5)))
 
 async function readModifyWrite(
   store: ResourceStore,
@@ -33,6 +36,7 @@ async function readModifyWrite(
     const [o] = await store.updateMany([{def, resource: next}])
     if (o!.ok) return o!.resource
     if (!(o!.error instanceof ConflictError) || attempt >= RETRIES) throw o!.error
+    await jitter(attempt + 1)
   }
 }
 
