@@ -30,7 +30,7 @@ export interface StartupResult {
 export async function startup(): Promise<StartupResult> {
   const etcd = await startEtcd()
   try {
-    const env = {...process.env, NO_COLOR: '1', ETCD_ENDPOINTS: etcd.endpoint, CALICOCTL_CONFIG: '/nonexistent'}
+    const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', ETCD_ENDPOINTS: etcd.endpoint, CALICOCTL_CONFIG: '/nonexistent'}
     delete env.NODE_OPTIONS
     // Warm the file cache (and any compile cache) first.
     best([BIN, 'version', '--client'], env)

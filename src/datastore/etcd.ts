@@ -29,6 +29,24 @@ export interface WriteResult {
   previous?: KeyValue | undefined
 }
 
+/** Keys per page of a prefix read. */
+export const LIST_PAGE = 1000
+
+/** The first key after every key with this prefix (etcd's range_end for a prefix). */
+function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix)
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i]! += 1
+      return end.subarray(0, i + 1)
+    }
+  }
+  return Buffer.from([0])
+}
+
+/** Transactions of one bulk write in flight at once. */
+export const PIPELINE = 4
+
 /** etcd's default limit on operations in one transaction. */
 export const MAX_TXN_OPS = 128
 
@@ -53,6 +71,8 @@ export class EtcdDatastore {
     const opts: IOptions = {
       hosts: config.endpoints,
       dialTimeout: config.timeoutMs,
+      // One page of a list can exceed gRPC's 4 MiB default when values are large.
+      grpcOptions: {'grpc.max_receive_message_length': 256 * 1024 * 1024},
       defaultCallOptions: () => ({deadline: Date.now() + config.timeoutMs}),
       faultHandling: {
         // With several members a failed call moves on to the next; with one, fail at once.
@@ -110,11 +130,26 @@ export class EtcdDatastore {
     }
   }
 
-  /** Every key under a prefix, in key order, and the revision of the read. */
+  /**
+   * Every key under a prefix, in key order, and the revision of the read. Read in pages of
+   * LIST_PAGE keys, all at the revision of the first page (one consistent snapshot), so that a
+   * large kind (10,000 policies) never meets gRPC's message size limit.
+   */
   async list(prefix: string): Promise<{kvs: KeyValue[]; revision: string}> {
     try {
-      const res = await this.client.getAll().prefix(prefix).exec()
-      return {kvs: res.kvs.map((kv) => toKV(kv as any)), revision: String(res.header.revision)}
+      const end = prefixEnd(Buffer.from(prefix))
+      let key = Buffer.from(prefix)
+      let revision: string | undefined
+      const kvs: KeyValue[] = []
+      for (;;) {
+        const res = await this.client.kv.range({key, range_end: end, limit: LIST_PAGE, ...(revision ? {revision} : {})})
+        revision ??= String(res.header.revision)
+        for (const kv of res.kvs) kvs.push(toKV(kv as any))
+        const last = res.kvs.at(-1)
+        if (!res.more || !last) break
+        key = Buffer.concat([last.key as Buffer, Buffer.from([0])])
+      }
+      return {kvs, revision}
     } catch (error) {
       this.wrap(error)
     }
@@ -131,16 +166,41 @@ export class EtcdDatastore {
    * batch is retried op by op, so one bad op never blocks the others.
    */
   async writeBatch(ops: WriteOp[], onProgress?: (done: number) => void): Promise<WriteResult[]> {
-    const results: WriteResult[] = []
-    for (let i = 0; i < ops.length; i += MAX_TXN_OPS) {
-      const batch = ops.slice(i, i + MAX_TXN_OPS)
+    const batches: WriteOp[][] = []
+    for (let i = 0; i < ops.length; i += MAX_TXN_OPS) batches.push(ops.slice(i, i + MAX_TXN_OPS))
+    const out: WriteResult[][] = new Array(batches.length)
+    let done = 0
+    const runBatch = async (b: number) => {
+      const batch = batches[b]!
       const keys = new Set(batch.map((o) => o.key))
       const together = keys.size === batch.length && batch.length > 1 ? await this.tryTogether(batch) : undefined
-      if (together) results.push(...together)
-      else for (const op of batch) results.push(await this.one(op))
-      onProgress?.(results.length)
+      if (together) out[b] = together
+      else {
+        const one: WriteResult[] = []
+        for (const op of batch) one.push(await this.one(op))
+        out[b] = one
+      }
+      done += batch.length
+      onProgress?.(done)
     }
-    return results
+    // Batches touching distinct keys are independent, so several transactions are in flight at
+    // once; a key written twice keeps strict input order (one batch after another).
+    const distinct = new Set(ops.map((o) => o.key)).size === ops.length
+    const width = distinct ? Math.min(PIPELINE, batches.length) : 1
+    let next = 0
+    let stop = false
+    const lanes = Array.from({length: width}, async () => {
+      try {
+        while (!stop && next < batches.length) await runBatch(next++)
+      } catch (error) {
+        stop = true // no new batches after a failure; those in flight finish
+        throw error
+      }
+    })
+    const settled = await Promise.allSettled(lanes)
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+    if (failed) throw failed.reason
+    return out.flat()
   }
 
   private guard(op: WriteOp) {

@@ -54,20 +54,11 @@ export function outputDocument(def: KindDef, r: Resource, exportMode = false): R
   return doc
 }
 
-function sortKeysDeep(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeysDeep)
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const k of Object.keys(v).sort()) out[k] = sortKeysDeep((v as Record<string, unknown>)[k])
-    return out
-  }
-  return v
-}
-
 export function serialize(value: unknown, type: 'yaml' | 'json'): string {
   // Like sigs.k8s.io/yaml, YAML output has sorted keys; JSON keeps Go's field order.
   if (type === 'json') return `${JSON.stringify(value, null, 2)}\n`
-  return yaml.dump(sortKeysDeep(value), {lineWidth: -1, noRefs: true, quotingType: "'"})
+  // js-yaml sorts each mapping's keys as it writes them (the same default sort), without a copy.
+  return yaml.dump(value, {lineWidth: -1, noRefs: true, quotingType: "'", sortKeys: true})
 }
 
 export interface PrintRequest {

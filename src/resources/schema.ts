@@ -59,6 +59,16 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
+const fieldMaps = new WeakMap<Fields, Map<string, FieldType>>()
+function fieldMap(fields: Fields): Map<string, FieldType> {
+  let m = fieldMaps.get(fields)
+  if (!m) {
+    m = new Map(fields)
+    fieldMaps.set(fields, m)
+  }
+  return m
+}
+
 /** Checks a value against a type; returns field errors (unknown fields, wrong types). */
 export function checkType(value: unknown, type: FieldType, path: string, out: FieldError[]): void {
   if (value === null || value === undefined) return
@@ -101,7 +111,7 @@ export function checkType(value: unknown, type: FieldType, path: string, out: Fi
         out.push(fieldError(path, `must be ${typeName(type)}`, value))
         return
       }
-      const known = new Map(type.fields)
+      const known = fieldMap(type.fields)
       for (const [k, v] of Object.entries(value)) {
         const ft = known.get(k)
         const p = path ? `${path}.${k}` : k

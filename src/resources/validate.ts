@@ -34,8 +34,10 @@ export interface ParsedCidr {
 export function parseCidr(text: string): ParsedCidr | undefined {
   if (typeof text !== 'string') return undefined
   try {
-    const [addr, prefix] = ipaddr.parseCIDR(text)
-    const family = addr.kind() === 'ipv4' ? 4 : 6
+    // Only IPv6 text has a colon and IPv4 text never does: parse with the one parser that can
+    // succeed (ipaddr.parseCIDR tries IPv6 first and pays for a thrown error on every IPv4 CIDR).
+    const family = text.includes(':') ? 6 : 4
+    const [addr, prefix] = family === 4 ? ipaddr.IPv4.parseCIDR(text) : ipaddr.IPv6.parseCIDR(text)
     const network = family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text)
     const masked = network.toNormalizedString() === addr.toNormalizedString()
     return {family, address: addr.toString(), prefix, text: `${network.toString()}/${prefix}`, masked}

@@ -1,0 +1,65 @@
+// Runs every benchmark, prints one table (what, ours, baseline, ratio, target, met?) and writes
+// bench/results.json. Timings are best-of-N wall clock on a shared machine: the load average at
+// start and end is recorded with them. Never asserts; the exit status is 0 unless a run broke.
+import {execFileSync} from 'node:child_process'
+import {writeFileSync} from 'node:fs'
+import {cpus, loadavg, totalmem} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {bulk} from './apply.mjs'
+import {hostScale} from './host-scale.mjs'
+import {startup} from './startup.mjs'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+interface Row {
+  what: string
+  ours: string
+  baseline: string
+  ratio: string
+  target: string
+  met: boolean | null
+}
+const rows: Row[] = []
+const load0 = loadavg()
+const started = Date.now()
+
+const s = await startup()
+const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`
+rows.push({what: 'version --client', ours: `${s.version.toFixed(0)} ms`, baseline: `node -e 0: ${s.node.toFixed(0)} ms`, ratio: x(s.version, s.node), target: '<= 2x', met: s.version / s.node <= 2})
+rows.push({what: '--help (not a terminal)', ours: `${s.help.toFixed(0)} ms`, baseline: `node -e 0: ${s.node.toFixed(0)} ms`, ratio: x(s.help, s.node), target: '<= 2x', met: s.help / s.node <= 2})
+rows.push({what: 'get ippools -o yaml', ours: `${s.get.toFixed(0)} ms`, baseline: `node -e 0: ${s.node.toFixed(0)} ms`, ratio: x(s.get, s.node), target: '<= 3x', met: s.get / s.node <= 3})
+
+const b = await bulk()
+const rate = b.n / b.applySeconds
+const base = b.baselineN / b.baselineSeconds
+rows.push({what: `apply -f ${b.n} mixed`, ours: `${rate.toFixed(0)}/s (${b.applySeconds.toFixed(2)} s)`, baseline: `1 req/resource: ${base.toFixed(0)}/s`, ratio: `${(rate / base).toFixed(1)}x`, target: '>= 5000/s and >= 10x', met: rate >= 5000 && rate / base >= 10})
+rows.push({what: `re-apply unchanged ${b.n}`, ours: `${b.noopSeconds.toFixed(2)} s`, baseline: '-', ratio: '-', target: '-', met: null})
+rows.push({what: `get gnp -o yaml (${b.getN})`, ours: `${b.getSeconds.toFixed(2)} s`, baseline: '-', ratio: '-', target: '< 2 s', met: b.getSeconds < 2})
+const drate = b.n / b.deleteSeconds
+const dbase = b.baselineN / b.deleteBaselineSeconds
+rows.push({what: `delete -l ${b.n} policies`, ours: `${drate.toFixed(0)}/s (${b.deleteSeconds.toFixed(2)} s)`, baseline: `1 req/resource: ${dbase.toFixed(0)}/s`, ratio: `${(drate / dbase).toFixed(1)}x`, target: 'batched', met: drate / dbase >= 10})
+
+const h = await hostScale()
+rows.push({what: 'scale model: datastore write', ours: `${h.keys} keys ${h.populateSeconds.toFixed(1)} s`, baseline: '-', ratio: '-', target: '-', met: null})
+h.passes.forEach((p, i) =>
+  rows.push({what: `node apply --dry-run pass ${i + 1}`, ours: `${p.seconds.toFixed(2)} s, ${p.maxRssMB.toFixed(0)} MB RSS`, baseline: '-', ratio: '-', target: '< 300 MB', met: p.maxRssMB < 300}),
+)
+rows.push({what: 'scale model build in-process', ours: `${h.modelSeconds.toFixed(2)} s, heap +${h.modelHeapMB.toFixed(0)} MB`, baseline: '-', ratio: '-', target: '-', met: null})
+
+// The IPAM contention benchmark (an earlier issue's), as it prints itself.
+const ipamOut = execFileSync(process.execPath, ['--import', 'tsx', join(HERE, 'ipam.ts')], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim()
+const ipamRate = /\((\d+)\/s\)/.exec(ipamOut)?.[1]
+rows.push({what: 'ipam: 8 allocators x 100', ours: `${ipamRate ?? '?'}/s`, baseline: '-', ratio: '-', target: 'no duplicates', met: /duplicates: 0/.test(ipamOut)})
+
+const load1 = loadavg()
+const header: Row = {what: 'what', ours: 'ours', baseline: 'baseline', ratio: 'ratio', target: 'target', met: null}
+const cells = (r: Row) => [r.what, r.ours, r.baseline, r.ratio, r.target, r === header ? 'met?' : r.met === null ? '-' : r.met ? 'yes' : 'NO']
+const all = [header, ...rows].map(cells)
+const widths = all[0]!.map((_, i) => Math.max(...all.map((c) => c[i]!.length)))
+const line = (c: string[]) => `| ${c.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`
+const table = [line(all[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...all.slice(1).map(line)].join('\n')
+const machine = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`
+const loads = `load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${load1.map((l) => l.toFixed(2)).join(' ')} at end`
+console.log(table)
+console.log(`\n${machine}; ${loads}; ${((Date.now() - started) / 1000).toFixed(0)} s`)
+writeFileSync(join(HERE, 'results.json'), `${JSON.stringify({date: new Date().toISOString(), machine, loadStart: load0, loadEnd: load1, startup: s, bulk: b, hostScale: h, ipam: ipamOut, rows}, null, 2)}\n`)
