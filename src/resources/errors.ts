@@ -12,9 +12,45 @@ export function fieldError(field: string, reason: string, value?: unknown): Fiel
   return value === undefined ? {field, reason} : {field, reason, value}
 }
 
+/** JSON text of v, but stops once it has `limit` characters: a YAML alias bomb is a small tree
+ *  of shared nodes that JSON.stringify would expand to gigabytes. */
+function boundedJson(v: unknown, limit: number): string | undefined {
+  let out = ''
+  const walk = (x: unknown): void => {
+    if (out.length > limit) return
+    if (Array.isArray(x)) {
+      out += '['
+      x.forEach((e, i) => {
+        if (out.length > limit) return
+        if (i > 0) out += ','
+        walk(e)
+      })
+      out += ']'
+    } else if (x && typeof x === 'object') {
+      out += '{'
+      let first = true
+      for (const [k, e] of Object.entries(x)) {
+        if (out.length > limit) return
+        out += `${first ? '' : ','}${JSON.stringify(k)}:`
+        first = false
+        walk(e)
+      }
+      out += '}'
+    } else out += JSON.stringify(x) ?? 'null'
+  }
+  if (v === undefined) return undefined
+  walk(v)
+  return out
+}
+
 function showValue(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v)
+  const s = typeof v === 'string' ? v : boundedJson(v, 80)
   return s === undefined ? '' : s.length > 60 ? `${s.slice(0, 57)}...` : s
+}
+
+/** A resource's label in a message, clipped: a name may be megabytes of hostile input. */
+function clip(s: string): string {
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s
 }
 
 export function formatFieldError(e: FieldError): string {
@@ -27,7 +63,7 @@ export class ValidationError extends Error {
     readonly resource: string,
     readonly errors: FieldError[],
   ) {
-    super(errors.map((e) => `${resource}: ${formatFieldError(e)}`).join('\n'))
+    super(errors.map((e) => `${clip(resource)}: ${formatFieldError(e)}`).join('\n'))
     this.name = 'ValidationError'
   }
 }

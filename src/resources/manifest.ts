@@ -41,11 +41,15 @@ export interface SourcedDoc {
   doc: Record<string, unknown>
 }
 
+/** More resource documents than anyone applies at once: YAML aliases can make billions. */
+const MAX_DOCUMENTS = 250_000
+
 /** Splits files into single resource documents (lists and arrays flattened). */
 export function splitDocuments(files: ManifestFile[]): SourcedDoc[] {
   const out: SourcedDoc[] = []
   const push = (source: string, doc: unknown) => {
     if (doc === null || doc === undefined) return
+    if (out.length >= MAX_DOCUMENTS) throw new CalicoError(`${source}: more than ${MAX_DOCUMENTS} resource documents (a YAML alias bomb?)`)
     if (Array.isArray(doc)) {
       for (const d of doc) push(source, d)
       return

@@ -453,7 +453,14 @@ const cache = new Map<string, Selector>()
 export function parseSelector(text: string): Selector {
   const cached = cache.get(text)
   if (cached) return cached
-  const selector = new CompiledSelector(new Parser(tokenize(text)).parseRoot())
+  let selector: Selector
+  try {
+    selector = new CompiledSelector(new Parser(tokenize(text)).parseRoot())
+  } catch (error) {
+    // Hostile input: thousands of nested parentheses exhaust the stack of the recursive parser.
+    if (error instanceof RangeError) throw new SelectorError('selector is nested too deeply')
+    throw error
+  }
   if (cache.size >= CACHE_LIMIT) cache.clear()
   cache.set(text, selector)
   return selector
