@@ -8,7 +8,7 @@ import {CalicoError, type FieldError, fieldError, ValidationError} from './error
 import {kindByName} from './registry.js'
 import {checkType} from './schema.js'
 import {API_VERSION, type KindDef, type Resource, type ValidateContext} from './types.js'
-import {nameProblem} from './validate.js'
+import {labelKeyProblem, labelValueProblem, nameProblem} from './validate.js'
 
 export interface ManifestFile {
   source: string
@@ -126,6 +126,10 @@ export function defaultAndValidate(def: KindDef, r: Resource, ctx: ValidateConte
   if (r.metadata.namespace !== undefined) {
     const p = nameProblem(r.metadata.namespace)
     if (p) errors.push(fieldError('metadata.namespace', p.replace('name', 'namespace'), r.metadata.namespace))
+  }
+  for (const [k, v] of Object.entries(r.metadata.labels ?? {})) {
+    const p = labelKeyProblem(k) ?? (typeof v === 'string' ? labelValueProblem(v) : undefined)
+    if (p) errors.push(fieldError(`metadata.labels.${k.length > 60 ? `${k.slice(0, 57)}...` : k}`, p, v))
   }
   errors.push(...(def.validate?.(r, ctx) ?? []))
   if (errors.length > 0) throw new ValidationError(`${def.kind}(${r.metadata.namespace ? `${r.metadata.namespace}/` : ''}${name || '<no name>'})`, errors)

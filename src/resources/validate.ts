@@ -21,6 +21,30 @@ export function labelNameProblem(name: string): string | undefined {
   return undefined
 }
 
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/
+
+/** Kubernetes' rule for label keys (a qualified name: optional DNS-subdomain prefix and '/'),
+ *  which Calico's validator applies to metadata.labels. */
+export function labelKeyProblem(key: string): string | undefined {
+  const slash = key.indexOf('/')
+  const name = slash >= 0 ? key.slice(slash + 1) : key
+  if (slash >= 0) {
+    const prefix = key.slice(0, slash)
+    if (prefix === '' || prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix)) return 'label key prefix must be a DNS subdomain (lower case alphanumeric, - and .)'
+  }
+  if (name === '' || name.length > 63 || !LABEL_NAME.test(name))
+    return "label key must be at most 63 characters from A-Z, a-z, 0-9, '-', '_' and '.', starting and ending with an alphanumeric character, with an optional DNS prefix and '/'"
+  return undefined
+}
+
+/** Kubernetes' rule for label values: empty, or at most 63 characters like a label key name. */
+export function labelValueProblem(value: string): string | undefined {
+  if (value === '') return undefined
+  if (value.length > 63 || !LABEL_NAME.test(value))
+    return "label value must be empty or at most 63 characters from A-Z, a-z, 0-9, '-', '_' and '.', starting and ending with an alphanumeric character"
+  return undefined
+}
+
 export interface ParsedCidr {
   family: 4 | 6
   address: string
@@ -37,6 +61,8 @@ export function parseCidr(text: string): ParsedCidr | undefined {
     // Only IPv6 text has a colon and IPv4 text never does: parse with the one parser that can
     // succeed (ipaddr.parseCIDR tries IPv6 first and pays for a thrown error on every IPv4 CIDR).
     const family = text.includes(':') ? 6 : 4
+    // ipaddr.js also takes "10.0.0", "0xa000000" and "012.0.0.1"; Go's net.ParseCIDR does not.
+    if (family === 4 && !ipaddr.IPv4.isValidFourPartDecimal(text.slice(0, text.indexOf('/') >>> 0))) return undefined
     const [addr, prefix] = family === 4 ? ipaddr.IPv4.parseCIDR(text) : ipaddr.IPv6.parseCIDR(text)
     const network = family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text)
     const masked = network.toNormalizedString() === addr.toNormalizedString()
@@ -48,7 +74,7 @@ export function parseCidr(text: string): ParsedCidr | undefined {
 
 /** A CIDR or a bare IP (taken as /32 or /128). */
 export function parseNet(text: string): ParsedCidr | undefined {
-  if (typeof text === 'string' && !text.includes('/') && ipaddr.isValid(text)) {
+  if (typeof text === 'string' && !text.includes('/') && isIP(text)) {
     const a = ipaddr.parse(text)
     return parseCidr(`${a.toString()}/${a.kind() === 'ipv4' ? 32 : 128}`)
   }
