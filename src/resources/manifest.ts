@@ -118,8 +118,9 @@ export function defaultAndValidate(def: KindDef, r: Resource, ctx: ValidateConte
   // Defaults first: some kinds derive the name (WorkloadEndpoint).
   def.defaults?.(r)
   const name = r.metadata.name
-  if (typeof name !== 'string' || name === '') errors.push(fieldError('metadata.name', 'is required'))
-  else {
+  // Kind validators read the name: without one there is nothing more to check.
+  if (typeof name !== 'string' || name === '') throw new ValidationError(`${def.kind}(<no name>)`, [fieldError('metadata.name', 'is required')])
+  {
     const p = def.validateName ? def.validateName(name) : nameProblem(name)
     if (p) errors.push(fieldError('metadata.name', p, name))
   }

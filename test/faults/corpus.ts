@@ -26,7 +26,7 @@ export const VALID_BASES: Record<string, string> = {
 const y = (s: string) => JSON.stringify(s) // YAML accepts JSON strings: every byte survives quoting
 
 const SHELL_NAMES = [
-  'a;rm -rf /', '$(reboot)', '`id`', 'a|b', 'a&&b', 'a>b', 'a<b', "a'b", 'a"b', 'a b', 'a\nb', 'a\tb', 'a$IFS', '${PATH}',
+  'a;rm -rf /', '$(reboot)', '`id`', 'a|b', 'a&&b', 'a>b', 'a<b', "a'b", 'a"b', 'a b', 'a\nb', 'a\tb', 'a$IFS', '$' + '{PATH}',
   '-rf', '--help', 'a*', 'a?', 'a#b', 'a!b', 'a\\b', 'a\u0000b', 'a=b', '~root',
 ]
 const PATH_NAMES = ['../etc', '..', '.', 'a/b', '/abs', 'a/../../b', '..%2f', 'a\\..\\b']
