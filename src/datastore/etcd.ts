@@ -81,7 +81,12 @@ export class EtcdDatastore {
       },
     }
     const tls = EtcdDatastore.credentials(config)
-    if (tls) opts.credentials = tls
+    if (tls) {
+      opts.credentials = tls
+      // grpc-js sets the TLS server name to the endpoint's IP, which Node warns about (DEP0123)
+      // on stderr; certificates with IP SANs are how etcd is usually set up, so stay quiet.
+      process.noDeprecation = true
+    }
     if (config.username && config.password) opts.auth = {username: config.username, password: config.password}
     return new EtcdDatastore(new Etcd3(opts), config)
   }
@@ -117,6 +122,11 @@ export class EtcdDatastore {
     if (/Deadline|deadline/.test(name + reason)) reason = `no answer within ${this.config.timeoutMs / 1000}s`
     else if (/Unavailable|ECONNREFUSED|No connection established/.test(name + reason)) reason = /Last error: (?:Error: )?([^.]*)/.exec(reason)?.[1] ?? 'connection refused or unavailable'
     else if (/Unauthenticated|auth|permission/i.test(name + reason)) reason = `connection is unauthorized: ${reason}`
+    // OpenSSL's own text ("80DC…:error:0A000412:SSL routines:…") says little; say what it means.
+    if (/alert bad certificate|alert certificate (expired|required|unknown)|alert unknown ca/i.test(reason))
+      reason = `TLS handshake refused by the server: our client certificate is missing, expired or not signed by a CA it trusts (${/alert [a-z ]+/i.exec(reason)![0]})`
+    else if (/unable to verify|self.signed|certificate has expired|not yet valid|altnames|Hostname\/IP does not match/i.test(reason))
+      reason = `the server's TLS certificate was not accepted: ${reason}`
     throw new DatastoreError(`cannot reach etcd at ${where}: ${reason}`)
   }
 
