@@ -1,0 +1,62 @@
+// iptables at scale (root; everything inside throwaway namespaces): 1,000 GlobalNetworkPolicies
+// x 5 rules selecting 500 local workload endpoints, rendered and synced by the project's
+// iptables executor (default runner: iptables-nft-save/-restore, ipset) in a child process under
+// `ip netns exec` (bench/iptables-child.mts). Floor, same run: iptables-nft-restore --noflush of
+// exactly the same table scripts in a fresh namespace (ipsets loaded first, untimed).
+// Targets: first apply within 1.5x of the floor; one-rule change within 2x of
+// iptables-nft-restore of just the changed chain.
+// Usage: node --import tsx bench/iptables.mts  (BENCH_IPT_POLICIES, BENCH_IPT_WEPS)
+import {execFileSync} from 'node:child_process'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {NetnsLab, netnsSkipReason} from '../test/helpers/netns.js'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+
+export interface IptablesBench {
+  policies: number
+  weps: number
+  renderMs: number
+  scriptBytes: number
+  firstMs: number
+  floorMs: number
+  noopMs: number
+  noopRestoreCalls: number
+  changeMs: number
+  changeScriptBytes: number
+  changedChains: string[]
+  chainMs: number
+}
+
+export async function iptablesBench(): Promise<IptablesBench> {
+  const skip = netnsSkipReason('iptables-nft-restore', 'ipset')
+  if (skip) throw new Error(`iptables benchmark ${skip}`)
+  const lab = new NetnsLab('ib')
+  const child = (ns: string, mode: string) =>
+    JSON.parse(
+      execFileSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(HERE, 'iptables-child.mts'), mode], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 1 << 26,
+      }),
+    )
+  try {
+    const floor = child(lab.addHost('f'), 'floor') as {floorMs: number}
+    const s = child(lab.addHost('s'), 'sync')
+    return {policies: Number(process.env.BENCH_IPT_POLICIES ?? 1000), weps: Number(process.env.BENCH_IPT_WEPS ?? 500), floorMs: floor.floorMs, ...s}
+  } finally {
+    await lab.cleanup()
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await iptablesBench()
+  console.log(`${r.policies} policies x 5 rules, ${r.weps} local endpoints: ${(r.scriptBytes / 1024).toFixed(0)} KiB of ipset + iptables-restore input`)
+  console.log(`render (buildDesiredState + plan against empty + text): ${r.renderMs.toFixed(0)} ms`)
+  console.log(`first apply (syncIptables: save, plan, ipset + restore, read back): ${r.firstMs.toFixed(0)} ms`)
+  console.log(`floor (iptables-nft-restore of the same table scripts): ${r.floorMs.toFixed(0)} ms; first apply / floor = ${(r.firstMs / r.floorMs).toFixed(2)}x (target <= 1.5x)`)
+  console.log(`no-op apply: ${r.noopMs.toFixed(0)} ms, ${r.noopRestoreCalls} restore calls`)
+  console.log(
+    `one-rule change (${r.changedChains.join(', ')}; ${r.changeScriptBytes} bytes fed): ${r.changeMs.toFixed(0)} ms; restore of just that chain: ${r.chainMs.toFixed(0)} ms; ratio ${(r.changeMs / r.chainMs).toFixed(1)}x (target <= 2x)`,
+  )
+}
