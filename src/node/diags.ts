@@ -1,6 +1,6 @@
 // `calicoctl node diags`: collect what helps explain this host's networking into
 // diags-YYYYMMDD_HHMMSS.tar.gz in a fresh temp directory.
-import {copyFile, mkdir, mkdtemp, readdir, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, readFile, writeFile} from 'node:fs/promises'
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {BirdControl} from '../dataplane/bird/index.js'
@@ -21,6 +21,14 @@ const COMMANDS: Array<[string, string, string[]]> = [
   ['iptables-legacy-save', 'iptables-legacy-save', ['-c']],
   ['ipset_list', 'ipset', ['list']],
 ]
+
+/** Blanks secrets in collected text: BIRD's BGP passwords and any etcd/BGP password field. */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/(\bpassword\s+)"(?:[^"\\\n]|\\.)*"/gi, '$1"<redacted>"')
+    .replace(/("(?:\w*[pP]assword|secret\w*)"\s*:\s*)"(?:[^"\\]|\\.)*"/g, '$1"<redacted>"')
+    .replace(/^(\s*(?:\w*[pP]assword|ETCD_PASSWORD)\s*[:=]\s*).+$/gm, '$1<redacted>')
+}
 
 export interface DiagsOptions {
   birdConfigDir: string
@@ -54,7 +62,10 @@ export async function collectDiags(opts: DiagsOptions): Promise<{archive: string
   await mkdir(join(dir, 'bird'))
   for (const f of await readdir(opts.birdConfigDir).catch(() => [] as string[])) {
     if (!f.endsWith('.cfg')) continue
-    await copyFile(join(opts.birdConfigDir, f), join(dir, 'bird', f)).catch(() => {})
+    // Copied with BGP passwords blanked: a diags tarball gets mailed around.
+    const text = await readFile(join(opts.birdConfigDir, f), 'utf8').catch(() => undefined)
+    if (text === undefined) continue
+    await writeFile(join(dir, 'bird', f), redactSecrets(text))
     files.push(`bird/${f}`)
   }
   let birdText = ''
@@ -71,11 +82,9 @@ export async function collectDiags(opts: DiagsOptions): Promise<{archive: string
   } catch (err) {
     birdText = `# BIRD at ${opts.birdSocket} did not answer: ${err instanceof Error ? err.message : String(err)}\n`
   }
-  await put('bird/status', birdText)
-  await copyFile(opts.statusFile, join(dir, 'node-status.json')).then(
-    () => files.push('node-status.json'),
-    () => {},
-  )
+  await put('bird/status', redactSecrets(birdText))
+  const status = await readFile(opts.statusFile, 'utf8').catch(() => undefined)
+  if (status !== undefined) await put('node-status.json', redactSecrets(status))
   const archive = join(base, `${name}.tar.gz`)
   await runChecked('tar', ['-czf', archive, '-C', base, name])
   return {archive, files}

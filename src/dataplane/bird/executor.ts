@@ -54,7 +54,8 @@ export async function applyBirdConfig(opts: ApplyBirdOptions): Promise<ApplyBird
   if (opts.dryRun) return {status: 'would-change', changed: true, reloaded: false, message: `would update ${configPath}`}
 
   const tmp = join(dirname(configPath), `.${basename(configPath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-  await writeFile(tmp, text, {mode: 0o644})
+  // BGP passwords live in the config: then only root may read it.
+  await writeFile(tmp, text, {mode: /^\s*password "/m.test(text) ? 0o600 : 0o644})
   try {
     const problem = await checkBirdConfig(tmp, opts.birdBinary, opts.runner)
     if (problem !== undefined) {
