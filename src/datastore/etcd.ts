@@ -73,7 +73,8 @@ export class EtcdDatastore {
       dialTimeout: config.timeoutMs,
       // One page of a list can exceed gRPC's 4 MiB default when values are large.
       grpcOptions: {'grpc.max_receive_message_length': 256 * 1024 * 1024},
-      defaultCallOptions: () => ({deadline: Date.now() + config.timeoutMs}),
+      // Unary calls are bounded; watch streams live as long as their watcher.
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : {deadline: Date.now() + config.timeoutMs}),
       faultHandling: {
         // With several members a failed call moves on to the next; with one, fail at once.
         global: config.endpoints.length > 1 ? retry(handleWhen(isRecoverableError), {maxAttempts: config.endpoints.length}) : noop,

@@ -12,6 +12,7 @@ import {existsSync} from 'node:fs'
 import {mkdir, rename, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import type {EtcdDatastore} from '../datastore/etcd.js'
+import {publishNodeStatus, statusFromPass} from './node-status-key.js'
 import {type NodePassOptions, type NodePassResult, runNodePass} from './pass.js'
 import {currentRevision, DatastoreWatch, type WatchEvent} from './watch.js'
 
@@ -189,6 +190,9 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   const doPass = async () => {
     const why = [...reasons].join(', ')
     reasons.clear()
+    // The revision this pass is known to include: read before it starts (a write during the
+    // pass may or may not be in it), so `--wait` never counts a node as done too early.
+    const appliedRev = watch?.lastRevision
     const t0 = Date.now()
     let r: NodePassResult
     try {
@@ -216,6 +220,14 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     if (bird) status.bird = {supervised: true, ...(bird.child?.pid ? {pid: bird.child.pid} : {}), restarts: bird.restarts}
     status.state = 'running'
     await writeStatus()
+    if (appliedRev) await publish(statusFromPass(r, appliedRev, {passes: status.passes, pid: process.pid, startedAt: status.startedAt}))
+  }
+
+  // Per-node status in etcd, read by `node list` and `--wait`.
+  let lastPublished: ReturnType<typeof statusFromPass> | undefined
+  const publish = async (s: ReturnType<typeof statusFromPass>) => {
+    lastPublished = s
+    await publishNodeStatus(opts.datastore, s).catch((err) => log('warn', `cannot publish node status: ${message(err)}`))
   }
 
   const settle = async () => {
@@ -319,5 +331,6 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   await bird?.stop()
   status.state = 'stopped'
   await writeStatus()
+  if (lastPublished) await publish({...lastPublished, state: 'stopped', time: new Date().toISOString()})
   log('info', 'node run: stopped; the dataplane is left in place')
 }

@@ -33,11 +33,13 @@ export function isAgentCommandLine(argv: readonly string[]): boolean {
 export async function agentRunning(statusFile: string, procRoot = '/proc'): Promise<boolean> {
   const text = await readFile(statusFile, 'utf8').catch(() => undefined)
   if (text !== undefined) {
-    let pid: unknown
+    let doc: {pid?: unknown; state?: unknown} = {}
     try {
-      pid = (JSON.parse(text) as {pid?: unknown}).pid
+      doc = JSON.parse(text) as typeof doc
     } catch {}
-    if (typeof pid !== 'number' || alive(pid)) return true
+    // An agent that stopped cleanly says so; a /proc scan would see other namespaces' agents.
+    if (doc.state === 'stopped') return false
+    if (typeof doc.pid !== 'number' || alive(doc.pid)) return true
   }
   const entries = await readdir(procRoot).catch(() => [] as string[])
   for (const e of entries) {

@@ -34,22 +34,6 @@ function oneLine(err: unknown): string {
   return text.split('\n')[0] ?? text
 }
 
-type CallOptionsFactory = ((ctx: {isStream: boolean}) => object | undefined) | object | undefined
-const EXEMPTED = Symbol('streamsExempt')
-
-/**
- * The datastore gives every call a deadline (`defaultCallOptions`), which would also cut the
- * long-lived watch stream every few seconds. Streams get no deadline; unary calls keep theirs.
- * (Belongs in EtcdDatastore.connect: `ctx => ctx.isStream ? {} : {deadline}`, as etcd3 documents.)
- */
-function exemptStreamsFromDeadline(client: Etcd3): void {
-  const pool = (client as unknown as {pool?: {callOptionsFactory?: CallOptionsFactory; [EXEMPTED]?: boolean}}).pool
-  if (!pool || pool[EXEMPTED]) return
-  const orig = pool.callOptionsFactory
-  pool.callOptionsFactory = (ctx: {isStream: boolean}) => (ctx.isStream ? {} : typeof orig === 'function' ? orig(ctx) : orig)
-  pool[EXEMPTED] = true
-}
-
 export class DatastoreWatch {
   private watchers: Watcher[] = []
   private lost = false
@@ -66,7 +50,6 @@ export class DatastoreWatch {
 
   /** Opens the watch on every prefix (one multiplexed gRPC stream), delivering events after `afterRevision`. */
   static async open(client: Etcd3, afterRevision: string, handlers: WatchHandlers, prefixes: readonly string[] = NODE_WATCH_PREFIXES): Promise<DatastoreWatch> {
-    exemptStreamsFromDeadline(client)
     const w = new DatastoreWatch(afterRevision, handlers)
     const start = (BigInt(afterRevision) + 1n).toString()
     try {
