@@ -26,12 +26,13 @@ interface Child {
   exited: Promise<{code: number | null; signal: NodeJS.Signals | null; stderr: string}>
 }
 
-function allocate(endpoint: string, node: string, count: number, tag: string, stallAt = 0): Child {
+function allocate(endpoint: string, node: string, count: number, tag: string, stallAt = 0, waitGo = false): Child {
   const args = ['--import', 'tsx', script, endpoint, node, String(count), tag]
   if (stallAt > 0) args.push(String(stallAt))
   const proc = spawn(process.execPath, args, {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [waitGo ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    env: {...process.env, ALLOCATE_WAIT_GO: waitGo ? '1' : '0'},
   })
   const ips = new Map<string, string>()
   const waiters: {n: number; resolve: () => void}[] = []
@@ -160,8 +161,12 @@ describe('ipam across OS processes', {timeout: 900_000}, () => {
   it('16 allocator processes x 50 workloads on 4 nodes: no duplicates, one owner per block, exact handles, ipam check clean', async () => {
     await etcd.wipe()
     const nodes = ['node-a', 'node-b', 'node-c', 'node-d']
+    const children = Array.from({length: 16}, (_, i) => allocate(etcd.endpoint, nodes[i % 4] as string, 50, `p${i}`, 0, true))
+    // All 16 connected (tsx start-up takes a while on a loaded machine), then all start at once.
+    await Promise.all(children.map((c) => c.started))
+    assert.ok(children.every((c) => c.proc.exitCode === null && c.ips.size === 0), 'a process ended or allocated before the start')
     const t0 = Date.now()
-    const children = Array.from({length: 16}, (_, i) => allocate(etcd.endpoint, nodes[i % 4] as string, 50, `p${i}`))
+    for (const c of children) c.proc.stdin?.end('go\n')
     const exits = await Promise.all(children.map((c) => c.exited))
     const seconds = (Date.now() - t0) / 1000
     exits.forEach((e, i) => assert.equal(e.code, 0, `process ${i} failed (${e.signal ?? ''}): ${e.stderr}`))
