@@ -4,7 +4,7 @@ import type {KindDef} from '../types.js'
 import {
   globalNetworkPolicyNameProblem,
   globalNetworkPolicySpecFields,
-  orderCell,
+  policyCell,
   policyDefaults,
   policyLegacyKeyNames,
   policyNameFromKey,
@@ -20,21 +20,7 @@ export const GlobalNetworkPolicy: KindDef = {
   specFields: globalNetworkPolicySpecFields,
   columns: ['NAME', 'TIER'],
   wideColumns: ['NAME', 'TIER', 'ORDER', 'SELECTOR'],
-  cell(r, col) {
-    const s = (r.spec ?? {}) as {tier?: string; order?: number; selector?: string}
-    switch (col) {
-      case 'NAME':
-        return r.metadata.name
-      case 'TIER':
-        return s.tier ?? ''
-      case 'ORDER':
-        return orderCell(s.order)
-      case 'SELECTOR':
-        return s.selector ?? ''
-      default:
-        return ''
-    }
-  },
+  cell: policyCell,
   defaults: policyDefaults,
   toStorage: withMetadataAnnotation,
   validate(r) {

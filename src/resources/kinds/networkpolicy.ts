@@ -5,7 +5,7 @@ import {
   checkNotKubernetesPolicy,
   networkPolicyNameProblem,
   networkPolicySpecFields,
-  orderCell,
+  policyCell,
   policyDefaults,
   policyLegacyKeyNames,
   policyNameFromKey,
@@ -21,21 +21,7 @@ export const NetworkPolicy: KindDef = {
   specFields: networkPolicySpecFields,
   columns: ['NAME', 'TIER'],
   wideColumns: ['NAME', 'TIER', 'ORDER', 'SELECTOR'],
-  cell(r, col) {
-    const s = (r.spec ?? {}) as {tier?: string; order?: number; selector?: string}
-    switch (col) {
-      case 'NAME':
-        return r.metadata.name
-      case 'TIER':
-        return s.tier ?? ''
-      case 'ORDER':
-        return orderCell(s.order)
-      case 'SELECTOR':
-        return s.selector ?? ''
-      default:
-        return ''
-    }
-  },
+  cell: policyCell,
   defaults: policyDefaults,
   toStorage: withMetadataAnnotation,
   validate(r) {

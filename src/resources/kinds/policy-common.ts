@@ -258,3 +258,20 @@ export function joinAndTruncate(items: readonly unknown[] | undefined, sep: stri
 export function orderCell(order: unknown): string {
   return typeof order === 'number' ? goFloat(order) : ''
 }
+
+/** Table cells shared by NetworkPolicy and GlobalNetworkPolicy. */
+export function policyCell(r: Resource, col: string): string {
+  const s = (r.spec ?? {}) as {tier?: string; order?: number; selector?: string}
+  switch (col) {
+    case 'NAME':
+      return r.metadata.name
+    case 'TIER':
+      return s.tier ?? ''
+    case 'ORDER':
+      return orderCell(s.order)
+    case 'SELECTOR':
+      return s.selector ?? ''
+    default:
+      return ''
+  }
+}
