@@ -8,7 +8,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   if [ "$missing" = 1 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      etcd-server etcd-client bird2 iptables ipset iproute2 iputils-ping kmod tcpdump groff-base user-mode-linux >/dev/null
+      etcd-server etcd-client bird2 iptables ipset iproute2 iputils-ping kmod tcpdump groff-base man-db openssl procps util-linux user-mode-linux >/dev/null
   fi
 fi
 [ -d node_modules ] || npm ci --no-audit --no-fund
