@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {describe, it} from 'node:test'
 
-import {iptablesBinaries, syncIptables} from '../../src/dataplane/iptables/executor.js'
+import {backendFromVersion, iptablesBinaries, resolveIptablesBackend, syncIptables} from '../../src/dataplane/iptables/executor.js'
 import {compileSelector} from '../../src/dataplane/iptables/index.js'
 import type {CommandRunner, RunOptions} from '../../src/lib/exec.js'
 import {CalicoError} from '../../src/resources/errors.js'
@@ -61,7 +61,7 @@ describe('syncIptables with a fake runner', () => {
     const restores = k.calls.filter((c) => c.file.endsWith('-restore'))
     assert.equal(restores.length, 1)
     assert.equal(restores[0]?.file, 'iptables-legacy-restore')
-    assert.deepEqual(restores[0]?.args, ['--noflush'])
+    assert.deepEqual(restores[0]?.args, ['--noflush', '--wait'])
     assert.match(restores[0]?.input ?? '', /^\*filter\n[\s\S]*\nCOMMIT\n$/)
   })
 
@@ -85,5 +85,36 @@ describe('compileSelector adapter', () => {
     assert.match(s.id, /^s:[\w-]+$/)
     assert.equal(compileSelector("app == 'pod2' && has(tier)").id, s.id)
     assert.notEqual(compileSelector("app == 'pod1' && has(tier)").id, s.id)
+  })
+})
+
+describe('iptables backend auto', () => {
+  it('reads the flavour from iptables --version', () => {
+    assert.equal(backendFromVersion('iptables v1.8.9 (nf_tables)'), 'nft')
+    assert.equal(backendFromVersion('iptables v1.8.9 (legacy)\n'), 'legacy')
+    assert.equal(backendFromVersion('iptables v1.6.1'), 'legacy')
+    assert.equal(backendFromVersion('iptables v1.8.9'), undefined)
+    assert.equal(backendFromVersion(''), undefined)
+  })
+
+  it('auto asks the system iptables once per sync and then uses that flavour only', async () => {
+    const calls: string[] = []
+    const runner: CommandRunner = async (file, args) => {
+      calls.push(`${file} ${args.join(' ')}`)
+      if (file === 'iptables') return {stdout: 'iptables v1.8.9 (legacy)\n', stderr: '', exitCode: 0}
+      if (file.endsWith('-save')) return {stdout: fixture(`applied-${args[1]}.save`), stderr: '', exitCode: 0}
+      if (file === 'ipset') return {stdout: fixture('applied.ipset'), stderr: '', exitCode: 0}
+      return {stdout: '', stderr: '', exitCode: 0}
+    }
+    const r = await syncIptables(matching, {runner, backend: 'auto'})
+    assert.equal(r.restoreCalls, 0)
+    assert.equal(calls.filter((c) => c === 'iptables --version').length, 1)
+    assert.ok(calls.filter((c) => c.includes('-save')).every((c) => c.startsWith('iptables-legacy-save ')), calls.join('\n'))
+    assert.equal(await resolveIptablesBackend('nft', runner), 'nft')
+  })
+
+  it('auto without a readable iptables is an error naming the way out', async () => {
+    const runner: CommandRunner = async () => ({stdout: '', stderr: 'iptables: not found', exitCode: 127})
+    await assert.rejects(resolveIptablesBackend('auto', runner), /pass --iptables-backend nft or legacy/)
   })
 })

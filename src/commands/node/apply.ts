@@ -23,7 +23,7 @@ export default class NodeApply extends BaseCommand<typeof NodeApply> {
     'bird-socket': Flags.string({default: '/var/run/calico/bird.ctl', summary: "BIRD's control socket, used to reload it."}),
     'no-bird': Flags.boolean({summary: 'Leave BIRD alone (BGP is managed elsewhere).'}),
     'no-iptables': Flags.boolean({summary: 'Leave iptables and ipsets alone (policy is enforced elsewhere).'}),
-    'iptables-backend': Flags.option({options: ['nft', 'legacy'] as const, default: 'nft', summary: 'Which iptables flavour to program.'})(),
+    'iptables-backend': Flags.option({options: ['auto', 'nft', 'legacy'] as const, default: 'auto', summary: "Which iptables flavour to program (auto: the one the system's iptables uses)."})(),
     'lock-file': Flags.string({default: '/var/run/calico/node-apply.lock', summary: 'Lock file that serialises passes on this host.'}),
     'lock-timeout': Flags.string({default: '60s', summary: 'How long to wait for another pass holding the lock.'}),
     'bird-log': Flags.string({hidden: true, summary: 'Where BIRD logs (stderr, syslog or an absolute path).'}),

@@ -8,13 +8,16 @@ export default class NodeChecksystem extends BaseCommand<typeof NodeChecksystem>
   static override examples = ['<%= config.bin %> node checksystem', '<%= config.bin %> node checksystem --kernel-config /boot/config-6.1.0']
   static override flags = {
     'kernel-config': Flags.string({char: 'f', summary: 'Kernel config file to read (default: /proc/config.gz, then /boot/config-<release>).'}),
-    'iptables-backend': Flags.option({options: ['nft', 'legacy'] as const, default: 'nft', summary: 'Which iptables flavour to check for.'})(),
+    'iptables-backend': Flags.option({options: ['auto', 'nft', 'legacy'] as const, default: 'auto', summary: "Which iptables flavour to check for (auto: the one the system's iptables uses)."})(),
     output: Flags.option({char: 'o', options: ['text', 'json'] as const, default: 'text', summary: 'Output format.'})(),
   }
 
   async run(): Promise<void> {
     const {gatherSystemFacts, evaluateSystem, formatChecks, REQUIRED_TOOLS, FAILURE_MESSAGE} = await import('../../node/checksystem.js')
-    const backend = this.flags['iptables-backend']
+    const {detectIptablesBackend} = await import('../../dataplane/iptables/executor.js')
+    const chosen = this.flags['iptables-backend']
+    // Without a usable `iptables` auto cannot tell; check for nft, whose absence is then reported.
+    const backend = chosen === 'auto' ? ((await detectIptablesBackend()) ?? 'nft') : chosen
     const facts = await gatherSystemFacts({...(this.flags['kernel-config'] ? {kernelConfig: this.flags['kernel-config']} : {}), iptablesBackend: backend})
     const lines = evaluateSystem(facts, REQUIRED_TOOLS(backend))
     const {text, ok} = formatChecks(lines)

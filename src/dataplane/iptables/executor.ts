@@ -1,19 +1,56 @@
 // Applies an iptables/ipset plan: `ipset restore` (new sets and swaps), one atomic
 // `iptables-restore --noflush` per changed table, then removal of stale sets; reads back.
-import {CalicoError} from '../../resources/errors.js'
+
 import {type CommandRunner, runCommand} from '../../lib/exec.js'
+import {CalicoError} from '../../resources/errors.js'
 import {buildDesiredState} from './model.js'
-import {type Plan, isEmptyPlan, planAll, planText} from './planner.js'
+import {isEmptyPlan, type Plan, planAll, planText} from './planner.js'
 import type {DesiredState, IptablesInput, TableName} from './types.js'
 import {TABLES} from './types.js'
 
-export type IptablesBackend = 'nft' | 'legacy'
+/** The iptables flavours this tool can program. */
+export type ResolvedIptablesBackend = 'nft' | 'legacy'
+/** What a caller may ask for: a flavour, or `auto` (whatever the system's `iptables` is). */
+export type IptablesBackend = ResolvedIptablesBackend | 'auto'
+export const IPTABLES_BACKEND_CHOICES = ['auto', 'nft', 'legacy'] as const
+
+/** The library default when no backend is given (the CLI flags default to `auto`). */
+export const DEFAULT_IPTABLES_BACKEND: ResolvedIptablesBackend = 'nft'
 
 /** The one switch for the iptables flavour: every save/restore goes through these binaries. */
-export const DEFAULT_IPTABLES_BACKEND: IptablesBackend = 'nft'
-
-export function iptablesBinaries(backend: IptablesBackend = DEFAULT_IPTABLES_BACKEND): {save: string; restore: string} {
+export function iptablesBinaries(backend: ResolvedIptablesBackend = DEFAULT_IPTABLES_BACKEND): {save: string; restore: string} {
   return {save: `iptables-${backend}-save`, restore: `iptables-${backend}-restore`}
+}
+
+/**
+ * The flavour named by `iptables --version` output: "iptables v1.8.9 (nf_tables)" or
+ * "(legacy)"; releases before 1.8 had only the legacy flavour and print no suffix.
+ */
+export function backendFromVersion(text: string): ResolvedIptablesBackend | undefined {
+  if (/\(nf_tables\)/.test(text)) return 'nft'
+  if (/\(legacy\)/.test(text)) return 'legacy'
+  const m = /iptables v(\d+)\.(\d+)/.exec(text)
+  if (m && (Number(m[1]) < 1 || (Number(m[1]) === 1 && Number(m[2]) < 8))) return 'legacy'
+  return undefined
+}
+
+/** Which flavour the system's `iptables` uses, or undefined when that cannot be told. */
+export async function detectIptablesBackend(runner: CommandRunner = runCommand): Promise<ResolvedIptablesBackend | undefined> {
+  try {
+    const r = await runner('iptables', ['--version'])
+    return r.exitCode === 0 ? backendFromVersion(`${r.stdout}\n${r.stderr}`) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** `auto` → the system's flavour (an error naming the fix when it cannot be told). */
+export async function resolveIptablesBackend(backend: IptablesBackend | undefined, runner?: CommandRunner): Promise<ResolvedIptablesBackend> {
+  if (backend === undefined) return DEFAULT_IPTABLES_BACKEND
+  if (backend !== 'auto') return backend
+  const found = await detectIptablesBackend(runner)
+  if (!found) throw new CalicoError("iptables backend 'auto': cannot tell nft from legacy from 'iptables --version'; pass --iptables-backend nft or legacy")
+  return found
 }
 
 export const IPSET_BINARY = 'ipset'
@@ -51,7 +88,7 @@ function firstLine(text: string): string {
 /** Reads every table with iptables-save and our sets with `ipset save`. */
 export async function readKernelState(opts: SyncOptions = {}): Promise<KernelState> {
   const run = opts.runner ?? runCommand
-  const {save} = iptablesBinaries(opts.backend)
+  const {save} = iptablesBinaries(await resolveIptablesBackend(opts.backend, opts.runner))
   const saves = {} as Record<TableName, string>
   for (const t of TABLES) {
     const r = await run(save, ['-t', t])
@@ -66,7 +103,7 @@ export async function readKernelState(opts: SyncOptions = {}): Promise<KernelSta
 /** Runs a plan. A failed table restore leaves that table unchanged and throws naming it. */
 export async function applyPlan(plan: Plan, opts: SyncOptions = {}): Promise<{restoreCalls: number; ipsetCalls: number}> {
   const run = opts.runner ?? runCommand
-  const {restore} = iptablesBinaries(opts.backend)
+  const {restore} = iptablesBinaries(await resolveIptablesBackend(opts.backend, opts.runner))
   let restoreCalls = 0
   let ipsetCalls = 0
   if (plan.ipsets.update) {
@@ -76,7 +113,8 @@ export async function applyPlan(plan: Plan, opts: SyncOptions = {}): Promise<{re
   }
   for (const t of plan.tables) {
     restoreCalls++
-    const r = await run(restore, ['--noflush'], {input: t.script})
+    // --wait: the legacy flavour takes a host-wide lock that another tool may hold briefly.
+    const r = await run(restore, ['--noflush', '--wait'], {input: t.script})
     if (r.exitCode !== 0) {
       throw new CalicoError(`iptables table ${t.table} not changed: ${restore} failed: ${firstLine(r.stderr || r.stdout)}`)
     }
@@ -99,7 +137,9 @@ export async function planIptables(desired: DesiredState, opts: SyncOptions = {}
  * Brings this host's iptables and ipsets to the state the resources describe. A second call
  * with the same input writes nothing (restoreCalls 0, empty script).
  */
-export async function syncIptables(input: IptablesInput, opts: SyncOptions = {}): Promise<SyncResult> {
+export async function syncIptables(input: IptablesInput, optsIn: SyncOptions = {}): Promise<SyncResult> {
+  // Resolve `auto` once, so one pass never mixes flavours.
+  const opts: SyncOptions = {...optsIn, backend: await resolveIptablesBackend(optsIn.backend, optsIn.runner)}
   const desired = buildDesiredState(input)
   const plan = await planIptables(desired, opts)
   const result: SyncResult = {

@@ -2,19 +2,24 @@
 import {parseSelector} from '../../resources/selector.js'
 import type {SelectorCompiler} from './types.js'
 
-export {ALL_HOSTS_SET, ALL_POOLS_SET, MASQ_POOLS_SET, buildDesiredState, isValidInterfaceName} from './model.js'
-export {isEmptyPlan, parseIpsetSave, parseIptablesSave, planAll, planText, type Plan} from './planner.js'
 export {
-  DEFAULT_IPTABLES_BACKEND,
   applyPlan,
+  backendFromVersion,
+  DEFAULT_IPTABLES_BACKEND,
+  detectIptablesBackend,
+  IPTABLES_BACKEND_CHOICES,
+  type IptablesBackend,
   iptablesBinaries,
   planIptables,
+  type ResolvedIptablesBackend,
   readKernelState,
-  syncIptables,
-  type IptablesBackend,
+  resolveIptablesBackend,
   type SyncOptions,
   type SyncResult,
+  syncIptables,
 } from './executor.js'
+export {ALL_HOSTS_SET, ALL_POOLS_SET, buildDesiredState, isValidInterfaceName, MASQ_POOLS_SET } from './model.js'
+export {isEmptyPlan, type Plan, parseIpsetSave, parseIptablesSave, planAll, planText } from './planner.js'
 export type * from './types.js'
 
 /** The real selector language (src/resources/selector.ts) in the shape the model takes. */
