@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../lib/base-command.js'
+import {waitFlag} from '../lib/wait-flag.js'
 
 export default class Delete extends BaseCommand<typeof Delete> {
   static override summary = 'Delete a resource identified by file, directory, kind and names, or label selector.'
@@ -26,6 +27,7 @@ Deleting an IPPool first disables it and releases its block affinities; deleting
     namespace: Flags.string({char: 'n', summary: 'Namespace (namespaced kinds only); default "default".'}),
     selector: Flags.string({char: 'l', summary: 'Delete every resource of the kind whose labels match this Calico selector.'}),
     'dry-run': Flags.boolean({summary: 'Report what would be deleted; delete nothing.'}),
+    ...waitFlag,
   }
 
   async run(): Promise<void> {
@@ -46,5 +48,6 @@ Deleting an IPPool first disables it and releases its block affinities; deleting
     })
     this.out(s.stdout)
     if (!s.ok) this.fail(s.stderr.trimEnd())
+    await this.waitForNodes(s.revision)
   }
 }

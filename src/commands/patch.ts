@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../lib/base-command.js'
+import {waitFlag} from '../lib/wait-flag.js'
 
 export default class Patch extends BaseCommand<typeof Patch> {
   static override summary = 'Patch a pre-existing resource in place.'
@@ -8,6 +9,7 @@ export default class Patch extends BaseCommand<typeof Patch> {
   static override examples = [
     `<%= config.bin %> patch ippool default-ipv4-ippool --patch='{"spec":{"ipipMode":"Never"}}'`,
     `<%= config.bin %> patch node node1 --patch='{"spec":{"bgp":{"routeReflectorClusterID":"224.0.0.1"}}}'`,
+    `<%= config.bin %> patch ippool default-ipv4-ippool -p '{"spec":{"ipipMode":"Always"}}' --wait=30s`,
     `<%= config.bin %> patch ippool pool1 --type=json --patch='[{"op":"replace","path":"/spec/natOutgoing","value":true}]'`,
   ]
   static override args = {
@@ -19,6 +21,7 @@ export default class Patch extends BaseCommand<typeof Patch> {
     type: Flags.option({char: 't', options: ['strategic', 'merge', 'json'] as const, default: 'strategic', summary: 'Patch type.'})(),
     namespace: Flags.string({char: 'n', summary: 'Namespace (namespaced kinds only); default "default".'}),
     'dry-run': Flags.boolean({summary: 'Validate the patched resource and print it; write nothing.'}),
+    ...waitFlag,
   }
 
   async run(): Promise<void> {
@@ -32,6 +35,9 @@ export default class Patch extends BaseCommand<typeof Patch> {
       const {outputDocument, serialize} = await import('../output/printers.js')
       this.out(serialize(outputDocument(def, r), 'yaml'))
       this.out(`Dry run: would patch 1 '${def.kind}' resource; nothing was written\n`)
-    } else this.out(`Successfully patched 1 '${def.kind}' resource\n`)
+    } else {
+      this.out(`Successfully patched 1 '${def.kind}' resource\n`)
+      await this.waitForNodes(r.metadata.resourceVersion)
+    }
   }
 }

@@ -13,7 +13,8 @@ export interface Typed {
   resource: Resource
 }
 
-export type WriteOutcome = {ok: true; resource: Resource} | {ok: false; error: CalicoError}
+/** `revision`: the etcd revision the write landed at (what `--wait` waits for). */
+export type WriteOutcome = {ok: true; resource: Resource; revision: string} | {ok: false; error: CalicoError}
 
 export interface ResourceRef {
   def: KindDef
@@ -100,7 +101,7 @@ export class ResourceStore {
     if (res.ok) {
       const out: Resource = verb === 'delete' && res.previous ? this.fromKV(def, res.previous) : r
       if (verb !== 'delete') out.metadata = {...out.metadata, resourceVersion: res.revision}
-      return {ok: true, resource: out}
+      return {ok: true, resource: out, revision: res.revision}
     }
     if (res.failure === 'exists') return {ok: false, error: new AlreadyExistsError(`resource already exists: ${id}`)}
     if (res.failure === 'notfound') return {ok: false, error: new NotFoundError(`resource does not exist: ${id}`)}

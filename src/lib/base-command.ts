@@ -45,6 +45,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init()
+    if (this.ctor.flags && 'wait' in this.ctor.flags) {
+      const {normalizeWaitArgv} = await import('./wait-flag.js')
+      this.argv = normalizeWaitArgv(this.argv)
+    }
     const {args, flags} = await this.parse({
       args: this.ctor.args,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
@@ -97,6 +101,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** Fails with exit status 1 after printing the message (one line per problem). */
+  /** With --wait (on commands that declare it): block until every running node has applied `revision`. */
+  protected async waitForNodes(revision: string | undefined): Promise<void> {
+    const wait = (this.flags as {wait?: string; 'dry-run'?: boolean})
+    if (wait.wait === undefined || wait['dry-run']) return
+    const {waitAfterWrite} = await import('../service/wait.js')
+    await waitAfterWrite(await this.store(), wait.wait, revision, (t) => this.err(t))
+  }
+
   protected fail(message: string): never {
     throw new CalicoError(message)
   }

@@ -1,8 +1,10 @@
 // create, apply and replace differ only in their verb: one implementation serves all three.
+
+import type {Command} from '@oclif/core'
 import {Flags} from '@oclif/core'
 import {CalicoError} from '../resources/errors.js'
 import {BaseCommand} from './base-command.js'
-import type {Command} from '@oclif/core'
+import {waitFlag} from './wait-flag.js'
 
 export const fileFlags = {
   filename: Flags.string({char: 'f', required: true, summary: 'Filename, directory or - (stdin) holding the resources; YAML or JSON.'}),
@@ -10,6 +12,7 @@ export const fileFlags = {
   'skip-empty': Flags.boolean({summary: 'Do not error if the file or directory holds no resources.'}),
   namespace: Flags.string({char: 'n', summary: 'Namespace of the resources (namespaced kinds only); defaults to the one in the file, else "default".'}),
   'dry-run': Flags.boolean({summary: 'Validate against the datastore and report what would change; write nothing.'}),
+  ...waitFlag,
 }
 
 export abstract class WriteCommand<T extends typeof Command> extends BaseCommand<T> {
@@ -34,5 +37,6 @@ export abstract class WriteCommand<T extends typeof Command> extends BaseCommand
     const s = summarize(verb, rows, f['dry-run'])
     this.out(s.stdout)
     if (!s.ok) throw new CalicoError(s.stderr.trimEnd())
+    await this.waitForNodes(s.revision)
   }
 }

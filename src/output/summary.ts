@@ -7,6 +7,8 @@ export interface Summary {
   stdout: string
   stderr: string
   ok: boolean
+  /** The etcd revision of the last write, if anything was written (for --wait). */
+  revision?: string
 }
 
 function kindLabel(rows: ResultRow[]): string {
@@ -14,7 +16,19 @@ function kindLabel(rows: ResultRow[]): string {
   return kinds.size === 1 ? ` '${[...kinds][0]}'` : ''
 }
 
+/** The highest revision among the rows' writes: what every node must have applied; undefined when nothing was written. */
+export function writtenRevision(rows: ResultRow[]): string | undefined {
+  let max: bigint | undefined
+  for (const r of rows) if (r.revision !== undefined && (max === undefined || BigInt(r.revision) > max)) max = BigInt(r.revision)
+  return max?.toString()
+}
+
 export function summarize(verb: Verb, rows: ResultRow[], dryRun = false): Summary {
+  const revision = writtenRevision(rows)
+  return revision === undefined ? summaryText(verb, rows, dryRun) : {...summaryText(verb, rows, dryRun), revision}
+}
+
+function summaryText(verb: Verb, rows: ResultRow[], dryRun: boolean): Summary {
   if (rows.length === 0) return {stdout: 'No resources specified\n', stderr: '', ok: true}
   const failed = rows.filter((r) => r.error)
   const ok = rows.length - failed.length

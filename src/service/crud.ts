@@ -1,8 +1,9 @@
 // create / apply / replace / delete with calicoctl's per-resource semantics, done in batches:
 // everything is parsed and validated first, then written in as few transactions as possible.
+
+import {encodeResource} from '../datastore/codec.js'
 import type {ResourceStore, Typed, WriteOutcome} from '../datastore/store.js'
 import {describe} from '../datastore/store.js'
-import {encodeResource} from '../datastore/codec.js'
 import {AlreadyExistsError, CalicoError, ConflictError, DatastoreError, NotFoundError, ValidationError} from '../resources/errors.js'
 import {defaultAndValidate, readManifestFiles, resourceFromDoc, splitDocuments} from '../resources/manifest.js'
 import type {KindDef, Resource} from '../resources/types.js'
@@ -16,6 +17,8 @@ export interface ResultRow {
   resource: Resource
   /** What happened (or, with --dry-run, would happen). */
   action?: 'created' | 'updated' | 'unchanged' | 'deleted' | 'skipped'
+  /** The etcd revision of this row's write, when it wrote something. */
+  revision?: string
   error?: CalicoError
 }
 
@@ -178,7 +181,7 @@ export async function writeResources(store: ResourceStore, verb: 'create' | 'app
     const retryAsUpdate: number[] = []
     created.forEach((o, j) => {
       const i = creates[j]!
-      if (o.ok) Object.assign(rows[i]!, {resource: o.resource, action: 'created'})
+      if (o.ok) Object.assign(rows[i]!, {resource: o.resource, action: 'created', revision: o.revision})
       else if (verb === 'apply' && o.error instanceof AlreadyExistsError) retryAsUpdate.push(i)
       else if (verb === 'create' && opts.skipExists && o.error instanceof AlreadyExistsError) rows[i]!.action = 'skipped'
       else rows[i]!.error = o.error
@@ -204,7 +207,7 @@ export async function writeResources(store: ResourceStore, verb: 'create' | 'app
       outcomes.forEach((o, j) => {
         const i = pending[j]!
         const row = rows[i]!
-        if (o.ok) Object.assign(row, {resource: o.resource, action: 'updated'})
+        if (o.ok) Object.assign(row, {resource: o.resource, action: 'updated', revision: o.revision})
         else if (o.error instanceof ConflictError && !items[i]!.resource.metadata.resourceVersion && attempt < UPDATE_RETRIES) again.push(i)
         else row.error = o.error
       })
@@ -240,7 +243,7 @@ export async function deleteResources(store: ResourceStore, targets: Loaded[], o
   )
   outcomes.forEach((o, j) => {
     const row = live[j]!
-    if (o.ok) Object.assign(row, {resource: o.resource, action: 'deleted'})
+    if (o.ok) Object.assign(row, {resource: o.resource, action: 'deleted', revision: o.revision})
     else if (o.error instanceof NotFoundError && opts.skipNotExists) row.action = 'skipped'
     else row.error = o.error
   })

@@ -220,8 +220,7 @@ export async function removePeer(store: ResourceStore, nameOrIp: string, node?: 
   )
   const s = summarize('delete', rows)
   if (!s.ok) throw new CalicoError(s.stderr.trimEnd())
-  const revision = await currentRevision(store)
-  return {message: `${s.stdout.trimEnd()}: ${targets.map((t) => t.metadata.name).join(', ')}`, changed: true, revision}
+  return {message: `${s.stdout.trimEnd()}: ${targets.map((t) => t.metadata.name).join(', ')}`, changed: true, ...(s.revision ? {revision: s.revision} : {})}
 }
 
 /** Route reflector on: the cluster ID and the `route-reflector=true` label; off: both removed. */

@@ -1,34 +1,11 @@
 // --wait: block until every live node has applied a datastore revision, as published by
 // `node run` under /calico/felix/v2/no-region/host/<node>/status; and `node list`.
-import {Flags} from '@oclif/core'
 import type {ResourceStore} from '../datastore/store.js'
 import {parseDuration} from '../lib/base-command.js'
+import {DEFAULT_WAIT} from '../lib/wait-flag.js'
 import {readNodeStatuses, type StoredNodeStatus} from '../node/node-status-key.js'
 import {tabwriter} from '../output/printers.js'
 import {kindByName} from '../resources/registry.js'
-
-export const DEFAULT_WAIT = '60s'
-
-export const waitFlag = {
-  wait: Flags.string({
-    summary: 'Wait until every running node has applied the change (optionally: how long, e.g. --wait=2m; default 60s).',
-    description:
-      "Nodes running 'calicoctl node run' publish the datastore revision they last applied; this waits until each has reached the revision of this write, printing progress on stderr. Exits 1 naming the nodes that did not converge in time or whose pass failed.",
-  }),
-}
-
-/** `--wait` with no value means the default timeout: oclif string flags need a value, so add it. */
-export function normalizeWaitArgv(argv: string[]): string[] {
-  const out: string[] = []
-  for (const a of argv) {
-    if (a === '--') {
-      out.push(...argv.slice(argv.indexOf(a)))
-      return out
-    }
-    out.push(a === '--wait' ? `--wait=${DEFAULT_WAIT}` : a)
-  }
-  return out
-}
 
 export interface WaitOptions {
   /** The revision every node must have applied. */
@@ -97,18 +74,23 @@ export function waitFailure(r: WaitReport): string {
   ].join('\n')
 }
 
-/** Runs a wait for a write if --wait was given; returns the stderr summary or throws on failure. */
-export async function waitIfAsked(
-  store: ResourceStore,
-  wait: string | undefined,
-  revision: string | undefined,
-  progress: (line: string) => void,
-): Promise<WaitReport | undefined> {
+/**
+ * After a write with --wait: blocks until every live node has applied `revision`, with progress
+ * on `err`; throws naming the nodes that did not converge. No revision means nothing was written.
+ */
+export async function waitAfterWrite(store: ResourceStore, wait: string | undefined, revision: string | undefined, err: (text: string) => void): Promise<WaitReport | undefined> {
   if (wait === undefined) return undefined
-  const timeoutMs = parseDuration(wait === '' ? DEFAULT_WAIT : wait)
-  const {currentRevision} = await import('./shortcuts.js')
-  const rev = revision ?? (await currentRevision(store))
-  return waitForNodes(store, {revision: rev, timeoutMs, onProgress: progress})
+  if (revision === undefined) {
+    err('nothing was written, so there is nothing for the nodes to apply')
+    return undefined
+  }
+  const report = await waitForNodes(store, {revision, timeoutMs: parseDuration(wait === '' ? DEFAULT_WAIT : wait), onProgress: err})
+  if (!report.ok) {
+    const {CalicoError} = await import('../resources/errors.js')
+    throw new CalicoError(waitFailure(report))
+  }
+  err(`${report.nodes.length} node(s) applied revision ${report.revision} in ${(report.elapsedMs / 1000).toFixed(1)}s`)
+  return report
 }
 
 export interface NodeListRow {
@@ -147,12 +129,5 @@ export async function finishShortcut(
   err: (text: string) => void,
 ): Promise<void> {
   out(`${result.message}\n`)
-  if (wait === undefined) return
-  const report = await waitIfAsked(store, wait, result.revision, err)
-  if (!report) return
-  if (!report.ok) {
-    const {CalicoError} = await import('../resources/errors.js')
-    throw new CalicoError(waitFailure(report))
-  }
-  err(`${report.nodes.length} node(s) applied revision ${report.revision} in ${(report.elapsedMs / 1000).toFixed(1)}s`)
+  await waitAfterWrite(store, wait, result.revision, err)
 }

@@ -1,6 +1,9 @@
 // The operator shortcuts end to end: the built CLI against a real etcd, results read back
 // through the resource layer; --wait against statuses published as `node run` publishes them.
 import assert from 'node:assert/strict'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {after, before, beforeEach, describe, test} from 'node:test'
 import {EtcdDatastore} from '../../src/datastore/etcd.js'
 import {ResourceStore} from '../../src/datastore/store.js'
@@ -258,5 +261,73 @@ describe('--wait and node list', () => {
     const r = await pending
     assert.equal(r.code, 1)
     assert.match(r.stderr, /master: pass failed: bird: config rejected/)
+  })
+})
+
+describe('--wait on apply, replace, patch and delete', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'calico-wait-'))
+  after(() => rmSync(dir, {recursive: true, force: true}))
+  const manifest = join(dir, 'm.yaml')
+  writeFileSync(
+    manifest,
+    `apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: wp}
+spec: {cidr: 10.80.0.0/16, ipipMode: Always}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: deny-all}
+spec: {selector: all(), types: [Ingress]}
+`,
+  )
+  const until = async <T>(f: () => Promise<T | undefined>): Promise<T> => {
+    for (let i = 0; i < 400; i++) {
+      const v = await f()
+      if (v !== undefined) return v
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    throw new Error('condition never held')
+  }
+
+  test('each waits for the revision of its own write; nothing written means nothing to wait for', async () => {
+    await status('master', '1')
+    const applying = run(['apply', '-f', manifest, '--wait=20s'])
+    const rv = await until(async () => {
+      const [p, g] = [await get('IPPool', 'wp'), await get('GlobalNetworkPolicy', 'deny-all')]
+      return p && g ? String([BigInt(p.metadata.resourceVersion!), BigInt(g.metadata.resourceVersion!)].reduce((a, b) => (a > b ? a : b))) : undefined
+    })
+    await new Promise((r) => setTimeout(r, 500))
+    await status('master', String(BigInt(rv) - 1n))
+    await new Promise((r) => setTimeout(r, 500))
+    await status('master', rv)
+    const a = await applying
+    assert.equal(a.code, 0, a.stderr)
+    assert.match(a.stdout, /Successfully applied 2 resource\(s\)/)
+    assert.match(a.stderr, new RegExp(`waiting for revision ${rv}: 0/1 nodes applied \\(pending: master\\)`))
+    assert.match(a.stderr, new RegExp(`1 node\\(s\\) applied revision ${rv}`))
+
+    // Unchanged: no new revision, so no wait at all even though master is behind nothing.
+    const again = await run(['apply', '-f', manifest, '--wait=20s'])
+    assert.equal(again.code, 0, again.stderr)
+    assert.match(again.stderr, /nothing was written/)
+    const dry = await run(['replace', '-f', manifest, '--dry-run', '--wait=1s'])
+    assert.equal(dry.code, 0, dry.stderr)
+    assert.doesNotMatch(dry.stderr, /waiting/)
+
+    // A patch whose revision master never reaches: exit 1 naming master, the write stands.
+    const p = await run(['patch', 'ippool', 'wp', '-p', '{"spec":{"ipipMode":"Never"}}', '--wait=1500ms'])
+    assert.equal(p.code, 1)
+    assert.match(p.stdout, /Successfully patched 1 'IPPool' resource/)
+    assert.match(p.stderr, new RegExp(`master: still at revision ${rv}`))
+    assert.equal(spec(await get('IPPool', 'wp')).ipipMode, 'Never')
+
+    // --wait with no value (the default timeout) on delete; converges once master catches up.
+    const deleting = run(['delete', 'globalnetworkpolicy', 'deny-all', '--wait'])
+    await until(async () => ((await get('GlobalNetworkPolicy', 'deny-all')) ? undefined : true))
+    await status('master', (await readNodeStatuses(ds)).revision)
+    const d = await deleting
+    assert.equal(d.code, 0, d.stderr)
+    assert.match(d.stderr, /1 node\(s\) applied revision \d+/)
   })
 })

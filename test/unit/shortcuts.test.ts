@@ -1,9 +1,10 @@
 // Pure parts of the shortcuts and --wait: mode mapping, AS parsing, peer names, argv, wait evaluation.
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
-import {parseNodeStatus, nodeStatusKey, statusFromPass} from '../../src/node/node-status-key.js'
+import {normalizeWaitArgv} from '../../src/lib/wait-flag.js'
+import {nodeStatusKey, parseNodeStatus, statusFromPass} from '../../src/node/node-status-key.js'
 import {parseAsn, peerName, poolModeSpec, poolSpec} from '../../src/service/shortcuts.js'
-import {evaluateWait, normalizeWaitArgv} from '../../src/service/wait.js'
+import {evaluateWait} from '../../src/service/wait.js'
 
 describe('shortcuts', () => {
   test('pool modes', () => {

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/base-command.js'
-import {normalizeWaitArgv, waitFlag} from '../../service/wait.js'
+import {waitFlag} from '../../lib/wait-flag.js'
 
 export default class BgpAs extends BaseCommand<typeof BgpAs> {
   static override summary = 'Set the BGP AS number, cluster-wide or for one node.'
@@ -11,11 +11,6 @@ export default class BgpAs extends BaseCommand<typeof BgpAs> {
   static override flags = {
     node: Flags.string({summary: 'Set the AS of this node only.'}),
     ...waitFlag,
-  }
-
-  override async init(): Promise<void> {
-    this.argv = normalizeWaitArgv(this.argv)
-    await super.init()
   }
 
   async run(): Promise<void> {

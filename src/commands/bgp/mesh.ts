@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../lib/base-command.js'
-import {normalizeWaitArgv, waitFlag} from '../../service/wait.js'
+import {waitFlag} from '../../lib/wait-flag.js'
 
 export default class BgpMesh extends BaseCommand<typeof BgpMesh> {
   static override summary = 'Turn the full node-to-node BGP mesh on or off.'
@@ -9,11 +9,6 @@ export default class BgpMesh extends BaseCommand<typeof BgpMesh> {
   static override examples = ['<%= config.bin %> bgp mesh off', '<%= config.bin %> bgp mesh on --wait']
   static override args = {state: Args.string({required: true, options: ['on', 'off'], description: 'on or off.'})}
   static override flags = {...waitFlag}
-
-  override async init(): Promise<void> {
-    this.argv = normalizeWaitArgv(this.argv)
-    await super.init()
-  }
 
   async run(): Promise<void> {
     const {setMesh} = await import('../../service/shortcuts.js')

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/base-command.js'
-import {normalizeWaitArgv, waitFlag} from '../../service/wait.js'
+import {waitFlag} from '../../lib/wait-flag.js'
 
 export default class BgpRouteReflector extends BaseCommand<typeof BgpRouteReflector> {
   static override summary = 'Make a node a BGP route reflector (--cluster-id) or a plain node again (--off).'
@@ -12,11 +12,6 @@ export default class BgpRouteReflector extends BaseCommand<typeof BgpRouteReflec
     'cluster-id': Flags.string({summary: 'Route reflector cluster ID (an IPv4 address, e.g. 224.0.0.1).', exactlyOne: ['cluster-id', 'off']}),
     off: Flags.boolean({summary: 'Stop being a route reflector.', exactlyOne: ['cluster-id', 'off']}),
     ...waitFlag,
-  }
-
-  override async init(): Promise<void> {
-    this.argv = normalizeWaitArgv(this.argv)
-    await super.init()
   }
 
   async run(): Promise<void> {

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/base-command.js'
-import {normalizeWaitArgv, waitFlag} from '../../service/wait.js'
+import {waitFlag} from '../../lib/wait-flag.js'
 
 const MODES = ['Always', 'CrossSubnet', 'Never'] as const
 
@@ -22,11 +22,6 @@ export default class IppoolCreate extends BaseCommand<typeof IppoolCreate> {
     'node-selector': Flags.string({summary: 'Only nodes matching this selector allocate from the pool.'}),
     disabled: Flags.boolean({summary: 'Create the pool disabled (no new allocations).'}),
     ...waitFlag,
-  }
-
-  override async init(): Promise<void> {
-    this.argv = normalizeWaitArgv(this.argv)
-    await super.init()
   }
 
   async run(): Promise<void> {

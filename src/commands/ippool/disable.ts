@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../lib/base-command.js'
-import {normalizeWaitArgv, waitFlag} from '../../service/wait.js'
+import {waitFlag} from '../../lib/wait-flag.js'
 
 export default class IppoolDisable extends BaseCommand<typeof IppoolDisable> {
   static override summary = 'Disable an IP pool: no new addresses are allocated from it.'
@@ -9,11 +9,6 @@ export default class IppoolDisable extends BaseCommand<typeof IppoolDisable> {
   static override examples = ['<%= config.bin %> ippool disable default-ipv4-ippool', '<%= config.bin %> ippool disable rack1 --wait=30s']
   static override args = {name: Args.string({required: true, description: 'Name of the pool.'})}
   static override flags = {...waitFlag}
-
-  override async init(): Promise<void> {
-    this.argv = normalizeWaitArgv(this.argv)
-    await super.init()
-  }
 
   async run(): Promise<void> {
     const {setPoolEnabled} = await import('../../service/shortcuts.js')

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../lib/base-command.js'
-import {normalizeWaitArgv, waitFlag} from '../../service/wait.js'
+import {waitFlag} from '../../lib/wait-flag.js'
 
 export default class IppoolEnable extends BaseCommand<typeof IppoolEnable> {
   static override summary = 'Enable an IP pool: nodes may allocate addresses from it again.'
@@ -9,11 +9,6 @@ export default class IppoolEnable extends BaseCommand<typeof IppoolEnable> {
   static override examples = ['<%= config.bin %> ippool enable default-ipv4-ippool', '<%= config.bin %> ippool enable rack1 --wait=30s']
   static override args = {name: Args.string({required: true, description: 'Name of the pool.'})}
   static override flags = {...waitFlag}
-
-  override async init(): Promise<void> {
-    this.argv = normalizeWaitArgv(this.argv)
-    await super.init()
-  }
 
   async run(): Promise<void> {
     const {setPoolEnabled} = await import('../../service/shortcuts.js')

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../lib/base-command.js'
-import {normalizeWaitArgv, waitFlag} from '../../service/wait.js'
+import {waitFlag} from '../../lib/wait-flag.js'
 
 export default class IppoolMode extends BaseCommand<typeof IppoolMode> {
   static override summary = "Switch a pool's encapsulation: ipip, cross-subnet, vxlan, vxlan-cross-subnet or bgp (none)."
@@ -12,11 +12,6 @@ export default class IppoolMode extends BaseCommand<typeof IppoolMode> {
     mode: Args.string({required: true, options: ['ipip', 'cross-subnet', 'vxlan', 'vxlan-cross-subnet', 'bgp'], description: 'The new mode.'}),
   }
   static override flags = {...waitFlag}
-
-  override async init(): Promise<void> {
-    this.argv = normalizeWaitArgv(this.argv)
-    await super.init()
-  }
 
   async run(): Promise<void> {
     const {setPoolMode} = await import('../../service/shortcuts.js')

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../../lib/base-command.js'
-import {normalizeWaitArgv, waitFlag} from '../../../service/wait.js'
+import {waitFlag} from '../../../lib/wait-flag.js'
 
 export default class BgpPeerAdd extends BaseCommand<typeof BgpPeerAdd> {
   static override summary = 'Add a BGP peer: for every node, one node (--node) or the nodes a selector matches.'
@@ -18,11 +18,6 @@ export default class BgpPeerAdd extends BaseCommand<typeof BgpPeerAdd> {
     'node-selector': Flags.string({summary: 'Only nodes matching this selector peer with it.', exclusive: ['node']}),
     name: Flags.string({summary: 'Name of the BGPPeer resource (default peer-<ip>).'}),
     ...waitFlag,
-  }
-
-  override async init(): Promise<void> {
-    this.argv = normalizeWaitArgv(this.argv)
-    await super.init()
   }
 
   async run(): Promise<void> {

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../../lib/base-command.js'
-import {normalizeWaitArgv, waitFlag} from '../../../service/wait.js'
+import {waitFlag} from '../../../lib/wait-flag.js'
 
 export default class BgpPeerRemove extends BaseCommand<typeof BgpPeerRemove> {
   static override summary = 'Remove a BGP peer by name, or every peer with a given peer IP.'
@@ -11,11 +11,6 @@ export default class BgpPeerRemove extends BaseCommand<typeof BgpPeerRemove> {
   static override flags = {
     node: Flags.string({summary: 'With a peer IP: only the peers of this node.'}),
     ...waitFlag,
-  }
-
-  override async init(): Promise<void> {
-    this.argv = normalizeWaitArgv(this.argv)
-    await super.init()
   }
 
   async run(): Promise<void> {
