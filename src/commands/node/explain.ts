@@ -9,6 +9,7 @@ export default class NodeExplain extends BaseCommand<typeof NodeExplain> {
     '<%= config.bin %> node explain pod1 pod2',
     '<%= config.bin %> node explain default/frontend 192.168.1.7 --protocol tcp --port 5432',
     '<%= config.bin %> node explain 198.51.100.10 pod2 --protocol udp --port 53 -o json',
+    '<%= config.bin %> node explain pod1 pod2 --live --name master',
   ]
   static override args = {
     source: Args.string({required: true, description: 'Source workload (name, namespace/name or IP) or IPv4 address.'}),
@@ -21,14 +22,18 @@ export default class NodeExplain extends BaseCommand<typeof NodeExplain> {
     'icmp-type': Flags.integer({summary: 'ICMP type (default 8, echo request).', min: 0, max: 255}),
     'icmp-code': Flags.integer({summary: 'ICMP code (default 0).', min: 0, max: 255}),
     output: Flags.option({char: 'o', options: ['text', 'json'] as const, default: 'text', summary: 'Output format.'})(),
+    live: Flags.boolean({
+      summary: "Also compare with this host's kernel: the route lookup and the rule counters.",
+      description:
+        "Run on the host of one of the workloads. The kernel's route for the packet (ip route get, from the source workload's interface when it is local) is compared with the predicted hop (device, next hop, onlink, proto), and the packet and byte counters of the endpoint and policy chains (iptables-save -c) are shown against the rules the model renders. Each difference is printed (-o json: the 'live' section); the exit status stays 0.",
+    }),
+    name: Flags.string({summary: 'With --live: the node this host is (default: $NODENAME, else the host name).'}),
+    'iptables-backend': Flags.option({options: ['auto', 'nft', 'legacy'] as const, default: 'auto', summary: "With --live: which iptables flavour to read (auto: the one the system's iptables uses)."})(),
   }
 
   async run(): Promise<void> {
-    const {runExplain} = await import('../../explain/index.js')
     const f = this.flags
-    const {text} = await runExplain(
-      await this.store(),
-      {
+    const req = {
         source: this.args.source,
         destination: this.args.destination,
         ...(f.protocol ? {protocol: f.protocol} : {}),
@@ -36,9 +41,15 @@ export default class NodeExplain extends BaseCommand<typeof NodeExplain> {
         ...(f['source-port'] !== undefined ? {sourcePort: f['source-port']} : {}),
         ...(f['icmp-type'] !== undefined ? {icmpType: f['icmp-type']} : {}),
         ...(f['icmp-code'] !== undefined ? {icmpCode: f['icmp-code']} : {}),
-      },
-      f.output,
-    )
+    }
+    if (f.live) {
+      const {runLiveExplain} = await import('../../explain/live.js')
+      const {text} = await runLiveExplain(await this.store(), req, f.output, {...(f.name ? {nodeName: f.name} : {}), backend: f['iptables-backend']})
+      this.out(text)
+      return
+    }
+    const {runExplain} = await import('../../explain/index.js')
+    const {text} = await runExplain(await this.store(), req, f.output)
     this.out(text)
   }
 }
