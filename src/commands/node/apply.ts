@@ -30,6 +30,8 @@ export default class NodeApply extends BaseCommand<typeof NodeApply> {
   }
 
   async run(): Promise<void> {
+    const {requireNetAdmin} = await import('../../node/privilege.js')
+    requireNetAdmin('node apply')
     const {parseDuration} = await import('../../lib/base-command.js')
     const {runNodePass, formatNodePass} = await import('../../node/pass.js')
     const f = this.flags

@@ -12,9 +12,9 @@ export default class NodeDiags extends BaseCommand<typeof NodeDiags> {
   }
 
   async run(): Promise<void> {
-    const {NOT_ROOT_MESSAGE} = await import('../../node/status.js')
+    const {requireNetAdmin} = await import('../../node/privilege.js')
+    requireNetAdmin('node diags')
     const {collectDiags} = await import('../../node/diags.js')
-    if (process.getuid?.() !== 0) this.fail(NOT_ROOT_MESSAGE)
     const r = await collectDiags({birdConfigDir: this.flags['bird-config-dir'], birdSocket: this.flags['bird-socket'], statusFile: this.flags['status-file']})
     this.out(`Collected ${r.files.length} files.\nDiags saved to ${r.archive}\n`)
   }

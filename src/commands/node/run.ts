@@ -25,6 +25,8 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
   }
 
   async run(): Promise<void> {
+    const {requireNetAdmin} = await import('../../node/privilege.js')
+    requireNetAdmin('node run')
     const {parseDuration} = await import('../../lib/base-command.js')
     const {runNodeAgent, makeLogger} = await import('../../node/run.js')
     const {FAST_TIMERS} = await import('../../dataplane/bird/index.js')
