@@ -70,10 +70,24 @@ export interface LiveChain {
   differences: string[]
 }
 
+/** The rule explain says decides on this host's side, and what the kernel counted for it. */
+export interface LiveDecision {
+  direction: 'egress' | 'ingress'
+  endpoint: string
+  /** e.g. `GlobalNetworkPolicy allow-icmp` or `Profile kns.default`. */
+  owner: string
+  chain?: string
+  rule: number
+  action: string
+  /** Packets counted by the iptables rules that rule renders to (first of them); undefined when the chain is not in the kernel. */
+  packets?: number
+}
+
 export interface LiveResult {
   node: string
   route?: LiveRoute
   counters: LiveChain[]
+  decisions: LiveDecision[]
   /** Every difference found, one line each (also listed under route and chains). */
   differences: string[]
   notes: string[]
@@ -301,7 +315,7 @@ function describeRule(rule: IptRule, index: number, owner: ChainOwner | undefine
     let n = 0
     while (n < owner.rules.length && idx >= owner.rules[n]!.count) idx -= owner.rules[n++]!.count
     const calico = owner.rules[n]
-    if (calico) return `rule ${n + 1} (${calico.action})`
+    if (calico) return `rule ${n + 1} (${calico.action})${calico.count > 1 ? ` [${idx + 1}/${calico.count}]` : ''}`
   }
   const target = jumpTarget(rule)
   const owned = target ? owners.get(target) : undefined
@@ -366,13 +380,35 @@ async function liveCounters(
   return {chains, notes: [`counters from ${save} -c -t filter (packets and bytes since the rule was written)`]}
 }
 
+/** For each side on this host: the policy or profile rule that decided, with its counter. */
+function decisionsOf(result: ExplainResult, node: string, chains: LiveChain[]): LiveDecision[] {
+  const out: LiveDecision[] = []
+  for (const side of result.policy) {
+    if (side.node !== node) continue
+    const step = side.steps.find((st) => (st.kind === 'policy' || st.kind === 'profile') && st.rule !== undefined && st.action !== 'no match' && st.action !== 'Pass')
+    if (!step?.rule) continue
+    const chain = chains.find((c) => c.role === `${step.name} (${side.direction})`)
+    const first = chain?.rules.find((r) => r.description === `rule ${step.rule} (${step.action})` || r.description.startsWith(`rule ${step.rule} (${step.action}) [1/`))
+    out.push({
+      direction: side.direction,
+      endpoint: side.endpoint,
+      owner: step.name,
+      ...(chain ? {chain: chain.chain} : {}),
+      rule: step.rule,
+      action: step.action ?? '?',
+      ...(chain?.present && first ? {packets: first.packets} : {}),
+    })
+  }
+  return out
+}
+
 // ---------------------------------------------------------------------------------------------
 // The whole check
 
 export async function liveCheck(snap: Snapshot, result: ExplainResult, opts: LiveOptions = {}): Promise<LiveResult> {
   const run = opts.runner ?? runCommand
   const node = resolveNodeName({...(opts.nodeName ? {name: opts.nodeName} : {})})
-  const live: LiveResult = {node, counters: [], differences: [], notes: []}
+  const live: LiveResult = {node, counters: [], decisions: [], differences: [], notes: []}
   const nodeRes = snap.nodes.find((n) => n.metadata.name === node)
   const nodeCidr = specOf(nodeRes).bgp?.ipv4Address as string | undefined
   if (!nodeRes || !nodeCidr) {
@@ -411,6 +447,7 @@ export async function liveCheck(snap: Snapshot, result: ExplainResult, opts: Liv
   live.counters = counters.chains
   live.notes.push(...counters.notes)
   for (const c of counters.chains) live.differences.push(...c.differences.map((d) => `iptables: ${d}`))
+  live.decisions = decisionsOf(result, node, counters.chains)
   const other = [result.source, result.destination].find((e) => e.workload && e.workload.node !== node)
   if (other?.workload) live.notes.push(`${other.workload.namespace}/${other.workload.name} is on ${other.workload.node}: run --live there for its side`)
   return live
@@ -427,6 +464,10 @@ export function formatLive(l: LiveResult): string {
     lines.push(`    ${c.chain} (${c.role})${c.present ? '' : ': not in the kernel'}`)
     for (const r of c.rules) lines.push(`      ${String(r.index).padStart(2)}. ${String(r.packets).padStart(8)} ${String(r.bytes).padStart(10)}  ${r.description}${r.packets > 0 ? '  <- matched' : ''}`)
   }
+  for (const d of l.decisions)
+    lines.push(
+      `  ${d.direction} ${d.direction === 'egress' ? 'from' : 'to'} ${d.endpoint}: explain says ${d.owner} rule ${d.rule} (${d.action}) decides; ${d.packets === undefined ? 'its chain is not in the kernel' : `the kernel counted ${d.packets} packet${d.packets === 1 ? '' : 's'} on it`}`,
+    )
   for (const n of l.notes) lines.push(`  note: ${n}`)
   if (l.differences.length === 0) lines.push('  no differences between the datastore and the kernel')
   else {

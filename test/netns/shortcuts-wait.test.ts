@@ -91,6 +91,7 @@ interface LiveJson {
     node: string
     route?: {lookup: string; expected: {via: string; gateway?: string}; actual: {gateway?: string; dev?: string; protocol?: string; error?: string}; match: boolean; differences: string[]}
     counters: Array<{chain: string; present: boolean; rules: Array<{packets: number; inModel: boolean; description: string}>; differences: string[]}>
+    decisions: Array<{direction: string; owner: string; rule: number; action: string; packets?: number}>
     differences: string[]
   }
 }
@@ -236,8 +237,8 @@ describe('--wait, node list and node explain --live on two hosts running node ru
       assert.ok(BigInt(row.revision) >= writeRevision, `${name} at ${row.revision}, write was ${writeRevision}`)
     }
     const table = await run(['node', 'list'])
-    assert.match(table.stdout, /^master\s+running\s+\d+\s+\S+\s+ok$/m)
-    assert.match(table.stdout, /^node\s+running\s+\d+\s+\S+\s+ok$/m)
+    assert.match(table.stdout, /^master\s+running\s+\d+\s+\S+\s+ok\s*$/m)
+    assert.match(table.stdout, /^node\s+running\s+\d+\s+\S+\s+ok\s*$/m)
   })
 
   it('apply --wait returns with the policy chain already in both hosts\' iptables', async () => {
@@ -274,6 +275,11 @@ describe('--wait, node list and node explain --live on two hosts running node ru
     assert.ok(fw?.present, JSON.stringify(j.live.counters))
     assert.ok(fw.rules.length > 0 && fw.rules.every((x) => x.inModel), JSON.stringify(fw))
     assert.ok(fw.rules.some((x) => x.packets > 0), `no packets counted in ${fw.chain}: ${JSON.stringify(fw)}`)
+    // The rule explain says lets pod1's egress out is the one the kernel counted the pings on.
+    assert.equal(j.live.decisions.length, 1, JSON.stringify(j.live.decisions))
+    const d = j.live.decisions[0]!
+    assert.deepEqual([d.direction, d.owner, d.rule, d.action], ['egress', 'Profile projectcalico-default-allow', 1, 'Allow'])
+    assert.ok((d.packets ?? 0) > 0, JSON.stringify(d))
     // pod2's side is on the other host: only its note, no chain of it here.
     assert.equal(j.live.counters.some((c) => c.chain.includes(pod.pod2!.iface)), false)
 
@@ -282,6 +288,7 @@ describe('--wait, node list and node explain --live on two hosts running node ru
     assert.match(text.stdout, /^Live \(this host is node master\):$/m)
     assert.match(text.stdout, /^ {4}=> match$/m)
     assert.match(text.stdout, /<- matched$/m)
+    assert.match(text.stdout, /^ {2}egress from \S+: explain says Profile projectcalico-default-allow rule 1 \(Allow\) decides; the kernel counted [1-9]\d* packets? on it$/m)
     assert.match(text.stdout, /no differences between the datastore and the kernel/)
 
     // On node, pod2's ingress chain calls the policy, and its rule counted the pings.
@@ -292,7 +299,11 @@ describe('--wait, node list and node explain --live on two hosts running node ru
     assert.equal(nj.live.route?.actual.dev, pod.pod2!.iface)
     const pi = nj.live.counters.find((c) => c.chain === POLICY_CHAIN)
     assert.ok(pi?.present, JSON.stringify(nj.live.counters))
-    assert.match(pi.rules.find((x) => x.packets > 0)?.description ?? '', /^rule 1 \(Allow\)$/, JSON.stringify(pi))
+    assert.match(pi.rules.find((x) => x.packets > 0)?.description ?? '', /^rule 1 \(Allow\)( \[1\/\d\])?$/, JSON.stringify(pi))
+    const nd = nj.live.decisions.find((x) => x.direction === 'ingress')
+    assert.deepEqual([nd?.owner, nd?.rule, nd?.action], ['GlobalNetworkPolicy allow-icmp', 1, 'Allow'])
+    assert.ok((nd?.packets ?? 0) > 0, JSON.stringify(nd))
+    assert.match(n.stdout, /"packets": \d+/)
   })
 
   it('with the master agent stopped (SIGTERM), --wait waits for the live node only', async () => {
