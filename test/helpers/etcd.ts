@@ -1,7 +1,7 @@
 // Starts a throwaway etcd for a test file: free loopback ports, temp data dir, a unix-socket
 // listener (reachable from network namespaces), stopped by PID.
 import {type ChildProcess, spawn} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync, unlinkSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -21,6 +21,8 @@ export interface TestEtcd {
   /** Stops etcd but keeps its data (for outage tests); start() brings it back on the same ports. */
   pause(): Promise<void>
   resume(): Promise<void>
+  /** Kills etcd with SIGKILL (a crash: no clean shutdown), keeping its data; resume() restarts it. */
+  crash(): Promise<void>
 }
 
 export async function freePort(): Promise<number> {
@@ -103,7 +105,18 @@ export async function startEtcd(): Promise<TestEtcd> {
     async pause() {
       await kill()
     },
+    async crash() {
+      const p = proc
+      if (!p || p.exitCode !== null || p.signalCode !== null) return
+      const exited = new Promise((r) => p.once('exit', r))
+      p.kill('SIGKILL')
+      await exited
+    },
     async resume() {
+      // A crashed etcd leaves its unix socket file behind, and binding it again would fail.
+      try {
+        unlinkSync(join(dir, `etcd.sock:${clientPort}`))
+      } catch {}
       launch()
       await waitHealthy()
     },
