@@ -1,10 +1,11 @@
 // --wait, node list and node explain --live against two real hosts: "master" and "node" network
 // namespaces on one segment, etcd over its unix socket, `calicoctl node run` (with BIRD) on each,
 // pool in BGP mode (ipipMode Never: this kernel has no IPIP), a pod on each host. A write with
-// --wait returns only once both hosts have programmed it: the kernel is read right after the
-// command returns, never polled. A stopped agent is left out of the wait, a frozen one makes the
-// wait fail naming it. `node explain --live` agrees with the kernel, shows the rule counters the
-// ping moved, and flags a route the host lost.
+// --wait (ippool create, apply, ippool mode cross-subnet/bgp) returns only once both hosts have
+// programmed it: the kernel is read right after the command returns, never polled. A stopped
+// agent is left out of the wait, a frozen one makes the wait fail naming it. `node explain
+// --live` agrees with the kernel (BGP, same-subnet and blackhole routes), shows the rule
+// counters the ping moved, and flags a route the host lost.
 import assert from 'node:assert/strict'
 import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
@@ -39,6 +40,7 @@ interface RouteJson {
   dev?: string
   protocol?: string
   type?: string
+  flags?: string[]
 }
 
 const routes = (ns: string, ...filter: string[]) => JSON.parse(ip('-j', '-n', ns, 'route', 'show', ...filter) || '[]') as RouteJson[]
@@ -291,6 +293,18 @@ describe('--wait, node list and node explain --live on two hosts running node ru
     assert.match(text.stdout, /^ {2}egress from \S+: explain says Profile projectcalico-default-allow rule 1 \(Allow\) decides; the kernel counted [1-9]\d* packets? on it$/m)
     assert.match(text.stdout, /no differences between the datastore and the kernel/)
 
+    // An unused address in pod1's own block: explain predicts the blackhole, the kernel agrees
+    // (its lookup fails for a blackhole; the table entry is found instead).
+    const base = blockOf(pod.pod1!.ip).split('/')[0]!.split('.')
+    const last = Number(base[3]) + 62
+    const unused = [...base.slice(0, 3), String(`${base.slice(0, 3).join('.')}.${last}` === pod.pod1!.ip ? last - 1 : last)].join('.')
+    const bh = await run(['node', 'explain', 'pod1', unused, '--live', '--name', 'master', '-o', 'json'], {netns: master.ns})
+    assert.equal(bh.code, 0, bh.stderr)
+    const bj = JSON.parse(bh.stdout) as LiveJson & {live: {route: {actual: {type: string}}}}
+    assert.equal(bj.live.route.expected.via, 'blackhole')
+    assert.equal(bj.live.route.actual.type, 'blackhole', JSON.stringify(bj.live.route))
+    assert.equal(bj.live.route.match, true, JSON.stringify(bj.live.route))
+
     // On node, pod2's ingress chain calls the policy, and its rule counted the pings.
     const n = await run(['node', 'explain', 'pod1', 'pod2', '--live', '--name', 'node', '-o', 'json'], {netns: node.ns})
     assert.equal(n.code, 0, n.stderr)
@@ -304,6 +318,36 @@ describe('--wait, node list and node explain --live on two hosts running node ru
     assert.deepEqual([nd?.owner, nd?.rule, nd?.action], ['GlobalNetworkPolicy allow-icmp', 1, 'Allow'])
     assert.ok((nd?.packets ?? 0) > 0, JSON.stringify(nd))
     assert.match(n.stdout, /"packets": \d+/)
+  })
+
+  it('ippool mode cross-subnet then bgp with --wait: both hosts have switched their own routes when each returns', async () => {
+    const remote = {master: blockOf(pod.pod2!.ip), node: blockOf(pod.pod1!.ip)}
+    const peer = {master: node.addr, node: master.addr}
+    const r = await run(['ippool', 'mode', 'default-ipv4-ippool', 'cross-subnet', '--wait=60s'])
+    const cs = {master: routes(master.ns, 'proto', '80'), node: routes(node.ns, 'proto', '80')}
+    // No IPIP in this kernel: the tunl0 part fails on both hosts, and --wait says so...
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`)
+    assert.match(r.stderr, /^ {2}master: pass failed: tunnel: /m)
+    assert.match(r.stderr, /^ {2}node: pass failed: tunnel: /m)
+    // ...but the same-subnet routes need no tunnel: both hosts already route the other's block directly.
+    for (const h of ['master', 'node'] as const) {
+      const rt = cs[h].find((x) => x.dst === remote[h])
+      assert.ok(rt && rt.gateway === peer[h] && rt.dev === 'eth0' && rt.flags?.includes('onlink'), `${h}: ${JSON.stringify(cs[h])}`)
+    }
+    const live = await run(['node', 'explain', 'pod1', 'pod2', '--live', '--name', 'master', '-o', 'json'], {netns: master.ns})
+    assert.equal(live.code, 0, live.stderr)
+    const lj = JSON.parse(live.stdout) as LiveJson
+    assert.equal(lj.live.route?.expected.via, 'direct')
+    assert.equal(lj.live.route?.match, true, JSON.stringify(lj.live.route))
+
+    const b = await run(['ippool', 'mode', 'default-ipv4-ippool', 'bgp', '--wait=60s'])
+    const bgp = {master: routes(master.ns, 'proto', '80'), node: routes(node.ns, 'proto', '80')}
+    assert.equal(b.code, 0, `${b.stdout}\n${b.stderr}`)
+    assert.equal(appliedRevision(b.stderr).nodes, 2, b.stderr)
+    for (const h of ['master', 'node'] as const) assert.equal(bgp[h].some((x) => x.gateway), false, `${h} still has a calicoctl route via a gateway: ${JSON.stringify(bgp[h])}`)
+    // The BGP routes come from BIRD, on its own time.
+    await waitFor('proto bird route to pod2 block on master', () => routes(master.ns, 'proto', 'bird').find((x) => x.dst === remote.master && x.gateway === node.addr))
+    await waitFor('pod1 pings pod2 over BGP again', () => (pings(master.pod, pod.pod2!.ip) ? true : undefined))
   })
 
   it('with the master agent stopped (SIGTERM), --wait waits for the live node only', async () => {
