@@ -1,7 +1,7 @@
 // Starts a throwaway etcd for a test file: free loopback ports, temp data dir, a unix-socket
 // listener (reachable from network namespaces), stopped by PID.
 import {type ChildProcess, spawn} from 'node:child_process'
-import {mkdtempSync, rmSync, unlinkSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, unlinkSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -122,4 +122,139 @@ export async function startEtcd(): Promise<TestEtcd> {
     },
   }
   return handle
+}
+
+export interface TestEtcdMember {
+  name: string
+  /** http://127.0.0.1:PORT */
+  endpoint: string
+  /** unix:///abs/dir/etcd.sock:PORT, usable from inside a network namespace */
+  unixEndpoint: string
+  readonly pid: number
+  readonly running: boolean
+  /** SIGKILL: the member is gone at once, as when its machine dies. */
+  kill(): Promise<void>
+}
+
+export interface TestEtcdCluster {
+  members: TestEtcdMember[]
+  /** Every member's client URL, comma-separated (ETCD_ENDPOINTS). */
+  endpoints: string
+  /** Every member's unix-socket URL, comma-separated, for clients inside network namespaces. */
+  unixEndpoints: string
+  /** A client over every member. */
+  client: Etcd3
+  /** Index of the current leader among the running members (asks each one). */
+  leader(): Promise<number>
+  stop(): Promise<void>
+}
+
+/** Three (or n) etcd members on loopback forming one cluster, each with a unix-socket listener too. */
+export async function startEtcdCluster(size = 3): Promise<TestEtcdCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'ctl-etcd-cluster-'))
+  const specs: Array<{name: string; clientPort: number; peerPort: number; dir: string}> = []
+  for (let i = 0; i < size; i++) {
+    const name = `m${i}`
+    const mdir = join(dir, name)
+    mkdirSync(mdir)
+    specs.push({name, clientPort: await freePort(), peerPort: await freePort(), dir: mdir})
+  }
+  const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(',')
+  const token = `ctl-${process.pid}-${Date.now()}`
+  const procs = specs.map((s) =>
+    spawn(
+      'etcd',
+      [
+        '--name', s.name,
+        '--data-dir', join(s.dir, 'data'),
+        '--listen-client-urls', `http://127.0.0.1:${s.clientPort},unix://etcd.sock:${s.clientPort}`,
+        '--advertise-client-urls', `http://127.0.0.1:${s.clientPort}`,
+        '--listen-peer-urls', `http://127.0.0.1:${s.peerPort}`,
+        '--initial-advertise-peer-urls', `http://127.0.0.1:${s.peerPort}`,
+        '--initial-cluster', initialCluster,
+        '--initial-cluster-token', token,
+        '--initial-cluster-state', 'new',
+        '--logger', 'zap', '--log-level', 'error',
+      ],
+      {cwd: s.dir, stdio: ['ignore', 'ignore', 'inherit'], env: {PATH: process.env.PATH ?? '/usr/bin:/bin'}},
+    ),
+  )
+  const members: TestEtcdMember[] = specs.map((s, i) => {
+    const p = procs[i] as ChildProcess
+    return {
+      name: s.name,
+      endpoint: `http://127.0.0.1:${s.clientPort}`,
+      unixEndpoint: `unix://${s.dir}/etcd.sock:${s.clientPort}`,
+      get pid() {
+        return p.pid ?? -1
+      },
+      get running() {
+        return p.exitCode === null && p.signalCode === null
+      },
+      async kill() {
+        if (p.exitCode !== null || p.signalCode !== null) return
+        const exited = new Promise((r) => p.once('exit', r))
+        p.kill('SIGKILL')
+        await exited
+      },
+    }
+  })
+  const endpoints = members.map((m) => m.endpoint)
+  const client = new Etcd3({hosts: endpoints, dialTimeout: 1000})
+  const statusOf = async (m: TestEtcdMember) => {
+    const one = new Etcd3({hosts: m.endpoint, dialTimeout: 1000})
+    try {
+      return await one.maintenance.status()
+    } finally {
+      one.close()
+    }
+  }
+  const stop = async () => {
+    client.close()
+    for (const p of procs) {
+      if (p.exitCode !== null || p.signalCode !== null) continue
+      const exited = new Promise((r) => p.once('exit', r))
+      p.kill('SIGTERM')
+      await Promise.race([exited, sleep(5000)])
+      if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
+    }
+    rmSync(dir, {recursive: true, force: true})
+  }
+  const leader = async (): Promise<number> => {
+    const deadline = Date.now() + 30_000
+    for (;;) {
+      for (let i = 0; i < members.length; i++) {
+        const m = members[i] as TestEtcdMember
+        if (!m.running) continue
+        try {
+          const s = await statusOf(m)
+          if (s.leader !== '0' && s.leader === s.header.member_id) return i
+        } catch {}
+      }
+      if (Date.now() > deadline) throw new Error('etcd cluster has no leader')
+      await sleep(200)
+    }
+  }
+  try {
+    // Healthy when every member answers and one of them leads.
+    const deadline = Date.now() + 30_000
+    for (const m of members) {
+      for (;;) {
+        try {
+          await statusOf(m)
+          break
+        } catch (error) {
+          if (Date.now() > deadline) throw new Error(`etcd member ${m.name} did not come up: ${String(error)}`)
+          await sleep(200)
+        }
+      }
+    }
+    await leader()
+    await client.put('/health-probe').value('ok')
+    await client.delete().key('/health-probe')
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return {members, endpoints: endpoints.join(','), unixEndpoints: members.map((m) => m.unixEndpoint).join(','), client, leader, stop}
 }
