@@ -3,6 +3,7 @@
 // is compared with the hop explain predicted, and the rule counters of the endpoint and policy
 // chains (`iptables-save -c`) are matched, by their `cali:<hash>` comments, to the rules the
 // model renders, so each counter is tied to a Calico rule. Differences are listed, never fatal.
+import {readFile} from 'node:fs/promises'
 import ipaddr from 'ipaddr.js'
 import {buildDesiredState, compileSelector, type IptablesBackend, iptablesBinaries, resolveIptablesBackend} from '../dataplane/iptables/index.js'
 import {renderPolicyRule} from '../dataplane/iptables/model.js'
@@ -238,6 +239,15 @@ export function compareRoute(exp: ExpectedRoute, act: RouteView): string[] {
   return diffs
 }
 
+/** /proc/sys/net belongs to the reader's network namespace, so this is this host's setting. */
+async function forwardingOff(): Promise<boolean> {
+  try {
+    return (await readFile('/proc/sys/net/ipv4/ip_forward', 'utf8')).trim() === '0'
+  } catch {
+    return false
+  }
+}
+
 /** The interface carrying an address on this host (the uplink for the node IP). */
 async function interfaceWith(run: CommandRunner, ip: string): Promise<string | undefined> {
   const r = await run('ip', ['-j', '-4', 'addr', 'show'])
@@ -430,6 +440,7 @@ export async function liveCheck(snap: Snapshot, result: ExplainResult, opts: Liv
     const uplink = await interfaceWith(run, nodeIp)
     const from = src?.workload ? {ip: src.ip, iif: src.workload.interfaceName} : undefined
     const {lookup, route} = await kernelRoute(run, result.destination.ip, from)
+    if (from && route.error && (await forwardingOff())) route.error += ' (net.ipv4.ip_forward is 0 here: this host forwards no workload traffic)'
     const expected = expectedRoute(hop, uplink)
     const differences = compareRoute(expected, route)
     live.route = {node, lookup, expected, actual: route, match: differences.length === 0, differences}

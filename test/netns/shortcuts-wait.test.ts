@@ -378,6 +378,17 @@ describe('--wait, node list and node explain --live on two hosts running node ru
     assert.equal(text.code, 0, text.stderr)
     assert.match(text.stdout, /^ {4}=> DIFFERENT$/m)
     assert.match(text.stdout, /^ {4}DIFFERENCE: route: next hop: expected 198\.51\.100\.96/m)
+
+    // A flushed endpoint chain (nobody repairs it now) is flagged too, rule for rule.
+    const fw = `cali-fw-${pod.pod1!.iface}`
+    inNs(master.ns, 'iptables', ['-t', 'filter', '-F', fw])
+    const f = await run(['node', 'explain', 'pod1', 'pod2', '--live', '--name', 'master', '-o', 'json'], {netns: master.ns})
+    assert.equal(f.code, 0, f.stderr)
+    const fj = JSON.parse(f.stdout) as LiveJson
+    const chain = fj.live.counters.find((c) => c.chain === fw)
+    assert.ok(chain?.present, JSON.stringify(fj.live.counters))
+    assert.deepEqual(chain.rules, [])
+    assert.ok(fj.live.differences.some((d) => new RegExp(`^iptables: ${fw} \\(egress from \\S+\\): the kernel chain differs from the model \\(model [1-9]\\d* rules, kernel 0;`).test(d)), JSON.stringify(fj.live.differences))
   })
 
   it('with the node agent frozen (SIGSTOP), --wait=3s exits 1 naming it', async () => {
