@@ -41,6 +41,8 @@ export interface PartResult {
   error?: string
   /** Part-specific details for -o json (ops, scripts, config text). */
   detail?: Record<string, unknown>
+  /** How long the part took. */
+  ms?: number
 }
 
 export interface NodePassResult {
@@ -53,6 +55,8 @@ export interface NodePassResult {
   changed: boolean
   /** True when any part failed. */
   failed: boolean
+  /** Time spent reading the datastore snapshot(s). */
+  snapshotMs?: number
 }
 
 export interface NodePassOptions {
@@ -68,8 +72,12 @@ export interface NodePassOptions {
   interfaces?: HostInterface[]
 }
 
+const started = new WeakMap<PartResult, number>()
+
 function part(name: PartName): PartResult {
-  return {part: name, status: 'unchanged', changes: [], notes: []}
+  const p: PartResult = {part: name, status: 'unchanged', changes: [], notes: []}
+  started.set(p, Date.now())
+  return p
 }
 
 function message(err: unknown): string {
@@ -77,6 +85,7 @@ function message(err: unknown): string {
 }
 
 function settle(p: PartResult, dryRun: boolean): PartResult {
+  p.ms = Date.now() - (started.get(p) ?? Date.now())
   if (p.status === 'unchanged' && p.changes.length > 0) p.status = dryRun ? 'would-change' : 'changed'
   return p
 }
@@ -137,7 +146,9 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   const {store} = opts
   const ipam = new Ipam(store.ds, {selects})
   const name = resolveNodeName(opts.identity)
+  let t = Date.now()
   let snap = await readSnapshot(store, ipam)
+  let snapshotMs = Date.now() - t
   const id = await resolveIdentity(opts.identity, findNode(snap, name), opts.interfaces ? {interfaces: opts.interfaces} : {})
   const parts: PartResult[] = []
 
@@ -175,7 +186,11 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   settle(ipamPart, dryRun)
 
   // Re-read what the first two parts may have written; with dryRun, use the would-be Node.
-  if (!dryRun && (nodePart.changes.length > 0 || ipamPart.changes.length > 0)) snap = await readSnapshot(store, ipam)
+  if (!dryRun && (nodePart.changes.length > 0 || ipamPart.changes.length > 0)) {
+    t = Date.now()
+    snap = await readSnapshot(store, ipam)
+    snapshotMs += Date.now() - t
+  }
   else if (dryRun && node) snap = {...snap, nodes: [...snap.nodes.filter((n) => n.metadata.name !== name), node]}
 
   const host: HostContext = {nodeName: name, nodeIPv4: id.ipv4Address, hostInterface: id.interface ?? ''}
@@ -273,7 +288,13 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
     parts,
     changed: parts.some((p) => p.changes.length > 0),
     failed: parts.some((p) => p.status === 'failed'),
+    snapshotMs,
   }
+}
+
+/** Where a pass's time went, e.g. `snapshot 12 ms, node 3 ms, ...`. */
+export function formatPassTimes(r: NodePassResult): string {
+  return [`snapshot ${r.snapshotMs ?? 0} ms`, ...r.parts.map((p) => `${p.part} ${p.ms ?? 0} ms`)].join(', ')
 }
 
 /** Text report: the changes part by part, `no changes` when there were none, failures by part. */

@@ -13,7 +13,7 @@ import {mkdir, rename, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import type {EtcdDatastore} from '../datastore/etcd.js'
 import {publishNodeStatus, statusFromPass} from './node-status-key.js'
-import {type NodePassOptions, type NodePassResult, runNodePass} from './pass.js'
+import {formatPassTimes, type NodePassOptions, type NodePassResult, runNodePass} from './pass.js'
 import {currentRevision, DatastoreWatch, type WatchEvent} from './watch.js'
 
 export const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
@@ -210,8 +210,8 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     const changes = r.parts.flatMap((p) => p.changes.map((c) => `${p.part}: ${c.trim()}`))
     for (const c of changes) log('info', c)
     for (const e of errors) log('error', e)
-    if (r.changed || r.failed) log('info', `pass (${why}) took ${ms} ms: ${changes.length} change${changes.length === 1 ? '' : 's'}${r.failed ? `, ${errors.length} failed` : ''}`)
-    else log('debug', `pass (${why}) took ${ms} ms: no changes`)
+    if (r.changed || r.failed) log('info', `pass (${why}) took ${ms} ms: ${changes.length} change${changes.length === 1 ? '' : 's'}${r.failed ? `, ${errors.length} failed` : ''} (${formatPassTimes(r)})`)
+    else log('debug', `pass (${why}) took ${ms} ms: no changes (${formatPassTimes(r)})`)
     status.lastApply = {time: new Date().toISOString(), durationMs: ms, reason: why, changed: r.changed, failed: r.failed, changes, errors}
     failures = r.failed ? failures + 1 : 0
     // A failing part (e.g. etcd briefly gone) is retried with back-off rather than waiting for the next check.
