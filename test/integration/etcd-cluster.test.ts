@@ -68,7 +68,7 @@ describe('CLI against a three-member etcd cluster with a member killed', {skip, 
     // Right after the kill (an election may be under way), with the dead member first.
     for (const order of [[dead.endpoint, ...alive], [...alive, dead.endpoint]]) {
       const cli = cliFor(order.join(','))
-      const tag = order[0] === dead.endpoint ? 'first' : 'last'
+      const tag: string = order[0] === dead.endpoint ? 'first' : 'last'
       const a = await cli(['apply', '-f', '-'], {input: policies(`dead-${tag}`, 10)})
       assert.equal(a.code, 0, `${tag}: ${a.stderr}`)
       figures.written += 10
