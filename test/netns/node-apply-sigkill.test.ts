@@ -184,7 +184,7 @@ function stateDiff(got: HostState, want: HostState | undefined): string {
   return out.join('\n')
 }
 
-describe('node apply killed with SIGKILL at random points', {skip, timeout: 1_800_000}, () => {
+describe('node apply killed with SIGKILL at random points', {skip, timeout: 2_400_000}, () => {
   const lab = new NetnsLab('sk')
   const scratch = mkdtempSync(join(tmpdir(), 'node-apply-sigkill-'))
   const dir = join(scratch, 'host')
@@ -195,6 +195,7 @@ describe('node apply killed with SIGKILL at random points', {skip, timeout: 1_80
   let local: ReturnType<typeof cliFor>
   let ns = ''
   const reference: Partial<Record<'A' | 'B', HostState>> = {}
+  /** How long an uninterrupted pass usually takes here (the median of the reference passes). */
   let usualMs = 0
   const figures = {rounds: 0, kills: 0, finishedBeforeKill: 0, partialStates: 0, staleLocks: 0, strayBirdTemps: 0, resourcesLost: 0}
   const running: ChildProcess[] = []
@@ -264,11 +265,12 @@ describe('node apply killed with SIGKILL at random points', {skip, timeout: 1_80
   })
 
   it('an uninterrupted apply of each desired state gives the reference host state', async () => {
+    const took: number[] = []
     for (const v of ['A', 'B', 'A', 'B'] as const) {
       await setVariant(v)
       const t0 = Date.now()
       const r = await apply()
-      usualMs = Math.max(usualMs, Date.now() - t0)
+      took.push(Date.now() - t0)
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`)
       const s = state()
       // The second time round the same desired state gives the same host state.
@@ -288,7 +290,8 @@ describe('node apply killed with SIGKILL at random points', {skip, timeout: 1_80
     const again = await apply()
     assert.equal(again.stdout.trim(), 'no changes')
     baselineKeys = await durableKeys()
-    console.log(`# an uninterrupted pass takes up to ${usualMs} ms here`)
+    usualMs = took.sort((x, y) => x - y)[Math.floor(took.length / 2)] ?? 0
+    console.log(`# an uninterrupted pass takes ${took.join(', ')} ms here; kills come 5-${usualMs} ms after the start`)
   })
 
   it('a lock left by a dead pass, or an old empty one, does not block; a live holder does', async () => {
