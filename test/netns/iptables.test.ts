@@ -1,20 +1,26 @@
 // The iptables executor against the real kernel: a host namespace with two pods behind cali
 // veths, policy programmed with iptables-restore/ipset inside the host namespace, and real
-// pings proving what the rules do. Foreign rules, chains and sets must survive every apply.
+// pings proving what the rules do. Foreign rules, chains and sets must survive every apply. Run for
+// both iptables flavours (nft and legacy), each in its own namespaces.
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
 import {after, before, describe, test} from 'node:test'
 
-import {applyPlan, iptablesBinaries, planIptables, syncIptables} from '../../src/dataplane/iptables/executor.js'
+import {
+  applyPlan,
+  detectIptablesBackend,
+  iptablesBinaries,
+  planIptables,
+  type ResolvedIptablesBackend,
+  syncIptables,
+} from '../../src/dataplane/iptables/executor.js'
 import {buildDesiredState} from '../../src/dataplane/iptables/model.js'
 import type {IptablesInput, PolicyInput} from '../../src/dataplane/iptables/types.js'
 import type {CommandRunner, RunResult} from '../../src/lib/exec.js'
 import {CalicoError} from '../../src/resources/errors.js'
 import {allowAll, fakeCompileSelector} from '../fixtures/iptables/input.js'
-import {NetnsLab, inNs, ip, netnsSkipReason} from '../helpers/netns.js'
+import {inNs, ip, NetnsLab, netnsSkipReason} from '../helpers/netns.js'
 
-const {save, restore} = iptablesBinaries()
-const IPT = save.replace(/-save$/, '') // iptables-nft: same backend for the test's foreign rules
 const POD1_IF = 'cali1a2b3c4d5e6'
 const POD2_IF = 'cali9f8e7d6c5b4'
 
@@ -34,8 +40,6 @@ function nsRunner(ns: string): CommandRunner {
       child.stdin?.end(opts.input ?? '')
     })
 }
-
-const skip = netnsSkipReason(save, restore, IPT, 'ipset', 'ping', 'sysctl')
 
 const denyIcmpFromPod1: PolicyInput = {
   kind: 'GlobalNetworkPolicy',
@@ -66,8 +70,13 @@ function input(policies: PolicyInput[], iface2 = POD2_IF): IptablesInput {
   }
 }
 
-describe('iptables executor in network namespaces', {skip}, () => {
-  const lab = new NetnsLab('ipt')
+for (const backend of ['nft', 'legacy'] as const satisfies readonly ResolvedIptablesBackend[]) {
+const {save, restore} = iptablesBinaries(backend)
+const IPT = `iptables-${backend}` // the same backend for the test's foreign rules
+const skip = netnsSkipReason(save, restore, IPT, 'ipset', 'ping', 'sysctl')
+
+describe(`iptables executor in network namespaces (${backend})`, {skip}, () => {
+  const lab = new NetnsLab(backend === 'nft' ? 'iptn' : 'iptl')
   let host = ''
   let pod1 = ''
   let pod2 = ''
@@ -144,7 +153,7 @@ describe('iptables executor in network namespaces', {skip}, () => {
   })
 
   test('first apply programs every table; with allow-all the pods ping each other', async () => {
-    const r = await syncIptables(input([allowAll]), {runner})
+    const r = await syncIptables(input([allowAll]), {runner, backend})
     assert.deepEqual(r.changedTables, ['raw', 'mangle', 'filter', 'nat'])
     assert.equal(r.restoreCalls, 4)
     assert.ok(r.ipsetChanges.created.includes('cali40all-hosts-net'))
@@ -160,7 +169,7 @@ describe('iptables executor in network namespaces', {skip}, () => {
   test('a second apply with the same input writes nothing', async () => {
     const before = saveAll()
     calls = []
-    const r = await syncIptables(input([allowAll]), {runner})
+    const r = await syncIptables(input([allowAll]), {runner, backend})
     assert.equal(r.restoreCalls, 0)
     assert.equal(r.ipsetCalls, 0)
     assert.equal(r.script, '')
@@ -171,7 +180,7 @@ describe('iptables executor in network namespaces', {skip}, () => {
   })
 
   test('denying ICMP from pod1 into pod2 (selector → ipset) stops that ping only', async () => {
-    const r = await syncIptables(input([denyIcmpFromPod1, allowAll]), {runner})
+    const r = await syncIptables(input([denyIcmpFromPod1, allowAll]), {runner, backend})
     assert.deepEqual(r.changedTables, ['filter'])
     assert.equal(r.ipsetChanges.created.length, 1)
     const setName = r.ipsetChanges.created[0] as string
@@ -186,7 +195,7 @@ describe('iptables executor in network namespaces', {skip}, () => {
   })
 
   test('removing the policy restores the ping and destroys the stale set', async () => {
-    const r = await syncIptables(input([allowAll]), {runner})
+    const r = await syncIptables(input([allowAll]), {runner, backend})
     assert.deepEqual(r.changedTables, ['filter'])
     assert.equal(r.ipsetChanges.destroyed.length, 1)
     assert.ok(pingEventually(pod1, '192.168.1.3'))
@@ -199,25 +208,36 @@ describe('iptables executor in network namespaces', {skip}, () => {
   test('a bad interface name is rejected before any command runs', async () => {
     const before = saveAll()
     calls = []
-    await assert.rejects(syncIptables(input([allowAll], 'cali9 -j ACCEPT'), {runner}), (e: unknown) => e instanceof CalicoError && /invalid interfaceName/.test(e.message))
+    await assert.rejects(syncIptables(input([allowAll], 'cali9 -j ACCEPT'), {runner, backend}), (e: unknown) => e instanceof CalicoError && /invalid interfaceName/.test(e.message))
     assert.deepEqual(calls, [])
     assert.equal(saveAll(), before)
   })
 
   test('a restore the kernel rejects leaves that table exactly as it was', async () => {
     const before = saveAll()
-    const plan = await planIptables(buildDesiredState(input([denyIcmpFromPod1, allowAll])), {runner})
+    const plan = await planIptables(buildDesiredState(input([denyIcmpFromPod1, allowAll])), {runner, backend})
     const filter = plan.tables.find((t) => t.table === 'filter')
     assert.ok(filter)
     // A reference to a set that does not exist: iptables-restore must fail as a whole.
     filter.script = filter.script.replace(/\nCOMMIT\n$/, `\n-A cali-wl-to-host -m set --match-set cali40s:doesnotexist src -j DROP\nCOMMIT\n`)
-    await assert.rejects(applyPlan(plan, {runner}), (e: unknown) => e instanceof CalicoError && /^iptables table filter not changed: /.test(e.message) && !e.message.includes('\n'))
+    await assert.rejects(applyPlan(plan, {runner, backend}), (e: unknown) => e instanceof CalicoError && /^iptables table filter not changed: /.test(e.message) && !e.message.includes('\n'))
     assert.equal(saveAll(), before)
     assert.ok(pingEventually(pod1, '192.168.1.3'))
     // The next pass converges again (and removes the set the failed pass created).
-    const r = await syncIptables(input([allowAll]), {runner})
+    const r = await syncIptables(input([allowAll]), {runner, backend})
     assert.deepEqual(r.changedTables, [])
     assert.equal(r.ipsetChanges.destroyed.length, 1)
     assert.deepEqual(foreignLines(), foreign)
   })
+
+  test('backend auto is the flavour the system iptables reports', async (t) => {
+    const system = await detectIptablesBackend(runner)
+    assert.ok(system, 'iptables --version names no flavour')
+    if (system !== backend) return t.skip(`the system iptables is ${system}`)
+    calls = []
+    const r = await syncIptables(input([allowAll]), {runner, backend: 'auto'})
+    assert.equal(r.restoreCalls, 0)
+    assert.ok(calls.includes(save), calls.join(' '))
+  })
 })
+}
