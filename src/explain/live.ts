@@ -26,6 +26,7 @@ export interface RouteView {
   dev?: string
   onlink: boolean
   protocol?: string
+  scope?: string
   /** The lookup failed: the kernel's message (e.g. "No route to host"). */
   error?: string
   text: string
@@ -126,6 +127,7 @@ interface IpRouteJson {
   gateway?: string
   dev?: string
   protocol?: string
+  scope?: string
   flags?: string[]
 }
 
@@ -138,17 +140,21 @@ function routeText(r: Omit<RouteView, 'text'>): string {
   if (r.dev) parts.push('dev', r.dev)
   if (r.onlink) parts.push('onlink')
   if (r.protocol) parts.push('proto', r.protocol)
+  if (r.scope && r.scope !== 'global' && r.scope !== 'universe') parts.push('scope', r.scope)
   return parts.join(' ')
 }
 
 function viewOf(j: IpRouteJson): RouteView {
+  // fibmatch prints a host route without its /32.
+  const prefix = j.dst && j.dst !== 'default' && !j.dst.includes('/') ? `${j.dst}/32` : j.dst
   const v: Omit<RouteView, 'text'> = {
-    ...(j.dst ? {prefix: j.dst} : {}),
+    ...(prefix ? {prefix} : {}),
     type: j.type ?? 'unicast',
     ...(j.gateway ? {gateway: j.gateway} : {}),
     ...(j.dev ? {dev: j.dev} : {}),
     onlink: (j.flags ?? []).includes('onlink'),
     ...(j.protocol ? {protocol: j.protocol} : {}),
+    ...(j.scope ? {scope: j.scope} : {}),
   }
   return {...v, text: routeText(v)}
 }
@@ -480,7 +486,8 @@ export function formatLive(l: LiveResult): string {
       `  ${d.direction} ${d.direction === 'egress' ? 'from' : 'to'} ${d.endpoint}: explain says ${d.owner} rule ${d.rule} (${d.action}) decides; ${d.packets === undefined ? 'its chain is not in the kernel' : `the kernel counted ${d.packets} packet${d.packets === 1 ? '' : 's'} on it`}`,
     )
   for (const n of l.notes) lines.push(`  note: ${n}`)
-  if (l.differences.length === 0) lines.push('  no differences between the datastore and the kernel')
+  if (!l.route && l.counters.length === 0) lines.push('  nothing was compared with the kernel')
+  else if (l.differences.length === 0) lines.push('  no differences between the datastore and the kernel')
   else {
     lines.push(`  ${l.differences.length} difference${l.differences.length === 1 ? '' : 's'} between the datastore and the kernel:`)
     for (const d of l.differences) lines.push(`    DIFFERENCE: ${d}`)

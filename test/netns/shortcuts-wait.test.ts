@@ -305,12 +305,19 @@ describe('--wait, node list and node explain --live on two hosts running node ru
     assert.equal(bj.live.route.actual.type, 'blackhole', JSON.stringify(bj.live.route))
     assert.equal(bj.live.route.match, true, JSON.stringify(bj.live.route))
 
+    // A host that is not a Calico node compares nothing and says so.
+    const other = await run(['node', 'explain', 'pod1', 'pod2', '--live', '--name', 'elsewhere'], {netns: master.ns})
+    assert.equal(other.code, 0, other.stderr)
+    assert.match(other.stdout, /note: node elsewhere is not a Calico node with an IPv4 address here: use --name/)
+    assert.match(other.stdout, /nothing was compared with the kernel/)
+
     // On node, pod2's ingress chain calls the policy, and its rule counted the pings.
     const n = await run(['node', 'explain', 'pod1', 'pod2', '--live', '--name', 'node', '-o', 'json'], {netns: node.ns})
     assert.equal(n.code, 0, n.stderr)
     const nj = JSON.parse(n.stdout) as LiveJson
     assert.equal(nj.live.route?.match, true, JSON.stringify(nj.live.route))
     assert.equal(nj.live.route?.actual.dev, pod.pod2!.iface)
+    assert.equal(nj.live.route?.lookup, `ip route get ${pod.pod2!.ip}`)
     const pi = nj.live.counters.find((c) => c.chain === POLICY_CHAIN)
     assert.ok(pi?.present, JSON.stringify(nj.live.counters))
     assert.match(pi.rules.find((x) => x.packets > 0)?.description ?? '', /^rule 1 \(Allow\)( \[1\/\d\])?$/, JSON.stringify(pi))
