@@ -186,7 +186,7 @@ function lpmTable(routes: IpRouteJson[], ip: string): IpRouteJson | undefined {
   return best?.r
 }
 
-/** The kernel's route for `dst`: `ip route get` (the resolved path) plus `fibmatch` (the table entry, with proto and flags). */
+/** The kernel's route for `dst`: the `ip route get` lookup, asked with `fibmatch` so the answer is the table entry it hit (prefix, proto, flags). */
 export async function kernelRoute(run: CommandRunner, dst: string, from?: {ip: string; iif: string}): Promise<{lookup: string; route: RouteView}> {
   const args = [safeIp('destination', dst)]
   if (from) args.push('from', safeIp('source', from.ip), 'iif', assertSafeName('interface name', from.iif))
