@@ -1,9 +1,12 @@
 // The etcd v3 client: every call bounded by a deadline, every write a compare-and-swap, bulk
-// writes batched into transactions. etcd3 (and grpc) load lazily: `--help` never pays for them.
+// writes batched into transactions. Unary calls go through etcd's JSON gateway (gateway.ts);
+// etcd3 and grpc load only for watches (`node run`), or for everything with
+// CALICOCTL_ETCD_TRANSPORT=grpc.
 import {readFileSync} from 'node:fs'
 import type {Etcd3, IOptions} from 'etcd3'
 import {DatastoreError} from '../resources/errors.js'
 import type {ClientConfig} from './config.js'
+import {GatewayError, GatewayKv, type KvApi, type RawKV} from './gateway.js'
 
 export interface KeyValue {
   key: string
@@ -50,19 +53,49 @@ export const PIPELINE = 4
 /** etcd's default limit on operations in one transaction. */
 export const MAX_TXN_OPS = 128
 
-function toKV(kv: {key: Buffer; value: Buffer; mod_revision: string; create_revision: string}): KeyValue {
+function toKV(kv: RawKV): KeyValue {
   return {key: kv.key.toString(), value: kv.value.toString(), modRevision: kv.mod_revision, createRevision: kv.create_revision}
 }
 
 export class EtcdDatastore {
+  private grpc?: Promise<Etcd3>
+
   private constructor(
-    readonly client: Etcd3,
+    /** Range and Txn: the only unary calls made. */
+    readonly kv: KvApi,
     readonly config: ClientConfig,
-  ) {}
+    private readonly tls: ReturnType<typeof EtcdDatastore.credentials>,
+    grpc?: Etcd3,
+  ) {
+    if (grpc) this.grpc = Promise.resolve(grpc)
+  }
 
   static async connect(config: ClientConfig): Promise<EtcdDatastore> {
     if (config.datastoreType !== 'etcdv3')
       throw new DatastoreError(`datastore type '${config.datastoreType}' is not supported by this tool: use etcdv3`)
+    const tls = EtcdDatastore.credentials(config)
+    // With client certificates, etcd's gateway dials its own gRPC port using the server's
+    // certificate, which fails unless that certificate is also valid for client auth: use grpc.
+    if (process.env.CALICOCTL_ETCD_TRANSPORT === 'grpc' || tls?.certChain) {
+      const client = await EtcdDatastore.grpcClient(config, tls)
+      return new EtcdDatastore(client.kv as unknown as KvApi, config, tls, client)
+    }
+    const kv = new GatewayKv({
+      endpoints: config.endpoints,
+      timeoutMs: config.timeoutMs,
+      ...(tls ? {tls: {ca: tls.rootCertificate, ...(tls.certChain ? {cert: tls.certChain} : {}), ...(tls.privateKey ? {key: tls.privateKey} : {})}} : {}),
+      ...(config.username && config.password ? {auth: {username: config.username, password: config.password}} : {}),
+    })
+    return new EtcdDatastore(kv, config, tls)
+  }
+
+  /** The grpc client, for watches; created on first use. */
+  watchClient(): Promise<Etcd3> {
+    this.grpc ??= EtcdDatastore.grpcClient(this.config, this.tls)
+    return this.grpc
+  }
+
+  private static async grpcClient(config: ClientConfig, tls: ReturnType<typeof EtcdDatastore.credentials>): Promise<Etcd3> {
     // grpc-js logs reconnect noise to stderr; our own errors say what went wrong.
     process.env.GRPC_VERBOSITY ??= 'NONE'
     const {Etcd3} = await import('etcd3')
@@ -81,7 +114,6 @@ export class EtcdDatastore {
         host: () => noop,
       },
     }
-    const tls = EtcdDatastore.credentials(config)
     if (tls) {
       opts.credentials = tls
       // grpc-js sets the TLS server name to the endpoint's IP, which Node warns about (DEP0123)
@@ -89,7 +121,7 @@ export class EtcdDatastore {
       process.noDeprecation = true
     }
     if (config.username && config.password) opts.auth = {username: config.username, password: config.password}
-    return new EtcdDatastore(new Etcd3(opts), config)
+    return new Etcd3(opts)
   }
 
   private static credentials(c: ClientConfig): IOptions['credentials'] {
@@ -118,10 +150,15 @@ export class EtcdDatastore {
     if (error instanceof DatastoreError) throw error
     const e = error as Error
     const where = this.config.endpoints.join(',')
-    const name = e?.constructor?.name ?? ''
+    let name = e?.constructor?.name ?? ''
     let reason = (e?.message ?? String(error)).split('\n')[0] ?? ''
+    // The gateway's errors start with grpc's code name: read it as the kind.
+    if (error instanceof GatewayError) {
+      name = /^(\w+): /.exec(reason)?.[1] ?? name
+      reason = reason.replace(/^\w+: /, '')
+    }
     if (/Deadline|deadline/.test(name + reason)) reason = `no answer within ${this.config.timeoutMs / 1000}s`
-    else if (/Unavailable|ECONNREFUSED|No connection established/.test(name + reason)) reason = /Last error: (?:Error: )?([^.]*)/.exec(reason)?.[1] ?? 'connection refused or unavailable'
+    else if (/Unavailable|ECONNREFUSED|No connection established/.test(name + reason)) reason = /Last error: (?:Error: )?([^.]*)/.exec(reason)?.[1] ?? (error instanceof GatewayError ? reason : 'connection refused or unavailable')
     else if (/Unauthenticated|auth|permission/i.test(name + reason)) reason = `connection is unauthorized: ${reason}`
     // OpenSSL's own text ("80DC…:error:0A000412:SSL routines:…") says little; say what it means.
     if (/alert bad certificate|alert certificate (expired|required|unknown)|alert unknown ca/i.test(reason))
@@ -131,11 +168,20 @@ export class EtcdDatastore {
     throw new DatastoreError(`cannot reach etcd at ${where}: ${reason}`)
   }
 
+  /** The datastore's current revision (a read of one key that never exists). */
+  async revision(): Promise<string> {
+    try {
+      return String((await this.kv.range({key: Buffer.from('/calico/\u0000revision')})).header.revision)
+    } catch (error) {
+      this.wrap(error)
+    }
+  }
+
   async get(key: string): Promise<KeyValue | undefined> {
     try {
-      const res = await this.client.kv.range({key: Buffer.from(key)})
+      const res = await this.kv.range({key: Buffer.from(key)})
       const kv = res.kvs[0]
-      return kv ? toKV(kv as any) : undefined
+      return kv ? toKV(kv) : undefined
     } catch (error) {
       this.wrap(error)
     }
@@ -153,12 +199,12 @@ export class EtcdDatastore {
       let revision: string | undefined
       const kvs: KeyValue[] = []
       for (;;) {
-        const res = await this.client.kv.range({key, range_end: end, limit: LIST_PAGE, ...(revision ? {revision} : {})})
+        const res = await this.kv.range({key, range_end: end, limit: LIST_PAGE, ...(revision ? {revision} : {})})
         revision ??= String(res.header.revision)
-        for (const kv of res.kvs) kvs.push(toKV(kv as any))
+        for (const kv of res.kvs) kvs.push(toKV(kv))
         const last = res.kvs.at(-1)
         if (!res.more || !last) break
-        key = Buffer.concat([last.key as Buffer, Buffer.from([0])])
+        key = Buffer.concat([last.key, Buffer.from([0])])
       }
       return {kvs, revision}
     } catch (error) {
@@ -238,13 +284,13 @@ export class EtcdDatastore {
   private async tryTogether(batch: WriteOp[]): Promise<WriteResult[] | undefined> {
     try {
       const compare = batch.map((o) => this.guard(o)).filter((g) => g !== undefined)
-      const res = await this.client.kv.txn({compare: compare as any, success: batch.map((o) => this.request(o)) as any, failure: []})
+      const res = await this.kv.txn({compare: compare as any, success: batch.map((o) => this.request(o)) as any, failure: []})
       if (!res.succeeded) return undefined
       const rev = String(res.header.revision)
       return batch.map((op, idx) => {
         const r: WriteResult = {ok: true, revision: rev}
         const del = res.responses[idx]?.response_delete_range
-        if (op.type === 'delete' && del?.prev_kvs?.[0]) r.previous = toKV(del.prev_kvs[0] as any)
+        if (op.type === 'delete' && del?.prev_kvs?.[0]) r.previous = toKV(del.prev_kvs[0])
         return r
       })
     } catch (error) {
@@ -255,7 +301,7 @@ export class EtcdDatastore {
   private async one(op: WriteOp): Promise<WriteResult> {
     try {
       const guard = this.guard(op)
-      const res = await this.client.kv.txn({
+      const res = await this.kv.txn({
         compare: guard ? [guard as any] : [],
         success: [this.request(op) as any],
         failure: [{request_range: {key: Buffer.from(op.key)}}],
@@ -264,11 +310,11 @@ export class EtcdDatastore {
       if (res.succeeded) {
         const del = res.responses[0]?.response_delete_range
         const r: WriteResult = {ok: true, revision: rev}
-        if (del?.prev_kvs?.[0]) r.previous = toKV(del.prev_kvs[0] as any)
+        if (del?.prev_kvs?.[0]) r.previous = toKV(del.prev_kvs[0])
         return r
       }
       const current = res.responses[0]?.response_range?.kvs?.[0]
-      const previous = current ? toKV(current as any) : undefined
+      const previous = current ? toKV(current) : undefined
       const failure: WriteFailure = op.type === 'create' ? 'exists' : previous ? 'conflict' : 'notfound'
       return {ok: false, revision: rev, failure, previous}
     } catch (error) {
@@ -287,7 +333,7 @@ export class EtcdDatastore {
           ? {key: Buffer.from(g.key), target: 'Version', result: 'Equal', version: 0}
           : {key: Buffer.from(g.key), target: 'Mod', result: 'Equal', mod_revision: g.modRevision},
       )
-      const res = await this.client.kv.txn({compare: compare as any, success: writes.map((w) => this.request(w)) as any, failure: []})
+      const res = await this.kv.txn({compare: compare as any, success: writes.map((w) => this.request(w)) as any, failure: []})
       return {succeeded: res.succeeded, revision: String(res.header.revision)}
     } catch (error) {
       this.wrap(error)
@@ -295,6 +341,7 @@ export class EtcdDatastore {
   }
 
   close(): void {
-    this.client.close()
+    if (this.kv instanceof GatewayKv) this.kv.close()
+    void this.grpc?.then((c) => c.close())
   }
 }

@@ -316,7 +316,7 @@ export class Ipam {
 
   private async rawTxn(compare: unknown[], success: unknown[]): Promise<{succeeded: boolean; revision: string}> {
     try {
-      const res = await this.ds.client.kv.txn({compare: compare as any, success: success as any, failure: []})
+      const res = await this.ds.kv.txn({compare: compare as any, success: success as any, failure: []})
       return {succeeded: res.succeeded, revision: String(res.header.revision)}
     } catch (error) {
       const msg = ((error as Error)?.message ?? String(error)).split('\n')[0]

@@ -14,7 +14,7 @@ import {dirname, join} from 'node:path'
 import type {EtcdDatastore} from '../datastore/etcd.js'
 import {publishNodeStatus, statusFromPass} from './node-status-key.js'
 import {formatPassTimes, type NodePassOptions, type NodePassResult, runNodePass} from './pass.js'
-import {currentRevision, DatastoreWatch, type WatchEvent} from './watch.js'
+import {DatastoreWatch, type WatchEvent} from './watch.js'
 
 export const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -151,7 +151,6 @@ class BirdSupervisor {
 export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   const {log, signal} = opts
   const runPass = opts.runPass ?? runNodePass
-  const client = opts.datastore.client
   const status: NodeRunStatus = {pid: process.pid, state: 'starting', startedAt: new Date().toISOString(), passes: 0}
 
   const writeStatus = async () => {
@@ -242,8 +241,8 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   const openWatch = async (reason: string): Promise<void> => {
     for (let attempt = 0; !stopped; attempt++) {
       try {
-        const rev = await currentRevision(client)
-        watch = await DatastoreWatch.open(client, rev, {
+        const rev = await opts.datastore.revision()
+        watch = await DatastoreWatch.open(await opts.datastore.watchClient(), rev, {
           onEvent: (e: WatchEvent) => {
             log('debug', `etcd ${e.type} ${e.key} (revision ${e.revision})`)
             schedule('datastore change')

@@ -23,11 +23,6 @@ export interface WatchHandlers {
   onLost(reason: string): void
 }
 
-/** The datastore's current revision (one cheap, count-only range read). */
-export async function currentRevision(client: Etcd3): Promise<string> {
-  const res = await client.kv.range({key: Buffer.from(NODE_WATCH_PREFIXES[0]), count_only: true})
-  return String(res.header.revision)
-}
 
 function oneLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err)

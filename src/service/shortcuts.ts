@@ -239,7 +239,3 @@ export async function setRouteReflector(store: ResourceStore, node: string, clus
   return done(msg, patched(p))
 }
 
-/** The datastore's current revision (a read of an empty range). */
-export async function currentRevision(store: ResourceStore): Promise<string> {
-  return (await store.ds.list('/calico/resources/v3/projectcalico.org/clusterinformations/\u0000none')).revision
-}

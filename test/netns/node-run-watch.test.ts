@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 import {loadClientConfig} from '../../src/datastore/config.js'
 import {EtcdDatastore} from '../../src/datastore/etcd.js'
-import {currentRevision, DatastoreWatch, type WatchEvent} from '../../src/node/watch.js'
+import {DatastoreWatch, type WatchEvent} from '../../src/node/watch.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 import {haveCommand} from '../helpers/netns.js'
 
@@ -37,9 +37,9 @@ describe('node run: the datastore watch', {skip, timeout: 120_000}, () => {
 
   it('delivers changes after the start revision on both prefixes, and nothing else', async () => {
     await etcd.client.put(`${POOL}before`).value('{}')
-    const rev = await currentRevision(ds.client)
+    const rev = await ds.revision()
     const events: WatchEvent[] = []
-    const w = await DatastoreWatch.open(ds.client, rev, {onEvent: (e) => events.push(e), onLost: () => assert.fail('lost')})
+    const w = await DatastoreWatch.open(await ds.watchClient(), rev, {onEvent: (e) => events.push(e), onLost: () => assert.fail('lost')})
     try {
       await etcd.client.put(`${POOL}a`).value('{}')
       await etcd.client.put('/calico/felix/v2/unrelated').value('x')
@@ -60,7 +60,7 @@ describe('node run: the datastore watch', {skip, timeout: 120_000}, () => {
   it('keeps the stream open past the datastore call deadline', async () => {
     const events: WatchEvent[] = []
     const disconnects: string[] = []
-    const w = await DatastoreWatch.open(ds.client, await currentRevision(ds.client), {
+    const w = await DatastoreWatch.open(await ds.watchClient(), await ds.revision(), {
       onEvent: (e) => events.push(e),
       onDisconnected: (why) => disconnects.push(why),
       onLost: () => assert.fail('lost'),
@@ -79,7 +79,7 @@ describe('node run: the datastore watch', {skip, timeout: 120_000}, () => {
     const events: WatchEvent[] = []
     let down = 0
     let up = 0
-    const w = await DatastoreWatch.open(ds.client, await currentRevision(ds.client), {
+    const w = await DatastoreWatch.open(await ds.watchClient(), await ds.revision(), {
       onEvent: (e) => events.push(e),
       onDisconnected: () => down++,
       onConnected: () => up++,
@@ -98,13 +98,13 @@ describe('node run: the datastore watch', {skip, timeout: 120_000}, () => {
   })
 
   it('reports a compacted start revision as lost', async () => {
-    const old = await currentRevision(ds.client)
+    const old = await ds.revision()
     await etcd.client.put(`${POOL}c1`).value('{}')
     await etcd.client.put(`${POOL}c2`).value('{}')
-    const now = await currentRevision(ds.client)
-    await ds.client.kv.compact({revision: now, physical: true})
+    const now = await ds.revision()
+    await (await ds.watchClient()).kv.compact({revision: now, physical: true})
     const lost: string[] = []
-    const w = await DatastoreWatch.open(ds.client, String(BigInt(old) - 1n), {onEvent: () => {}, onLost: (why) => lost.push(why)})
+    const w = await DatastoreWatch.open(await ds.watchClient(), String(BigInt(old) - 1n), {onEvent: () => {}, onLost: (why) => lost.push(why)})
     try {
       await waitFor('the lost report', () => lost.length > 0)
       assert.match(lost[0] ?? '', /cancel/i)

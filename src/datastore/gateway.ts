@@ -1,0 +1,289 @@
+// The two etcd KV calls the datastore makes (Range and Txn), spoken as JSON to etcd's gRPC
+// gateway (/v3/kv/range, /v3/kv/txn) over node:http(s). Same request and response shapes as
+// etcd3's generated client, so either can serve EtcdDatastore; this one needs no grpc and no
+// protocol definitions at start-up, which were most of a short CLI run's time.
+import type {Agent, ClientRequest, IncomingMessage, RequestOptions} from 'node:http'
+
+export interface RawKV {
+  key: Buffer
+  value: Buffer
+  mod_revision: string
+  create_revision: string
+}
+
+export interface RangeRequest {
+  key: Buffer
+  range_end?: Buffer
+  limit?: number
+  revision?: string
+}
+
+export interface RangeResponse {
+  header: {revision: string}
+  kvs: RawKV[]
+  more: boolean
+}
+
+export type Compare = {
+  key: Buffer
+  /** Compare every key in [key, range_end). */
+  range_end?: Buffer
+  target: 'Version' | 'Mod'
+  result: 'Equal' | 'Greater' | 'Less' | 'NotEqual'
+  version?: number
+  mod_revision?: string
+}
+
+const RESULTS = {Equal: 'EQUAL', Greater: 'GREATER', Less: 'LESS', NotEqual: 'NOT_EQUAL'} as const
+
+export type RequestOp = {request_put: {key: Buffer; value: Buffer}} | {request_delete_range: {key: Buffer; prev_kv?: boolean}} | {request_range: {key: Buffer}}
+
+export interface ResponseOp {
+  response_delete_range?: {prev_kvs?: RawKV[]}
+  response_range?: {kvs: RawKV[]}
+}
+
+export interface TxnRequest {
+  compare: Compare[]
+  success: RequestOp[]
+  failure: RequestOp[]
+}
+
+export interface TxnResponse {
+  header: {revision: string}
+  succeeded: boolean
+  responses: ResponseOp[]
+}
+
+export interface KvApi {
+  range(req: RangeRequest): Promise<RangeResponse>
+  txn(req: TxnRequest): Promise<TxnResponse>
+}
+
+export interface GatewayOptions {
+  endpoints: string[]
+  timeoutMs: number
+  tls?: {ca?: Buffer; cert?: Buffer; key?: Buffer}
+  auth?: {username: string; password: string}
+}
+
+/** A failure of the call itself, worded the way EtcdDatastore's error mapping reads grpc's. */
+export class GatewayError extends Error {
+  constructor(
+    message: string,
+    /** The request surely never reached etcd, so trying another member is safe even for a write. */
+    readonly notSent = false,
+  ) {
+    super(message)
+  }
+}
+
+const GRPC_CODES: Record<number, string> = {
+  1: 'Cancelled',
+  2: 'Unknown',
+  3: 'InvalidArgument',
+  4: 'DeadlineExceeded',
+  5: 'NotFound',
+  7: 'PermissionDenied',
+  8: 'ResourceExhausted',
+  9: 'FailedPrecondition',
+  13: 'Internal',
+  14: 'Unavailable',
+  16: 'Unauthenticated',
+}
+
+// Socket errors that happen before a request is written.
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'])
+
+interface Target {
+  url: string
+  https: boolean
+  host?: string
+  port?: number
+  socketPath?: string
+}
+
+function parseEndpoint(url: string): Target {
+  if (url.startsWith('unix://')) return {url, https: false, socketPath: url.slice('unix://'.length)}
+  const u = new URL(/^[a-z]+:\/\//.test(url) ? url : `http://${url}`)
+  const https = u.protocol === 'https:'
+  return {url, https, host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (https ? 443 : 2379))}
+}
+
+const b64 = (b: Buffer | undefined) => (b === undefined ? undefined : b.toString('base64'))
+
+function encodeCompare(c: Compare) {
+  return {
+    key: b64(c.key),
+    ...(c.range_end ? {range_end: b64(c.range_end)} : {}),
+    target: c.target === 'Mod' ? 'MOD' : 'VERSION',
+    result: RESULTS[c.result],
+    ...(c.target === 'Mod' ? {mod_revision: String(c.mod_revision ?? '0')} : {version: String(c.version ?? 0)}),
+  }
+}
+
+function encodeOp(op: RequestOp) {
+  if ('request_put' in op) return {request_put: {key: b64(op.request_put.key), value: b64(op.request_put.value)}}
+  if ('request_delete_range' in op) return {request_delete_range: {key: b64(op.request_delete_range.key), prev_kv: op.request_delete_range.prev_kv ?? false}}
+  return {request_range: {key: b64(op.request_range.key)}}
+}
+
+interface JsonKV {
+  key?: string
+  value?: string
+  mod_revision?: string
+  create_revision?: string
+}
+
+function decodeKV(kv: JsonKV): RawKV {
+  return {
+    key: Buffer.from(kv.key ?? '', 'base64'),
+    value: Buffer.from(kv.value ?? '', 'base64'),
+    mod_revision: kv.mod_revision ?? '0',
+    create_revision: kv.create_revision ?? '0',
+  }
+}
+
+export class GatewayKv implements KvApi {
+  private readonly targets: Target[]
+  /** The member that answered last; calls start there. */
+  private current = 0
+  private agents = new Map<string, Agent>()
+  private token?: string
+  private modules?: {http: typeof import('node:http'); https: typeof import('node:https')}
+
+  constructor(private readonly opts: GatewayOptions) {
+    this.targets = opts.endpoints.map(parseEndpoint)
+  }
+
+  async range(req: RangeRequest): Promise<RangeResponse> {
+    const body = {
+      key: b64(req.key),
+      ...(req.range_end ? {range_end: b64(req.range_end)} : {}),
+      ...(req.limit ? {limit: String(req.limit)} : {}),
+      ...(req.revision ? {revision: String(req.revision)} : {}),
+    }
+    const res = (await this.call('/v3/kv/range', body, true)) as {header?: {revision?: string}; kvs?: JsonKV[]; more?: boolean}
+    return {header: {revision: res.header?.revision ?? '0'}, kvs: (res.kvs ?? []).map(decodeKV), more: res.more === true}
+  }
+
+  async txn(req: TxnRequest): Promise<TxnResponse> {
+    const body = {compare: req.compare.map(encodeCompare), success: req.success.map(encodeOp), failure: req.failure.map(encodeOp)}
+    const res = (await this.call('/v3/kv/txn', body, false)) as {
+      header?: {revision?: string}
+      succeeded?: boolean
+      responses?: Array<{response_delete_range?: {prev_kvs?: JsonKV[]}; response_range?: {kvs?: JsonKV[]}}>
+    }
+    return {
+      header: {revision: res.header?.revision ?? '0'},
+      succeeded: res.succeeded === true,
+      responses: (res.responses ?? []).map((r) => ({
+        ...(r.response_delete_range ? {response_delete_range: {prev_kvs: (r.response_delete_range.prev_kvs ?? []).map(decodeKV)}} : {}),
+        ...(r.response_range ? {response_range: {kvs: (r.response_range.kvs ?? []).map(decodeKV)}} : {}),
+      })),
+    }
+  }
+
+  close(): void {
+    for (const a of this.agents.values()) a.destroy()
+    this.agents.clear()
+  }
+
+  /**
+   * One call, moving on to the next member when this one cannot be reached: always for reads,
+   * and for writes only when the request surely never left (a refused connection).
+   */
+  private async call(path: string, body: unknown, idempotent: boolean): Promise<unknown> {
+    let last: unknown
+    for (let attempt = 0; attempt < this.targets.length; attempt++) {
+      const i = (this.current + attempt) % this.targets.length
+      try {
+        const out = await this.authorized(this.targets[i]!, path, body)
+        this.current = i
+        return out
+      } catch (error) {
+        last = error
+        const retry = error instanceof GatewayError && (error.notSent || (idempotent && !/^(Unauthenticated|PermissionDenied|InvalidArgument)/.test(error.message)))
+        if (!retry) throw error
+      }
+    }
+    throw last
+  }
+
+  /** With user and password: a token first, and once more when etcd says it expired. */
+  private async authorized(t: Target, path: string, body: unknown): Promise<unknown> {
+    const auth = this.opts.auth
+    if (!auth) return this.post(t, path, body)
+    for (let fresh = false; ; fresh = true) {
+      if (!this.token) {
+        const r = (await this.post(t, '/v3/auth/authenticate', {name: auth.username, password: auth.password})) as {token?: string}
+        if (!r.token) throw new GatewayError('Unauthenticated: etcd returned no auth token')
+        this.token = r.token
+      }
+      try {
+        return await this.post(t, path, body, this.token)
+      } catch (error) {
+        if (fresh || !(error instanceof GatewayError) || !/invalid auth token/.test(error.message)) throw error
+        this.token = undefined
+      }
+    }
+  }
+
+  private async post(t: Target, path: string, body: unknown, token?: string): Promise<unknown> {
+    this.modules ??= {http: await import('node:http'), https: await import('node:https')}
+    const mod = t.https ? this.modules.https : this.modules.http
+    let agent = this.agents.get(t.url)
+    if (!agent) {
+      const tls = this.opts.tls ?? {}
+      agent = t.https
+        ? new this.modules.https.Agent({keepAlive: true, maxSockets: 8, ...(tls.ca ? {ca: tls.ca} : {}), ...(tls.cert ? {cert: tls.cert} : {}), ...(tls.key ? {key: tls.key} : {})})
+        : new this.modules.http.Agent({keepAlive: true, maxSockets: 8})
+      this.agents.set(t.url, agent)
+    }
+    const payload = Buffer.from(JSON.stringify(body))
+    const options: RequestOptions = {
+      method: 'POST',
+      path,
+      agent,
+      headers: {'content-type': 'application/json', 'content-length': payload.length, ...(token ? {authorization: token} : {})},
+      ...(t.socketPath ? {socketPath: t.socketPath} : {host: t.host, port: t.port}),
+    }
+    return new Promise((resolve, reject) => {
+      let req: ClientRequest | undefined
+      const timer = setTimeout(() => {
+        req?.destroy()
+        reject(new GatewayError(`DeadlineExceeded: no answer within ${this.opts.timeoutMs / 1000}s`))
+      }, this.opts.timeoutMs)
+      const done = (f: () => void) => {
+        clearTimeout(timer)
+        f()
+      }
+      req = mod.request(options, (res: IncomingMessage) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('error', (err) => done(() => reject(new GatewayError(`Unavailable: ${err.message}`))))
+        res.on('end', () =>
+          done(() => {
+            const text = Buffer.concat(chunks).toString()
+            let json: {error?: string; message?: string; code?: number} & Record<string, unknown>
+            try {
+              json = JSON.parse(text)
+            } catch {
+              reject(new GatewayError(`Unknown: etcd answered HTTP ${res.statusCode} with something other than JSON: ${text.slice(0, 120)}`))
+              return
+            }
+            if (res.statusCode === 200 && json.code === undefined) resolve(json)
+            else reject(new GatewayError(`${GRPC_CODES[json.code ?? 2] ?? 'Unknown'}: ${json.message ?? json.error ?? `HTTP ${res.statusCode}`}`))
+          }),
+        )
+      })
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        done(() => {
+          const code = err.code ?? ''
+          reject(new GatewayError(`${NOT_SENT.has(code) ? 'Unavailable' : 'Error'}: ${err.message}`, NOT_SENT.has(code)))
+        }),
+      )
+      req.end(payload)
+    })
+  }
+}
