@@ -16,8 +16,8 @@ Deleting an IPPool first disables it and releases its block affinities; deleting
   ]
   static override strict = false
   static override args = {
-    kind: Args.string({description: 'Resource kind, plural or alias.'}),
-    names: Args.string({description: 'Names of the resources to delete (more may follow).'}),
+    kind: Args.string({ignoreStdin: true, description: 'Resource kind, plural or alias.'}),
+    names: Args.string({ignoreStdin: true, description: 'Names of the resources to delete (more may follow).'}),
   }
   static override flags = {
     filename: Flags.string({char: 'f', summary: 'Filename or directory (or - for stdin) naming the resources to delete.'}),

@@ -18,8 +18,8 @@ Namespaced kinds (NetworkPolicy, NetworkSet, WorkloadEndpoint) are read from the
   ]
   static override strict = false
   static override args = {
-    kind: Args.string({description: 'Resource kind, plural or alias (e.g. ippool, ippools, pools).'}),
-    names: Args.string({description: 'Names of resources to get (more may follow).'}),
+    kind: Args.string({ignoreStdin: true, description: 'Resource kind, plural or alias (e.g. ippool, ippools, pools).'}),
+    names: Args.string({ignoreStdin: true, description: 'Names of resources to get (more may follow).'}),
   }
   static override flags = {
     filename: Flags.string({char: 'f', summary: 'Filename or directory (or - for stdin) naming the resources to get.'}),

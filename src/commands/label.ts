@@ -10,9 +10,9 @@ export default class Label extends BaseCommand<typeof Label> {
     '<%= config.bin %> label nodes node1 cluster --remove',
   ]
   static override args = {
-    kind: Args.string({required: true, description: 'Resource kind, plural or alias.'}),
-    name: Args.string({required: true, description: 'Name of the resource.'}),
-    label: Args.string({required: true, description: 'key=value to set, or key with --remove.'}),
+    kind: Args.string({ignoreStdin: true, required: true, description: 'Resource kind, plural or alias.'}),
+    name: Args.string({ignoreStdin: true, required: true, description: 'Name of the resource.'}),
+    label: Args.string({ignoreStdin: true, required: true, description: 'key=value to set, or key with --remove.'}),
   }
   static override flags = {
     overwrite: Flags.boolean({summary: 'Overwrite the value when the label is already present.'}),

@@ -13,8 +13,8 @@ export default class Patch extends BaseCommand<typeof Patch> {
     `<%= config.bin %> patch ippool pool1 --type=json --patch='[{"op":"replace","path":"/spec/natOutgoing","value":true}]'`,
   ]
   static override args = {
-    kind: Args.string({required: true, description: 'Resource kind, plural or alias.'}),
-    name: Args.string({required: true, description: 'Name of the resource to patch.'}),
+    kind: Args.string({ignoreStdin: true, required: true, description: 'Resource kind, plural or alias.'}),
+    name: Args.string({ignoreStdin: true, required: true, description: 'Name of the resource to patch.'}),
   }
   static override flags = {
     patch: Flags.string({char: 'p', required: true, summary: 'The patch, as JSON.'}),

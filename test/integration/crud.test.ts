@@ -150,6 +150,13 @@ describe('create / apply / replace', () => {
     const s = await run(['apply', '-f', '-'], {input: `- ${JSON.stringify({apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: {name: 'pp'}, spec: {peerIP: '198.51.100.1', asNumber: '1.10'}})}`})
     assert.equal(s.code, 0, s.stderr)
     assert.equal((await raw('/calico/resources/v3/projectcalico.org/bgppeers/pp')).spec.asNumber, '1.10')
+    // Piped input is the manifest, never taken for the kind/name arguments (oclif would otherwise).
+    const del = await run(['delete', '-f', '-'], {input: pool('t1', '10.30.0.0/16')})
+    assert.equal(del.code, 0, del.stderr)
+    assert.equal(await raw(`${POOL_KEY}t1`), null)
+    const g = await run(['get', 'ippools', 't2'], {input: 'bgppeers\n'})
+    assert.equal(g.code, 0, g.stderr)
+    assert.match(g.stdout, /^t2\s+10\.31\.0\.0\/16/m)
   })
 
   test('unknown kinds and versions are errors', async () => {

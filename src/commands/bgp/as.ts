@@ -7,7 +7,7 @@ export default class BgpAs extends BaseCommand<typeof BgpAs> {
   static override description =
     "Without --node, sets asNumber in the BGPConfiguration 'default' (created when missing); nodes without their own AS use it. With --node, sets spec.bgp.asNumber of that Node. Accepts plain (64512) or dotted (1.10) AS numbers."
   static override examples = ['<%= config.bin %> bgp as 64513', '<%= config.bin %> bgp as 65001 --node node1 --wait']
-  static override args = {asn: Args.string({required: true, description: 'The AS number.'})}
+  static override args = {asn: Args.string({ignoreStdin: true, required: true, description: 'The AS number.'})}
   static override flags = {
     node: Flags.string({summary: 'Set the AS of this node only.'}),
     ...waitFlag,

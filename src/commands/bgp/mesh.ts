@@ -7,7 +7,7 @@ export default class BgpMesh extends BaseCommand<typeof BgpMesh> {
   static override description =
     "Sets nodeToNodeMeshEnabled in the cluster-wide BGPConfiguration 'default', creating it when missing. Turn the mesh off only once route reflectors or explicit BGP peers carry the routes."
   static override examples = ['<%= config.bin %> bgp mesh off', '<%= config.bin %> bgp mesh on --wait']
-  static override args = {state: Args.string({required: true, options: ['on', 'off'], description: 'on or off.'})}
+  static override args = {state: Args.string({ignoreStdin: true, required: true, options: ['on', 'off'], description: 'on or off.'})}
   static override flags = {...waitFlag}
 
   async run(): Promise<void> {

@@ -7,7 +7,7 @@ export default class BgpRouteReflector extends BaseCommand<typeof BgpRouteReflec
   static override description =
     "Sets spec.bgp.routeReflectorClusterID on the Node and labels it route-reflector=true, the label Calico's route-reflector BGPPeers select on (e.g. peer add with --node-selector 'all()' and a peer selector of route-reflector == 'true'). --off removes both."
   static override examples = ['<%= config.bin %> bgp route-reflector node1 --cluster-id 224.0.0.1', '<%= config.bin %> bgp route-reflector node1 --off']
-  static override args = {node: Args.string({required: true, description: 'Name of the Node.'})}
+  static override args = {node: Args.string({ignoreStdin: true, required: true, description: 'Name of the Node.'})}
   static override flags = {
     'cluster-id': Flags.string({summary: 'Route reflector cluster ID (an IPv4 address, e.g. 224.0.0.1).', exactlyOne: ['cluster-id', 'off']}),
     off: Flags.boolean({summary: 'Stop being a route reflector.', exactlyOne: ['cluster-id', 'off']}),

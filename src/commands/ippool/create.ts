@@ -12,7 +12,7 @@ export default class IppoolCreate extends BaseCommand<typeof IppoolCreate> {
     '<%= config.bin %> ippool create default-ipv4-ippool --cidr 192.168.0.0/16 --ipip-mode Always --nat-outgoing',
     '<%= config.bin %> ippool create rack1 --cidr 10.20.0.0/20 --block-size 24 --node-selector "rack == \'1\'" --wait',
   ]
-  static override args = {name: Args.string({required: true, description: 'Name of the new pool.'})}
+  static override args = {name: Args.string({ignoreStdin: true, required: true, description: 'Name of the new pool.'})}
   static override flags = {
     cidr: Flags.string({required: true, summary: 'The pool CIDR, e.g. 192.168.0.0/16.'}),
     'ipip-mode': Flags.option({options: MODES, summary: 'IP-in-IP encapsulation: Always, CrossSubnet or Never.'})(),

@@ -7,7 +7,7 @@ export default class IppoolDisable extends BaseCommand<typeof IppoolDisable> {
   static override description =
     'Sets spec.disabled to true on the pool. Addresses already allocated stay in use; nodes stop programming routes and tunnels for the pool. Reports "(no change)" when the pool already was disabled.'
   static override examples = ['<%= config.bin %> ippool disable default-ipv4-ippool', '<%= config.bin %> ippool disable rack1 --wait=30s']
-  static override args = {name: Args.string({required: true, description: 'Name of the pool.'})}
+  static override args = {name: Args.string({ignoreStdin: true, required: true, description: 'Name of the pool.'})}
   static override flags = {...waitFlag}
 
   async run(): Promise<void> {

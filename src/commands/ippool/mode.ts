@@ -8,8 +8,8 @@ export default class IppoolMode extends BaseCommand<typeof IppoolMode> {
     'ipip sets ipipMode Always; cross-subnet sets ipipMode CrossSubnet; bgp sets ipipMode and vxlanMode Never, so routes are learned over BGP and traffic is not encapsulated; vxlan and vxlan-cross-subnet set vxlanMode. The other encapsulation is set to Never. With --wait, returns once every running node has reprogrammed its routes.'
   static override examples = ['<%= config.bin %> ippool mode default-ipv4-ippool bgp --wait', '<%= config.bin %> ippool mode default-ipv4-ippool ipip']
   static override args = {
-    name: Args.string({required: true, description: 'Name of the pool.'}),
-    mode: Args.string({required: true, options: ['ipip', 'cross-subnet', 'vxlan', 'vxlan-cross-subnet', 'bgp'], description: 'The new mode.'}),
+    name: Args.string({ignoreStdin: true, required: true, description: 'Name of the pool.'}),
+    mode: Args.string({ignoreStdin: true, required: true, options: ['ipip', 'cross-subnet', 'vxlan', 'vxlan-cross-subnet', 'bgp'], description: 'The new mode.'}),
   }
   static override flags = {...waitFlag}
 

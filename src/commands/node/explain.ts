@@ -12,8 +12,8 @@ export default class NodeExplain extends BaseCommand<typeof NodeExplain> {
     '<%= config.bin %> node explain pod1 pod2 --live --name master',
   ]
   static override args = {
-    source: Args.string({required: true, description: 'Source workload (name, namespace/name or IP) or IPv4 address.'}),
-    destination: Args.string({required: true, description: 'Destination workload (name, namespace/name or IP) or IPv4 address.'}),
+    source: Args.string({ignoreStdin: true, required: true, description: 'Source workload (name, namespace/name or IP) or IPv4 address.'}),
+    destination: Args.string({ignoreStdin: true, required: true, description: 'Destination workload (name, namespace/name or IP) or IPv4 address.'}),
   }
   static override flags = {
     protocol: Flags.string({summary: 'tcp, udp, icmp, sctp or a number (default: tcp with --port, else icmp).'}),

@@ -9,7 +9,7 @@ export default class WorkloadAdd extends BaseCommand<typeof WorkloadAdd> {
     '<%= config.bin %> workload add pod1 --netns pod1',
     '<%= config.bin %> workload add web --namespace-path /var/run/netns/web --ip 192.168.10.5 --labels app=web,tier=front',
   ]
-  static override args = {name: Args.string({required: true, description: 'Workload name.'})}
+  static override args = {name: Args.string({ignoreStdin: true, required: true, description: 'Workload name.'})}
   static override flags = {
     netns: Flags.string({summary: 'Name (under /var/run/netns) or absolute path of the workload\'s network namespace.', exactlyOne: ['netns', 'namespace-path']}),
     'namespace-path': Flags.string({summary: 'Absolute path of the workload\'s network namespace.', exactlyOne: ['netns', 'namespace-path']}),

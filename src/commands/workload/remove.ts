@@ -5,7 +5,7 @@ export default class WorkloadRemove extends BaseCommand<typeof WorkloadRemove> {
   static override summary = 'Detach a workload: delete its veth, release its address and delete its WorkloadEndpoint.'
   static override description = 'Undoes workload add: removes the host-side veth (the pod side goes with it), its /32 route, its IPAM address and its WorkloadEndpoint. The pod namespace itself is left alone.'
   static override examples = ['<%= config.bin %> workload remove pod1']
-  static override args = {name: Args.string({required: true, description: 'Workload name.'})}
+  static override args = {name: Args.string({ignoreStdin: true, required: true, description: 'Workload name.'})}
   static override flags = {
     namespace: Flags.string({char: 'n', default: 'default', summary: 'Namespace of the WorkloadEndpoint.'}),
     node: Flags.string({summary: 'Node name (default: $NODENAME, else the host name).'}),

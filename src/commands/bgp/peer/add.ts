@@ -11,7 +11,7 @@ export default class BgpPeerAdd extends BaseCommand<typeof BgpPeerAdd> {
     '<%= config.bin %> bgp peer add 198.51.100.2 --as 64567 --node node1 --wait',
     '<%= config.bin %> bgp peer add 198.51.100.3 --as 64567 --node-selector "rack == \'a\'" --name rack-a-tor',
   ]
-  static override args = {ip: Args.string({required: true, description: 'The peer IP address (optionally IP:port).'})}
+  static override args = {ip: Args.string({ignoreStdin: true, required: true, description: 'The peer IP address (optionally IP:port).'})}
   static override flags = {
     as: Flags.string({required: true, summary: "The peer's AS number."}),
     node: Flags.string({summary: 'Only this node peers with it.', exclusive: ['node-selector']}),

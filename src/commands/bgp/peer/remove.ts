@@ -7,7 +7,7 @@ export default class BgpPeerRemove extends BaseCommand<typeof BgpPeerRemove> {
   static override description =
     'When the argument names a BGPPeer, that peer is deleted; otherwise every BGPPeer whose peerIP is the argument (with --node: only that node\'s) is deleted. Fails when nothing matches.'
   static override examples = ['<%= config.bin %> bgp peer remove peer-198-51-100-1', '<%= config.bin %> bgp peer remove 198.51.100.2 --node node1 --wait']
-  static override args = {peer: Args.string({required: true, description: 'Peer name or peer IP.'})}
+  static override args = {peer: Args.string({ignoreStdin: true, required: true, description: 'Peer name or peer IP.'})}
   static override flags = {
     node: Flags.string({summary: 'With a peer IP: only the peers of this node.'}),
     ...waitFlag,
