@@ -1,9 +1,10 @@
 // calicoctl's output formats: ps/wide tables (Go tabwriter layout), custom-columns, yaml, json.
-import yaml from 'js-yaml'
-import {canonicalize} from '../resources/schema.js'
+
 import {documentSchema} from '../datastore/codec.js'
 import {CalicoError} from '../resources/errors.js'
+import {canonicalize} from '../resources/schema.js'
 import {API_VERSION, type KindDef, type Resource} from '../resources/types.js'
+import {dumpYaml} from './yaml-emit.js'
 
 export type OutputFormat = {type: 'ps' | 'wide' | 'yaml' | 'json'} | {type: 'custom-columns'; columns: string[]}
 
@@ -57,8 +58,8 @@ export function outputDocument(def: KindDef, r: Resource, exportMode = false): R
 export function serialize(value: unknown, type: 'yaml' | 'json'): string {
   // Like sigs.k8s.io/yaml, YAML output has sorted keys; JSON keeps Go's field order.
   if (type === 'json') return `${JSON.stringify(value, null, 2)}\n`
-  // js-yaml sorts each mapping's keys as it writes them (the same default sort), without a copy.
-  return yaml.dump(value, {lineWidth: -1, noRefs: true, quotingType: "'", sortKeys: true})
+  // Byte for byte js-yaml's dump with sorted keys (the same default sort), without a copy.
+  return dumpYaml(value)
 }
 
 export interface PrintRequest {
