@@ -28,11 +28,12 @@ describe('the seed scenario inside user-mode-linux', {skip, timeout: 1_800_000},
   before(async () => {
     r = await runInUml(seedScript(), {modules: SEED_MODULES, memMb: 1024, timeoutMs: 1_700_000})
     assert.ok(r.finished, `the guest did not finish:\n${r.output.slice(-4000)}`)
+    // The walkthrough first, so a failure below still shows how far the guest got.
+    const human = r.output.split('\n').filter((l) => /^(lab: |  )/.test(l))
+    console.log(human.map((l) => `# ${l}`).join('\n'))
     const kv = Object.fromEntries(sec('addresses').trim().split(/\s+/).map((p) => p.split('=') as [string, string]))
     addr = kv as typeof addr
-    assert.match(addr.POD2 ?? '', /^192\.168\.\d+\.\d+$/)
-    const human = r.output.split('\n').filter((l) => /^lab: /.test(l))
-    console.log(human.map((l) => `# ${l}`).join('\n'))
+    for (const pod of ['POD1', 'POD2'] as const) assert.match(addr[pod] ?? '', /^192\.168\.\d+\.\d+$/, `${pod} has no address:\n${r.output.slice(-8000)}`)
   })
 
   test('both agents start and node status says Calico is running', () => {

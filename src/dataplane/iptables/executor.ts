@@ -85,19 +85,39 @@ function firstLine(text: string): string {
   return lines.length === 0 ? '' : lines.slice(-2).join(' ').replace(/\s+/g, ' ')
 }
 
-/** Reads every table with iptables-save and our sets with `ipset save`. */
+/** Cuts one `iptables-save` dump into its tables; a table the kernel has not loaded is empty. */
+export function splitSave(text: string): Record<TableName, string> {
+  const out = Object.fromEntries(TABLES.map((t) => [t, ''])) as Record<TableName, string>
+  let current: TableName | undefined
+  let lines: string[] = []
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) {
+      const name = line.slice(1).trim()
+      current = (TABLES as readonly string[]).includes(name) ? (name as TableName) : undefined
+      lines = [line]
+      continue
+    }
+    if (!current) continue
+    lines.push(line)
+    if (line.trim() === 'COMMIT') {
+      out[current] = `${lines.join('\n')}\n`
+      current = undefined
+    }
+  }
+  return out
+}
+
+/**
+ * Reads every table with one iptables-save (one process, not one per table: process start-up
+ * is most of the cost on a small host) and the sets with `ipset save`.
+ */
 export async function readKernelState(opts: SyncOptions = {}): Promise<KernelState> {
   const run = opts.runner ?? runCommand
   const {save} = iptablesBinaries(await resolveIptablesBackend(opts.backend, opts.runner))
-  const saves = {} as Record<TableName, string>
-  for (const t of TABLES) {
-    const r = await run(save, ['-t', t])
-    if (r.exitCode !== 0) throw new CalicoError(`${save} -t ${t} failed: ${firstLine(r.stderr || r.stdout)}`)
-    saves[t] = r.stdout
-  }
-  const s = await run(IPSET_BINARY, ['save'])
+  const [r, s] = await Promise.all([run(save, []), run(IPSET_BINARY, ['save'])])
+  if (r.exitCode !== 0) throw new CalicoError(`${save} failed: ${firstLine(r.stderr || r.stdout)}`)
   if (s.exitCode !== 0) throw new CalicoError(`ipset save failed: ${firstLine(s.stderr || s.stdout)}`)
-  return {saves, ipsetSave: s.stdout}
+  return {saves: splitSave(r.stdout), ipsetSave: s.stdout}
 }
 
 /** Runs a plan. A failed table restore leaves that table unchanged and throws naming it. */
