@@ -13,7 +13,9 @@ import {join} from 'node:path'
 import {createInterface} from 'node:readline'
 import {type CliOptions, type CliResult, cliFor} from './cli.js'
 import type {TestEtcd} from './etcd.js'
-import {inNs, ip, NetnsLab} from './netns.js'
+import {inNs, ip, NetnsLab, waitFor} from './netns.js'
+
+export {waitFor}
 
 export type Backend = 'nft' | 'legacy'
 
@@ -65,20 +67,6 @@ export interface TcpResult {
   detail: string
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 300): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await probe()
-      if (v !== undefined) return v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-    await new Promise((r) => setTimeout(r, everyMs))
-  }
-}
 
 /** Runs a program in a namespace without blocking the event loop (so probes can overlap). */
 function runIn(ns: string, file: string, args: string[], timeoutMs = 15_000): Promise<{code: number; stdout: string; stderr: string}> {

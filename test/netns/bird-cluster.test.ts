@@ -10,7 +10,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
-import {ip, NetnsLab, netnsSkipReason} from '../helpers/netns.js'
+import {ip, NetnsLab, netnsSkipReason, waitFor as poll} from '../helpers/netns.js'
 
 const skip = netnsSkipReason('bird', 'etcd', 'nsenter')
 
@@ -34,20 +34,9 @@ function routes(ns: string, ...filter: string[]): RouteJson[] {
   return JSON.parse(ip('-j', '-n', ns, 'route', 'show', ...filter) || '[]') as RouteJson[]
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = Number(process.env.BIRD_CLUSTER_WAIT_MS ?? 90_000)): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await probe()
-      if (v !== undefined) return v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-    await new Promise((r) => setTimeout(r, 500))
-  }
-}
+// BGP sessions with calico's timers can take a while on a loaded machine.
+const WAIT_MS = Number(process.env.BIRD_CLUSTER_WAIT_MS ?? 90_000)
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) => poll(what, probe, WAIT_MS, 500)
 
 const POOL = `apiVersion: projectcalico.org/v3
 kind: IPPool

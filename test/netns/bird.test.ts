@@ -17,7 +17,7 @@ import {
   showProtocols,
   syncBird,
 } from '../../src/dataplane/bird/index.js'
-import {ip, NetnsLab, netnsSkipReason} from '../helpers/netns.js'
+import {ip, NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'
 
 const skip = netnsSkipReason('bird')
 
@@ -50,20 +50,6 @@ function birdRoutes(ns: string): RouteJson[] {
   return (JSON.parse(out || '[]') as RouteJson[]).map((r) => ({dst: r.dst, gateway: r.gateway, dev: r.dev})).sort((a, b) => a.dst.localeCompare(b.dst))
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await probe()
-      if (v !== undefined) return v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
 
 function makeHost(lab: NetnsLab, name: string, short: string, addr: string, scratch: string): Host {
   const ns = lab.addHost(short)

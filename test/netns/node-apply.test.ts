@@ -10,7 +10,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
-import {inNs, ip, NetnsLab, netnsSkipReason} from '../helpers/netns.js'
+import {inNs, ip, NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'
 
 const skip = netnsSkipReason('bird', 'ping', 'sysctl', 'etcd', 'nsenter', 'iptables-nft-restore', 'ipset')
 
@@ -35,20 +35,6 @@ function routes(ns: string, ...filter: string[]): RouteJson[] {
   return JSON.parse(ip('-j', '-n', ns, 'route', 'show', ...filter) || '[]') as RouteJson[]
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await probe()
-      if (v !== undefined) return v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-    await new Promise((r) => setTimeout(r, 300))
-  }
-}
 
 function pings(fromNs: string, to: string): boolean {
   try {

@@ -11,7 +11,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {BIN, cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
-import {inNs, ip, NetnsLab, netnsSkipReason} from '../helpers/netns.js'
+import {inNs, ip, NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'
 
 const skip = netnsSkipReason('bird', 'ping', 'sysctl', 'etcd', 'iptables-nft-restore', 'ipset')
 
@@ -40,20 +40,6 @@ interface RouteJson {
 
 const routes = (ns: string, ...filter: string[]) => JSON.parse(ip('-j', '-n', ns, 'route', 'show', ...filter) || '[]') as RouteJson[]
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await probe()
-      if (v !== undefined) return v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 function pings(fromNs: string, to: string): boolean {
   try {

@@ -15,7 +15,7 @@ import {after, before, describe, it} from 'node:test'
 import {lengthLimitedName} from '../../src/dataplane/iptables/render.js'
 import {BIN, cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
-import {inNs, ip, NetnsLab, netnsSkipReason} from '../helpers/netns.js'
+import {inNs, ip, NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'
 
 const skip = netnsSkipReason('bird', 'ping', 'sysctl', 'etcd', 'iptables-save', 'ipset')
 
@@ -45,20 +45,6 @@ interface RouteJson {
 
 const routes = (ns: string, ...filter: string[]) => JSON.parse(ip('-j', '-n', ns, 'route', 'show', ...filter) || '[]') as RouteJson[]
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await probe()
-      if (v !== undefined) return v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
 
 function pings(fromNs: string, to: string, count = 1): boolean {
   try {
