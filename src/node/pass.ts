@@ -5,7 +5,7 @@
 import {mkdir} from 'node:fs/promises'
 import type {ResourceStore} from '../datastore/store.js'
 import {type BgpTimers, syncBird} from '../dataplane/bird/index.js'
-import {compileSelector, type IptablesBackend, syncIptables} from '../dataplane/iptables/index.js'
+import {compileSelector, type IptablesBackend, type IptablesSyncer, syncIptables} from '../dataplane/iptables/index.js'
 import {formatRoute, formatRouteOp, RouteSyncError, syncRoutes} from '../dataplane/routes/index.js'
 import {formatTunnelOp, syncTunnel, TunnelUnavailableError} from '../dataplane/tunnel/index.js'
 import {cidrContains, ensureTunnelAddress, Ipam, ipipTunnelPools, parseCidr4, parseIp4} from '../ipam/index.js'
@@ -66,7 +66,11 @@ export interface NodePassOptions {
   /** Lock file serialising passes on one host; undefined = no lock. Never taken with dryRun. */
   lockFile?: string
   lockWaitMs?: number
-  iptables?: {enabled: boolean; backend?: IptablesBackend}
+  /**
+   * syncer: a long-running caller's IptablesSyncer (plans from what it last wrote); without it
+   * every pass reads the kernel. verify: make the syncer re-read the kernel this pass (drift checks).
+   */
+  iptables?: {enabled: boolean; backend?: IptablesBackend; syncer?: IptablesSyncer; verify?: boolean}
   bird?: {enabled: boolean; configDir: string; socketPath: string; timers?: BgpTimers; log?: string}
   /** Injected host interfaces (tests); default: read over netlink. */
   interfaces?: HostInterface[]
@@ -241,7 +245,9 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
     iptPart.notes.push('skipped (--no-iptables)')
   } else {
     try {
-      const r = await syncIptables(buildIptablesInput(snap, host, compileSelector), {dryRun, ...(opts.iptables?.backend ? {backend: opts.iptables.backend} : {})})
+      const iptInput = buildIptablesInput(snap, host, compileSelector)
+      const iptOpts = {dryRun, ...(opts.iptables?.backend ? {backend: opts.iptables.backend} : {}), ...(opts.iptables?.verify ? {verify: true} : {})}
+      const r = opts.iptables?.syncer ? await opts.iptables.syncer.sync(iptInput, iptOpts) : await syncIptables(iptInput, iptOpts)
       for (const t of r.changedTables) iptPart.changes.push(`${dryRun ? 'update' : 'updated'} table ${t}`)
       for (const s of r.ipsetChanges.created) iptPart.changes.push(`${dryRun ? 'create' : 'created'} ipset ${s}`)
       for (const s of r.ipsetChanges.updated) iptPart.changes.push(`${dryRun ? 'update' : 'updated'} ipset ${s}`)

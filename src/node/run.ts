@@ -11,6 +11,7 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {mkdir, rename, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
+import {IptablesSyncer} from '../dataplane/iptables/executor.js'
 import type {EtcdDatastore} from '../datastore/etcd.js'
 import {publishNodeStatus, statusFromPass} from './node-status-key.js'
 import {formatPassTimes, type NodePassOptions, type NodePassResult, runNodePass} from './pass.js'
@@ -147,6 +148,9 @@ class BirdSupervisor {
   }
 }
 
+/** Pass reasons for which iptables is re-read from the kernel rather than planned from memory. */
+const VERIFY_REASONS = /\b(drift check|resync|retry)\b/
+
 /** Runs the agent until `signal` aborts. Rejects only when the start-up (first revision read) fails. */
 export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   const {log, signal} = opts
@@ -167,6 +171,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
 
   // --- the pass scheduler: at most one pass at a time; reasons collected while waiting ---
   const reasons = new Set<string>()
+  const iptSyncer = new IptablesSyncer()
   let timer: NodeJS.Timeout | undefined
   let running: Promise<void> | undefined
   let failures = 0
@@ -195,7 +200,13 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     const t0 = Date.now()
     let r: NodePassResult
     try {
-      r = await runPass({...opts.pass, dryRun: false})
+      r = await runPass({
+        ...opts.pass,
+        dryRun: false,
+        // One syncer for the agent's life: passes plan iptables from what it last wrote; drift
+        // checks, resyncs and retries make it re-read the kernel (a flushed cali- chain is refilled).
+        iptables: {enabled: true, ...opts.pass.iptables, syncer: iptSyncer, verify: VERIFY_REASONS.test(why)},
+      })
     } catch (err) {
       failures++
       reasons.add('retry')

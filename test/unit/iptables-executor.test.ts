@@ -3,8 +3,9 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {describe, it} from 'node:test'
 
-import {backendFromVersion, iptablesBinaries, resolveIptablesBackend, splitSave, syncIptables} from '../../src/dataplane/iptables/executor.js'
-import {compileSelector} from '../../src/dataplane/iptables/index.js'
+import {backendFromVersion, IptablesSyncer, iptablesBinaries, resolveIptablesBackend, splitSave, syncIptables} from '../../src/dataplane/iptables/executor.js'
+import {buildDesiredState, compileSelector} from '../../src/dataplane/iptables/index.js'
+import {isEmptyPlan, kernelAfter, parseKernel, planParsed} from '../../src/dataplane/iptables/planner.js'
 import type {CommandRunner, RunOptions} from '../../src/lib/exec.js'
 import {CalicoError} from '../../src/resources/errors.js'
 import {allowAll, baseInput, denyIcmpToPod2} from '../fixtures/iptables/input.js'
@@ -19,17 +20,18 @@ interface Call {
   input?: string
 }
 
-/** A kernel frozen at the captured fixture state; restores may be made to fail. */
-function fakeKernel(failRestore?: string): {runner: CommandRunner; calls: Call[]} {
+/** A kernel frozen at the captured fixture state; restores may be made to fail (also later, via `failing`). */
+function fakeKernel(failRestore?: string): {runner: CommandRunner; calls: Call[]; failing: {message: string | undefined}} {
   const calls: Call[] = []
+  const failing = {message: failRestore}
   const runner: CommandRunner = async (file, args, opts: RunOptions = {}) => {
     calls.push({file, args, ...(opts.input !== undefined ? {input: opts.input} : {})})
     if (file.endsWith('-save')) return {stdout: args.length === 0 ? fullSave() : fixture(`applied-${args[1]}.save`), stderr: '', exitCode: 0}
     if (file === 'ipset' && args[0] === 'save') return {stdout: fixture('applied.ipset'), stderr: '', exitCode: 0}
-    if (file.endsWith('-restore') && failRestore) return {stdout: '', stderr: `${failRestore}\nError occurred at line: 7\n`, exitCode: 1}
+    if (file.endsWith('-restore') && failing.message) return {stdout: '', stderr: `${failing.message}\nError occurred at line: 7\n`, exitCode: 1}
     return {stdout: '', stderr: '', exitCode: 0}
   }
-  return {runner, calls}
+  return {runner, calls, failing}
 }
 
 const matching = baseInput({policies: [denyIcmpToPod2, allowAll]})
@@ -58,10 +60,12 @@ describe('syncIptables with a fake runner', () => {
 
   it('feeds one iptables-restore --noflush per changed table on stdin, through the chosen backend', async () => {
     const k = fakeKernel()
-    // The fake kernel does not change, so the read-back reports non-convergence; the writes are what we check.
-    await assert.rejects(syncIptables(baseInput({policies: [allowAll]}), {runner: k.runner, backend: 'legacy'}), /did not converge/)
+    const r = await syncIptables(baseInput({policies: [allowAll]}), {runner: k.runner, backend: 'legacy'})
+    assert.equal(r.restoreCalls, 1)
     const restores = k.calls.filter((c) => c.file.endsWith('-restore'))
     assert.equal(restores.length, 1)
+    // No read-back: exit 0 of the atomic restore is the confirmation; nothing is read after it.
+    assert.ok(k.calls.slice(k.calls.indexOf(restores[0] as Call)).every((c) => !c.file.endsWith('-save')), k.calls.map((c) => c.file).join(' '))
     assert.equal(restores[0]?.file, 'iptables-legacy-restore')
     assert.deepEqual(restores[0]?.args, ['--noflush', '--wait'])
     assert.match(restores[0]?.input ?? '', /^\*filter\n[\s\S]*\nCOMMIT\n$/)
@@ -76,6 +80,96 @@ describe('syncIptables with a fake runner', () => {
     })
     // nothing after the failed table: no stale-set cleanup
     assert.equal(k.calls.filter((c) => c.file === 'ipset' && c.args[0] === 'restore').length, 0)
+  })
+})
+
+/** denyIcmpToPod2 with TCP instead of ICMP: one rule of one policy chain changes. */
+const oneRuleChanged = baseInput({
+  policies: [{...denyIcmpToPod2, spec: {...denyIcmpToPod2.spec, ingress: [{action: 'Deny', protocol: 'TCP'}]}}, allowAll],
+})
+const saves = (calls: Call[]): number => calls.filter((c) => c.file.endsWith('-save') || (c.file === 'ipset' && c.args[0] === 'save')).length
+
+describe('IptablesSyncer', () => {
+  it('plans a one-rule change from memory: no iptables-save, one restore of just the changed chain', async () => {
+    const k = fakeKernel()
+    const syncer = new IptablesSyncer()
+    const first = await syncer.sync(matching, {runner: k.runner})
+    assert.equal(first.readKernel, true)
+    assert.equal(saves(k.calls), 2)
+    k.calls.length = 0
+    const second = await syncer.sync(oneRuleChanged, {runner: k.runner})
+    assert.equal(second.readKernel, false)
+    assert.equal(saves(k.calls), 0)
+    assert.deepEqual(k.calls.map((c) => c.file), ['iptables-nft-restore'])
+    const script = k.calls[0]?.input ?? ''
+    const declared = script.split('\n').filter((l) => l.startsWith(':'))
+    assert.equal(declared.length, 1, script)
+    assert.match(declared[0] ?? '', /^:cali-pi-/)
+    assert.match(script, / -p tcp -j DROP\n/)
+    // Memory now holds the change: the same input again runs nothing at all.
+    k.calls.length = 0
+    const third = await syncer.sync(oneRuleChanged, {runner: k.runner})
+    assert.equal(third.restoreCalls, 0)
+    assert.deepEqual(k.calls, [])
+  })
+
+  it('re-reads the kernel when asked to verify, and finds what memory missed', async () => {
+    const k = fakeKernel()
+    const syncer = new IptablesSyncer()
+    await syncer.sync(matching, {runner: k.runner})
+    await syncer.sync(oneRuleChanged, {runner: k.runner})
+    k.calls.length = 0
+    // The frozen fake kernel still holds the old rule: only a real read can notice that.
+    const r = await syncer.sync(oneRuleChanged, {runner: k.runner, verify: true})
+    assert.equal(r.readKernel, true)
+    assert.equal(saves(k.calls), 2)
+    assert.equal(r.restoreCalls, 1)
+  })
+
+  it('re-reads the kernel after a failed restore', async () => {
+    const k = fakeKernel()
+    const syncer = new IptablesSyncer()
+    await syncer.sync(matching, {runner: k.runner})
+    k.failing.message = 'iptables-restore: line 3 failed'
+    await assert.rejects(syncer.sync(oneRuleChanged, {runner: k.runner}), /iptables table filter not changed/)
+    k.failing.message = undefined
+    k.calls.length = 0
+    const r = await syncer.sync(oneRuleChanged, {runner: k.runner})
+    assert.equal(r.readKernel, true)
+    assert.equal(saves(k.calls), 2)
+    assert.equal(r.restoreCalls, 1)
+  })
+
+  it('dry run never replaces what the syncer remembers', async () => {
+    const k = fakeKernel()
+    const syncer = new IptablesSyncer()
+    await syncer.sync(matching, {runner: k.runner})
+    const dry = await syncer.sync(oneRuleChanged, {runner: k.runner, dryRun: true})
+    assert.deepEqual(dry.changedTables, ['filter'])
+    k.calls.length = 0
+    const r = await syncer.sync(oneRuleChanged, {runner: k.runner})
+    assert.equal(r.restoreCalls, 1)
+    assert.equal(saves(k.calls), 0)
+  })
+})
+
+describe('kernelAfter', () => {
+  it('predicts the kernel after a plan: re-planning against it is empty and other tools\' rules keep their place', () => {
+    const foreign = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -s 198.51.100.7/32 -j DROP\n-A FORWARD -j LOG\nCOMMIT\n'
+    const before = parseKernel({filter: foreign}, '')
+    const desired = buildDesiredState(matching)
+    const plan = planParsed(desired, before)
+    assert.ok(plan.tables.length > 0)
+    const after = kernelAfter(before, desired, plan)
+    assert.ok(isEmptyPlan(planParsed(desired, after)))
+    const input = after.tables.filter.chains.get('INPUT') ?? []
+    assert.deepEqual(input.map((r) => r.hash === undefined), [false, true])
+    assert.equal(input[1]?.text, '-A INPUT -s 198.51.100.7/32 -j DROP')
+    const forward = after.tables.filter.chains.get('FORWARD') ?? []
+    // cali-FORWARD on top, the other tool's rule, then our appended accept-mark rule.
+    assert.deepEqual(forward.map((r) => r.hash === undefined), [false, true, false])
+    // Before is not modified.
+    assert.equal(before.tables.filter.chains.get('INPUT')?.length, 1)
   })
 })
 

@@ -1,10 +1,12 @@
 // Applies an iptables/ipset plan: `ipset restore` (new sets and swaps), one atomic
-// `iptables-restore --noflush` per changed table, then removal of stale sets; reads back.
+// `iptables-restore --noflush` per changed table, then removal of stale sets. A long-running
+// caller keeps an IptablesSyncer, which remembers what it wrote and re-reads the kernel only
+// when it has to (first sync, after a failure, when asked to verify).
 
 import {type CommandRunner, runCommand} from '../../lib/exec.js'
 import {CalicoError} from '../../resources/errors.js'
 import {buildDesiredState} from './model.js'
-import {isEmptyPlan, type Plan, planAll, planText} from './planner.js'
+import {isEmptyPlan, kernelAfter, type ParsedKernel, type Plan, parseKernel, planAll, planParsed, planText} from './planner.js'
 import type {DesiredState, IptablesInput, TableName} from './types.js'
 import {TABLES} from './types.js'
 
@@ -57,6 +59,11 @@ export const IPSET_BINARY = 'ipset'
 
 export interface SyncOptions {
   dryRun?: boolean
+  /**
+   * Re-read the kernel instead of trusting what an IptablesSyncer remembers (periodic drift
+   * checks: another tool may have flushed or edited our chains). One-shot syncs always read.
+   */
+  verify?: boolean
   backend?: IptablesBackend
   /** How programs are run (tests wrap `ip netns exec`). */
   runner?: CommandRunner
@@ -72,6 +79,8 @@ export interface SyncResult {
   restoreCalls: number
   /** Number of ipset restore invocations made. */
   ipsetCalls: number
+  /** Whether this sync read the kernel (iptables-save + ipset save) or planned from memory. */
+  readKernel: boolean
 }
 
 export interface KernelState {
@@ -154,30 +163,68 @@ export async function planIptables(desired: DesiredState, opts: SyncOptions = {}
 }
 
 /**
- * Brings this host's iptables and ipsets to the state the resources describe. A second call
- * with the same input writes nothing (restoreCalls 0, empty script).
+ * Keeps this host's iptables and ipsets at the state the resources describe, across calls.
+ * After a successful apply it remembers what the kernel now holds for our chains and sets, so
+ * the next sync plans against memory without an iptables-save (the expensive part at scale).
+ * It reads the kernel on the first sync, after any failure and when opts.verify is set; nothing
+ * else is trusted blindly for long, because callers verify periodically.
  */
-export async function syncIptables(input: IptablesInput, optsIn: SyncOptions = {}): Promise<SyncResult> {
-  // Resolve `auto` once, so one pass never mixes flavours.
-  const opts: SyncOptions = {...optsIn, backend: await resolveIptablesBackend(optsIn.backend, optsIn.runner)}
-  const desired = buildDesiredState(input)
-  const plan = await planIptables(desired, opts)
-  const result: SyncResult = {
-    changedTables: plan.tables.map((t) => t.table),
-    ipsetChanges: {created: plan.ipsets.created, updated: plan.ipsets.updated, destroyed: plan.ipsets.destroyed},
-    script: planText(plan),
-    restoreCalls: 0,
-    ipsetCalls: 0,
+export class IptablesSyncer {
+  private known: ParsedKernel | undefined
+  private knownBackend: ResolvedIptablesBackend | undefined
+
+  /** Forget what was written: the next sync reads the kernel. */
+  invalidate(): void {
+    this.known = undefined
   }
-  if (opts.dryRun || isEmptyPlan(plan)) return result
-  const calls = await applyPlan(plan, opts)
-  result.restoreCalls = calls.restoreCalls
-  result.ipsetCalls = calls.ipsetCalls
-  // Read back: what the kernel now holds must plan to nothing.
-  const after = await planIptables(desired, opts)
-  if (after.tables.length > 0 || after.ipsets.update !== '') {
-    const what = [...after.tables.map((t) => t.table), ...(after.ipsets.update ? ['ipsets'] : [])].join(', ')
-    throw new CalicoError(`iptables state did not converge after apply (${what} still differ)`)
+
+  async sync(input: IptablesInput, optsIn: SyncOptions = {}): Promise<SyncResult> {
+    // Resolve `auto` once, so one pass never mixes flavours.
+    const backend = await resolveIptablesBackend(optsIn.backend, optsIn.runner)
+    const opts: SyncOptions = {...optsIn, backend}
+    const desired = buildDesiredState(input)
+    const fromMemory = this.known !== undefined && this.knownBackend === backend && !opts.verify
+    let before: ParsedKernel
+    if (fromMemory) before = this.known as ParsedKernel
+    else {
+      this.known = undefined
+      const k = await readKernelState(opts)
+      before = parseKernel(k.saves, k.ipsetSave)
+    }
+    const plan = planParsed(desired, before)
+    const result: SyncResult = {
+      changedTables: plan.tables.map((t) => t.table),
+      ipsetChanges: {created: plan.ipsets.created, updated: plan.ipsets.updated, destroyed: plan.ipsets.destroyed},
+      script: planText(plan),
+      restoreCalls: 0,
+      ipsetCalls: 0,
+      readKernel: !fromMemory,
+    }
+    if (opts.dryRun) return result
+    if (!isEmptyPlan(plan)) {
+      try {
+        const calls = await applyPlan(plan, opts)
+        result.restoreCalls = calls.restoreCalls
+        result.ipsetCalls = calls.ipsetCalls
+      } catch (err) {
+        // Some tables may have changed before the failure: only a fresh read can tell.
+        this.known = undefined
+        throw err
+      }
+    }
+    // No read-back: iptables-restore is atomic per table and exit 0 means it applied; drift
+    // from other tools is caught by the caller's periodic verify.
+    this.known = kernelAfter(before, desired, plan)
+    this.knownBackend = backend
+    return result
   }
-  return result
+}
+
+/**
+ * Brings this host's iptables and ipsets to the state the resources describe, reading the
+ * kernel first (a one-shot IptablesSyncer). A second call with the same input writes nothing
+ * (restoreCalls 0, empty script).
+ */
+export async function syncIptables(input: IptablesInput, opts: SyncOptions = {}): Promise<SyncResult> {
+  return new IptablesSyncer().sync(input, opts)
 }

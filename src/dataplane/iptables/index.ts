@@ -9,6 +9,7 @@ export {
   detectIptablesBackend,
   IPTABLES_BACKEND_CHOICES,
   type IptablesBackend,
+  IptablesSyncer,
   iptablesBinaries,
   planIptables,
   type ResolvedIptablesBackend,

@@ -73,8 +73,23 @@ interface Matcher {
   test(e: Entity): boolean
 }
 
+const PLAIN_V4 = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})(?:\/(0|[1-9]\d?))?$/
+
 /** Canonical IPv4 network text for ipset/iptables, or undefined for IPv6 / unparsable input. */
 export function canonicalV4(net: string): string | undefined {
+  // Fast path for plain dotted quads (no leading zeros, which ipaddr reads differently):
+  // parsing through ipaddr tries IPv6 first and throws, which dominated rendering at scale.
+  const q = PLAIN_V4.exec(net)
+  if (q) {
+    const o = [q[1], q[2], q[3], q[4]].map(Number) as [number, number, number, number]
+    const len = q[5] === undefined ? 32 : Number(q[5])
+    if (o.every((x) => x <= 255) && len <= 32) {
+      const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0
+      const n = (((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0) & mask
+      const base = `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`
+      return len === 32 ? base : `${base}/${len}`
+    }
+  }
   try {
     if (net.includes('/')) {
       const [addr, len] = ipaddr.parseCIDR(net)

@@ -1,7 +1,7 @@
 // Desired iptables/ipset state vs what `iptables-save` / `ipset save` report → restore scripts.
 // Pure. Only `cali-` chains and `cali:<hash>`-commented rules in kernel chains are ever
 // touched; everything else in the tables is left exactly as it is.
-import {CHAIN_PREFIX, IPSET_MAIN_PREFIX, IPSET_TEMP_PREFIX, renderRule, ruleHashes} from './render.js'
+import {CHAIN_PREFIX, IPSET_MAIN_PREFIX, IPSET_TEMP_PREFIX, renderChain, renderRule, ruleHashes} from './render.js'
 import type {DesiredState, HookRule, IpSetState, IpSetType, TableName, TableState} from './types.js'
 import {TABLES} from './types.js'
 
@@ -67,7 +67,7 @@ export interface TablePlan {
   hooksChanged: string[]
 }
 
-function hookHashes(chain: string, hooks: readonly HookRule[]): {inserts: Array<{rule: HookRule; hash: string}>; appends: Array<{rule: HookRule; hash: string}>} {
+export function hookHashes(chain: string, hooks: readonly HookRule[]): {inserts: Array<{rule: HookRule; hash: string}>; appends: Array<{rule: HookRule; hash: string}>} {
   const ordered = [...hooks.filter((h) => h.position === 'insert'), ...hooks.filter((h) => h.position === 'append')]
   const hashes = ruleHashes(chain, ordered.map((h) => h.rule))
   const withHash = ordered.map((rule, i) => ({rule, hash: hashes[i] as string}))
@@ -92,11 +92,11 @@ export function planTable(table: TableName, desired: TableState, saved: SavedTab
   const wanted = new Map(desired.chains.map((c) => [c.name, c]))
   for (const chain of [...desired.chains].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (!isOwnedChain(chain.name)) throw new Error(`refusing to program chain ${chain.name}: not a ${CHAIN_PREFIX} chain`)
-    const hashes = ruleHashes(chain.name, chain.rules)
+    const {hashes, lines} = renderChain(chain)
     const current = saved.chains.get(chain.name)
     if (current && sameList(current.map((r) => r.hash), hashes)) continue
     declare.push(`:${chain.name} - [0:0]`)
-    chain.rules.forEach((rule, i) => writes.push(renderRule('-A', chain.name, rule, hashes[i] as string)))
+    for (const line of lines) writes.push(line)
     chainsWritten.push(chain.name)
   }
   for (const name of [...saved.chains.keys()].sort()) {
@@ -216,12 +216,61 @@ export interface Plan {
 
 /** The whole plan from the desired state and the saved text of each table and of ipset. */
 export function planAll(desired: DesiredState, saves: Partial<Record<TableName, string>>, ipsetSave: string): Plan {
+  return planParsed(desired, parseKernel(saves, ipsetSave))
+}
+
+/** What the kernel holds, parsed: each table's chains and our sets. */
+export interface ParsedKernel {
+  tables: Record<TableName, SavedTable>
+  ipsets: Map<string, SavedIpset>
+}
+
+export function parseKernel(saves: Partial<Record<TableName, string>>, ipsetSave: string): ParsedKernel {
+  const tables = Object.fromEntries(TABLES.map((t) => [t, parseIptablesSave(saves[t] ?? '', t)])) as Record<TableName, SavedTable>
+  return {tables, ipsets: parseIpsetSave(ipsetSave)}
+}
+
+/** The plan against an already-parsed (or remembered) kernel state. */
+export function planParsed(desired: DesiredState, kernel: ParsedKernel): Plan {
   const tables: TablePlan[] = []
   for (const t of TABLES) {
-    const p = planTable(t, desired.tables[t], parseIptablesSave(saves[t] ?? '', t))
+    const p = planTable(t, desired.tables[t], kernel.tables[t])
     if (p) tables.push(p)
   }
-  return {tables, ipsets: planIpsets(desired.ipsets, parseIpsetSave(ipsetSave))}
+  return {tables, ipsets: planIpsets(desired.ipsets, kernel.ipsets)}
+}
+
+/**
+ * What the kernel holds once `plan` was applied to `before` (iptables-restore is atomic per
+ * table, so exit 0 means exactly this): owned chains as desired, rewritten kernel chains with
+ * our inserts on top and appends at the end around the other tools' rules, sets as desired.
+ * Chains a plan did not touch are shared with `before`, not copied.
+ */
+export function kernelAfter(before: ParsedKernel, desired: DesiredState, plan: Plan): ParsedKernel {
+  const tables = {...before.tables}
+  for (const tp of plan.tables) {
+    const want = desired.tables[tp.table]
+    const chains = new Map(before.tables[tp.table].chains)
+    for (const name of tp.chainsDeleted) chains.delete(name)
+    const written = new Set(tp.chainsWritten)
+    for (const c of want.chains) {
+      if (written.has(c.name)) chains.set(c.name, renderChain(c).hashes.map((hash) => ({text: '', hash})))
+    }
+    for (const name of tp.hooksChanged) {
+      const {inserts, appends} = hookHashes(name, want.hooks.filter((h) => h.chain === name))
+      const foreign = (chains.get(name) ?? []).filter((r) => r.hash === undefined)
+      const ours = (h: {rule: HookRule; hash: string}): SavedRule => ({text: renderRule('-A', name, h.rule.rule, h.hash), hash: h.hash})
+      chains.set(name, [...inserts.map(ours), ...foreign, ...appends.map(ours)])
+    }
+    tables[tp.table] = {chains}
+  }
+  const ipsets = new Map([...before.ipsets].filter(([name]) => name.startsWith(IPSET_MAIN_PREFIX)))
+  for (const name of plan.ipsets.destroyed) ipsets.delete(name)
+  const changed = new Set([...plan.ipsets.created, ...plan.ipsets.updated])
+  for (const set of desired.ipsets) {
+    if (changed.has(set.name)) ipsets.set(set.name, {name: set.name, type: set.type, members: [...new Set(set.members)].sort()})
+  }
+  return {tables, ipsets}
 }
 
 export function isEmptyPlan(plan: Plan): boolean {

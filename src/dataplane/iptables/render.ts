@@ -2,7 +2,7 @@
 // chain and set names) that let a later run recognise what it wrote.
 import {createHash} from 'node:crypto'
 
-import type {IptRule} from './types.js'
+import type {IptChain, IptRule} from './types.js'
 
 export const CHAIN_PREFIX = 'cali-'
 export const MAX_CHAIN_NAME = 28
@@ -31,14 +31,37 @@ function b64url(buf: Buffer): string {
 export function lengthLimitedName(prefix: string, suffix: string, maxLength = MAX_CHAIN_NAME): string {
   const plain = prefix + suffix
   if (plain.length <= maxLength && /^[A-Za-z0-9_.:/-]*$/.test(suffix)) return plain
-  const digest = b64url(createHash('sha256').update(suffix).digest())
-  return (prefix + '_' + digest).slice(0, maxLength)
+  return memo(nameCache, `${maxLength}\0${prefix}\0${suffix}`, () => {
+    const digest = b64url(createHash('sha256').update(suffix).digest())
+    return (prefix + '_' + digest).slice(0, maxLength)
+  })
 }
 
 /** The name of a selector-style ipset for an arbitrary identity string. */
 export function ipsetNameFor(kind: string, identity: string): string {
-  const digest = b64url(createHash('sha224').update(`${kind}:${identity}`).digest())
-  return `${IPSET_MAIN_PREFIX}${kind}:${digest}`.slice(0, MAX_IPSET_NAME)
+  return memo(nameCache, `set\0${kind}:${identity}`, () => {
+    const digest = b64url(createHash('sha224').update(`${kind}:${identity}`).digest())
+    return `${IPSET_MAIN_PREFIX}${kind}:${digest}`.slice(0, MAX_IPSET_NAME)
+  })
+}
+
+// Rendering is pure, so results are cached by their inputs: a host agent re-renders the same
+// thousands of policy chains on every pass and only a few of them ever change. Bounded LRUs
+// (Map keeps insertion order; a hit moves the entry to the end).
+const MAX_CACHED = 50_000
+const nameCache = new Map<string, string>()
+
+function memo<V>(cache: Map<string, V>, key: string, make: () => V): V {
+  const hit = cache.get(key)
+  if (hit !== undefined) {
+    cache.delete(key)
+    cache.set(key, hit)
+    return hit
+  }
+  const v = make()
+  cache.set(key, v)
+  if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value as string)
+  return v
 }
 
 /** Comments may only hold a safe character set; anything else becomes `_`. */
@@ -76,4 +99,21 @@ export function ruleHashes(chain: string, rules: readonly IptRule[]): string[] {
 export function renderRule(op: '-A' | '-I' | '-D', chain: string, rule: IptRule, hash: string): string {
   const body = ruleBody(rule)
   return `${op} ${chain} -m comment --comment "cali:${hash}"${body ? ` ${body}` : ''}`
+}
+
+export interface RenderedChain {
+  /** The chained rule hashes, in rule order. */
+  hashes: string[]
+  /** `-A <chain> ...` restore lines, one per rule. */
+  lines: string[]
+}
+
+const chainCache = new Map<string, RenderedChain>()
+
+/** Hashes and `-A` lines of a whole owned chain, cached by the chain's name and rules. */
+export function renderChain(chain: IptChain): RenderedChain {
+  return memo(chainCache, `${chain.name}\0${JSON.stringify(chain.rules)}`, () => {
+    const hashes = ruleHashes(chain.name, chain.rules)
+    return {hashes, lines: chain.rules.map((rule, i) => renderRule('-A', chain.name, rule, hashes[i] as string))}
+  })
 }
