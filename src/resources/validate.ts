@@ -55,8 +55,29 @@ export interface ParsedCidr {
   masked: boolean
 }
 
+// The common case, a four-part decimal IPv4 CIDR (no leading zeros, as isValidFourPartDecimal
+// requires), parsed without ipaddr's regexes and objects; anything else goes the long way.
+const IPV4_CIDR = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\/(\d{1,2})$/
+
+function fastIPv4Cidr(text: string): ParsedCidr | undefined {
+  const m = IPV4_CIDR.exec(text)
+  if (!m) return undefined
+  const prefix = Number(m[5])
+  if (prefix > 32) return undefined
+  const o = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])]
+  if (o[0]! > 255 || o[1]! > 255 || o[2]! > 255 || o[3]! > 255) return undefined
+  const addr = ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
+  const net = (addr & mask) >>> 0
+  const address = `${o[0]}.${o[1]}.${o[2]}.${o[3]}`
+  const network = `${net >>> 24}.${(net >>> 16) & 255}.${(net >>> 8) & 255}.${net & 255}`
+  return {family: 4, address, prefix, text: `${network}/${prefix}`, masked: net === addr}
+}
+
 export function parseCidr(text: string): ParsedCidr | undefined {
   if (typeof text !== 'string') return undefined
+  const fast = fastIPv4Cidr(text)
+  if (fast) return fast
   try {
     // Only IPv6 text has a colon and IPv4 text never does: parse with the one parser that can
     // succeed (ipaddr.parseCIDR tries IPv6 first and pays for a thrown error on every IPv4 CIDR).
@@ -89,11 +110,21 @@ export function isIP(text: string): boolean {
   return typeof text === 'string' && (ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text))
 }
 
+/** A canonical dotted-quad IPv4 address (as ParsedCidr.address has it) as an unsigned 32-bit number. */
+function ipv4Number(address: string): number {
+  const [a, b, c, d] = address.split('.')
+  return ((Number(a) << 24) | (Number(b) << 16) | (Number(c) << 8) | Number(d)) >>> 0
+}
+
 export function cidrsOverlap(a: string, b: string): boolean {
   const pa = parseCidr(a)
   const pb = parseCidr(b)
   if (!pa || !pb || pa.family !== pb.family) return false
   const shorter = Math.min(pa.prefix, pb.prefix)
+  if (pa.family === 4) {
+    const mask = shorter === 0 ? 0 : (0xffffffff << (32 - shorter)) >>> 0
+    return ((ipv4Number(pa.address) & mask) >>> 0) === ((ipv4Number(pb.address) & mask) >>> 0)
+  }
   const x = ipaddr.parse(pa.address)
   const y = ipaddr.parse(pb.address)
   return x.match(y, shorter)
@@ -150,7 +181,7 @@ export function cidrRange(text: string): {family: 4 | 6; start: bigint; end: big
   if (!p) return undefined
   const bits = p.family === 4 ? 32 : 128
   const size = 1n << BigInt(bits - p.prefix)
-  const start = (toBigInt(p.address) / size) * size
+  const start = ((p.family === 4 ? BigInt(ipv4Number(p.address)) : toBigInt(p.address)) / size) * size
   return {family: p.family, start, end: start + size - 1n}
 }
 
