@@ -81,7 +81,7 @@ for h in master node; do
   addr=198.51.100.95; [ $h = node ] && addr=198.51.100.96
   ip netns exec $h $CTL node run --name $h --ip $addr/24 --bird-config-dir $W/$h/bird --bird-socket $W/$h/bird.ctl \
     --lock-file $W/$h/lock --status-file $W/$h/status.json --supervise-bird --bird-timers fast --iptables-backend legacy \
-    --check-interval 30s $T >$W/$h/run.log 2>&1 &
+    --check-interval 120s --resync-interval 300s $T >$W/$h/run.log 2>&1 &
   echo $! >$W/$h/run.pid
 done
 for h in master node; do
@@ -114,10 +114,11 @@ check ipip-tunl0-route tunl_route
 check ipip-node-cali-route sh -c "ip -n node route show $POD2 | grep -Eq '^$POD2 dev cali[0-9a-f]+ .*scope link'"
 # A capture on node's host link while pod1 pings: the packets are IP-in-IP (protocol 4).
 capture() {  # capture FILE: up to 2 packets between the pods' hosts, as tcpdump prints them
-  ip netns exec node timeout 8 tcpdump -l -n -c 2 -i eth0 'ip proto 4 or icmp' >"$1" 2>/dev/null &
+  ip netns exec node timeout 60 tcpdump -l -n -c 2 -i eth0 'ip proto 4 or icmp' >"$1" 2>$W/tcpdump.err &
   _cap=$!
-  sleep 1
-  ip netns exec pod1 ping -c 3 -i 0.3 -W 1 "$POD2" >$W/ping.txt 2>&1
+  # Ping only once tcpdump is listening: on a slow machine it takes seconds to start.
+  until_ok 45 grep -q 'listening on' $W/tcpdump.err
+  ip netns exec pod1 ping -c 4 -i 0.5 -W 2 "$POD2" >$W/ping.txt 2>&1
   wait $_cap
 }
 capture $W/cap-ipip.txt
