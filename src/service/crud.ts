@@ -74,17 +74,26 @@ function keyOf(def: KindDef, r: Resource): string {
 async function storedByKey(store: ResourceStore, items: Loaded[]): Promise<{byKey: Map<string, Resource>; byKind: Map<KindDef, Resource[]>}> {
   const byKey = new Map<string, Resource>()
   const byKind = new Map<KindDef, Resource[]>()
-  const kinds = new Set(items.map((i) => i.def))
-  for (const def of kinds) {
-    const wanted = items.filter((i) => i.def === def)
+  const wantedByKind = new Map<KindDef, Loaded[]>()
+  for (const i of items) {
+    const list = wantedByKind.get(i.def)
+    if (list) list.push(i)
+    else wantedByKind.set(i.def, [i])
+  }
+  // The kinds are read concurrently; results are entered in input kind order.
+  const reads = [...wantedByKind].map(async ([def, wanted]) => {
     // A few names: point reads; many: one prefix read of the kind.
-    let stored: Resource[]
     if (wanted.length <= 8 && !def.validate?.length) {
-      stored = (await Promise.all(wanted.map((w) => store.get(def, w.resource.metadata.name, w.resource.metadata.namespace)))).filter((r): r is Resource => !!r)
-    } else stored = (await store.list(def)).items
+      return (await Promise.all(wanted.map((w) => store.get(def, w.resource.metadata.name, w.resource.metadata.namespace)))).filter((r): r is Resource => !!r)
+    }
+    return (await store.list(def)).items
+  })
+  const results = await Promise.all(reads)
+  ;[...wantedByKind.keys()].forEach((def, k) => {
+    const stored = results[k]!
     byKind.set(def, stored)
     for (const r of stored) byKey.set(keyOf(def, r), r)
-  }
+  })
   return {byKey, byKind}
 }
 
@@ -243,8 +252,17 @@ export async function deleteResources(store: ResourceStore, targets: Loaded[], o
   )
   outcomes.forEach((o, j) => {
     const row = live[j]!
-    if (o.ok) Object.assign(row, {resource: o.resource, action: 'deleted', revision: o.revision})
-    else if (o.error instanceof NotFoundError && opts.skipNotExists) row.action = 'skipped'
+    if (o.ok) {
+      // The deleted value stays undecoded until someone reads it (see ResourceStore.deleteMany).
+      Object.defineProperty(row, 'resource', {
+        enumerable: true,
+        configurable: true,
+        get: () => o.resource,
+        set: (value: Resource) => Object.defineProperty(row, 'resource', {value, writable: true, enumerable: true, configurable: true}),
+      })
+      row.action = 'deleted'
+      row.revision = o.revision
+    } else if (o.error instanceof NotFoundError && opts.skipNotExists) row.action = 'skipped'
     else row.error = o.error
   })
   return rows
