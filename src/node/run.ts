@@ -250,7 +250,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   // --- the watch ---
   let watch: DatastoreWatch | undefined
   const openWatch = async (reason: string): Promise<void> => {
-    for (let attempt = 0; !stopped; attempt++) {
+    for (let attempt = 0; !stopped && !signal.aborted; attempt++) {
       try {
         const rev = await opts.datastore.revision()
         watch = await DatastoreWatch.open(await opts.datastore.watchClient(), rev, {
