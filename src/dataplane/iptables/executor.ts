@@ -172,22 +172,31 @@ export async function planIptables(desired: DesiredState, opts: SyncOptions = {}
 export class IptablesSyncer {
   private known: ParsedKernel | undefined
   private knownBackend: ResolvedIptablesBackend | undefined
+  /** The input (as JSON; the selector compiler is a function, so left out) that `known` realises. */
+  private knownInput: string | undefined
 
   /** Forget what was written: the next sync reads the kernel. */
   invalidate(): void {
     this.known = undefined
+    this.knownInput = undefined
   }
 
   async sync(input: IptablesInput, optsIn: SyncOptions = {}): Promise<SyncResult> {
     // Resolve `auto` once, so one pass never mixes flavours.
     const backend = await resolveIptablesBackend(optsIn.backend, optsIn.runner)
     const opts: SyncOptions = {...optsIn, backend}
-    const desired = buildDesiredState(input)
     const fromMemory = this.known !== undefined && this.knownBackend === backend && !opts.verify
+    // Same input as the last successful sync and nothing re-read: the kernel already holds it
+    // (a pass woken by a change that does not concern this host's iptables costs one stringify).
+    const inputKey = JSON.stringify(input)
+    if (fromMemory && inputKey === this.knownInput) {
+      return {changedTables: [], ipsetChanges: {created: [], updated: [], destroyed: []}, script: '', restoreCalls: 0, ipsetCalls: 0, readKernel: false}
+    }
+    const desired = buildDesiredState(input)
     let before: ParsedKernel
     if (fromMemory) before = this.known as ParsedKernel
     else {
-      this.known = undefined
+      this.invalidate()
       const k = await readKernelState(opts)
       before = parseKernel(k.saves, k.ipsetSave)
     }
@@ -208,7 +217,7 @@ export class IptablesSyncer {
         result.ipsetCalls = calls.ipsetCalls
       } catch (err) {
         // Some tables may have changed before the failure: only a fresh read can tell.
-        this.known = undefined
+        this.invalidate()
         throw err
       }
     }
@@ -216,6 +225,7 @@ export class IptablesSyncer {
     // from other tools is caught by the caller's periodic verify.
     this.known = kernelAfter(before, desired, plan)
     this.knownBackend = backend
+    this.knownInput = inputKey
     return result
   }
 }
