@@ -204,6 +204,7 @@ class ModelBuilder {
   private readonly entities: Entity[] = []
   private readonly nsLabels = new Map<string, Record<string, string>>()
   private readonly filterChains = new Map<string, IptChain>()
+  private readonly applicableByLabels = new Map<string, NormPolicy[]>()
   private ipipEnabled = false
 
   constructor(private readonly input: IptablesInput) {}
@@ -392,7 +393,13 @@ class ModelBuilder {
   private endpointChains(w: WorkloadEndpointInput, tiers: Map<string, NormTier>, policies: NormPolicy[]): void {
     const iface = w.spec.interfaceName as string
     const labels = this.entityLabels(w)
-    const applicable = policies.filter((p) => this.policyApplies(p, w, labels))
+    // Which policies apply depends only on the namespace and labels, and many endpoints share them.
+    const key = `${w.namespace}\0${JSON.stringify(labels)}`
+    let applicable = this.applicableByLabels.get(key)
+    if (!applicable) {
+      applicable = policies.filter((p) => this.policyApplies(p, w, labels))
+      this.applicableByLabels.set(key, applicable)
+    }
     const sortedTiers = [...tiers.values()].sort((a, b) => a.order - b.order || cmp(a.name, b.name))
     const profiles = (w.spec.profiles ?? []).filter((pn) => this.input.profiles.some((p) => p.name === pn))
 
