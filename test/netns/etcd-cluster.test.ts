@@ -9,26 +9,14 @@ import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {BIN, cliFor} from '../helpers/cli.js'
+import {NodeRunAgent} from '../helpers/agent.js'
+import {cliFor} from '../helpers/cli.js'
 import {startEtcdCluster, type TestEtcdCluster} from '../helpers/etcd.js'
-import {inNs, ip, NetnsLab, netnsSkipReason} from '../helpers/netns.js'
+import {inNs, ip, NetnsLab, netnsSkipReason, waitFor as poll} from '../helpers/netns.js'
 
 const skip = netnsSkipReason('etcd', 'etcdctl', 'sysctl', 'bird', 'iptables-nft-restore', 'iptables-nft-save', 'ipset')
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await probe()
-      if (v !== undefined) return v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) => poll(what, probe, 90_000, 200)
 
 /** How many watch streams a member serves (its Prometheus metrics). */
 async function watchStreams(endpoint: string): Promise<number> {
@@ -80,8 +68,8 @@ describe('node run against a three-member etcd cluster with the watch member kil
   const dir = join(scratch, 'host')
   let cluster: TestEtcdCluster
   let ns = ''
-  let agent: ChildProcess | undefined
-  const log: string[] = []
+  let agent: NodeRunAgent | undefined
+  let log: string[] = []
 
   before(async () => {
     cluster = await startEtcdCluster(3)
@@ -95,39 +83,16 @@ describe('node run against a three-member etcd cluster with the watch member kil
   })
 
   after(async () => {
-    if (agent && agent.exitCode === null && agent.signalCode === null) {
-      const done = new Promise((r) => agent?.once('exit', r))
-      agent.kill('SIGTERM')
-      await Promise.race([done, new Promise((r) => setTimeout(r, 15_000))])
-      if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL')
-    }
+    await agent?.stop()
     await lab.cleanup()
     await cluster?.stop()
     rmSync(scratch, {recursive: true, force: true})
   })
 
   it('the agent runs with all three members and the member serving its watch, made leader, is killed', async () => {
-    const args = [
-      'netns', 'exec', ns, process.execPath, BIN, 'node', 'run', '--name', 'host', '--ip', '198.51.100.95/24',
-      '--bird-config-dir', join(dir, 'bird'), '--bird-socket', join(dir, 'bird.ctl'), '--lock-file', join(dir, 'apply.lock'),
-      '--status-file', join(dir, 'status.json'), '--check-interval', '0', '--resync-interval', '3600s', '--no-route-monitor', '--log-level', 'debug',
-    ]
-    agent = spawn('ip', args, {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: {...process.env, ETCD_ENDPOINTS: cluster.unixEndpoints, DATASTORE_TYPE: 'etcdv3', CALICOCTL_CONFIG: '/nonexistent-default', NO_COLOR: '1'},
-    })
-    let buf = ''
-    agent.stderr?.on('data', (b: Buffer) => {
-      buf += b.toString()
-      const lines = buf.split('\n')
-      buf = lines.pop() ?? ''
-      log.push(...lines)
-    })
-    await waitFor('the first pass', () => {
-      const f = join(dir, 'status.json')
-      const s = existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined
-      return s?.state === 'running' && s.passes >= 1 ? s : undefined
-    })
+    agent = new NodeRunAgent({ns, name: 'host', ip: '198.51.100.95/24', dir, endpoints: cluster.unixEndpoints, extraArgs: ['--check-interval', '0', '--resync-interval', '3600s', '--no-route-monitor']})
+    log = agent.log
+    await agent.passes(1)
     assert.equal(blackholes(ns).filter((d) => d.startsWith('192.168.')).length, 1)
     // A workload, so that policy has an endpoint to apply to.
     const w = await cliFor(cluster.unixEndpoints)(['workload', 'add', 'pod1', '--netns', lab.addHost('p1'), '--node', 'host', '--labels', 'app=pod1'], {netns: ns})
@@ -172,7 +137,7 @@ describe('node run against a three-member etcd cluster with the watch member kil
     assert.equal(got.code, 0, got.stderr)
     assert.match(got.stdout, /after-kill/)
     assert.equal(agent?.pid, pid)
-    assert.equal(agent?.exitCode, null)
+    assert.equal(agent?.child.exitCode, null)
     const status = JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as {pid: number; state: string; lastApply?: {failed: boolean}}
     assert.equal(status.pid, pid)
     assert.equal(status.lastApply?.failed, false)

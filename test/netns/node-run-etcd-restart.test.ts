@@ -5,31 +5,18 @@
 // restarted, reconnects its watch, resyncs and programs both into the kernel. The periodic drift
 // check is off and the resync interval is an hour, so only the watch can have told it.
 import assert from 'node:assert/strict'
-import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {BIN, cliFor} from '../helpers/cli.js'
+import {NodeRunAgent} from '../helpers/agent.js'
+import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
-import {inNs, ip, NetnsLab, netnsSkipReason} from '../helpers/netns.js'
+import {inNs, ip, NetnsLab, netnsSkipReason, waitFor as poll} from '../helpers/netns.js'
 
 const skip = netnsSkipReason('bird', 'sysctl', 'etcd', 'iptables-nft-restore', 'iptables-nft-save', 'ipset')
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await probe()
-      if (v !== undefined) return v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) => poll(what, probe, 90_000, 200)
 
 const POOL = `apiVersion: projectcalico.org/v3
 kind: IPPool
@@ -76,8 +63,8 @@ describe('node run across an etcd crash and restart', {skip, timeout: 600_000}, 
   let etcd: TestEtcd
   let local: ReturnType<typeof cliFor>
   let ns = ''
-  let agent: ChildProcess | undefined
-  const log: string[] = []
+  let agent: NodeRunAgent | undefined
+  let log: string[] = []
   const logged = (re: RegExp, from = 0) => log.slice(from).some((l) => re.test(l))
 
   before(async () => {
@@ -93,40 +80,16 @@ describe('node run across an etcd crash and restart', {skip, timeout: 600_000}, 
   })
 
   after(async () => {
-    if (agent && agent.exitCode === null && agent.signalCode === null) {
-      const done = new Promise((r) => agent?.once('exit', r))
-      agent.kill('SIGTERM')
-      await Promise.race([done, new Promise((r) => setTimeout(r, 15_000))])
-      if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL')
-    }
+    await agent?.stop()
     await lab.cleanup()
     await etcd?.stop()
     rmSync(scratch, {recursive: true, force: true})
   })
 
   it('the agent starts and programs the host', async () => {
-    const args = [
-      'netns', 'exec', ns, process.execPath, BIN, 'node', 'run', '--name', 'host', '--ip', '198.51.100.95/24',
-      '--bird-config-dir', join(dir, 'bird'), '--bird-socket', join(dir, 'bird.ctl'), '--lock-file', join(dir, 'apply.lock'),
-      '--status-file', join(dir, 'status.json'), '--check-interval', '0', '--resync-interval', '3600s', '--no-route-monitor', '--log-level', 'debug',
-    ]
-    // `ip netns exec` execs the command, so this PID is the agent's own.
-    agent = spawn('ip', args, {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: {...process.env, ETCD_ENDPOINTS: etcd.unixEndpoint, DATASTORE_TYPE: 'etcdv3', CALICOCTL_CONFIG: '/nonexistent-default', NO_COLOR: '1'},
-    })
-    let buf = ''
-    agent.stderr?.on('data', (b: Buffer) => {
-      buf += b.toString()
-      const lines = buf.split('\n')
-      buf = lines.pop() ?? ''
-      log.push(...lines)
-    })
-    await waitFor('the first pass', () => {
-      const f = join(dir, 'status.json')
-      const s = existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined
-      return s?.state === 'running' && s.passes >= 1 ? s : undefined
-    })
+    agent = new NodeRunAgent({ns, name: 'host', ip: '198.51.100.95/24', dir, endpoints: etcd.unixEndpoint, extraArgs: ['--check-interval', '0', '--resync-interval', '3600s', '--no-route-monitor']})
+    log = agent.log
+    await agent.passes(1)
     assert.deepEqual(blackholes(ns).filter((d) => d.startsWith('192.168.')).length, 1)
     const pod = lab.addHost('p1')
     const run = cliFor(etcd.unixEndpoint)
@@ -142,7 +105,7 @@ describe('node run across an etcd crash and restart', {skip, timeout: 600_000}, 
     await waitFor('the agent to see the watch drop', () => (logged(/etcd watch disconnected/, mark) ? true : undefined))
     // Down for a while, as in a real outage: the agent keeps running and does not exit.
     await new Promise((r) => setTimeout(r, 3000))
-    assert.equal(agent?.exitCode, null, log.slice(mark).join('\n'))
+    assert.equal(agent?.child.exitCode, null, log.slice(mark).join('\n'))
     await etcd.resume()
     await waitFor('the watch to reconnect', () => (logged(/etcd watch reconnected/, mark) ? true : undefined))
 
@@ -163,16 +126,16 @@ describe('node run across an etcd crash and restart', {skip, timeout: 600_000}, 
     assert.match(log.slice(mark).join('\n'), /\[INFO\] routes: add blackhole 10\.77\./)
     // The same process all along.
     assert.equal(agent?.pid, pid)
-    assert.equal(agent?.exitCode, null)
-    assert.equal(agent?.signalCode, null)
+    assert.equal(agent?.child.exitCode, null)
+    assert.equal(agent?.child.signalCode, null)
     const status = JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as {pid: number; state: string}
     assert.equal(status.pid, pid)
     assert.equal(status.state, 'running')
   })
 
   it('SIGTERM still stops it cleanly afterwards', async () => {
-    const done = new Promise<number | null>((r) => agent?.once('exit', (code) => r(code)))
-    agent?.kill('SIGTERM')
+    const done = agent?.exit
+    agent?.child.kill('SIGTERM')
     assert.equal(await done, 0, log.slice(-10).join('\n'))
   })
 })
