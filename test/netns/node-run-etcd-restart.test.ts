@@ -5,7 +5,7 @@
 // restarted, reconnects its watch, resyncs and programs both into the kernel. The periodic drift
 // check is off and the resync interval is an hour, so only the watch can have told it.
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
