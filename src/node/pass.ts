@@ -1,5 +1,5 @@
 // One reconcile pass for this host (`calicoctl node apply`; `node run` calls it in a loop):
-// identity → Node resource → IPAM (blocks, tunnel address) → tunl0 → routes → iptables → BIRD.
+// identity → Node resource → IPAM (blocks, tunnel address) → tunl0 → routes → BIRD → iptables.
 // Each part reports what it changed (or would change); a failing part is reported under its name
 // and the parts after it still run when that is safe.
 import {mkdir} from 'node:fs/promises'
@@ -26,7 +26,7 @@ import {
   type Snapshot,
 } from './snapshot.js'
 
-export const PART_NAMES = ['node', 'ipam', 'tunnel', 'routes', 'iptables', 'bird'] as const
+export const PART_NAMES = ['node', 'ipam', 'tunnel', 'routes', 'bird', 'iptables'] as const
 export type PartName = (typeof PART_NAMES)[number]
 
 export type PartStatus = 'unchanged' | 'changed' | 'would-change' | 'skipped' | 'failed'
@@ -237,30 +237,8 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   }
   settle(routesPart, dryRun)
 
-  // 5. iptables.
-  const iptPart = part('iptables')
-  parts.push(iptPart)
-  if (opts.iptables && !opts.iptables.enabled) {
-    iptPart.status = 'skipped'
-    iptPart.notes.push('skipped (--no-iptables)')
-  } else {
-    try {
-      const iptInput = buildIptablesInput(snap, host, compileSelector)
-      const iptOpts = {dryRun, ...(opts.iptables?.backend ? {backend: opts.iptables.backend} : {}), ...(opts.iptables?.verify ? {verify: true} : {})}
-      const r = opts.iptables?.syncer ? await opts.iptables.syncer.sync(iptInput, iptOpts) : await syncIptables(iptInput, iptOpts)
-      for (const t of r.changedTables) iptPart.changes.push(`${dryRun ? 'update' : 'updated'} table ${t}`)
-      for (const s of r.ipsetChanges.created) iptPart.changes.push(`${dryRun ? 'create' : 'created'} ipset ${s}`)
-      for (const s of r.ipsetChanges.updated) iptPart.changes.push(`${dryRun ? 'update' : 'updated'} ipset ${s}`)
-      for (const s of r.ipsetChanges.destroyed) iptPart.changes.push(`${dryRun ? 'destroy' : 'destroyed'} ipset ${s}`)
-      iptPart.detail = {script: r.script, restoreCalls: r.restoreCalls, ipsetCalls: r.ipsetCalls}
-    } catch (err) {
-      iptPart.status = 'failed'
-      iptPart.error = message(err)
-    }
-  }
-  settle(iptPart, dryRun)
-
-  // 6. BIRD.
+  // 5. BIRD, before iptables: a changed route export (an IPIP/BGP switch) should not wait for
+  // the iptables restores, which are the slow part of a pass on a small host.
   const birdPart = part('bird')
   parts.push(birdPart)
   if (!opts.bird?.enabled) {
@@ -285,6 +263,29 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
     }
   }
   settle(birdPart, dryRun)
+
+  // 6. iptables.
+  const iptPart = part('iptables')
+  parts.push(iptPart)
+  if (opts.iptables && !opts.iptables.enabled) {
+    iptPart.status = 'skipped'
+    iptPart.notes.push('skipped (--no-iptables)')
+  } else {
+    try {
+      const iptInput = buildIptablesInput(snap, host, compileSelector)
+      const iptOpts = {dryRun, ...(opts.iptables?.backend ? {backend: opts.iptables.backend} : {}), ...(opts.iptables?.verify ? {verify: true} : {})}
+      const r = opts.iptables?.syncer ? await opts.iptables.syncer.sync(iptInput, iptOpts) : await syncIptables(iptInput, iptOpts)
+      for (const t of r.changedTables) iptPart.changes.push(`${dryRun ? 'update' : 'updated'} table ${t}`)
+      for (const s of r.ipsetChanges.created) iptPart.changes.push(`${dryRun ? 'create' : 'created'} ipset ${s}`)
+      for (const s of r.ipsetChanges.updated) iptPart.changes.push(`${dryRun ? 'update' : 'updated'} ipset ${s}`)
+      for (const s of r.ipsetChanges.destroyed) iptPart.changes.push(`${dryRun ? 'destroy' : 'destroyed'} ipset ${s}`)
+      iptPart.detail = {script: r.script, restoreCalls: r.restoreCalls, ipsetCalls: r.ipsetCalls}
+    } catch (err) {
+      iptPart.status = 'failed'
+      iptPart.error = message(err)
+    }
+  }
+  settle(iptPart, dryRun)
 
   return {
     node: name,

@@ -60,7 +60,7 @@ describe('node apply --dry-run', {timeout: 120_000}, () => {
     assert.equal(res.dryRun, true)
     assert.equal(res.node, 'dryhost')
     assert.equal(res.changed, true)
-    assert.deepEqual(res.parts.map((p) => p.part), ['node', 'ipam', 'tunnel', 'routes', 'iptables', 'bird'])
+    assert.deepEqual(res.parts.map((p) => p.part), ['node', 'ipam', 'tunnel', 'routes', 'bird', 'iptables'])
     assert.equal(res.parts.find((p) => p.part === 'node')?.status, 'would-change')
     assert.equal(res.parts.find((p) => p.part === 'iptables')?.status, 'skipped')
     assert.match(res.parts.find((p) => p.part === 'bird')?.detail?.config ?? '', /router id 198\.51\.100\.95;/)
