@@ -1,5 +1,6 @@
 // Runs a shell script as init inside user-mode-linux, for what this machine's kernel cannot do
-// (IPIP). The host filesystem is mounted read-only; /run, /tmp and /mnt are fresh tmpfs inside.
+// (IPIP). The host filesystem is mounted read-only; /run, /tmp and /mnt are fresh tmpfs inside
+// (a checkout under /tmp stays visible at its own path).
 // The script reports with `pass NAME` / `fail NAME` and `section NAME` (output until the next
 // marker is collected); `linux.uml` always exits 0, so the markers are the only verdict.
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
@@ -102,8 +103,12 @@ export HOME=/tmp UML_DIR=${dir} UML_BUILD=${dir}/build
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /mnt
+# A checkout under /tmp (a CI clone, say) would vanish under the fresh /tmp: keep it at its path.
+REPO_DIR=${REPO.replace(/\/$/, '')}
+case "$REPO_DIR" in /tmp/*) mkdir -p /mnt/host-tmp && mount --bind /tmp /mnt/host-tmp ;; esac
+mount -t tmpfs tmpfs /tmp
+case "$REPO_DIR" in /tmp/*) mkdir -p "$REPO_DIR" && mount --bind "/mnt/host-tmp\${REPO_DIR#/tmp}" "$REPO_DIR" ;; esac
 mkdir -p /mnt/lib/modules && ln -s /usr/lib/uml/modules/$(uname -r) /mnt/lib/modules/$(uname -r)
 pass() { echo "${MARK} PASS $*"; }
 fail() { echo "${MARK} FAIL $*"; }
