@@ -40,8 +40,11 @@ export HOME=/tmp UML_DIR=$dir
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /mnt
+# A checkout under /tmp would vanish under the fresh /tmp: keep it visible at its own path.
+case "$PWD" in /tmp/*) mkdir -p /mnt/host-tmp && mount --bind /tmp /mnt/host-tmp ;; esac
+mount -t tmpfs tmpfs /tmp
+case "$PWD" in /tmp/*) mkdir -p "$PWD" && mount --bind "/mnt/host-tmp${PWD#/tmp}" "$PWD" ;; esac
 mkdir -p /mnt/lib/modules && ln -s /usr/lib/uml/modules/\$(uname -r) /mnt/lib/modules/\$(uname -r)
 pass() { echo "$MARK PASS \$*"; }
 fail() { echo "$MARK FAIL \$*"; }
