@@ -11,7 +11,7 @@ import {before, describe, test} from 'node:test'
 import {runInUml, type UmlResult, umlSkipReason} from './harness.js'
 import {REPO, SEED_MODULES, seedScript} from './lab-seed.js'
 
-// Part of `npm test` wherever user-mode-linux runs (about 7 minutes here: every process start in
+// Part of `npm test` wherever user-mode-linux runs (2.5-7 minutes here: every process start in
 // the guest costs a second or more); `npm run test:seed` runs it alone.
 const skip = umlSkipReason() ?? (existsSync(`${REPO}/dist/commands/node/run.js`) ? undefined : 'needs the build (npm run build)')
 
