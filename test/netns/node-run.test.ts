@@ -4,12 +4,13 @@
 // etcd takes and loses effect without any apply; SIGTERM ends the agent with status 0 and leaves
 // the routes in place; a restarted agent changes nothing.
 import assert from 'node:assert/strict'
-import {type ChildProcess, spawn} from 'node:child_process'
+import type {ChildProcess} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {BIN, cliFor} from '../helpers/cli.js'
+import {NodeRunAgent} from '../helpers/agent.js'
+import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 import {inNs, ip, NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'
 
@@ -86,26 +87,10 @@ describe('node run on two hosts (BGP mode)', {skip, timeout: 300_000}, () => {
   const agents: Agent[] = []
 
   const startAgent = (h: Host): Agent => {
-    const args = [
-      'netns', 'exec', h.ns, process.execPath, BIN, 'node', 'run', '--name', h.name, '--ip', `${h.addr}/24`,
-      '--bird-config-dir', join(h.dir, 'bird'), '--bird-socket', join(h.dir, 'bird.ctl'), '--lock-file', join(h.dir, 'apply.lock'),
-      '--status-file', join(h.dir, 'status.json'), '--supervise-bird', '--bird-timers', 'fast', '--check-interval', '1s', '--log-level', 'debug',
-    ]
-    const child = spawn('ip', args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {...process.env, ETCD_ENDPOINTS: etcd.unixEndpoint, DATASTORE_TYPE: 'etcdv3', CALICOCTL_CONFIG: '/nonexistent-default', NO_COLOR: '1'},
+    const agent = new NodeRunAgent({
+      ns: h.ns, name: h.name, ip: `${h.addr}/24`, dir: h.dir, endpoints: etcd.unixEndpoint,
+      extraArgs: ['--supervise-bird', '--bird-timers', 'fast', '--check-interval', '1s'],
     })
-    const log: string[] = []
-    let buf = ''
-    child.stderr?.on('data', (b: Buffer) => {
-      buf += b.toString()
-      const lines = buf.split('\n')
-      buf = lines.pop() ?? ''
-      log.push(...lines)
-    })
-    child.stdout?.resume()
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-    const agent = {child, log, exit}
     agents.push(agent)
     h.agent = agent
     return agent

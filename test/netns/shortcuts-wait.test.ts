@@ -7,13 +7,14 @@
 // --live` agrees with the kernel (BGP, same-subnet and blackhole routes), shows the rule
 // counters the ping moved, and flags a route the host lost.
 import assert from 'node:assert/strict'
-import {type ChildProcess, spawn} from 'node:child_process'
+import type {ChildProcess} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {lengthLimitedName} from '../../src/dataplane/iptables/render.js'
-import {BIN, cliFor} from '../helpers/cli.js'
+import {NodeRunAgent} from '../helpers/agent.js'
+import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 import {inNs, ip, NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'
 
@@ -96,26 +97,10 @@ describe('--wait, node list and node explain --live on two hosts running node ru
   let writeRevision = 0n
 
   const startAgent = (h: Host): Agent => {
-    const args = [
-      'netns', 'exec', h.ns, process.execPath, BIN, 'node', 'run', '--name', h.name, '--ip', `${h.addr}/24`,
-      '--bird-config-dir', join(h.dir, 'bird'), '--bird-socket', join(h.dir, 'bird.ctl'), '--lock-file', join(h.dir, 'apply.lock'),
-      '--status-file', join(h.dir, 'status.json'), '--supervise-bird', '--bird-timers', 'fast', '--check-interval', '1s', '--log-level', 'debug',
-    ]
-    const child = spawn('ip', args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {...process.env, ETCD_ENDPOINTS: etcd.unixEndpoint, DATASTORE_TYPE: 'etcdv3', CALICOCTL_CONFIG: '/nonexistent-default', NO_COLOR: '1'},
+    const agent = new NodeRunAgent({
+      ns: h.ns, name: h.name, ip: `${h.addr}/24`, dir: h.dir, endpoints: etcd.unixEndpoint,
+      extraArgs: ['--supervise-bird', '--bird-timers', 'fast', '--check-interval', '1s'],
     })
-    const log: string[] = []
-    let buf = ''
-    child.stderr?.on('data', (b: Buffer) => {
-      buf += b.toString()
-      const lines = buf.split('\n')
-      buf = lines.pop() ?? ''
-      log.push(...lines)
-    })
-    child.stdout?.resume()
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-    const agent = {child, log, exit}
     agents.push(agent)
     h.agent = agent
     return agent
