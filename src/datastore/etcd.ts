@@ -6,7 +6,7 @@ import {readFileSync} from 'node:fs'
 import type {Etcd3, IOptions} from 'etcd3'
 import {DatastoreError} from '../resources/errors.js'
 import type {ClientConfig} from './config.js'
-import {GatewayError, GatewayKv, type KvApi, type RawKV} from './gateway.js'
+import {type Compare, GatewayError, GatewayKv, type KvApi, type RawKV, type RequestOp} from './gateway.js'
 
 export interface KeyValue {
   key: string
@@ -317,6 +317,16 @@ export class EtcdDatastore {
       const previous = current ? toKV(current) : undefined
       const failure: WriteFailure = op.type === 'create' ? 'exists' : previous ? 'conflict' : 'notfound'
       return {ok: false, revision: rev, failure, previous}
+    } catch (error) {
+      this.wrap(error)
+    }
+  }
+
+  /** One transaction with etcd's own compares (ranges, Less, ...), errors mapped like every other call. */
+  async rawTxn(compare: Compare[], success: RequestOp[]): Promise<{succeeded: boolean; revision: string}> {
+    try {
+      const res = await this.kv.txn({compare, success, failure: []})
+      return {succeeded: res.succeeded, revision: String(res.header.revision)}
     } catch (error) {
       this.wrap(error)
     }

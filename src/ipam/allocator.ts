@@ -3,7 +3,7 @@
 // keys it touches (block and handle together in one transaction), retried with a fresh read on
 // conflict, so any number of processes can allocate at once without sharing an address or block.
 import type {EtcdDatastore, KeyValue, WriteOp} from '../datastore/etcd.js'
-import {DatastoreError} from '../resources/errors.js'
+import type {Compare, RequestOp} from '../datastore/gateway.js'
 import {
   AddressFilter,
   allocatedOrdinals,
@@ -314,14 +314,8 @@ export class Ipam {
   // -------------------------------------------------------------------------------------------
   // Claiming blocks
 
-  private async rawTxn(compare: unknown[], success: unknown[]): Promise<{succeeded: boolean; revision: string}> {
-    try {
-      const res = await this.ds.kv.txn({compare: compare as any, success: success as any, failure: []})
-      return {succeeded: res.succeeded, revision: String(res.header.revision)}
-    } catch (error) {
-      const msg = ((error as Error)?.message ?? String(error)).split('\n')[0]
-      throw new DatastoreError(`cannot reach etcd at ${this.ds.config.endpoints.join(',')}: ${msg}`)
-    }
+  private rawTxn(compare: unknown[], success: unknown[]): Promise<{succeeded: boolean; revision: string}> {
+    return this.ds.rawTxn(compare as Compare[], success as RequestOp[])
   }
 
   /** The first block-sized CIDR of the pools that no block occupies and that is not all reserved. */
