@@ -27,15 +27,24 @@ function fakeBirdP(): {runner: CommandRunner; calls: string[][]} {
   return {runner, calls}
 }
 
-/** A fake daemon answering `configure` as BIRD does, counting the calls. */
-async function fakeDaemon(sock: string, configPath: string): Promise<{configures: number}> {
-  const state = {configures: 0}
+/** A fake daemon answering `configure` and `configure check "FILE"` as BIRD 2 does, counting the calls. */
+async function fakeDaemon(sock: string, configPath: string): Promise<{configures: number; checked: string[]}> {
+  const state = {configures: 0, checked: [] as string[]}
   const srv = createServer((c) => {
     c.write('0001 BIRD 2.0.12 ready.\n')
     c.on('data', (d) => {
-      if (d.toString() === 'configure\n') {
-        state.configures++
-        c.write(`0002-Reading configuration from ${configPath}\n0003 Reconfigured\n`)
+      for (const line of d.toString().split('\n').filter(Boolean)) {
+        const check = /^configure check "(.+)"$/.exec(line)
+        if (check?.[1]) {
+          const file = check[1]
+          state.checked.push(file)
+          const text = readFileSync(file, 'utf8')
+          c.write(`0002-Reading configuration from ${file}\n`)
+          c.write(text.includes('BROKEN') ? `8002 ${file}:2:1 syntax error, unexpected CF_SYM_UNDEFINED\n` : '0020 Configuration OK\n')
+        } else if (line === 'configure') {
+          state.configures++
+          c.write(`0002-Reading configuration from ${configPath}\n0003 Reconfigured\n`)
+        }
       }
     })
   })
@@ -53,15 +62,14 @@ describe('applyBirdConfig', () => {
     const r1 = await applyBirdConfig({configPath, socketPath: sock, text: 'router id 198.51.100.95;\n', runner})
     assert.deepEqual([r1.status, r1.changed, r1.reloaded], ['reloaded', true, true])
     assert.equal(readFileSync(configPath, 'utf8'), 'router id 198.51.100.95;\n')
-    assert.equal(calls.length, 1)
-    assert.equal(calls[0]?.[0], 'bird')
-    assert.deepEqual(calls[0]?.slice(1, 3), ['-p', '-c'])
-    assert.notEqual(calls[0]?.[3], configPath, 'validates a temp file, not the live one')
+    assert.equal(calls.length, 0, 'a running daemon checks the file itself: no bird -p')
+    assert.equal(daemon.checked.length, 1)
+    assert.notEqual(daemon.checked[0], configPath, 'validates a temp file, not the live one')
     assert.equal(daemon.configures, 1)
     const mtime = statSync(configPath).mtimeMs
     const r2 = await applyBirdConfig({configPath, socketPath: sock, text: 'router id 198.51.100.95;\n', runner})
     assert.deepEqual([r2.status, r2.changed, r2.reloaded], ['unchanged', false, false])
-    assert.equal(calls.length, 1, 'no bird -p for an unchanged file')
+    assert.equal(daemon.checked.length, 1, 'no check for an unchanged file')
     assert.equal(daemon.configures, 1, 'no reload for an unchanged file')
     assert.equal(statSync(configPath).mtimeMs, mtime)
   })
@@ -75,6 +83,21 @@ describe('applyBirdConfig', () => {
       /rejected by bird -p, .*b\.cfg left unchanged: <new config>:3:1 syntax error/,
     )
     assert.equal(readFileSync(configPath, 'utf8'), 'old\n')
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'temp file removed')
+  })
+
+  it('a config the running daemon rejects leaves the live file alone, is not reloaded, and names the problem', async () => {
+    const configPath = join(dir, 'e.cfg')
+    const sock = join(dir, 'e.ctl')
+    writeFileSync(configPath, 'old\n')
+    const daemon = await fakeDaemon(sock, configPath)
+    const {runner, calls} = fakeBirdP()
+    await assert.rejects(
+      applyBirdConfig({configPath, socketPath: sock, text: 'x\nBROKEN\n', runner}),
+      /rejected by BIRD, .*e\.cfg left unchanged: <new config>:2:1 syntax error/,
+    )
+    assert.equal(readFileSync(configPath, 'utf8'), 'old\n')
+    assert.deepEqual([daemon.checked.length, daemon.configures, calls.length], [1, 0, 0])
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'temp file removed')
   })
 

@@ -1,12 +1,13 @@
-// Puts a rendered BIRD config in place: unchanged → nothing; else validate a temp copy with
-// `bird -p -c`, rename it over the live file, and ask the running daemon to reconfigure.
+// Puts a rendered BIRD config in place: unchanged → nothing; else validate a temp copy (by the
+// running daemon's `configure check`, or `bird -p -c` when none runs), rename it over the live
+// file, and ask the daemon to reconfigure.
 import {randomBytes} from 'node:crypto'
 import {readFile, rename, unlink, writeFile} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import Table from 'cli-table3'
 import {type CommandRunner, runCommand} from '../../lib/exec.js'
 import {CalicoError} from '../../resources/errors.js'
-import {BirdNotRunningError, type BirdClientOptions, type ConfigureResult, configureBird, type ProtocolRow} from './control.js'
+import {BirdControl, BirdNotRunningError, type BirdClientOptions, type ConfigureResult, type ProtocolRow} from './control.js'
 
 export interface ApplyBirdOptions {
   configPath: string
@@ -56,31 +57,42 @@ export async function applyBirdConfig(opts: ApplyBirdOptions): Promise<ApplyBird
   const tmp = join(dirname(configPath), `.${basename(configPath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   // BGP passwords live in the config: then only root may read it.
   await writeFile(tmp, text, {mode: /^\s*password "/m.test(text) ? 0o600 : 0o644})
+  // A running daemon checks the new file over its socket; only without one is `bird -p` started.
+  let control: BirdControl | undefined
   try {
-    const problem = await checkBirdConfig(tmp, opts.birdBinary, opts.runner)
+    control = await BirdControl.connect(socketPath, opts.client).catch((e) => {
+      if (e instanceof BirdNotRunningError) return undefined
+      throw e
+    })
+    const problem = control && !tmp.includes('"') ? await daemonCheck(control, tmp) : await checkBirdConfig(tmp, opts.birdBinary, opts.runner)
     if (problem !== undefined) {
-      throw new CalicoError(`generated BIRD config rejected by bird -p, ${configPath} left unchanged: ${problem.split(tmp).join('<new config>')}`)
+      throw new CalicoError(`generated BIRD config rejected by ${control ? 'BIRD' : 'bird -p'}, ${configPath} left unchanged: ${problem.split(tmp).join('<new config>')}`)
     }
     await rename(tmp, configPath)
   } catch (e) {
+    control?.close()
     await unlink(tmp).catch(() => {})
     throw e
   }
+  if (!control) return {status: 'written-not-running', changed: true, reloaded: false, message: `wrote ${configPath}; BIRD is not running, so nothing was reloaded`}
 
   let result: ConfigureResult
   try {
-    result = await configureBird(socketPath, opts.client)
-  } catch (e) {
-    if (e instanceof BirdNotRunningError) {
-      return {status: 'written-not-running', changed: true, reloaded: false, message: `wrote ${configPath}; BIRD is not running, so nothing was reloaded`}
-    }
-    throw e
+    result = await control.configure()
+  } finally {
+    control.close()
   }
   if (!result.ok) throw new CalicoError(`BIRD refused to reconfigure from ${configPath}: ${result.message}`)
   if (result.file && result.file !== configPath) {
     throw new CalicoError(`BIRD at ${socketPath} reads ${result.file}, not ${configPath}; the new config is not in effect`)
   }
   return {status: 'reloaded', changed: true, reloaded: true, message: `wrote ${configPath}; BIRD: ${result.message}`}
+}
+
+/** The daemon's verdict on FILE: undefined when it parses, else BIRD's message. */
+async function daemonCheck(control: BirdControl, file: string): Promise<string | undefined> {
+  const r = await control.checkConfig(file)
+  return r.ok ? undefined : r.message
 }
 
 const PEER_TYPES: Record<string, string> = {Mesh: 'node-to-node mesh', Global: 'global', Node: 'node specific'}
