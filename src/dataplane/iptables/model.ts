@@ -10,24 +10,27 @@ import {CalicoError} from '../../resources/errors.js'
 import type {EndpointPort, EntityRule, Port, Rule} from '../../resources/policy-types.js'
 import {inferPolicyTypes, parsePort, protocolNumber} from '../../resources/rules.js'
 import {
+  hex,
   IPSET_MAIN_PREFIX,
+  ipsetNameFor,
+  lengthLimitedName,
   MARK_ACCEPT,
   MARK_ALL,
   MARK_PASS,
-  hex,
-  ipsetNameFor,
-  lengthLimitedName,
 } from './render.js'
 import type {
   CompiledSelector,
   DesiredState,
   HookRule,
+  HostEndpointInput,
   IpSetState,
   IpSetType,
+  IptablesInput,
   IptChain,
   IptRule,
-  IptablesInput,
+  NetworkSetInput,
   PolicyInput,
+  ProfileInput,
   TableName,
   TableState,
   TierInput,
@@ -172,8 +175,15 @@ function multiportChunks(ranges: ReadonlyArray<{min: number; max: number}>): str
 
 // ---------------------------------------------------------------------------------------------
 // The model builder
+//
+// One builder is one lineage of inputs: `update(input)` compares the new input with the last one
+// item by item and re-renders only what depends on the items that changed (a fresh builder sees
+// every item as added, which is the full build). Chains and sets that did not change keep their
+// objects, so a planner can skip them by identity. Inputs are treated as immutable: an item
+// edited in place keeps its identity and is not noticed.
 
 interface NormPolicy {
+  /** Replaced in place when only the rules change, so applicable lists stay valid. */
   input: PolicyInput
   tier: string
   order: number
@@ -198,16 +208,219 @@ interface RuleContext {
   where: string
 }
 
-class ModelBuilder {
-  private readonly sets = new Map<string, IpSetState>()
-  private readonly compiled = new Map<string, CompiledSelector>()
-  private readonly entities: Entity[] = []
-  private readonly nsLabels = new Map<string, Record<string, string>>()
-  private readonly filterChains = new Map<string, IptChain>()
-  private readonly applicableByLabels = new Map<string, NormPolicy[]>()
-  private ipipEnabled = false
+type Dir = 'ingress' | 'egress'
 
-  constructor(private readonly input: IptablesInput) {}
+interface SetEntry {
+  state: IpSetState
+  compute: () => string[]
+  /** Whether this entity (before or after a change) can be a member: then recompute. */
+  touches?: (e: Entity) => boolean
+  /** Used by static chains or the nat table, not by a rendered chain: never collected. */
+  pinned: boolean
+}
+
+/** What an owned filter chain refers to: policy/profile chains it jumps to, sets it matches. */
+interface ChainDeps {
+  targets: string[]
+  sets: string[]
+}
+
+/** Local endpoints sharing a namespace and labels share the list of policies that apply. */
+interface Group {
+  namespace: string
+  labels: Record<string, string>
+  /** Undefined until resolved in the current update. */
+  applicable: NormPolicy[] | undefined
+  ifaces: Set<string>
+}
+
+interface LocalEndpoint {
+  wep: WorkloadEndpointInput
+  groupKey: string
+}
+
+interface Item<T> {
+  ref: T
+  /** JSON of ref, computed only when a new object has to be compared with it. */
+  json?: string
+}
+
+interface Change<T> {
+  key: string
+  old?: T
+  new?: T
+}
+
+function shallowSame(a: object, b: object): boolean {
+  const ka = Object.keys(a)
+  if (ka.length !== Object.keys(b).length) return false
+  return ka.every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k])
+}
+
+/**
+ * Which items were added, removed or changed since `prev` (updated in place): identity first,
+ * then a shallow comparison, then JSON of just that item. Repeated keys get `#n` suffixes.
+ */
+function diffItems<T extends object>(prev: Map<string, Item<T>>, next: readonly T[], keyOf: (t: T) => string): {changes: Change<T>[]; dups: boolean} {
+  const changes: Change<T>[] = []
+  const seen = new Set<string>()
+  let dups = false
+  for (const item of next) {
+    let key = keyOf(item)
+    if (seen.has(key)) {
+      dups = true
+      let n = 1
+      while (seen.has(`${key}#${n}`)) n++
+      key = `${key}#${n}`
+    }
+    seen.add(key)
+    const was = prev.get(key)
+    if (was === undefined) {
+      prev.set(key, {ref: item})
+      changes.push({key, new: item})
+      continue
+    }
+    if (was.ref === item) continue
+    if (shallowSame(was.ref, item)) {
+      was.ref = item
+      continue
+    }
+    const json = JSON.stringify(item)
+    was.json ??= JSON.stringify(was.ref)
+    if (was.json !== json) changes.push({key, old: was.ref, new: item})
+    was.ref = item
+    was.json = json
+  }
+  if (prev.size > seen.size) {
+    for (const [key, was] of prev) {
+      if (seen.has(key)) continue
+      changes.push({key, old: was.ref})
+      prev.delete(key)
+    }
+  }
+  return {changes, dups}
+}
+
+const policyKey = (p: PolicyInput): string => `${p.kind}\0${p.namespace ?? ''}\0${p.name}`
+const wepKey = (w: WorkloadEndpointInput): string => `${w.namespace}\0${w.name}`
+const hepKey = (h: HostEndpointInput): string => h.name
+const netSetKey = (s: NetworkSetInput): string => (s.namespace === undefined ? `\0${s.name}` : `${s.namespace}\0${s.name}`)
+
+/** Everything about a policy that decides where it applies and how endpoint chains call it. */
+function placement(p: NormPolicy): string {
+  return [p.tier, p.order, p.sortKey, p.input.kind, p.input.namespace ?? '', p.selector.id, p.namespaceSelector?.id ?? '', [...p.types].sort().join(',')].join('\0')
+}
+
+function policyOrder(a: NormPolicy, b: NormPolicy): number {
+  return a.order - b.order || cmp(a.sortKey, b.sortKey) || cmp(a.input.kind, b.input.kind)
+}
+
+function policyChainName(p: NormPolicy, dir: Dir): string {
+  return lengthLimitedName(dir === 'ingress' ? 'cali-pi-' : 'cali-po-', p.id)
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+const FILTER_HOOKS: HookRule[] = [
+  {chain: 'INPUT', position: 'insert', rule: {match: [], action: ['-j', 'cali-INPUT']}},
+  {chain: 'FORWARD', position: 'insert', rule: {match: [], action: ['-j', 'cali-FORWARD']}},
+  {chain: 'OUTPUT', position: 'insert', rule: {match: [], action: ['-j', 'cali-OUTPUT']}},
+  {
+    chain: 'FORWARD',
+    position: 'append',
+    rule: {comment: 'Policy explicitly accepted packet.', match: ['-m', 'mark', '--mark', acceptMark], action: ['-j', 'ACCEPT']},
+  },
+]
+
+class ModelBuilder {
+  private readonly compiled = new Map<string, CompiledSelector>()
+  private readonly nsLabels = new Map<string, Record<string, string>>()
+  private readonly profiles: Map<string, ProfileInput>
+  private readonly sortedTiers: NormTier[]
+  private readonly tierNames: Set<string>
+  private readonly ipipEnabled: boolean
+  /** The input fields whose change makes the builder start over, as JSON (cheap, small). */
+  private readonly broad: string
+  private readonly input: IptablesInput
+  private allHostIPs: string[]
+
+  private readonly items = {
+    policies: new Map<string, Item<PolicyInput>>(),
+    weps: new Map<string, Item<WorkloadEndpointInput>>(),
+    heps: new Map<string, Item<HostEndpointInput>>(),
+    netSets: new Map<string, Item<NetworkSetInput>>(),
+  }
+  private readonly entities = new Map<string, Entity>()
+  private readonly sets = new Map<string, SetEntry>()
+  private readonly filterChains = new Map<string, IptChain>()
+  private readonly deps = new Map<string, ChainDeps>()
+  /** How many endpoint chains jump to each policy/profile chain. */
+  private readonly chainRefs = new Map<string, number>()
+  /** How many rendered chains match on each set. */
+  private readonly setRefs = new Map<string, number>()
+  private readonly groups = new Map<string, Group>()
+  private readonly local = new Map<string, LocalEndpoint>()
+  private readonly localIfaceByKey = new Map<string, string>()
+  private readonly normByKey = new Map<string, NormPolicy>()
+  private readonly policyByChain = new Map<string, {p: NormPolicy; dir: Dir}>()
+  private policies: NormPolicy[] = []
+  private readonly otherTables: Pick<Record<TableName, TableState>, 'raw' | 'mangle' | 'nat'>
+  private fresh = true
+  private out: DesiredState | undefined
+
+  // Per-update scratch.
+  private collecting: string[] | undefined
+  private zeroChains = new Set<string>()
+  private zeroSets = new Set<string>()
+  private freshSets = new Set<string>()
+  private chainsChanged = false
+  private setsChanged = false
+
+  constructor(input: IptablesInput) {
+    this.input = input
+    this.allHostIPs = input.allHostIPs
+    this.broad = ModelBuilder.broadKey(input)
+    this.ipipEnabled = input.pools.some(
+      (p) => !p.disabled && (p.ipipMode === 'Always' || p.ipipMode === 'CrossSubnet') && canonicalV4(p.cidr) !== undefined,
+    )
+    // The first profile of a name wins, as a lookup by name in the list would.
+    this.profiles = new Map(input.profiles.map((p) => [p.name, p] as const).reverse())
+    this.collectNamespaces()
+    const tiers = this.normTiers()
+    this.tierNames = new Set(tiers.keys())
+    this.sortedTiers = [...tiers.values()].sort((a, b) => a.order - b.order || cmp(a.name, b.name))
+    this.staticFilterChains()
+    this.otherTables = {raw: this.rawTable(), mangle: this.mangleTable(), nat: this.natTable()}
+  }
+
+  /** Inputs every chain may depend on (tiers, profiles, pools, node settings): any change starts over. */
+  private static broadKey(input: IptablesInput): string {
+    return JSON.stringify([
+      input.nodeName,
+      input.tiers,
+      input.profiles,
+      input.namespaces ?? null,
+      input.pools,
+      input.ipipTunnelAddress ?? null,
+      input.defaultEndpointToHostAction ?? null,
+    ])
+  }
+
+  private sameBroad(input: IptablesInput): boolean {
+    const a = this.input
+    if (input.compileSelector !== a.compileSelector) return false
+    const same =
+      input.nodeName === a.nodeName &&
+      input.tiers === a.tiers &&
+      input.profiles === a.profiles &&
+      input.namespaces === a.namespaces &&
+      input.pools === a.pools &&
+      input.ipipTunnelAddress === a.ipipTunnelAddress &&
+      input.defaultEndpointToHostAction === a.defaultEndpointToHostAction
+    return same || ModelBuilder.broadKey(input) === this.broad
+  }
 
   compile(text: string, where: string): CompiledSelector {
     let c = this.compiled.get(text)
@@ -222,45 +435,100 @@ class ModelBuilder {
     return c
   }
 
-  build(): DesiredState {
-    const input = this.input
-    this.ipipEnabled = input.pools.some(
-      (p) => !p.disabled && (p.ipipMode === 'Always' || p.ipipMode === 'CrossSubnet') && canonicalV4(p.cidr) !== undefined,
-    )
-    this.collectNamespaces()
-    this.collectEntities()
-    const local = this.localEndpoints()
+  /**
+   * The desired state for `input`, re-rendering only what its changes since the last update
+   * touch; undefined when the change is too broad for this builder (start a fresh one). Throws
+   * on invalid input; the builder is then unusable.
+   */
+  update(input: IptablesInput): DesiredState | undefined {
+    if (!this.fresh && !this.sameBroad(input)) return undefined
+    const pol = diffItems(this.items.policies, input.policies, policyKey)
+    const weps = diffItems(this.items.weps, input.workloadEndpoints, wepKey)
+    const heps = diffItems(this.items.heps, input.hostEndpoints, hepKey)
+    const nets = diffItems(this.items.netSets, input.networkSets, netSetKey)
+    if (!this.fresh && (pol.dups || weps.dups || heps.dups || nets.dups)) return undefined
+    const hostIPsChanged = !sameStrings(this.allHostIPs, input.allHostIPs)
+    this.allHostIPs = input.allHostIPs
+    const anyChange = pol.changes.length + weps.changes.length + heps.changes.length + nets.changes.length > 0 || hostIPsChanged
+    if (this.out && !anyChange) return this.out
+    this.fresh = false
+    this.zeroChains = new Set()
+    this.zeroSets = new Set()
+    this.freshSets = new Set()
 
-    const tiers = this.normTiers()
-    const policies = this.normPolicies(tiers)
-
-    for (const wep of local) this.endpointChains(wep, tiers, policies)
-    this.dispatchChains(local)
-    this.staticFilterChains()
-
-    const filter: TableState = {
-      chains: [...this.filterChains.values()].sort((a, b) => cmp(a.name, b.name)),
-      hooks: [
-        {chain: 'INPUT', position: 'insert', rule: {match: [], action: ['-j', 'cali-INPUT']}},
-        {chain: 'FORWARD', position: 'insert', rule: {match: [], action: ['-j', 'cali-FORWARD']}},
-        {chain: 'OUTPUT', position: 'insert', rule: {match: [], action: ['-j', 'cali-OUTPUT']}},
-        {
-          chain: 'FORWARD',
-          position: 'append',
-          rule: {comment: 'Policy explicitly accepted packet.', match: ['-m', 'mark', '--mark', acceptMark], action: ['-j', 'ACCEPT']},
-        },
-      ],
+    // Entities first: sets rendered below take their members from them.
+    const touched: Entity[] = []
+    const swap = <T>(prefix: string, changes: Change<T>[], make: (t: T) => Entity): void => {
+      for (const c of changes) {
+        const id = `${prefix}${c.key}`
+        const old = this.entities.get(id)
+        if (old) touched.push(old)
+        if (c.new === undefined) {
+          this.entities.delete(id)
+          continue
+        }
+        const e = make(c.new)
+        this.entities.set(id, e)
+        touched.push(e)
+      }
     }
-    const tables: Record<TableName, TableState> = {
-      raw: this.rawTable(),
-      mangle: this.mangleTable(),
-      filter,
-      nat: this.natTable(),
+    swap('w\0', weps.changes, (w) => this.wepEntity(w))
+    swap('h\0', heps.changes, (h) => this.hepEntity(h))
+    swap('s\0', nets.changes, (s) => this.netSetEntity(s))
+
+    const dirty = new Set<string>()
+    let dispatchDirty = false
+    for (const c of weps.changes) if (c.old && this.removeLocal(c.key)) dispatchDirty = true
+    for (const c of weps.changes) if (c.new && this.addLocal(c.key, c.new, dirty)) dispatchDirty = true
+
+    const forgotten = this.updatePolicies(pol.changes, dirty)
+    for (const g of this.groups.values()) {
+      if (g.applicable === undefined) g.applicable = this.policies.filter((p) => this.applies(p, g))
     }
-    const ipsets = [...this.sets.values()]
-      .map((s) => ({...s, members: sortedUnique(s.members)}))
-      .sort((a, b) => cmp(a.name, b.name))
-    return {tables, ipsets}
+    for (const iface of [...dirty].sort()) {
+      const ep = this.local.get(iface)
+      if (ep) this.endpointChains(iface, ep)
+    }
+    // Chains of policies whose rules changed, still called by endpoints that did not change.
+    for (const name of forgotten) {
+      if ((this.chainRefs.get(name) ?? 0) === 0 || this.filterChains.has(name)) continue
+      const owner = this.policyByChain.get(name)
+      if (!owner) throw new Error(`iptables model: chain ${name} is called but has no policy`)
+      this.policyChain(owner.p, owner.dir)
+    }
+    if (dispatchDirty) this.dispatchChains()
+
+    for (const name of this.zeroChains) {
+      if ((this.chainRefs.get(name) ?? 0) > 0) continue
+      this.chainRefs.delete(name)
+      this.removeChain(name)
+    }
+    for (const name of this.zeroSets) {
+      const e = this.sets.get(name)
+      if ((this.setRefs.get(name) ?? 0) > 0 || !e || e.pinned) continue
+      this.setRefs.delete(name)
+      this.sets.delete(name)
+      this.setsChanged = true
+    }
+    for (const [name, e] of this.sets) {
+      if (this.freshSets.has(name)) continue
+      if ((name === ALL_HOSTS_SET && hostIPsChanged) || (touched.length > 0 && e.touches && touched.some(e.touches))) this.recompute(e)
+    }
+    return this.assemble()
+  }
+
+  private assemble(): DesiredState {
+    if (this.out && !this.chainsChanged && !this.setsChanged) return this.out
+    const prev = this.out
+    const filter: TableState =
+      prev && !this.chainsChanged
+        ? prev.tables.filter
+        : {chains: [...this.filterChains.values()].sort((a, b) => cmp(a.name, b.name)), hooks: FILTER_HOOKS}
+    const ipsets = prev && !this.setsChanged ? prev.ipsets : [...this.sets.values()].map((e) => e.state).sort((a, b) => cmp(a.name, b.name))
+    this.chainsChanged = false
+    this.setsChanged = false
+    this.out = {tables: {raw: this.otherTables.raw, mangle: this.otherTables.mangle, filter, nat: this.otherTables.nat}, ipsets}
+    return this.out
   }
 
   // --- inputs -------------------------------------------------------------------------------
@@ -280,62 +548,87 @@ class ModelBuilder {
     return this.nsLabels.get(ns) ?? {'projectcalico.org/name': ns}
   }
 
-  private collectEntities(): void {
-    const profiles = new Map(this.input.profiles.map((p) => [p.name, p]))
-    for (const w of this.input.workloadEndpoints) {
-      const labels: Record<string, string> = {}
-      for (const pn of w.spec.profiles ?? []) Object.assign(labels, profiles.get(pn)?.spec.labelsToApply ?? {})
-      Object.assign(labels, {[NS_LABEL]: w.namespace}, w.labels)
-      this.entities.push({
-        namespace: w.namespace,
-        labels,
-        nets: (w.spec.ipNetworks ?? []).map(canonicalV4).filter((n): n is string => n !== undefined),
-        ports: w.spec.ports ?? [],
-        ...(w.spec.serviceAccountName ? {serviceAccount: w.spec.serviceAccountName} : {}),
-        isEndpoint: true,
-      })
-    }
-    for (const h of this.input.hostEndpoints) {
-      const labels: Record<string, string> = {}
-      for (const pn of h.spec.profiles ?? []) Object.assign(labels, profiles.get(pn)?.spec.labelsToApply ?? {})
-      Object.assign(labels, h.labels)
-      this.entities.push({
-        labels,
-        nets: (h.spec.expectedIPs ?? []).map(canonicalV4).filter((n): n is string => n !== undefined),
-        ports: h.spec.ports ?? [],
-        isEndpoint: true,
-      })
-    }
-    for (const s of this.input.networkSets) {
-      const labels: Record<string, string> = {...s.labels}
-      if (s.namespace !== undefined) labels[NS_LABEL] = s.namespace
-      this.entities.push({
-        ...(s.namespace !== undefined ? {namespace: s.namespace} : {}),
-        labels,
-        nets: s.nets.map(canonicalV4).filter((n): n is string => n !== undefined),
-        ports: [],
-        isEndpoint: false,
-      })
+  private profileLabels(names: readonly string[] | undefined): Record<string, string> {
+    const labels: Record<string, string> = {}
+    for (const pn of names ?? []) Object.assign(labels, this.profiles.get(pn)?.spec.labelsToApply ?? {})
+    return labels
+  }
+
+  private entityLabels(w: WorkloadEndpointInput): Record<string, string> {
+    return Object.assign(this.profileLabels(w.spec.profiles), {[NS_LABEL]: w.namespace}, w.labels)
+  }
+
+  private wepEntity(w: WorkloadEndpointInput): Entity {
+    return {
+      namespace: w.namespace,
+      labels: this.entityLabels(w),
+      nets: (w.spec.ipNetworks ?? []).map(canonicalV4).filter((n): n is string => n !== undefined),
+      ports: w.spec.ports ?? [],
+      ...(w.spec.serviceAccountName ? {serviceAccount: w.spec.serviceAccountName} : {}),
+      isEndpoint: true,
     }
   }
 
-  private localEndpoints(): WorkloadEndpointInput[] {
-    const local: WorkloadEndpointInput[] = []
-    const seen = new Map<string, string>()
-    for (const w of this.input.workloadEndpoints) {
-      if (w.spec.node !== this.input.nodeName) continue
-      const iface = w.spec.interfaceName
-      const who = `WorkloadEndpoint ${w.namespace}/${w.name}`
-      if (iface === undefined || iface === '') continue
-      if (!isValidInterfaceName(iface)) {
-        throw new CalicoError(`${who}: invalid interfaceName '${iface}' (at most 15 letters, digits and _.-)`)
-      }
-      const other = seen.get(iface)
-      if (other) throw new CalicoError(`${who}: interface ${iface} is already used by ${other}`)
-      seen.set(iface, who)
-      local.push(w)
+  private hepEntity(h: HostEndpointInput): Entity {
+    return {
+      labels: Object.assign(this.profileLabels(h.spec.profiles), h.labels),
+      nets: (h.spec.expectedIPs ?? []).map(canonicalV4).filter((n): n is string => n !== undefined),
+      ports: h.spec.ports ?? [],
+      isEndpoint: true,
     }
-    return local.sort((a, b) => cmp(a.spec.interfaceName ?? '', b.spec.interfaceName ?? ''))
+  }
+
+  private netSetEntity(s: NetworkSetInput): Entity {
+    const labels: Record<string, string> = {...s.labels}
+    if (s.namespace !== undefined) labels[NS_LABEL] = s.namespace
+    return {
+      ...(s.namespace !== undefined ? {namespace: s.namespace} : {}),
+      labels,
+      nets: s.nets.map(canonicalV4).filter((n): n is string => n !== undefined),
+      ports: [],
+      isEndpoint: false,
+    }
+  }
+
+  /** Registers a local endpoint (validating its interface); false when it is not local. */
+  private addLocal(key: string, w: WorkloadEndpointInput, dirty: Set<string>): boolean {
+    if (w.spec.node !== this.input.nodeName) return false
+    const iface = w.spec.interfaceName
+    if (iface === undefined || iface === '') return false
+    const who = `WorkloadEndpoint ${w.namespace}/${w.name}`
+    if (!isValidInterfaceName(iface)) {
+      throw new CalicoError(`${who}: invalid interfaceName '${iface}' (at most 15 letters, digits and _.-)`)
+    }
+    const other = this.local.get(iface)
+    if (other) throw new CalicoError(`${who}: interface ${iface} is already used by WorkloadEndpoint ${other.wep.namespace}/${other.wep.name}`)
+    const labels = this.entityLabels(w)
+    // Which policies apply depends only on the namespace and labels, and many endpoints share them.
+    const groupKey = `${w.namespace}\0${JSON.stringify(labels)}`
+    let g = this.groups.get(groupKey)
+    if (!g) {
+      g = {namespace: w.namespace, labels, applicable: undefined, ifaces: new Set()}
+      this.groups.set(groupKey, g)
+    }
+    g.ifaces.add(iface)
+    this.local.set(iface, {wep: w, groupKey})
+    this.localIfaceByKey.set(key, iface)
+    dirty.add(iface)
+    return true
+  }
+
+  /** Drops a local endpoint and its chains; false when it was not local. */
+  private removeLocal(key: string): boolean {
+    const iface = this.localIfaceByKey.get(key)
+    if (iface === undefined) return false
+    const ep = this.local.get(iface) as LocalEndpoint
+    this.removeChain(`cali-tw-${iface}`)
+    this.removeChain(`cali-fw-${iface}`)
+    const g = this.groups.get(ep.groupKey)
+    g?.ifaces.delete(iface)
+    if (g && g.ifaces.size === 0) this.groups.delete(ep.groupKey)
+    this.local.delete(iface)
+    this.localIfaceByKey.delete(key)
+    return true
   }
 
   private normTiers(): Map<string, NormTier> {
@@ -352,60 +645,139 @@ class ModelBuilder {
     return tiers
   }
 
-  private normPolicies(tiers: Map<string, NormTier>): NormPolicy[] {
-    const out: NormPolicy[] = []
-    for (const p of this.input.policies) {
-      const tier = p.spec.tier ?? DEFAULT_TIER
-      if (!tiers.has(tier)) continue // a policy in a missing tier is not active (as Felix)
-      const namespaced = p.kind === 'NetworkPolicy'
-      if (namespaced && !p.namespace) throw new CalicoError(`NetworkPolicy ${p.name}: namespace is required`)
-      const display = namespaced ? `${p.namespace}/${p.name}` : p.name
-      const where = `${p.kind} ${display}`
-      out.push({
-        input: p,
-        tier,
-        order: p.spec.order ?? Number.POSITIVE_INFINITY,
-        sortKey: display,
-        selector: this.compile(p.spec.selector?.trim() || 'all()', `${where}: spec.selector`),
-        ...(p.spec.namespaceSelector?.trim()
-          ? {namespaceSelector: this.compile(p.spec.namespaceSelector, `${where}: spec.namespaceSelector`)}
-          : {}),
-        types: new Set(inferPolicyTypes(p.spec)),
-        display,
-        id: `${tier}/${namespaced ? `${p.namespace}/` : ''}${p.name}`,
-      })
+  /** Undefined for a policy in a missing tier (not active, as in Felix). */
+  private normPolicy(p: PolicyInput): NormPolicy | undefined {
+    const tier = p.spec.tier ?? DEFAULT_TIER
+    if (!this.tierNames.has(tier)) return undefined
+    const namespaced = p.kind === 'NetworkPolicy'
+    if (namespaced && !p.namespace) throw new CalicoError(`NetworkPolicy ${p.name}: namespace is required`)
+    const display = namespaced ? `${p.namespace}/${p.name}` : p.name
+    const where = `${p.kind} ${display}`
+    return {
+      input: p,
+      tier,
+      order: p.spec.order ?? Number.POSITIVE_INFINITY,
+      sortKey: display,
+      selector: this.compile(p.spec.selector?.trim() || 'all()', `${where}: spec.selector`),
+      ...(p.spec.namespaceSelector?.trim() ? {namespaceSelector: this.compile(p.spec.namespaceSelector, `${where}: spec.namespaceSelector`)} : {}),
+      types: new Set(inferPolicyTypes(p.spec)),
+      display,
+      id: `${tier}/${namespaced ? `${p.namespace}/` : ''}${p.name}`,
     }
-    return out.sort((a, b) => a.order - b.order || cmp(a.sortKey, b.sortKey) || cmp(a.input.kind, b.input.kind))
   }
 
-  private policyApplies(p: NormPolicy, w: WorkloadEndpointInput, labels: Record<string, string>): boolean {
-    if (p.input.kind === 'NetworkPolicy' && p.input.namespace !== w.namespace) return false
-    if (p.namespaceSelector && !p.namespaceSelector.matches(this.namespaceLabels(w.namespace))) return false
-    return p.selector.matches(labels)
+  /**
+   * Applies policy changes. A change of rules only replaces the policy's input (its chains are
+   * dropped and re-rendered where still called); a change of where it applies or how it is
+   * called marks the endpoint groups it applied or now applies to. Returns the dropped chains.
+   */
+  private updatePolicies(changes: Change<PolicyInput>[], dirty: Set<string>): string[] {
+    const forgotten: string[] = []
+    const moved: Array<{old: NormPolicy | undefined; now: NormPolicy | undefined}> = []
+    for (const c of changes) {
+      const old = this.normByKey.get(c.key)
+      const now = c.new ? this.normPolicy(c.new) : undefined
+      if (old) {
+        for (const dir of ['ingress', 'egress'] as const) {
+          const name = policyChainName(old, dir)
+          if (this.filterChains.has(name)) {
+            this.removeChain(name)
+            forgotten.push(name)
+          }
+        }
+      }
+      if (old && now && placement(old) === placement(now)) {
+        old.input = now.input
+        continue
+      }
+      if (old) {
+        this.normByKey.delete(c.key)
+        for (const dir of ['ingress', 'egress'] as const) {
+          const name = policyChainName(old, dir)
+          if (this.policyByChain.get(name)?.p === old) this.policyByChain.delete(name)
+        }
+      }
+      if (now) {
+        this.normByKey.set(c.key, now)
+        for (const dir of ['ingress', 'egress'] as const) this.policyByChain.set(policyChainName(now, dir), {p: now, dir})
+      }
+      if (old || now) moved.push({old, now})
+    }
+    if (moved.length === 0) return forgotten
+    this.policies = [...this.normByKey.values()].sort(policyOrder)
+    for (const g of this.groups.values()) {
+      const applicable = g.applicable
+      if (applicable === undefined) continue
+      if (!moved.some(({old, now}) => (old !== undefined && applicable.includes(old)) || (now !== undefined && this.applies(now, g)))) continue
+      g.applicable = undefined
+      for (const iface of g.ifaces) dirty.add(iface)
+    }
+    return forgotten
+  }
+
+  private applies(p: NormPolicy, g: Group): boolean {
+    if (p.input.kind === 'NetworkPolicy' && p.input.namespace !== g.namespace) return false
+    if (p.namespaceSelector && !p.namespaceSelector.matches(this.namespaceLabels(g.namespace))) return false
+    return p.selector.matches(g.labels)
+  }
+
+  // --- owned chains and what they refer to ----------------------------------------------------
+
+  private putChain(name: string, rules: IptRule[], deps: ChainDeps): void {
+    const before = this.deps.get(name)
+    for (const t of deps.targets) this.chainRefs.set(t, (this.chainRefs.get(t) ?? 0) + 1)
+    for (const s of deps.sets) this.setRefs.set(s, (this.setRefs.get(s) ?? 0) + 1)
+    if (before) this.release(before)
+    this.filterChains.set(name, {name, rules})
+    this.deps.set(name, deps)
+    this.chainsChanged = true
+  }
+
+  private removeChain(name: string): void {
+    const before = this.deps.get(name)
+    if (before) this.release(before)
+    this.deps.delete(name)
+    if (this.filterChains.delete(name)) this.chainsChanged = true
+  }
+
+  private release(deps: ChainDeps): void {
+    for (const t of deps.targets) {
+      const n = (this.chainRefs.get(t) ?? 0) - 1
+      this.chainRefs.set(t, n)
+      if (n <= 0) this.zeroChains.add(t)
+    }
+    for (const s of deps.sets) {
+      const n = (this.setRefs.get(s) ?? 0) - 1
+      this.setRefs.set(s, n)
+      if (n <= 0) this.zeroSets.add(s)
+    }
+  }
+
+  /** Renders a policy or profile chain, recording the sets its rules match on. */
+  private renderOwned(name: string, render: () => IptRule[]): void {
+    const outer = this.collecting
+    const sets: string[] = []
+    this.collecting = sets
+    let rules: IptRule[]
+    try {
+      rules = render()
+    } finally {
+      this.collecting = outer
+    }
+    this.putChain(name, rules, {targets: [], sets: [...new Set(sets)]})
   }
 
   // --- filter table: endpoints -------------------------------------------------------------
 
-  private addChain(name: string, rules: IptRule[]): void {
-    if (!this.filterChains.has(name)) this.filterChains.set(name, {name, rules})
-  }
-
-  private endpointChains(w: WorkloadEndpointInput, tiers: Map<string, NormTier>, policies: NormPolicy[]): void {
-    const iface = w.spec.interfaceName as string
-    const labels = this.entityLabels(w)
-    // Which policies apply depends only on the namespace and labels, and many endpoints share them.
-    const key = `${w.namespace}\0${JSON.stringify(labels)}`
-    let applicable = this.applicableByLabels.get(key)
-    if (!applicable) {
-      applicable = policies.filter((p) => this.policyApplies(p, w, labels))
-      this.applicableByLabels.set(key, applicable)
-    }
-    const sortedTiers = [...tiers.values()].sort((a, b) => a.order - b.order || cmp(a.name, b.name))
-    const profiles = (w.spec.profiles ?? []).filter((pn) => this.input.profiles.some((p) => p.name === pn))
+  private endpointChains(iface: string, ep: LocalEndpoint): void {
+    const w = ep.wep
+    const applicable = this.groups.get(ep.groupKey)?.applicable ?? []
+    const profiles = (w.spec.profiles ?? []).filter((pn) => this.profiles.has(pn))
 
     for (const dir of ['ingress', 'egress'] as const) {
       const type = dir === 'ingress' ? 'Ingress' : 'Egress'
       const chainName = `${dir === 'ingress' ? 'cali-tw-' : 'cali-fw-'}${iface}`
+      const targets: string[] = []
       const rules: IptRule[] = [
         {match: ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED'], action: ['-j', 'ACCEPT']},
         {match: ['-m', 'conntrack', '--ctstate', 'INVALID'], action: ['-j', 'DROP']},
@@ -414,12 +786,13 @@ class ModelBuilder {
       if (dir === 'egress' && this.ipipEnabled) {
         rules.push({comment: 'Drop IPinIP encapped packets originating in workloads', match: ['-p', '4'], action: ['-j', 'DROP']})
       }
-      for (const tier of sortedTiers) {
+      for (const tier of this.sortedTiers) {
         const inTier = applicable.filter((p) => p.tier === tier.name && p.types.has(type))
         if (inTier.length === 0) continue
         rules.push({comment: `Start of tier ${tier.name}`, match: [], action: ['-j', 'MARK', '--set-mark', noPassMark]})
         for (const p of inTier) {
           const target = this.policyChain(p, dir)
+          targets.push(target)
           rules.push({match: ['-m', 'mark', '--mark', noPassMark], action: ['-j', target]})
           rules.push({comment: 'Return if policy accepted', match: ['-m', 'mark', '--mark', acceptMark], action: ['-j', 'RETURN']})
         }
@@ -433,43 +806,40 @@ class ModelBuilder {
       }
       for (const pn of profiles) {
         const target = this.profileChain(pn, dir)
+        targets.push(target)
         rules.push({match: [], action: ['-j', target]})
         rules.push({comment: 'Return if profile accepted', match: ['-m', 'mark', '--mark', acceptMark], action: ['-j', 'RETURN']})
       }
       rules.push({comment: 'Drop if no profiles matched', match: [], action: ['-j', 'DROP']})
-      this.addChain(chainName, rules)
+      this.putChain(chainName, rules, {targets, sets: []})
     }
   }
 
-  private entityLabels(w: WorkloadEndpointInput): Record<string, string> {
-    const labels: Record<string, string> = {}
-    for (const pn of w.spec.profiles ?? []) {
-      Object.assign(labels, this.input.profiles.find((p) => p.name === pn)?.spec.labelsToApply ?? {})
-    }
-    return Object.assign(labels, {[NS_LABEL]: w.namespace}, w.labels)
-  }
-
-  private policyChain(p: NormPolicy, dir: 'ingress' | 'egress'): string {
-    const name = lengthLimitedName(dir === 'ingress' ? 'cali-pi-' : 'cali-po-', p.id)
+  private policyChain(p: NormPolicy, dir: Dir): string {
+    const name = policyChainName(p, dir)
     if (!this.filterChains.has(name)) {
       const ctx: RuleContext = {
         ...(p.input.kind === 'NetworkPolicy' ? {namespace: p.input.namespace} : {}),
         where: `${p.input.kind} ${p.display}`,
       }
-      const rules = this.renderRules(p.input.spec[dir] ?? [], ctx, `${dir}[`)
-      if (rules[0]) rules[0] = {...rules[0], comment: `${p.input.kind} ${p.display} ${dir}`}
-      this.addChain(name, rules)
+      this.renderOwned(name, () => {
+        const rules = this.renderRules(p.input.spec[dir] ?? [], ctx, `${dir}[`)
+        if (rules[0]) rules[0] = {...rules[0], comment: `${p.input.kind} ${p.display} ${dir}`}
+        return rules
+      })
     }
     return name
   }
 
-  private profileChain(profileName: string, dir: 'ingress' | 'egress'): string {
+  private profileChain(profileName: string, dir: Dir): string {
     const name = lengthLimitedName(dir === 'ingress' ? 'cali-pri-' : 'cali-pro-', profileName)
     if (!this.filterChains.has(name)) {
-      const prof = this.input.profiles.find((p) => p.name === profileName)
-      const rules = this.renderRules(prof?.spec[dir] ?? [], {where: `Profile ${profileName}`}, `${dir}[`)
-      if (rules[0]) rules[0] = {...rules[0], comment: `Profile ${profileName} ${dir}`}
-      this.addChain(name, rules)
+      const prof = this.profiles.get(profileName)
+      this.renderOwned(name, () => {
+        const rules = this.renderRules(prof?.spec[dir] ?? [], {where: `Profile ${profileName}`}, `${dir}[`)
+        if (rules[0]) rules[0] = {...rules[0], comment: `Profile ${profileName} ${dir}`}
+        return rules
+      })
     }
     return name
   }
@@ -642,14 +1012,34 @@ class ModelBuilder {
 
   // --- ipsets ---------------------------------------------------------------------------------
 
-  private addSet(name: string, type: IpSetType, members: () => string[]): string {
-    if (!this.sets.has(name)) this.sets.set(name, {name, type, members: members()})
+  private addSet(name: string, type: IpSetType, compute: () => string[], touches?: (e: Entity) => boolean): string {
+    if (!this.sets.has(name)) {
+      this.sets.set(name, {state: {name, type, members: sortedUnique(compute())}, compute, ...(touches ? {touches} : {}), pinned: this.collecting === undefined})
+      this.freshSets.add(name)
+      this.setsChanged = true
+    }
+    this.collecting?.push(name)
     return name
   }
 
+  /** Re-reads a set's members; a new state object only when they differ. */
+  private recompute(e: SetEntry): void {
+    const members = sortedUnique(e.compute())
+    if (sameStrings(members, e.state.members)) return
+    e.state = {name: e.state.name, type: e.state.type, members}
+    this.setsChanged = true
+  }
+
   private selectorSet(m: Matcher): string {
-    return this.addSet(ipsetNameFor('s', m.key), 'hash:net', () =>
-      this.entities.filter((x) => m.test(x)).flatMap((x) => x.nets),
+    return this.addSet(
+      ipsetNameFor('s', m.key),
+      'hash:net',
+      () => {
+        const members: string[] = []
+        for (const x of this.entities.values()) if (m.test(x)) members.push(...x.nets)
+        return members
+      },
+      (x) => m.test(x),
     )
   }
 
@@ -659,47 +1049,52 @@ class ModelBuilder {
 
   private namedPortSet(scope: Matcher, portName: string, proto: number): string {
     const protoName = protoToken(proto)
-    return this.addSet(ipsetNameFor('n', `${scope.key}|${protoName}:${portName}`), 'hash:ip,port', () => {
-      const members: string[] = []
-      for (const x of this.entities) {
-        if (!x.isEndpoint || !scope.test(x)) continue
-        for (const p of x.ports) {
-          if (p.name !== portName) continue
-          let pn: number
-          try {
-            pn = protocolNumber(p.protocol)
-          } catch {
-            continue
+    return this.addSet(
+      ipsetNameFor('n', `${scope.key}|${protoName}:${portName}`),
+      'hash:ip,port',
+      () => {
+        const members: string[] = []
+        for (const x of this.entities.values()) {
+          if (!x.isEndpoint || !scope.test(x)) continue
+          for (const p of x.ports) {
+            if (p.name !== portName) continue
+            let pn: number
+            try {
+              pn = protocolNumber(p.protocol)
+            } catch {
+              continue
+            }
+            if (pn !== proto) continue
+            for (const net of x.nets) if (!net.includes('/')) members.push(`${net},${protoName}:${p.port}`)
           }
-          if (pn !== proto) continue
-          for (const net of x.nets) if (!net.includes('/')) members.push(`${net},${protoName}:${p.port}`)
         }
-      }
-      return members
-    })
+        return members
+      },
+      (x) => x.isEndpoint && scope.test(x),
+    )
   }
 
   // --- filter table: dispatch and static chains -----------------------------------------------
 
-  private dispatchChains(local: WorkloadEndpointInput[]): void {
+  private dispatchChains(): void {
     const from: IptRule[] = []
     const to: IptRule[] = []
-    for (const w of local) {
-      const iface = w.spec.interfaceName as string
+    for (const iface of [...this.local.keys()].sort()) {
       from.push({match: ['-i', iface], action: ['-g', `cali-fw-${iface}`]})
       to.push({match: ['-o', iface], action: ['-g', `cali-tw-${iface}`]})
     }
     from.push({comment: 'Unknown interface', match: [], action: ['-j', 'DROP']})
     to.push({comment: 'Unknown interface', match: [], action: ['-j', 'DROP']})
-    this.addChain('cali-from-wl-dispatch', from)
-    this.addChain('cali-to-wl-dispatch', to)
+    this.putChain('cali-from-wl-dispatch', from, {targets: [], sets: []})
+    this.putChain('cali-to-wl-dispatch', to, {targets: [], sets: []})
   }
 
+  /** Chains that depend only on what a builder is created with (its sets are pinned). */
   private staticFilterChains(): void {
     const input: IptRule[] = []
     const output: IptRule[] = [{comment: 'Host to workload traffic is not policed', match: ['-o', 'cali+'], action: ['-j', 'RETURN']}]
     if (this.ipipEnabled) {
-      const set = this.addSet(ALL_HOSTS_SET, 'hash:net', () => this.input.allHostIPs.map(canonicalV4).filter((n): n is string => !!n))
+      const set = this.addSet(ALL_HOSTS_SET, 'hash:net', () => this.allHostIPs.map(canonicalV4).filter((n): n is string => !!n))
       input.push(
         {
           comment: 'Allow IPIP packets from Calico hosts',
@@ -715,19 +1110,24 @@ class ModelBuilder {
       })
     }
     input.push({match: ['-i', 'cali+'], action: ['-g', 'cali-wl-to-host']})
-    this.addChain('cali-INPUT', input)
-    this.addChain('cali-OUTPUT', output)
+    const none: ChainDeps = {targets: [], sets: []}
+    this.putChain('cali-INPUT', input, none)
+    this.putChain('cali-OUTPUT', output, none)
 
     const toHost: IptRule[] = [{match: [], action: ['-j', 'cali-from-wl-dispatch']}]
     const dflt = this.input.defaultEndpointToHostAction ?? 'ACCEPT'
     if (dflt !== 'RETURN') toHost.push({comment: 'Configured DefaultEndpointToHostAction', match: [], action: ['-j', dflt]})
-    this.addChain('cali-wl-to-host', toHost)
+    this.putChain('cali-wl-to-host', toHost, none)
 
-    this.addChain('cali-FORWARD', [
-      {match: [], action: ['-j', 'MARK', '--set-mark', `0x0/${hex(MARK_ALL)}`]},
-      {match: ['-i', 'cali+'], action: ['-j', 'cali-from-wl-dispatch']},
-      {match: ['-o', 'cali+'], action: ['-j', 'cali-to-wl-dispatch']},
-    ])
+    this.putChain(
+      'cali-FORWARD',
+      [
+        {match: [], action: ['-j', 'MARK', '--set-mark', `0x0/${hex(MARK_ALL)}`]},
+        {match: ['-i', 'cali+'], action: ['-j', 'cali-from-wl-dispatch']},
+        {match: ['-o', 'cali+'], action: ['-j', 'cali-to-wl-dispatch']},
+      ],
+      none,
+    )
   }
 
   // --- other tables ---------------------------------------------------------------------------
@@ -797,7 +1197,37 @@ function cmp(a: string, b: string): number {
  * e.g. an interface name with spaces or an unknown protocol.
  */
 export function buildDesiredState(input: IptablesInput): DesiredState {
-  return new ModelBuilder(input).build()
+  return new ModelBuilder(input).update(input) as DesiredState
+}
+
+/**
+ * Builds desired states for a sequence of inputs (a long-running agent's passes), re-rendering
+ * only what changed since the previous input; the result always equals buildDesiredState(input).
+ * Chains and sets that did not change are the same objects as in the previous result.
+ */
+export class IncrementalModel {
+  private builder: ModelBuilder | undefined
+
+  build(input: IptablesInput): DesiredState {
+    if (this.builder) {
+      try {
+        const out = this.builder.update(input)
+        if (out) return out
+      } catch {
+        // A fresh build gives the authoritative result, or the error a full build gives.
+      }
+      this.builder = undefined
+    }
+    const b = new ModelBuilder(input)
+    const out = b.update(input) as DesiredState
+    this.builder = b
+    return out
+  }
+
+  /** Forget the previous input: the next build renders everything. */
+  reset(): void {
+    this.builder = undefined
+  }
 }
 
 /** Exposed for tests: how one rule of a policy renders (ingress chain, given namespace). */
