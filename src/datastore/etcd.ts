@@ -192,11 +192,12 @@ export class EtcdDatastore {
    * LIST_PAGE keys, all at the revision of the first page (one consistent snapshot), so that a
    * large kind (10,000 policies) never meets gRPC's message size limit.
    */
-  async list(prefix: string): Promise<{kvs: KeyValue[]; revision: string}> {
+  async list(prefix: string, opts: {revision?: string} = {}): Promise<{kvs: KeyValue[]; revision: string}> {
     try {
       const end = prefixEnd(Buffer.from(prefix))
       let key = Buffer.from(prefix)
-      let revision: string | undefined
+      // A given revision reads the prefix as it was then (several prefixes at one revision).
+      let revision: string | undefined = opts.revision
       const kvs: KeyValue[] = []
       for (;;) {
         const res = await this.kv.range({key, range_end: end, limit: LIST_PAGE, ...(revision ? {revision} : {})})

@@ -53,7 +53,8 @@ export class ResourceStore {
     return undefined
   }
 
-  private fromKV(def: KindDef, kv: {key: string; value: string; modRevision: string; createRevision: string}): Resource {
+  /** Decodes one listed key as `list` does (legacy key names included). */
+  fromKV(def: KindDef, kv: {key: string; value: string; modRevision: string; createRevision: string}): Resource {
     const r = decodeResource(def, kv)
     const k = parseResourceKey(kv.key)
     if (k) {

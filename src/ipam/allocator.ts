@@ -206,6 +206,11 @@ export class Ipam {
     }
   }
 
+  /** One stored block key as `listBlocks` reports it; undefined for a key that is not a block. */
+  blockInfoOf(kv: KeyValue): BlockInfo | undefined {
+    return cidrOfBlockKey(kv.key) === undefined ? undefined : this.info({block: decodeBlock(kv.value), kv})
+  }
+
   /** All IPv4 blocks with their owner and fill. */
   async listBlocks(): Promise<BlockInfo[]> {
     return (await this.listBlockRecords()).map((r) => this.info(r))

@@ -3,13 +3,14 @@
 // Each part reports what it changed (or would change); a failing part is reported under its name
 // and the parts after it still run when that is safe.
 import {mkdir} from 'node:fs/promises'
-import type {ResourceStore} from '../datastore/store.js'
 import {type BgpTimers, syncBird} from '../dataplane/bird/index.js'
 import {compileSelector, type IptablesBackend, type IptablesSyncer, syncIptables} from '../dataplane/iptables/index.js'
 import {formatRoute, formatRouteOp, RouteSyncError, syncRoutes} from '../dataplane/routes/index.js'
 import {formatTunnelOp, syncTunnel, TunnelUnavailableError} from '../dataplane/tunnel/index.js'
+import type {ResourceStore} from '../datastore/store.js'
 import {cidrContains, ensureTunnelAddress, Ipam, ipipTunnelPools, parseCidr4, parseIp4} from '../ipam/index.js'
 import type {Resource} from '../resources/types.js'
+import type {CacheChanges} from './cache.js'
 import {type HostInterface, type IdentityOptions, type NodeIdentity, registerNode, resolveIdentity, resolveNodeName, updateNodeBgp} from './identity.js'
 import {acquireLock} from './lock.js'
 import {
@@ -22,8 +23,8 @@ import {
   poolsForNode,
   poolViews,
   readSnapshot,
-  selects,
   type Snapshot,
+  selects,
 } from './snapshot.js'
 
 export const PART_NAMES = ['node', 'ipam', 'tunnel', 'routes', 'bird', 'iptables'] as const
@@ -43,6 +44,8 @@ export interface PartResult {
   detail?: Record<string, unknown>
   /** How long the part took. */
   ms?: number
+  /** The part was not run: nothing it reads changed (an incremental `node run` pass). */
+  notRun?: true
 }
 
 export interface NodePassResult {
@@ -74,6 +77,51 @@ export interface NodePassOptions {
   bird?: {enabled: boolean; configDir: string; socketPath: string; timers?: BgpTimers; log?: string}
   /** Injected host interfaces (tests); default: read over netlink. */
   interfaces?: HostInterface[]
+  /** Where the pass gets its snapshot (`node run`: the watch-fed cache); default: read etcd. */
+  source?: SnapshotSource
+}
+
+/** The snapshot a pass starts from and which parts to run (undefined = every part). */
+export interface PassInput {
+  snapshot: Snapshot
+  parts?: ReadonlySet<PartName>
+}
+
+export interface SnapshotSource {
+  read(nodeName: string): Promise<PassInput>
+  /** The snapshot again after the pass wrote its Node resource or IPAM: it must show those writes. */
+  reread(nodeName: string): Promise<Snapshot>
+}
+
+/** A plain datastore read for each call (`node apply`). */
+export function datastoreSource(store: ResourceStore, ipam: Ipam): SnapshotSource {
+  return {
+    read: async () => ({snapshot: await readSnapshot(store, ipam)}),
+    reread: () => readSnapshot(store, ipam),
+  }
+}
+
+/** What changed in the datastore, as the parts that read it (in PART_NAMES order). */
+export function partsForChanges(c: CacheChanges, nodeName: string): Set<PartName> {
+  if (c.all || c.fields.has('pools')) return new Set(PART_NAMES)
+  const parts = new Set<PartName>()
+  const add = (...ps: PartName[]) => {
+    for (const p of ps) parts.add(p)
+  }
+  // This node's own resource feeds every part; another node's only routes, BIRD and iptables (allHostIPs).
+  if (c.nodes.has(nodeName)) add(...PART_NAMES)
+  else if (c.fields.has('nodes')) add('routes', 'bird', 'iptables')
+  if (c.fields.has('blocks')) add('ipam', 'routes', 'bird')
+  if (c.ipam || c.fields.has('reservations')) add('ipam')
+  if (c.fields.has('bgpConfigurations') || c.fields.has('bgpPeers')) add('bird')
+  // ipipMTU feeds the tunnel; defaultEndpointToHostAction iptables.
+  if (c.fields.has('felixConfigurations')) add('tunnel', 'iptables')
+  // Local workloads get a route each.
+  if (c.fields.has('workloadEndpoints')) add('routes', 'iptables')
+  for (const f of ['networkPolicies', 'globalNetworkPolicies', 'profiles', 'tiers', 'hostEndpoints', 'networkSets', 'globalNetworkSets'] as const) {
+    if (c.fields.has(f)) add('iptables')
+  }
+  return new Set(PART_NAMES.filter((p) => parts.has(p)))
 }
 
 const started = new WeakMap<PartResult, number>()
@@ -88,7 +136,13 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
+/** A part this pass leaves alone: reported unchanged, no work done. */
+function notRun(name: PartName): PartResult {
+  return {part: name, status: 'unchanged', changes: [], notes: [], ms: 0, notRun: true}
+}
+
 function settle(p: PartResult, dryRun: boolean): PartResult {
+  if (p.notRun) return p
   p.ms = Date.now() - (started.get(p) ?? Date.now())
   if (p.status === 'unchanged' && p.changes.length > 0) p.status = dryRun ? 'would-change' : 'changed'
   return p
@@ -150,18 +204,23 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   const {store} = opts
   const ipam = new Ipam(store.ds, {selects})
   const name = resolveNodeName(opts.identity)
+  const source = opts.source ?? datastoreSource(store, ipam)
   let t = Date.now()
-  let snap = await readSnapshot(store, ipam)
+  const input = await source.read(name)
+  let snap = input.snapshot
   let snapshotMs = Date.now() - t
+  // After the pass's own Node/IPAM writes every later part runs (they read what was written).
+  let wrote = false
+  const runs = (p: PartName) => wrote || !input.parts || input.parts.has(p)
   const id = await resolveIdentity(opts.identity, findNode(snap, name), opts.interfaces ? {interfaces: opts.interfaces} : {})
   const parts: PartResult[] = []
 
   // 1. The Node resource.
-  const nodePart = part('node')
-  parts.push(nodePart)
   let node = findNode(snap, name)
   let nodeOk = true
-  try {
+  const nodePart = runs('node') ? part('node') : notRun('node')
+  parts.push(nodePart)
+  if (!nodePart.notRun) try {
     const reg = await registerNode(store, id, {dryRun, ...(node ? {existing: node} : {})})
     if (reg.action !== 'unchanged') nodePart.changes.push(`${dryRun ? (reg.action === 'created' ? 'create' : 'update') : reg.action} Node ${name}`, ...reg.changes.map((c) => `  ${c}`))
     node = reg.node
@@ -174,9 +233,11 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   settle(nodePart, dryRun)
 
   // 2. IPAM: blocks and the tunnel address (needs the Node).
-  const ipamPart = part('ipam')
+  const ipamPart = runs('ipam') ? part('ipam') : notRun('ipam')
   parts.push(ipamPart)
-  if (!nodeOk) {
+  if (ipamPart.notRun) {
+    // nothing it reads changed
+  } else if (!nodeOk) {
     ipamPart.status = 'skipped'
     ipamPart.notes.push('skipped: the Node resource could not be registered')
   } else {
@@ -192,8 +253,9 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   // Re-read what the first two parts may have written; with dryRun, use the would-be Node.
   if (!dryRun && (nodePart.changes.length > 0 || ipamPart.changes.length > 0)) {
     t = Date.now()
-    snap = await readSnapshot(store, ipam)
+    snap = await source.reread(name)
     snapshotMs += Date.now() - t
+    wrote = true
   }
   else if (dryRun && node) snap = {...snap, nodes: [...snap.nodes.filter((n) => n.metadata.name !== name), node]}
 
@@ -201,9 +263,9 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   const noInterface = `the node address ${id.ipv4Address} is not on any interface of this host`
 
   // 3. tunl0.
-  const tunnelPart = part('tunnel')
+  const tunnelPart = runs('tunnel') ? part('tunnel') : notRun('tunnel')
   parts.push(tunnelPart)
-  try {
+  if (!tunnelPart.notRun) try {
     const r = await syncTunnel(buildTunnelInput(snap, {...host, hostInterface: host.hostInterface || 'eth0'}), {dryRun})
     tunnelPart.changes.push(...r.ops.map(formatTunnelOp))
     tunnelPart.detail = {desired: r.desired, ops: r.ops}
@@ -214,11 +276,13 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   settle(tunnelPart, dryRun)
 
   // 4. Routes (tunnel routes wait for tunl0; the rest apply regardless).
-  const routesPart = part('routes')
+  const routesPart = runs('routes') ? part('routes') : notRun('routes')
   parts.push(routesPart)
   // The uplink only matters for CrossSubnet same-subnet routes.
   const needsUplink = poolViews(snap).some((p) => p.ipipMode === 'CrossSubnet')
-  if (!host.hostInterface && needsUplink) {
+  if (routesPart.notRun) {
+    // nothing it reads changed
+  } else if (!host.hostInterface && needsUplink) {
     routesPart.status = 'failed'
     routesPart.error = `${noInterface}: CrossSubnet routes need it`
   } else {
@@ -239,9 +303,11 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
 
   // 5. BIRD, before iptables: a changed route export (an IPIP/BGP switch) should not wait for
   // the iptables restores, which are the slow part of a pass on a small host.
-  const birdPart = part('bird')
+  const birdPart = runs('bird') ? part('bird') : notRun('bird')
   parts.push(birdPart)
-  if (!opts.bird?.enabled) {
+  if (birdPart.notRun) {
+    // nothing it reads changed
+  } else if (!opts.bird?.enabled) {
     birdPart.status = 'skipped'
     birdPart.notes.push('skipped (--no-bird)')
   } else {
@@ -265,9 +331,11 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   settle(birdPart, dryRun)
 
   // 6. iptables.
-  const iptPart = part('iptables')
+  const iptPart = runs('iptables') ? part('iptables') : notRun('iptables')
   parts.push(iptPart)
-  if (opts.iptables && !opts.iptables.enabled) {
+  if (iptPart.notRun) {
+    // nothing it reads changed
+  } else if (opts.iptables && !opts.iptables.enabled) {
     iptPart.status = 'skipped'
     iptPart.notes.push('skipped (--no-iptables)')
   } else {
@@ -299,9 +367,9 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   }
 }
 
-/** Where a pass's time went, e.g. `snapshot 12 ms, node 3 ms, ...`. */
+/** Where a pass's time went, e.g. `snapshot 12 ms, node 3 ms, ipam not run, ...`. */
 export function formatPassTimes(r: NodePassResult): string {
-  return [`snapshot ${r.snapshotMs ?? 0} ms`, ...r.parts.map((p) => `${p.part} ${p.ms ?? 0} ms`)].join(', ')
+  return [`snapshot ${r.snapshotMs ?? 0} ms`, ...r.parts.map((p) => (p.notRun ? `${p.part} not run` : `${p.part} ${p.ms ?? 0} ms`))].join(', ')
 }
 
 /** Text report: the changes part by part, `no changes` when there were none, failures by part. */

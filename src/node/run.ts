@@ -1,20 +1,23 @@
-// `calicoctl node run`: the long-running host agent. A full node pass at start, then one etcd
-// watch (resource and IPAM prefixes) from the revision read before that pass; events are
-// debounced into passes. A dropped stream resumes from the last revision; a cancelled watch
-// (compaction) and every resync interval cause a full resync; a periodic check and a kernel
-// route monitor catch drift (an owned route deleted, a flushed cali- chain, BIRD restarted).
-// BIRD can be supervised. SIGTERM/SIGINT stop the agent and leave the dataplane in place.
-//
-// Every pass is a full pass today; the watch events only say *that* something changed. Making
-// passes incremental (re-running only the parts whose inputs changed) is the perf issue's work.
+// `calicoctl node run`: the long-running host agent. The datastore is listed once into an
+// in-memory cache (cache.ts) at a known revision, then one etcd watch (resource and IPAM
+// prefixes) from that revision keeps the cache current key by key; events are debounced into
+// passes. A pass after datastore changes runs only the parts whose inputs changed (see
+// partsForChanges); start, resync, drift checks, retries, a restarted BIRD or a deleted route run
+// every part. A dropped stream resumes from the last revision; a cancelled watch (compaction) and
+// every resync interval re-list the datastore; a periodic check and a kernel route monitor catch
+// drift (an owned route deleted, a flushed cali- chain, BIRD restarted). BIRD can be supervised.
+// SIGTERM/SIGINT stop the agent and leave the dataplane in place.
 import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {mkdir, rename, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {IptablesSyncer} from '../dataplane/iptables/executor.js'
 import type {EtcdDatastore} from '../datastore/etcd.js'
+import {Ipam} from '../ipam/index.js'
+import {SnapshotCache} from './cache.js'
 import {publishNodeStatus, statusFromPass} from './node-status-key.js'
-import {formatPassTimes, type NodePassOptions, type NodePassResult, runNodePass} from './pass.js'
+import {formatPassTimes, type NodePassOptions, type NodePassResult, type PartName, partsForChanges, runNodePass, type SnapshotSource} from './pass.js'
+import {selects} from './snapshot.js'
 import {DatastoreWatch, type WatchEvent} from './watch.js'
 
 export const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
@@ -151,6 +154,36 @@ class BirdSupervisor {
 /** Pass reasons for which iptables is re-read from the kernel rather than planned from memory. */
 const VERIFY_REASONS = /\b(drift check|resync|retry)\b/
 
+/** Pass reasons that only mean "the datastore changed": such a pass runs the parts that read what changed. Any other reason runs every part. */
+const INCREMENTAL_REASONS = new Set(['datastore change', 'pending'])
+
+/**
+ * The cache as a pass's snapshot source. `full`: run every part; `reload`: list the datastore
+ * again first (resync). `carry` collects the node/ipam parts a pass could not re-run for changes
+ * it picked up mid-pass (when it re-read its own writes): the next pass runs them.
+ */
+export function cacheSource(cache: SnapshotCache, o: {full: boolean; reload: boolean; carry: Set<PartName>}): SnapshotSource {
+  return {
+    read: async (name) => {
+      if (o.reload) await cache.load()
+      const {snapshot, changes} = cache.snapshot()
+      if (o.full) {
+        o.carry.clear()
+        return {snapshot}
+      }
+      const parts = new Set([...o.carry, ...partsForChanges(changes, name)])
+      o.carry.clear()
+      return {snapshot, parts}
+    },
+    reread: async (name) => {
+      await cache.reread(SnapshotCache.ownWritePrefixes(name))
+      const {snapshot, changes} = cache.snapshot()
+      for (const p of partsForChanges(changes, name)) if (p === 'node' || p === 'ipam') o.carry.add(p)
+      return snapshot
+    },
+  }
+}
+
 /** Runs the agent until `signal` aborts. Rejects only when the start-up (first revision read) fails. */
 export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   const {log, signal} = opts
@@ -172,6 +205,8 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   // --- the pass scheduler: at most one pass at a time; reasons collected while waiting ---
   const reasons = new Set<string>()
   const iptSyncer = new IptablesSyncer()
+  const cache = new SnapshotCache(opts.pass.store, new Ipam(opts.pass.store.ds, {selects}))
+  const carry = new Set<PartName>()
   let timer: NodeJS.Timeout | undefined
   let running: Promise<void> | undefined
   let failures = 0
@@ -198,11 +233,13 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     // pass may or may not be in it), so `--wait` never counts a node as done too early.
     const appliedRev = watch?.lastRevision
     const t0 = Date.now()
+    const full = why.split(', ').some((w) => !INCREMENTAL_REASONS.has(w))
     let r: NodePassResult
     try {
       r = await runPass({
         ...opts.pass,
         dryRun: false,
+        source: cacheSource(cache, {full, reload: /\bresync\b/.test(why), carry}),
         // One syncer for the agent's life: passes plan iptables from what it last wrote; drift
         // checks, resyncs and retries make it re-read the kernel (a flushed cali- chain is refilled).
         iptables: {enabled: true, ...opts.pass.iptables, syncer: iptSyncer, verify: VERIFY_REASONS.test(why)},
@@ -226,6 +263,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     failures = r.failed ? failures + 1 : 0
     // A failing part (e.g. etcd briefly gone) is retried with back-off rather than waiting for the next check.
     if (r.failed) reasons.add('retry')
+    if (carry.size > 0) reasons.add('pending')
     if (watch) status.revision = watch.lastRevision
     if (bird) status.bird = {supervised: true, ...(bird.child?.pid ? {pid: bird.child.pid} : {}), restarts: bird.restarts}
     status.state = 'running'
@@ -252,10 +290,15 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   const openWatch = async (reason: string): Promise<void> => {
     for (let attempt = 0; !stopped && !signal.aborted; attempt++) {
       try {
-        const rev = await opts.datastore.revision()
+        // The cache's list and the watch meet at one revision: nothing is missed or seen twice.
+        await cache.load()
+        const rev = cache.loadedRevision.toString()
         watch = await DatastoreWatch.open(await opts.datastore.watchClient(), rev, {
           onEvent: (e: WatchEvent) => {
             log('debug', `etcd ${e.type} ${e.key} (revision ${e.revision})`)
+            cache.apply(e)
+            // Every event makes a pass, even one that changes nothing here: it publishes the
+            // revision the node has seen (`--wait`). Parts whose inputs did not change are not run.
             schedule('datastore change')
           },
           onDisconnected: (why) => log('warn', `etcd watch disconnected (${why}); resuming from revision ${watch?.lastRevision ?? rev} when it is back`),

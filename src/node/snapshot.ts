@@ -1,16 +1,18 @@
-// Everything one node pass reads from etcd, read in one round of parallel range reads, and the
+// Everything one node pass reads from etcd, read in one round of parallel range reads (see
+// cache.ts, which `node run` keeps current from the watch), and the
 // pure builders that turn it into the inputs of the four dataplane parts (tunnel, routes,
 // iptables, BIRD). Kinds that are not registered (yet) are read as empty.
-import type {ResourceStore} from '../datastore/store.js'
+
 import type {BirdModelInput, BirdNodeInput, BirdPeerInput, BirdPoolInput} from '../dataplane/bird/index.js'
 import type {IptablesInput, PolicyInput, ProfileInput} from '../dataplane/iptables/types.js'
 import type {IpipMode, RouteModelInput} from '../dataplane/routes/model.js'
 import type {SyncTunnelInput} from '../dataplane/tunnel/index.js'
+import type {ResourceStore} from '../datastore/store.js'
 import type {BlockInfo, Ipam, IpamPool} from '../ipam/index.js'
 import type {WorkloadEndpointSpec} from '../resources/policy-types.js'
-import {kindByName} from '../resources/registry.js'
 import {parseSelector} from '../resources/selector.js'
 import type {Resource} from '../resources/types.js'
+import {SnapshotCache} from './cache.js'
 
 export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow'
 export const DEFAULT_BLOCK_SIZE = 26
@@ -33,38 +35,11 @@ export interface Snapshot {
   reservations: Resource[]
 }
 
-const KIND_OF: Record<Exclude<keyof Snapshot, 'blocks'>, string> = {
-  pools: 'IPPool',
-  nodes: 'Node',
-  bgpConfigurations: 'BGPConfiguration',
-  bgpPeers: 'BGPPeer',
-  felixConfigurations: 'FelixConfiguration',
-  networkPolicies: 'NetworkPolicy',
-  globalNetworkPolicies: 'GlobalNetworkPolicy',
-  profiles: 'Profile',
-  tiers: 'Tier',
-  workloadEndpoints: 'WorkloadEndpoint',
-  hostEndpoints: 'HostEndpoint',
-  networkSets: 'NetworkSet',
-  globalNetworkSets: 'GlobalNetworkSet',
-  reservations: 'IPReservation',
-}
-
-/** Reads the snapshot: one range read per kind plus one for the IPAM blocks, all in parallel. */
+/** Reads the snapshot: one range read per kind plus one for the IPAM blocks, all at one revision. */
 export async function readSnapshot(store: ResourceStore, ipam: Ipam): Promise<Snapshot> {
-  const entries = Object.entries(KIND_OF) as Array<[Exclude<keyof Snapshot, 'blocks'>, string]>
-  const lists = await Promise.all(
-    entries.map(async ([, kind]) => {
-      const def = kindByName(kind)
-      return def ? (await store.list(def)).items : []
-    }),
-  )
-  const blocks = await ipam.listBlocks()
-  const snap = {blocks} as Snapshot
-  entries.forEach(([field], i) => {
-    snap[field] = lists[i] ?? []
-  })
-  return snap
+  const cache = new SnapshotCache(store, ipam)
+  await cache.load()
+  return cache.snapshot().snapshot
 }
 
 export function emptySnapshot(): Snapshot {

@@ -12,6 +12,9 @@ export interface WatchEvent {
   key: string
   /** The event's mod revision. */
   revision: string
+  /** The value written (puts), so that a cache can follow without reading the key again. */
+  value?: string
+  createRevision?: string
 }
 
 export interface WatchHandlers {
@@ -60,7 +63,12 @@ export class DatastoreWatch {
     const event = (type: 'put' | 'delete') => (kv: IKeyValue) => {
       const revision = String(kv.mod_revision)
       if (BigInt(revision) > BigInt(this.lastRevision)) this.lastRevision = revision
-      this.handlers.onEvent({type, key: kv.key.toString(), revision})
+      const e: WatchEvent = {type, key: kv.key.toString(), revision}
+      if (type === 'put') {
+        e.value = kv.value.toString()
+        e.createRevision = String(kv.create_revision)
+      }
+      this.handlers.onEvent(e)
     }
     watcher.on('put', event('put'))
     watcher.on('delete', event('delete'))

@@ -1,0 +1,150 @@
+// The watch-fed snapshot cache of `node run` against a real etcd: a list at one revision equals a
+// plain snapshot read; watch events (puts with values, deletes) update only the keys they name,
+// and the next snapshot rebuilds only the kinds that changed (the others are the same arrays);
+// a re-read of the pass's own writes wins over the watch's older copies of them.
+import assert from 'node:assert/strict'
+import {after, before, describe, it} from 'node:test'
+import {encodeResource} from '../../src/datastore/codec.js'
+import {EtcdDatastore} from '../../src/datastore/etcd.js'
+import {ResourceStore} from '../../src/datastore/store.js'
+import {newBlock} from '../../src/ipam/block.js'
+import {encodeBlock} from '../../src/ipam/codec.js'
+import {Ipam} from '../../src/ipam/index.js'
+import {BLOCK_PREFIX_V4, blockKey} from '../../src/ipam/keys.js'
+import {SnapshotCache} from '../../src/node/cache.js'
+import {readSnapshot, type Snapshot} from '../../src/node/snapshot.js'
+import {DatastoreWatch, type WatchEvent} from '../../src/node/watch.js'
+import {kindByName} from '../../src/resources/registry.js'
+import type {Resource} from '../../src/resources/types.js'
+import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
+import {waitFor} from '../helpers/netns.js'
+
+const v3 = 'projectcalico.org/v3'
+
+describe('node run snapshot cache', () => {
+  let etcd: TestEtcd
+  let ds: EtcdDatastore
+  let store: ResourceStore
+  let ipam: Ipam
+
+  const put = async (kind: string, r: Omit<Resource, 'apiVersion' | 'kind'>): Promise<string> => {
+    const def = kindByName(kind)!
+    const res = store.prepareCreate(def, {apiVersion: v3, kind, ...r} as Resource)
+    const [w] = await ds.writeBatch([{type: 'put', key: store.keyOf(def, res.metadata.name, res.metadata.namespace), value: encodeResource(def, res)}])
+    return w!.revision
+  }
+  const del = async (kind: string, name: string) => {
+    const def = kindByName(kind)!
+    await ds.writeBatch([{type: 'delete', key: store.keyOf(def, name)}])
+  }
+  const gnp = (name: string, order: number) => ({metadata: {name}, spec: {order, selector: 'all()', ingress: [{action: 'Allow'}]}})
+  const names = (rs: Resource[]) => rs.map((r) => r.metadata.name)
+
+  before(async () => {
+    etcd = await startEtcd()
+    ds = await EtcdDatastore.connect({datastoreType: 'etcdv3', endpoints: [etcd.endpoint], timeoutMs: 10_000})
+    store = new ResourceStore(ds)
+    ipam = new Ipam(ds)
+    await put('IPPool', {metadata: {name: 'pool'}, spec: {cidr: '10.0.0.0/16', blockSize: 26, ipipMode: 'Always'}})
+    await put('Node', {metadata: {name: 'host-a'}, spec: {bgp: {ipv4Address: '192.0.2.1/24'}}})
+    await put('GlobalNetworkPolicy', gnp('gnp-0', 0))
+    await put('GlobalNetworkPolicy', gnp('gnp-1', 1))
+    await ds.writeBatch([{type: 'put', key: blockKey('10.0.0.0/26'), value: encodeBlock(newBlock('10.0.0.0/26', 'host-a', new Date()))}])
+  })
+  after(async () => {
+    ds?.close()
+    await etcd?.stop()
+  })
+
+  it('lists at one revision what a plain read returns, then follows events key by key', async () => {
+    const cache = new SnapshotCache(store, ipam)
+    await cache.load()
+    const first = cache.snapshot()
+    assert.equal(first.changes.all, true)
+    assert.deepEqual(first.snapshot, await readSnapshot(store, ipam))
+    assert.deepEqual(names(first.snapshot.globalNetworkPolicies), ['gnp-0', 'gnp-1'])
+    assert.deepEqual(first.snapshot.blocks.map((b) => [b.cidr, b.node]), [['10.0.0.0/26', 'host-a']])
+
+    // An event at or below the listed revision is already in the list.
+    assert.equal(cache.apply({type: 'delete', key: store.keyOf(kindByName('GlobalNetworkPolicy')!, 'gnp-0'), revision: cache.loadedRevision.toString()}), false)
+
+    const seen: WatchEvent[] = []
+    const watch = await DatastoreWatch.open(await ds.watchClient(), cache.loadedRevision.toString(), {
+      onEvent: (e) => {
+        seen.push(e)
+        cache.apply(e)
+      },
+      onLost: (why) => assert.fail(why),
+    })
+    try {
+      await put('GlobalNetworkPolicy', gnp('gnp-1', 7))
+      await del('GlobalNetworkPolicy', 'gnp-0')
+      await put('GlobalNetworkPolicy', gnp('gnp-2', 2))
+      const last = await put('Node', {metadata: {name: 'host-b'}, spec: {bgp: {ipv4Address: '192.0.2.2/24'}}})
+      await waitFor('the four events', () => seen.some((e) => e.revision === last) || undefined, 20_000)
+
+      const second = cache.snapshot()
+      assert.equal(second.changes.all, false)
+      assert.deepEqual([...second.changes.fields].sort(), ['globalNetworkPolicies', 'nodes'])
+      assert.deepEqual([...second.changes.nodes], ['host-b'])
+      assert.equal(second.changes.ipam, false)
+      // Unchanged kinds are the very same arrays; changed ones are rebuilt in key order.
+      for (const f of Object.keys(first.snapshot) as Array<keyof Snapshot>) {
+        if (f === 'globalNetworkPolicies' || f === 'nodes') assert.notEqual(second.snapshot[f], first.snapshot[f], f)
+        else assert.equal(second.snapshot[f], first.snapshot[f], f)
+      }
+      assert.deepEqual(names(second.snapshot.globalNetworkPolicies), ['gnp-1', 'gnp-2'])
+      assert.equal((second.snapshot.globalNetworkPolicies[0]!.spec as {order: number}).order, 7)
+      assert.deepEqual(names(second.snapshot.nodes), ['host-a', 'host-b'])
+      assert.deepEqual(second.snapshot, await readSnapshot(store, ipam))
+
+      // Nothing new: nothing changed, nothing rebuilt.
+      const third = cache.snapshot()
+      assert.equal(third.changes.fields.size, 0)
+      for (const f of Object.keys(first.snapshot) as Array<keyof Snapshot>) assert.equal(third.snapshot[f], second.snapshot[f], f)
+    } finally {
+      await watch.close()
+    }
+  })
+
+  it('a re-read of the own writes is not undone by the watch copies of older revisions', async () => {
+    const cache = new SnapshotCache(store, ipam)
+    await cache.load()
+    cache.snapshot()
+    const nodeKey = store.keyOf(kindByName('Node')!, 'host-b')
+    const older = await put('Node', {metadata: {name: 'host-b'}, spec: {bgp: {ipv4Address: '192.0.2.3/24'}}})
+    await put('Node', {metadata: {name: 'host-b'}, spec: {bgp: {ipv4Address: '192.0.2.4/24'}}})
+    await ds.writeBatch([{type: 'put', key: blockKey('10.0.0.64/26'), value: encodeBlock(newBlock('10.0.0.64/26', 'host-b', new Date()))}])
+
+    await cache.reread([nodeKey, BLOCK_PREFIX_V4])
+    const s = cache.snapshot()
+    assert.deepEqual([...s.changes.fields].sort(), ['blocks', 'nodes'])
+    assert.equal((s.snapshot.nodes.find((n) => n.metadata.name === 'host-b')!.spec as {bgp: {ipv4Address: string}}).bgp.ipv4Address, '192.0.2.4/24')
+    assert.deepEqual(s.snapshot.blocks.map((b) => b.cidr), ['10.0.0.0/26', '10.0.0.64/26'])
+
+    // The watch delivering the older put afterwards changes nothing.
+    const def = kindByName('Node')!
+    const stale = encodeResource(def, store.prepareCreate(def, {apiVersion: v3, kind: 'Node', metadata: {name: 'host-b'}, spec: {bgp: {ipv4Address: '192.0.2.3/24'}}}))
+    assert.equal(cache.apply({type: 'put', key: nodeKey, value: stale, revision: older}), false)
+    // A key gone from a re-read prefix is deleted; an older put of it does not bring it back.
+    await ds.writeBatch([{type: 'delete', key: blockKey('10.0.0.64/26')}])
+    await cache.reread([BLOCK_PREFIX_V4])
+    assert.equal(cache.apply({type: 'put', key: blockKey('10.0.0.64/26'), value: encodeBlock(newBlock('10.0.0.64/26', 'host-b', new Date())), revision: older}), false)
+    const after2 = cache.snapshot()
+    assert.deepEqual([...after2.changes.fields], ['blocks'])
+    assert.deepEqual(after2.snapshot.blocks.map((b) => b.cidr), ['10.0.0.0/26'])
+    assert.deepEqual(after2.snapshot, await readSnapshot(store, ipam))
+  })
+
+  it('marks IPAM keys outside the blocks (handles) as an IPAM change, and ignores keys outside the snapshot', async () => {
+    const cache = new SnapshotCache(store, ipam)
+    await cache.load()
+    cache.snapshot()
+    const rev = (cache.loadedRevision + 1n).toString()
+    assert.equal(cache.apply({type: 'put', key: '/calico/ipam/v2/handle/ipip-tunnel-addr-host-a', value: '{}', revision: rev}), true)
+    assert.equal(cache.apply({type: 'put', key: '/calico/resources/v3/projectcalico.org/clusterinformations/default', value: '{}', revision: rev}), false)
+    const s = cache.snapshot()
+    assert.equal(s.changes.ipam, true)
+    assert.equal(s.changes.fields.size, 0)
+  })
+})
