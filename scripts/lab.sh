@@ -22,7 +22,6 @@ else
 fi
 
 MARK=@@UML@@
-MODULES="veth ipip ip_tables iptable_filter iptable_nat iptable_mangle iptable_raw xt_comment xt_conntrack xt_mark xt_multiport xt_addrtype xt_set xt_MASQUERADE ipt_REJECT ip_set ip_set_hash_ip ip_set_hash_net ip_set_hash_ipport ip_set_hash_netport ip_set_list_set"
 # Outside /tmp: the guest mounts a tmpfs over /tmp, which would hide these files.
 dir=$(mktemp -d /var/tmp/calico-lab.XXXXXX)
 uml_pid=
@@ -33,30 +32,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; echo "lab: interrupted"; exit 130' INT TERM
 
-cat >"$dir/init.sh" <<EOF
-#!/bin/sh
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export HOME=/tmp UML_DIR=$dir
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /mnt
-# A checkout under /tmp would vanish under the fresh /tmp: keep it visible at its own path.
-case "$PWD" in /tmp/*) mkdir -p /mnt/host-tmp && mount --bind /tmp /mnt/host-tmp ;; esac
-mount -t tmpfs tmpfs /tmp
-case "$PWD" in /tmp/*) mkdir -p "$PWD" && mount --bind "/mnt/host-tmp${PWD#/tmp}" "$PWD" ;; esac
-mkdir -p /mnt/lib/modules && ln -s /usr/lib/uml/modules/\$(uname -r) /mnt/lib/modules/\$(uname -r)
-pass() { echo "$MARK PASS \$*"; }
-fail() { echo "$MARK FAIL \$*"; }
-section() { echo "$MARK SECTION \$*"; }
-for m in $MODULES; do modprobe -d /mnt "\$m" || fail "modprobe \$m"; done
-cd "\$UML_DIR"
-. "\$UML_DIR/script.sh"
-echo "$MARK DONE"
-echo o > /proc/sysrq-trigger
-sleep 10
-EOF
-chmod 755 "$dir/init.sh"
+install -m 755 scripts/lab/uml-init.sh "$dir/init.sh"
+printf "REPO_DIR='%s'\nMODULES='%s'\n" "$PWD" "$(tr -s ' \n' '  ' <scripts/lab/modules)" >"$dir/env"
 { echo "REPO=$PWD"; cat scripts/lab/seed.sh; } >"$dir/script.sh"
 
 echo "lab: booting user-mode-linux ..."

@@ -3,7 +3,7 @@
 // (a checkout under /tmp stays visible at its own path).
 // The script reports with `pass NAME` / `fail NAME` and `section NAME` (output until the next
 // marker is collected); `linux.uml` always exits 0, so the markers are the only verdict.
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import ts from 'typescript'
@@ -14,6 +14,7 @@ export const UML_BINARY = 'linux.uml'
 /** Lives outside /tmp: the guest mounts a tmpfs over /tmp, which would hide the script. */
 const SCRATCH_PARENT = '/var/tmp'
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
+const INIT_SCRIPT = join(REPO, 'scripts/lab/uml-init.sh')
 
 export function umlSkipReason(): string | undefined {
   if (!haveCommand(UML_BINARY)) return `needs ${UML_BINARY} (apt-get install user-mode-linux)`
@@ -96,36 +97,18 @@ export function compileForUml(entries: readonly string[], outDir: string): void 
   symlinkSync(join(REPO, 'node_modules'), join(outDir, 'node_modules'))
 }
 
-function initScript(dir: string, modules: readonly string[]): string {
-  return `#!/bin/sh
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export HOME=/tmp UML_DIR=${dir} UML_BUILD=${dir}/build
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /mnt
-# A checkout under /tmp (a CI clone, say) would vanish under the fresh /tmp: keep it at its path.
-REPO_DIR=${REPO.replace(/\/$/, '')}
-case "$REPO_DIR" in /tmp/*) mkdir -p /mnt/host-tmp && mount --bind /tmp /mnt/host-tmp ;; esac
-mount -t tmpfs tmpfs /tmp
-case "$REPO_DIR" in /tmp/*) mkdir -p "$REPO_DIR" && mount --bind "/mnt/host-tmp\${REPO_DIR#/tmp}" "$REPO_DIR" ;; esac
-mkdir -p /mnt/lib/modules && ln -s /usr/lib/uml/modules/$(uname -r) /mnt/lib/modules/$(uname -r)
-pass() { echo "${MARK} PASS $*"; }
-fail() { echo "${MARK} FAIL $*"; }
-section() { echo "${MARK} SECTION $*"; }
-for m in ${modules.join(' ')}; do modprobe -d /mnt "$m" || fail "modprobe $m"; done
-cd "$UML_DIR"
-. "$UML_DIR/script.sh"
-echo "${MARK} DONE"
-echo o > /proc/sysrq-trigger
-sleep 10
-`
+/** The guest's init (shared with scripts/lab.sh) reads REPO_DIR and MODULES from `env` beside it. */
+function initEnv(modules: readonly string[]): string {
+  for (const m of modules) if (!/^[A-Za-z0-9_-]+$/.test(m)) throw new Error(`invalid module name '${m}'`)
+  return `REPO_DIR='${REPO.replace(/\/$/, '')}'\nMODULES='${modules.join(' ')}'\n`
 }
 
 export async function runInUml(script: string, opts: UmlOptions = {}): Promise<UmlResult> {
   const dir = mkdtempSync(join(SCRATCH_PARENT, 'calico-uml-'))
   try {
-    writeFileSync(join(dir, 'init.sh'), initScript(dir, opts.modules ?? []), {mode: 0o755})
+    copyFileSync(INIT_SCRIPT, join(dir, 'init.sh'))
+    chmodSync(join(dir, 'init.sh'), 0o755)
+    writeFileSync(join(dir, 'env'), initEnv(opts.modules ?? []))
     writeFileSync(join(dir, 'script.sh'), script)
     if (opts.compile?.length) compileForUml(opts.compile, join(dir, 'build'))
     for (const [name, text] of Object.entries(opts.files ?? {})) {

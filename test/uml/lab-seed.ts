@@ -5,12 +5,8 @@ import {fileURLToPath} from 'node:url'
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '')
 
-export const SEED_MODULES = [
-  'veth', 'ipip',
-  'ip_tables', 'iptable_filter', 'iptable_nat', 'iptable_mangle', 'iptable_raw',
-  'xt_comment', 'xt_conntrack', 'xt_mark', 'xt_multiport', 'xt_addrtype', 'xt_set', 'xt_MASQUERADE', 'ipt_REJECT',
-  'ip_set', 'ip_set_hash_ip', 'ip_set_hash_net', 'ip_set_hash_ipport', 'ip_set_hash_netport', 'ip_set_list_set',
-]
+/** The kernel modules the seed needs in the guest: the same list scripts/lab.sh loads. */
+export const SEED_MODULES = readFileSync(`${REPO}/scripts/lab/modules`, 'utf8').split(/\s+/).filter(Boolean)
 
 /** The guest script: REPO set, then scripts/lab/seed.sh. */
 export function seedScript(): string {
