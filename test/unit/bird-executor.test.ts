@@ -101,6 +101,19 @@ describe('applyBirdConfig', () => {
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'temp file removed')
   })
 
+  it('removes temp copies a killed pass left behind, not those of a live process', async () => {
+    const sub = mkdtempSync(join(dir, 'orphans-'))
+    const configPath = join(sub, 'bird.cfg')
+    // A pid no process has (above the kernel's limit) and this test's own parent, which is alive.
+    const orphan = join(sub, '.bird.cfg.4194999.deadbeef.tmp')
+    const live = join(sub, `.bird.cfg.${process.ppid}.cafef00d.tmp`)
+    writeFileSync(orphan, 'half\n')
+    writeFileSync(live, 'busy\n')
+    const {runner} = fakeBirdP()
+    await applyBirdConfig({configPath, socketPath: join(sub, 'nobody.ctl'), text: 'new\n', runner})
+    assert.deepEqual(readdirSync(sub).sort(), [`.bird.cfg.${process.ppid}.cafef00d.tmp`, 'bird.cfg'].sort())
+  })
+
   it('without a daemon the file is written and that is reported; dry run writes nothing', async () => {
     const configPath = join(dir, 'c.cfg')
     const {runner} = fakeBirdP()

@@ -2,7 +2,7 @@
 // running daemon's `configure check`, or `bird -p -c` when none runs), rename it over the live
 // file, and ask the daemon to reconfigure.
 import {randomBytes} from 'node:crypto'
-import {readFile, rename, unlink, writeFile} from 'node:fs/promises'
+import {readdir, readFile, rename, unlink, writeFile} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import Table from 'cli-table3'
 import {type CommandRunner, runCommand} from '../../lib/exec.js'
@@ -54,6 +54,7 @@ export async function applyBirdConfig(opts: ApplyBirdOptions): Promise<ApplyBird
   if (current === text) return {status: 'unchanged', changed: false, reloaded: false, message: `${configPath} is up to date`}
   if (opts.dryRun) return {status: 'would-change', changed: true, reloaded: false, message: `would update ${configPath}`}
 
+  await removeOrphanTemps(configPath)
   const tmp = join(dirname(configPath), `.${basename(configPath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   // BGP passwords live in the config: then only root may read it.
   await writeFile(tmp, text, {mode: /^\s*password "/m.test(text) ? 0o600 : 0o644})
@@ -87,6 +88,26 @@ export async function applyBirdConfig(opts: ApplyBirdOptions): Promise<ApplyBird
     throw new CalicoError(`BIRD at ${socketPath} reads ${result.file}, not ${configPath}; the new config is not in effect`)
   }
   return {status: 'reloaded', changed: true, reloaded: true, message: `wrote ${configPath}; BIRD: ${result.message}`}
+}
+
+/** Temp copies left by a pass that was killed between writing and renaming (its pid is gone). */
+async function removeOrphanTemps(configPath: string): Promise<void> {
+  const prefix = `.${basename(configPath)}.`
+  const names = await readdir(dirname(configPath)).catch(() => [] as string[])
+  for (const name of names) {
+    const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length).split('.')[0]) : Number.NaN
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processExists(pid)) continue
+    await unlink(join(dirname(configPath), name)).catch(() => {})
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 /** The daemon's verdict on FILE: undefined when it parses, else BIRD's message. */
