@@ -1,0 +1,128 @@
+// `node run` reacts incrementally (issue #9): with an agent running on `master` (its own network
+// namespace, BIRD supervised, pool in BGP mode), a policy written to etcd makes a pass that runs
+// only the iptables part and still puts the policy's rule into the kernel; a second host joining
+// (its Node and block) makes passes on master that leave node registration and tunl0 alone, and
+// the new host's block arrives in master's kernel as a BGP route.
+import assert from 'node:assert/strict'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {NodeRunAgent} from '../helpers/agent.js'
+import {cliFor} from '../helpers/cli.js'
+import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
+import {inNs, ip, NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'
+
+const skip = netnsSkipReason('bird', 'sysctl', 'etcd', 'iptables-nft-restore', 'ipset')
+
+const POOL = `apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: default-ipv4-ippool
+spec:
+  cidr: 192.168.0.0/16
+  blockSize: 26
+  ipipMode: Never
+`
+
+const POLICY = `apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata:
+  name: deny-icmp-pod1
+spec:
+  selector: app == 'pod1'
+  types: [Ingress]
+  ingress:
+    - action: Deny
+      protocol: ICMP
+    - action: Allow
+`
+
+/** The `pass (...) took N ms: ... (times)` lines logged after `from`. */
+const passLines = (agent: NodeRunAgent, from: number) => agent.log.slice(from).filter((l) => /\] pass \(.*\) took \d+ ms/.test(l))
+
+describe('node run: incremental passes', {skip, timeout: 300_000}, () => {
+  const lab = new NetnsLab('ni')
+  const scratch = mkdtempSync(join(tmpdir(), 'node-run-incr-'))
+  let etcd: TestEtcd
+  let run: ReturnType<typeof cliFor>
+  let local: ReturnType<typeof cliFor>
+  let master: NodeRunAgent | undefined
+  let other: NodeRunAgent | undefined
+  let mNs = ''
+  let nNs = ''
+  let podNs = ''
+
+  before(async () => {
+    etcd = await startEtcd()
+    run = cliFor(etcd.unixEndpoint)
+    local = cliFor(etcd.endpoint)
+    mNs = lab.addHost('m')
+    nNs = lab.addHost('n')
+    podNs = lab.addHost('p')
+    lab.link(mNs, 'eth0', '198.51.100.95/24', nNs, 'eth0', '198.51.100.96/24')
+    for (const ns of [mNs, nNs]) ip('-n', ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
+    const r = await local(['apply', '-f', '-'], {input: POOL})
+    assert.equal(r.code, 0, r.stderr)
+  })
+
+  after(async () => {
+    await master?.stop()
+    await other?.stop()
+    await lab.cleanup()
+    await etcd?.stop()
+    rmSync(scratch, {recursive: true, force: true})
+  })
+
+  const agentFor = (ns: string, name: string, addr: string) =>
+    new NodeRunAgent({
+      ns, name, ip: `${addr}/24`, dir: join(scratch, name), endpoints: etcd.unixEndpoint,
+      // No periodic drift check: every pass after the start comes from a datastore change.
+      extraArgs: ['--supervise-bird', '--bird-timers', 'fast', '--check-interval', '0'],
+    })
+
+  it('a policy change runs only the iptables part, and its rule reaches the kernel', async () => {
+    master = agentFor(mNs, 'master', '198.51.100.95')
+    await master.passes(1)
+    const w = await run(['workload', 'add', 'pod1', '--netns', podNs, '--node', 'master', '--labels', 'app=pod1'], {netns: mNs})
+    assert.equal(w.code, 0, `${w.stdout}\n${w.stderr}`)
+    const save = () => inNs(mNs, 'iptables-save', ['-t', 'filter'])
+    // The workload's own passes (its endpoint and block) settle before the policy is written.
+    await waitFor('the workload endpoint chain', () => (/-A cali-tw-cali\w+ /.test(save()) ? true : undefined), 30_000)
+    await new Promise((r) => setTimeout(r, 1500))
+    assert.doesNotMatch(save(), /GlobalNetworkPolicy deny-icmp-pod1 ingress/)
+
+    const from = master.log.length
+    const p = await local(['apply', '-f', '-'], {input: POLICY})
+    assert.equal(p.code, 0, p.stderr)
+    await waitFor('the policy rule in the kernel', () => (/GlobalNetworkPolicy deny-icmp-pod1 ingress/.test(save()) ? true : undefined), 20_000)
+    const line = await waitFor('the pass that applied it', () => passLines(master!, from).find((l) => /: [1-9]\d* changes?/.test(l)), 10_000)
+    assert.match(line, /pass \(datastore change\)/)
+    assert.match(line, /node not run, ipam not run, tunnel not run, routes not run, bird not run, iptables \d+ ms\)$/, line)
+    console.log(`# ${line.replace(/^.*\] /, '')}`)
+  })
+
+  it('a new remote node runs routes, BIRD and iptables on master, and its block arrives as a BGP route', async () => {
+    assert.ok(master)
+    const from = master.log.length
+    other = agentFor(nNs, 'node', '198.51.100.96')
+    await other.passes(1)
+    // The route BIRD learned from the new host (its block's blackhole, exported over the mesh).
+    const route = await waitFor('a proto bird route via the new host on master', () => {
+      const rs = JSON.parse(ip('-j', '-n', mNs, 'route', 'show', 'proto', 'bird') || '[]') as Array<{dst: string; gateway?: string}>
+      return rs.find((x) => x.gateway === '198.51.100.96' && x.dst.startsWith('192.168.'))
+    }, 60_000)
+    console.log(`# master: ${route.dst} via ${route.gateway} proto bird`)
+    assert.match(readFileSync(join(scratch, 'master', 'bird', 'bird.cfg'), 'utf8'), /Mesh_198_51_100_96/)
+    // Every pass since the new host appeared came from the datastore; none re-registered master's
+    // Node or touched tunl0, and the new Node's pass ran routes and BIRD.
+    const lines = passLines(master, from)
+    assert.ok(lines.length > 0, 'no pass on master')
+    for (const l of lines) {
+      assert.match(l, /pass \((datastore change|pending)(, (datastore change|pending))*\)/, l)
+      assert.match(l, /node not run, .*tunnel not run/, l)
+    }
+    assert.ok(lines.some((l) => /routes \d+ ms, bird \d+ ms/.test(l)), lines.join('\n'))
+    for (const l of lines) console.log(`# ${l.replace(/^.*\] /, '')}`)
+  })
+})
