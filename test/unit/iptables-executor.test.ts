@@ -36,6 +36,27 @@ function fakeKernel(failRestore?: string): {runner: CommandRunner; calls: Call[]
 
 const matching = baseInput({policies: [denyIcmpToPod2, allowAll]})
 
+/** A kernel with none of our chains or sets; a restore fails (as iptables-restore reports it) at line `failAt`. */
+function emptyKernel(): {runner: CommandRunner; calls: Call[]; failAt: number | undefined; tablesOf: (planText: string) => string} {
+  const k = {
+    calls: [] as Call[],
+    failAt: undefined as number | undefined,
+    runner: (async (file, args, opts: RunOptions = {}) => {
+      k.calls.push({file, args, ...(opts.input !== undefined ? {input: opts.input} : {})})
+      if (file.endsWith('-restore') && k.failAt !== undefined) return {stdout: '', stderr: `iptables-nft-restore: line ${k.failAt} failed\n`, exitCode: 1}
+      return {stdout: '', stderr: '', exitCode: 0}
+    }) as CommandRunner,
+    /** The iptables-restore input inside a dry run's script text. */
+    tablesOf: (planText: string): string =>
+      planText
+        .split(/^# /m)
+        .filter((part) => part.startsWith('iptables-restore'))
+        .map((part) => part.slice(part.indexOf('\n') + 1))
+        .join(''),
+  }
+  return k
+}
+
 describe('syncIptables with a fake runner', () => {
   it('only reads, with one iptables-save for every table, when the kernel already matches', async () => {
     const k = fakeKernel()
@@ -58,7 +79,7 @@ describe('syncIptables with a fake runner', () => {
     assert.ok(k.calls.every((c) => c.file.endsWith('-save') || (c.file === 'ipset' && c.args[0] === 'save')))
   })
 
-  it('feeds one iptables-restore --noflush per changed table on stdin, through the chosen backend', async () => {
+  it('feeds the changed table to one iptables-restore --noflush on stdin, through the chosen backend', async () => {
     const k = fakeKernel()
     const r = await syncIptables(baseInput({policies: [allowAll]}), {runner: k.runner, backend: 'legacy'})
     assert.equal(r.restoreCalls, 1)
@@ -69,6 +90,36 @@ describe('syncIptables with a fake runner', () => {
     assert.equal(restores[0]?.file, 'iptables-legacy-restore')
     assert.deepEqual(restores[0]?.args, ['--noflush', '--wait'])
     assert.match(restores[0]?.input ?? '', /^\*filter\n[\s\S]*\nCOMMIT\n$/)
+  })
+
+  it('feeds every changed table to one iptables-restore, each table its own COMMIT', async () => {
+    const k = emptyKernel()
+    const r = await syncIptables(matching, {runner: k.runner})
+    assert.deepEqual(r.changedTables, ['raw', 'mangle', 'filter', 'nat'])
+    assert.equal(r.restoreCalls, 1)
+    const restores = k.calls.filter((c) => c.file.endsWith('-restore'))
+    assert.equal(restores.length, 1)
+    const input = restores[0]?.input ?? ''
+    assert.deepEqual([...input.matchAll(/^\*(\w+)$/gm)].map((m) => m[1]), ['raw', 'mangle', 'filter', 'nat'])
+    assert.equal(input.match(/^COMMIT$/gm)?.length, 4)
+    // ipset: sets created before the restore; nothing stale to destroy, so no cleanup call.
+    assert.deepEqual(k.calls.map((c) => [c.file, ...c.args].join(' ')), ['iptables-nft-save', 'ipset save', 'ipset restore', 'iptables-nft-restore --noflush --wait'])
+  })
+
+  it('names the table of a combined restore that failed, and the ones committed before it', async () => {
+    const k = emptyKernel()
+    const plan = (await syncIptables(matching, {runner: k.runner, dryRun: true})).script
+    // The line that fails is the first rule line of the filter section of the combined script.
+    const lines = k.tablesOf(plan).split('\n')
+    const filterAt = lines.indexOf('*filter')
+    const line = lines.findIndex((l, i) => i > filterAt && l.startsWith('-A cali-')) + 1
+    assert.ok(filterAt > 0 && line > filterAt + 1)
+    k.failAt = line
+    await assert.rejects(syncIptables(matching, {runner: k.runner}), (e: unknown) => {
+      assert.ok(e instanceof CalicoError)
+      assert.match(e.message, new RegExp(`^iptables table filter not changed \\(raw, mangle applied before it\\): iptables-nft-restore failed: .*line ${line} failed$`))
+      return true
+    })
   })
 
   it('reports a failed restore in one line naming the table', async () => {

@@ -1,12 +1,13 @@
-// Applies an iptables/ipset plan: `ipset restore` (new sets and swaps), one atomic
-// `iptables-restore --noflush` per changed table, then removal of stale sets. A long-running
-// caller keeps an IptablesSyncer, which remembers what it wrote and re-reads the kernel only
-// when it has to (first sync, after a failure, when asked to verify).
+// Applies an iptables/ipset plan: `ipset restore` (new sets and swaps), one
+// `iptables-restore --noflush` for every changed table (each table its own COMMIT, so each is
+// still an atomic transaction), then removal of stale sets. A long-running caller keeps an
+// IptablesSyncer, which remembers what it wrote and re-reads the kernel only when it has to
+// (first sync, after a failure, when asked to verify), and re-renders only what changed.
 
 import {type CommandRunner, runCommand} from '../../lib/exec.js'
 import {CalicoError} from '../../resources/errors.js'
-import {buildDesiredState} from './model.js'
-import {isEmptyPlan, kernelAfter, type ParsedKernel, type Plan, parseKernel, planAll, planParsed, planText} from './planner.js'
+import {IncrementalModel} from './model.js'
+import {isEmptyPlan, kernelAfter, type ParsedKernel, type Plan, parseKernel, planAll, planParsed, planText, type TablePlan} from './planner.js'
 import type {DesiredState, IptablesInput, TableName} from './types.js'
 import {TABLES} from './types.js'
 
@@ -75,7 +76,7 @@ export interface SyncResult {
   ipsetChanges: {created: string[]; updated: string[]; destroyed: string[]}
   /** Every script that was (or would be) fed to ipset / iptables-restore. Empty on a no-op. */
   script: string
-  /** Number of iptables-restore invocations made (0 on a no-op and with dryRun). */
+  /** Number of iptables-restore invocations made: 1 when any table changed, 0 on a no-op and with dryRun. */
   restoreCalls: number
   /** Number of ipset restore invocations made. */
   ipsetCalls: number
@@ -129,7 +130,27 @@ export async function readKernelState(opts: SyncOptions = {}): Promise<KernelSta
   return {saves: splitSave(r.stdout), ipsetSave: s.stdout}
 }
 
-/** Runs a plan. A failed table restore leaves that table unchanged and throws naming it. */
+/**
+ * Which table of a combined restore script failed, from the line number iptables-restore
+ * reports ("line 12 failed", "Error occurred at line: 12"); undefined when it names none.
+ */
+export function failedTable(tables: readonly TablePlan[], output: string): {table: TableName; applied: TableName[]} | undefined {
+  const lines = [...output.matchAll(/line:? (\d+)/g)]
+  const n = Number(lines.at(-1)?.[1])
+  if (!Number.isInteger(n) || n < 1) return undefined
+  let end = 0
+  for (const [i, t] of tables.entries()) {
+    end += t.script.split('\n').length - 1
+    if (n <= end) return {table: t.table, applied: tables.slice(0, i).map((x) => x.table)}
+  }
+  return undefined
+}
+
+/**
+ * Runs a plan. Every changed table goes to one iptables-restore (process start-up dominates a
+ * small change); a failed table is left unchanged, tables before it were committed, and the
+ * error names it.
+ */
 export async function applyPlan(plan: Plan, opts: SyncOptions = {}): Promise<{restoreCalls: number; ipsetCalls: number}> {
   const run = opts.runner ?? runCommand
   const {restore} = iptablesBinaries(await resolveIptablesBackend(opts.backend, opts.runner))
@@ -140,12 +161,17 @@ export async function applyPlan(plan: Plan, opts: SyncOptions = {}): Promise<{re
     const r = await run(IPSET_BINARY, ['restore'], {input: plan.ipsets.update})
     if (r.exitCode !== 0) throw new CalicoError(`ipset restore failed: ${firstLine(r.stderr || r.stdout)}`)
   }
-  for (const t of plan.tables) {
+  if (plan.tables.length > 0) {
     restoreCalls++
     // --wait: the legacy flavour takes a host-wide lock that another tool may hold briefly.
-    const r = await run(restore, ['--noflush', '--wait'], {input: t.script})
+    const r = await run(restore, ['--noflush', '--wait'], {input: plan.tables.map((t) => t.script).join('')})
     if (r.exitCode !== 0) {
-      throw new CalicoError(`iptables table ${t.table} not changed: ${restore} failed: ${firstLine(r.stderr || r.stdout)}`)
+      const out = r.stderr || r.stdout
+      const failed = plan.tables.length === 1 ? {table: (plan.tables[0] as TablePlan).table, applied: []} : failedTable(plan.tables, out)
+      const what = failed
+        ? `iptables table ${failed.table} not changed${failed.applied.length > 0 ? ` (${failed.applied.join(', ')} applied before it)` : ''}`
+        : `iptables tables ${plan.tables.map((t) => t.table).join(', ')}: some not changed`
+      throw new CalicoError(`${what}: ${restore} failed: ${firstLine(out)}`)
     }
   }
   if (plan.ipsets.cleanup) {
@@ -172,13 +198,15 @@ export async function planIptables(desired: DesiredState, opts: SyncOptions = {}
 export class IptablesSyncer {
   private known: ParsedKernel | undefined
   private knownBackend: ResolvedIptablesBackend | undefined
-  /** The input (as JSON; the selector compiler is a function, so left out) that `known` realises. */
-  private knownInput: string | undefined
+  /** The desired state that `known` realises: chains and sets still the same objects are in place. */
+  private knownDesired: DesiredState | undefined
+  /** Re-renders only what an input change touches (inputs are treated as immutable). */
+  private readonly model = new IncrementalModel()
 
   /** Forget what was written: the next sync reads the kernel. */
   invalidate(): void {
     this.known = undefined
-    this.knownInput = undefined
+    this.knownDesired = undefined
   }
 
   async sync(input: IptablesInput, optsIn: SyncOptions = {}): Promise<SyncResult> {
@@ -186,13 +214,11 @@ export class IptablesSyncer {
     const backend = await resolveIptablesBackend(optsIn.backend, optsIn.runner)
     const opts: SyncOptions = {...optsIn, backend}
     const fromMemory = this.known !== undefined && this.knownBackend === backend && !opts.verify
-    // Same input as the last successful sync and nothing re-read: the kernel already holds it
-    // (a pass woken by a change that does not concern this host's iptables costs one stringify).
-    const inputKey = JSON.stringify(input)
-    if (fromMemory && inputKey === this.knownInput) {
+    const desired = this.model.build(input)
+    // Nothing this host's iptables depends on changed since the last successful sync.
+    if (fromMemory && desired === this.knownDesired) {
       return {changedTables: [], ipsetChanges: {created: [], updated: [], destroyed: []}, script: '', restoreCalls: 0, ipsetCalls: 0, readKernel: false}
     }
-    const desired = buildDesiredState(input)
     let before: ParsedKernel
     if (fromMemory) before = this.known as ParsedKernel
     else {
@@ -200,7 +226,8 @@ export class IptablesSyncer {
       const k = await readKernelState(opts)
       before = parseKernel(k.saves, k.ipsetSave)
     }
-    const plan = planParsed(desired, before)
+    // From memory only the chains and sets that are new objects since the last sync are compared.
+    const plan = planParsed(desired, before, fromMemory ? this.knownDesired : undefined)
     const result: SyncResult = {
       changedTables: plan.tables.map((t) => t.table),
       ipsetChanges: {created: plan.ipsets.created, updated: plan.ipsets.updated, destroyed: plan.ipsets.destroyed},
@@ -225,7 +252,7 @@ export class IptablesSyncer {
     // from other tools is caught by the caller's periodic verify.
     this.known = kernelAfter(before, desired, plan)
     this.knownBackend = backend
-    this.knownInput = inputKey
+    this.knownDesired = desired
     return result
   }
 }

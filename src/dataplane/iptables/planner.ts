@@ -2,7 +2,7 @@
 // Pure. Only `cali-` chains and `cali:<hash>`-commented rules in kernel chains are ever
 // touched; everything else in the tables is left exactly as it is.
 import {CHAIN_PREFIX, IPSET_MAIN_PREFIX, IPSET_TEMP_PREFIX, renderChain, renderRule, ruleHashes} from './render.js'
-import type {DesiredState, HookRule, IpSetState, IpSetType, TableName, TableState} from './types.js'
+import type {DesiredState, HookRule, IpSetState, IpSetType, IptChain, TableName, TableState} from './types.js'
 import {TABLES} from './types.js'
 
 export const IPSET_MAXELEM = 1_048_576
@@ -78,8 +78,23 @@ function sameList(a: readonly (string | undefined)[], b: readonly (string | unde
   return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
-/** The restore script for one table, or undefined when the kernel already matches. */
-export function planTable(table: TableName, desired: TableState, saved: SavedTable): TablePlan | undefined {
+/** A base's chains by name, built once per base object (a syncer plans against one base until it applies). */
+const chainMaps = new WeakMap<TableState, Map<string, IptChain>>()
+function chainsByName(state: TableState): Map<string, IptChain> {
+  let m = chainMaps.get(state)
+  if (!m) {
+    m = new Map(state.chains.map((c) => [c.name, c]))
+    chainMaps.set(state, m)
+  }
+  return m
+}
+
+/**
+ * The restore script for one table, or undefined when the kernel already matches. With `base`,
+ * a state the kernel is known to hold for our chains (what the last successful plan realised),
+ * chains that are the very same objects in `base` and `desired` are taken as in place unseen.
+ */
+export function planTable(table: TableName, desired: TableState, saved: SavedTable, base?: TableState): TablePlan | undefined {
   const declare: string[] = []
   const writes: string[] = []
   const hookDeletes: string[] = []
@@ -90,7 +105,9 @@ export function planTable(table: TableName, desired: TableState, saved: SavedTab
   const hooksChanged: string[] = []
 
   const wanted = new Map(desired.chains.map((c) => [c.name, c]))
-  for (const chain of [...desired.chains].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  const known = base === undefined ? undefined : chainsByName(base)
+  const candidates = known === undefined ? desired.chains : desired.chains.filter((c) => known.get(c.name) !== c)
+  for (const chain of [...candidates].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (!isOwnedChain(chain.name)) throw new Error(`refusing to program chain ${chain.name}: not a ${CHAIN_PREFIX} chain`)
     const {hashes, lines} = renderChain(chain)
     const current = saved.chains.get(chain.name)
@@ -167,7 +184,8 @@ function createLine(name: string, type: IpSetType): string {
   return `create ${name} ${type} family inet maxelem ${IPSET_MAXELEM}`
 }
 
-export function planIpsets(desired: readonly IpSetState[], current: Map<string, SavedIpset>): IpsetPlan {
+/** As planTable: with `base` (sets the kernel is known to hold), identical set objects are skipped. */
+export function planIpsets(desired: readonly IpSetState[], current: Map<string, SavedIpset>, base?: readonly IpSetState[]): IpsetPlan {
   const update: string[] = []
   const cleanup: string[] = []
   const created: string[] = []
@@ -177,8 +195,10 @@ export function planIpsets(desired: readonly IpSetState[], current: Map<string, 
   for (const name of [...current.keys()].sort()) if (name.startsWith(IPSET_TEMP_PREFIX)) update.push(`destroy ${name}`)
   let temp = 0
   const wanted = new Set<string>()
+  const known = base === undefined ? undefined : new Map(base.map((x) => [x.name, x]))
   for (const set of desired) {
     wanted.add(set.name)
+    if (known !== undefined && known.get(set.name) === set) continue
     const cur = current.get(set.name)
     const members = [...new Set(set.members)].sort()
     if (!cur) {
@@ -230,14 +250,18 @@ export function parseKernel(saves: Partial<Record<TableName, string>>, ipsetSave
   return {tables, ipsets: parseIpsetSave(ipsetSave)}
 }
 
-/** The plan against an already-parsed (or remembered) kernel state. */
-export function planParsed(desired: DesiredState, kernel: ParsedKernel): Plan {
+/**
+ * The plan against an already-parsed (or remembered) kernel state. `base`: a desired state the
+ * kernel is known to hold (the one the last applied plan realised); chains and sets that are
+ * the same objects in it are not compared again (see IncrementalModel).
+ */
+export function planParsed(desired: DesiredState, kernel: ParsedKernel, base?: DesiredState): Plan {
   const tables: TablePlan[] = []
   for (const t of TABLES) {
-    const p = planTable(t, desired.tables[t], kernel.tables[t])
+    const p = planTable(t, desired.tables[t], kernel.tables[t], base?.tables[t])
     if (p) tables.push(p)
   }
-  return {tables, ipsets: planIpsets(desired.ipsets, kernel.ipsets)}
+  return {tables, ipsets: planIpsets(desired.ipsets, kernel.ipsets, base?.ipsets)}
 }
 
 /**
