@@ -138,9 +138,9 @@ NL='
 '
 has() { case "$NL$1" in *"$NL$2"*) return 0;; esac; return 1; }  # has TEXT LINE-PREFIX
 converged_never() {
-  _m=$(ip -n master route show) && _n=$(ip -n node route show) || return 1
-  case "$_m$_n" in *"dev tunl0"*) return 1;; esac
-  has "$_m" "$B2 via 198.51.100.96 dev eth0 proto bird" && has "$_n" "$B1 via 198.51.100.95 dev eth0 proto bird" && ping1
+  _rm=$(ip -n master route show) && _rn=$(ip -n node route show) || return 1
+  case "$_rm$_rn" in *"dev tunl0"*) return 1;; esac
+  has "$_rm" "$B2 via 198.51.100.96 dev eth0 proto bird" && has "$_rn" "$B1 via 198.51.100.95 dev eth0 proto bird" && ping1
 }
 if until_ok 180 converged_never; then CONV=$(ms $T_PATCH); else CONV=timeout; fi
 section convergence-never; echo "$CONV"; section end
@@ -184,9 +184,9 @@ step "4. back to ipipMode Always"
 $CTL patch ippool default-ipv4-ippool $T -p '{"spec":{"ipipMode":"Always"}}' 2>&1 | sed 's/^/  /'
 T_BACK=$(now)
 converged_always() {
-  _m=$(ip -n master route show) && _n=$(ip -n node route show) || return 1
-  case "$_m" in *"proto bird"*) return 1;; esac
-  has "$_m" "$B2 via 198.51.100.96 dev tunl0 proto 80 onlink" && has "$_n" "$B1 via 198.51.100.95 dev tunl0 proto 80 onlink" && ping1
+  _rm=$(ip -n master route show) && _rn=$(ip -n node route show) || return 1
+  case "$_rm" in *"proto bird"*) return 1;; esac
+  has "$_rm" "$B2 via 198.51.100.96 dev tunl0 proto 80 onlink" && has "$_rn" "$B1 via 198.51.100.95 dev tunl0 proto 80 onlink" && ping1
 }
 if until_ok 180 converged_always; then CONV2=$(ms $T_BACK); else CONV2=timeout; fi
 section convergence-always; echo "$CONV2"; section end
