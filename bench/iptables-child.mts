@@ -4,13 +4,15 @@
 //          then times iptables-nft-restore --noflush on exactly the table scripts we would feed.
 //   sync:  times render (buildDesiredState + plan against empty saves + planText) cold and again
 //          (cached chains), first syncIptables, no-op syncIptables, a one-rule change, then the
-//          stateful IptablesSyncer (primed by one read) for a one-rule change and a no-op, and
-//          iptables-nft-restore of just the changed chain (old ↔ new text), all in this namespace.
+//          stateful IptablesSyncer (primed by one read) for a one-rule change, a no-op, one
+//          policy's selector change and one new workload endpoint, each against the floor of
+//          applying just the changed chains (and sets) with the plain tools, all in this namespace.
 // Prints JSON on stdout.
 import {spawnSync} from 'node:child_process'
 import {
   buildDesiredState,
   compileSelector,
+  type DesiredState,
   type IptablesInput,
   IptablesSyncer,
   iptablesBinaries,
@@ -18,8 +20,11 @@ import {
   planAll,
   planIptables,
   planText,
+  type SyncResult,
   syncIptables,
 } from '../src/dataplane/iptables/index.js'
+import {IPSET_MAXELEM} from '../src/dataplane/iptables/planner.js'
+import {renderChain} from '../src/dataplane/iptables/render.js'
 
 const N_POLICIES = Number(process.env.BENCH_IPT_POLICIES ?? 1000)
 const N_WEPS = Number(process.env.BENCH_IPT_WEPS ?? 500)
@@ -111,42 +116,75 @@ if (mode === 'floor') {
   const change = await syncIptables(changed)
   const changeMs = performance.now() - t
   // The stateful syncer, as `node run` keeps one: primed by one sync (reads the kernel, no-op),
-  // then the same one-rule change back and a no-op, both planned from memory.
+  // then changes planned from memory, each timed best of 3 going back and forth (both
+  // directions are real changes): the one-rule change, a no-op, one policy's selector, one new
+  // local workload endpoint.
   const syncer = new IptablesSyncer()
   const prime = await syncer.sync(changed)
   if (prime.restoreCalls !== 0) throw new Error('syncer prime was not a no-op')
-  t = performance.now()
-  const sChange = await syncer.sync(input)
-  const syncerChangeMs = performance.now() - t
+  const timedSyncer = async (from: IptablesInput, to: IptablesInput) => {
+    let best = {ms: Number.POSITIVE_INFINITY, r: undefined as unknown as SyncResult}
+    for (let k = 0; k < 3; k++) {
+      const t0 = performance.now()
+      const r = await syncer.sync(to)
+      const ms = performance.now() - t0
+      if (ms < best.ms) best = {ms, r}
+      if (k < 2) await syncer.sync(from)
+    }
+    return best
+  }
+  const sChange = await timedSyncer(changed, input)
   t = performance.now()
   const sNoop = await syncer.sync(input)
   const syncerNoopMs = performance.now() - t
+  // Policy 7 selects app a8 instead of a7: the endpoint chains of both groups change.
+  const moved = {...input, policies: input.policies.map((p, i) => (i === 7 ? {...p, spec: {...p.spec, selector: "app == 'a8'"}} : p))}
+  const sSelector = await timedSyncer(input, moved)
+  // A new local endpoint (it joins the role r3 selector set).
+  const withWep = {
+    ...moved,
+    workloadEndpoints: [
+      ...moved.workloadEndpoints,
+      {
+        name: 'h1-k8s-new-eth0',
+        namespace: 'default',
+        labels: {app: 'a3', role: 'r3'},
+        spec: {node: 'h1', interfaceName: 'calinewpod0001', ipNetworks: ['10.65.99.1/32'], profiles: ['kns.default']},
+      },
+    ] as IptablesInput['workloadEndpoints'],
+  }
+  const sWep = await timedSyncer(moved, withWep)
   // Verify that memory matched the kernel: a verifying sync reads it and finds nothing to do.
-  const verified = await syncer.sync(input, {verify: true})
+  const verified = await syncer.sync(withWep, {verify: true})
   if (verified.restoreCalls !== 0 || verified.script !== '') throw new Error(`syncer memory diverged from the kernel:\n${verified.script.slice(0, 2000)}`)
-  // Floor for the change: iptables-nft-restore of just the changed chain(s), both directions.
-  const chainScript = (plan: ReturnType<typeof planAll>) => {
-    const filter = plan.tables.find((x) => x.table === 'filter')?.script ?? ''
-    const lines = filter.split('\n').filter((l) => changedChains.some((c) => l.startsWith(`:${c} `) || l.startsWith(`-A ${c} `)))
-    return `*filter\n${lines.join('\n')}\nCOMMIT\n`
-  }
-  const oldChain = chainScript(planAll(desired, empty, ''))
-  const newChain = chainScript(planAll(after, empty, ''))
-  let chainMs = Number.POSITIVE_INFINITY
-  for (let k = 0; k < 3; k++) {
-    runRestore(oldChain)
-    chainMs = Math.min(chainMs, runRestore(newChain))
-  }
+  // Floors: iptables-nft-restore of just the changed chains (and ipset restore of just the
+  // changed sets), both directions, best of 3, in this namespace.
+  const movedDesired = buildDesiredState(moved)
+  const oneRule = changeFloor(after, desired)
+  const selectorFloor = changeFloor(desired, movedDesired)
+  const wepFloor = changeFloor(movedDesired, buildDesiredState(withWep))
+  const row = (r: {ms: number; r: SyncResult}, f: Floor) => ({
+    ms: r.ms,
+    restoreCalls: r.r.restoreCalls,
+    ipsetCalls: r.r.ipsetCalls,
+    readKernel: r.r.readKernel,
+    scriptBytes: r.r.script.length,
+    floorMs: f.ms,
+    chains: f.chains.length,
+    sets: f.sets.length,
+  })
   process.stdout.write(
     JSON.stringify({
       renderMs,
       rerenderMs,
-      syncerChangeMs,
-      syncerChangeRestoreCalls: sChange.restoreCalls,
-      syncerChangeReadKernel: sChange.readKernel,
-      syncerChangeScriptBytes: sChange.script.length,
+      syncerChangeMs: sChange.ms,
+      syncerChangeRestoreCalls: sChange.r.restoreCalls,
+      syncerChangeReadKernel: sChange.r.readKernel,
+      syncerChangeScriptBytes: sChange.r.script.length,
       syncerNoopMs,
       syncerNoopReadKernel: sNoop.readKernel,
+      syncerSelector: row(sSelector, selectorFloor),
+      syncerNewWep: row(sWep, wepFloor),
       scriptBytes: text.length,
       firstMs,
       firstRestoreCalls: first.restoreCalls,
@@ -156,8 +194,52 @@ if (mode === 'floor') {
       changeRestoreCalls: change.restoreCalls,
       changeScriptBytes: change.script.length,
       changedChains,
-      chainMs,
-      chainScriptBytes: newChain.length,
+      chainMs: oneRule.ms,
+      chainScriptBytes: oneRule.bytes,
     }),
   )
+}
+
+interface Floor {
+  ms: number
+  chains: string[]
+  sets: string[]
+  bytes: number
+}
+
+/**
+ * Time to apply just what differs between two desired states with the plain tools: the changed
+ * sets by ipset restore (fill a temporary set, swap) and the changed filter chains by one
+ * iptables-nft-restore --noflush; best of 3 of a → b, each after going back b → a.
+ */
+function changeFloor(a: DesiredState, b: DesiredState): Floor {
+  const rulesA = new Map(a.tables.filter.chains.map((c) => [c.name, JSON.stringify(c.rules)]))
+  const chains = b.tables.filter.chains.filter((c) => rulesA.get(c.name) !== JSON.stringify(c.rules)).map((c) => c.name)
+  const membersA = new Map(a.ipsets.map((x) => [x.name, JSON.stringify(x.members)]))
+  const sets = b.ipsets.filter((x) => membersA.get(x.name) !== JSON.stringify(x.members)).map((x) => x.name)
+  const scripts = (d: DesiredState) => {
+    const cs = d.tables.filter.chains.filter((c) => chains.includes(c.name))
+    const iptables = `*filter\n${cs.map((c) => `:${c.name} - [0:0]\n`).join('')}${cs.flatMap((c) => renderChain(c).lines).join('\n')}\nCOMMIT\n`
+    const ipset = d.ipsets
+      .filter((x) => sets.includes(x.name))
+      .map((x) => [`create cali4tfloor ${x.type} family inet maxelem ${IPSET_MAXELEM}`, ...x.members.map((m) => `add cali4tfloor ${m}`), `swap cali4tfloor ${x.name}`, 'destroy cali4tfloor', ''].join('\n'))
+      .join('')
+    return {iptables, ipset}
+  }
+  const apply = (sc: {iptables: string; ipset: string}): number => {
+    const t0 = performance.now()
+    if (sc.ipset) {
+      const r = spawnSync('ipset', ['restore'], {input: sc.ipset, encoding: 'utf8'})
+      if (r.status !== 0) throw new Error(`ipset restore failed: ${r.stderr}`)
+    }
+    runRestore(sc.iptables)
+    return performance.now() - t0
+  }
+  const [sa, sb] = [scripts(a), scripts(b)]
+  let ms = Number.POSITIVE_INFINITY
+  for (let k = 0; k < 3; k++) {
+    apply(sa)
+    ms = Math.min(ms, apply(sb))
+  }
+  return {ms, chains, sets, bytes: sb.iptables.length + sb.ipset.length}
 }
