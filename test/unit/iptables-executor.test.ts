@@ -37,8 +37,14 @@ function fakeKernel(failRestore?: string): {runner: CommandRunner; calls: Call[]
 const matching = baseInput({policies: [denyIcmpToPod2, allowAll]})
 
 /** A kernel with none of our chains or sets; a restore fails (as iptables-restore reports it) at line `failAt`. */
-function emptyKernel(): {runner: CommandRunner; calls: Call[]; failAt: number | undefined; tablesOf: (planText: string) => string} {
-  const k = {
+interface EmptyKernel {
+  runner: CommandRunner
+  calls: Call[]
+  failAt: number | undefined
+  tablesOf: (planText: string) => string
+}
+function emptyKernel(): EmptyKernel {
+  const k: EmptyKernel = {
     calls: [] as Call[],
     failAt: undefined as number | undefined,
     runner: (async (file, args, opts: RunOptions = {}) => {
