@@ -392,6 +392,8 @@ class ModelBuilder {
     this.tierNames = new Set(tiers.keys())
     this.sortedTiers = [...tiers.values()].sort((a, b) => a.order - b.order || cmp(a.name, b.name))
     this.staticFilterChains()
+    // With no local endpoint yet they only drop: cali-FORWARD and cali-wl-to-host jump to them.
+    this.dispatchChains()
     this.otherTables = {raw: this.rawTable(), mangle: this.mangleTable(), nat: this.natTable()}
   }
 
