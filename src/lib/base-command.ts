@@ -59,10 +59,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as CommandFlags<T>
     this.args = args as CommandArgs<T>
     this.color = useColor(process.env, process.stdout.isTTY)
-    if (!this.color) {
-      const chalk = (await import('chalk')).default
-      chalk.level = 0
-    }
   }
 
   /** The etcd connection, opened on first use. */

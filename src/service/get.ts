@@ -3,7 +3,6 @@ import {describe} from '../datastore/store.js'
 import {parseOutputFormat, printResources} from '../output/printers.js'
 import {CalicoError} from '../resources/errors.js'
 import type {KindDef, Resource} from '../resources/types.js'
-import {loadManifests} from './crud.js'
 import {checkNames, namespaceFor, resolveKind, selectByLabels} from './targets.js'
 
 export interface GetRequest {
@@ -25,6 +24,8 @@ export async function runGet(store: ResourceStore, req: GetRequest, preflight: (
   let groups: Array<{def: KindDef; names: string[]; namespace: string | undefined}>
   if (req.filename) {
     if (req.kind) throw new CalicoError('give either a kind and names or --filename, not both')
+    // Manifest reading (a YAML parser, the CRUD service) loads only for -f.
+    const {loadManifests} = await import('./crud.js')
     const loaded = loadManifests(req.filename, {recursive: req.recursive, skipEmpty: req.skipEmpty, namespace: req.namespace})
     groups = loaded.map((l) => ({def: l.def, names: [l.resource.metadata.name], namespace: l.resource.metadata.namespace}))
   } else {
