@@ -49,6 +49,17 @@ h.passes.forEach((p, i) =>
   rows.push({what: `node apply --dry-run pass ${i + 1}`, ours: `${p.seconds.toFixed(2)} s, ${p.maxRssMB.toFixed(0)} MB RSS`, baseline: '-', ratio: '-', target: '< 300 MB', met: p.maxRssMB < 300}),
 )
 rows.push({what: 'scale model build in-process', ours: `${h.modelSeconds.toFixed(2)} s, heap in use ${h.modelHeapMB.toFixed(0)} MB`, baseline: '-', ratio: '-', target: '-', met: null})
+if (h.nodeRun) {
+  const n = h.nodeRun
+  rows.push({what: `node run first pass (${n.bird ? 'BIRD' : '--no-bird'})`, ours: `${(n.firstPassMs / 1000).toFixed(1)} s`, baseline: '-', ratio: '-', target: '-', met: null})
+  const react = (what: string, r: typeof n.policy, target?: number) =>
+    rows.push({what: `node run: ${what} (debounce ${n.debounce})`, ours: `${r.ms} ms (pass ${r.passMs} ms)`, baseline: '-', ratio: '-', target: target ? `< ${target} ms` : '-', met: target ? r.ms < target : null})
+  react('one policy change', n.policy, 200)
+  react('one new remote node + block', n.newNode, 200)
+  react('pool ipipMode -> Never', n.poolToNever)
+  react('pool ipipMode -> Always', n.poolToAlways)
+  rows.push({what: 'node run peak RSS (scale model)', ours: `${n.peakRssMB.toFixed(0)} MB`, baseline: '-', ratio: '-', target: '< 300 MB', met: n.peakRssMB < 300})
+} else rows.push({what: 'node run (scale model)', ours: `skipped: ${h.nodeRunSkipped}`, baseline: '-', ratio: '-', target: '-', met: null})
 
 // IPAM: one allocator alone, then 8 in parallel with their own clients, as it prints itself.
 const ipamOut = execFileSync(process.execPath, ['--import', 'tsx', join(HERE, 'ipam.ts')], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim()
