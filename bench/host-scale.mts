@@ -9,7 +9,7 @@
 // new remote node with its block, (c) the pool's ipipMode switch (Always → Never → Always): the
 // time from the etcd write to the end of the pass that applied it (the agent's log), that pass's
 // own part times, the kernel effect checked once after, and the agent's peak RSS (VmHWM).
-import {spawnSync} from 'node:child_process'
+import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -28,7 +28,7 @@ import type {Resource} from '../src/resources/types.js'
 import {NodeRunAgent} from '../test/helpers/agent.js'
 import {BIN} from '../test/helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../test/helpers/etcd.js'
-import {inNs, ip, NetnsLab, netnsSkipReason, waitFor} from '../test/helpers/netns.js'
+import {ip, NetnsLab, netnsSkipReason, waitFor} from '../test/helpers/netns.js'
 
 const NODES = Number(process.env.BENCH_NODES ?? 1000)
 const POLICIES = Number(process.env.BENCH_POLICIES ?? 10_000)
@@ -157,19 +157,6 @@ function alive<T>(agent: NodeRunAgent, p: Promise<T>): Promise<T> {
   return Promise.race([p, died])
 }
 
-/** Lets the agent finish whatever passes a write caused (its own follow-ups) before the next write. */
-async function quiet(agent: NodeRunAgent, ms = 3000): Promise<void> {
-  let n = agent.log.length
-  let since = Date.now()
-  await alive(agent, waitFor('the agent to go quiet', () => {
-    if (agent.log.length !== n) {
-      n = agent.log.length
-      since = Date.now()
-    }
-    return Date.now() - since >= ms ? true : undefined
-  }, 600_000, 100))
-}
-
 /**
  * `node run` for host-0 inside a network namespace. This kernel has no IPIP: a veth named tunl0
  * stands in for the tunnel device (the agent configures it and routes through it exactly as it
@@ -198,7 +185,7 @@ async function nodeRunScale(etcd: TestEtcd, ds: EtcdDatastore, dir: string): Pro
     const first = await passAfter(agent, 0, 'the first pass')
     progress('first pass done')
     await agent.passes(1, 600_000)
-    await quiet(agent)
+    await alive(agent, agent.quiet(3000))
     const routesVia = (dev: string) => ip('-n', ns, 'route', 'show', 'proto', '80', 'dev', dev).split('\n').filter(Boolean).length
 
     const react = async (what: string, write: () => Promise<unknown>, kernel: () => string): Promise<Reaction> => {
@@ -208,12 +195,12 @@ async function nodeRunScale(etcd: TestEtcd, ds: EtcdDatastore, dir: string): Pro
       const written = Date.now()
       const p = await passAfter(agent!, from, what)
       const r = {ms: p.at - written, passMs: p.passMs, times: p.times, kernel: kernel()}
-      await quiet(agent!)
+      await alive(agent!, agent!.quiet(3000))
       return r
     }
 
     // (a) gnp-5 selects app-5, which pod-5 on host-0 carries: new ports in its ingress rule.
-    const filter = () => inNs(ns, 'iptables-save', ['-t', 'filter'])
+    const filter = () => execFileSync('ip', ['netns', 'exec', ns, 'iptables-save', '-t', 'filter'], {encoding: 'utf8', maxBuffer: 1 << 28})
     if (/\b8080\b/.test(filter())) throw new Error('port 8080 already in the filter table')
     const policy = await react('the policy change', () => ds.writeBatch(resourceOps(store, [policyResource(5, [8080])])), () => (/\b8080\b/.test(filter()) ? 'the rule for port 8080 is in the filter table' : 'NOT in the filter table'))
     // (b) host-<NODES> with its block, in one transaction.

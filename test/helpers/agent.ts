@@ -63,6 +63,25 @@ export class NodeRunAgent {
     )
   }
 
+  /** Resolves once the agent has logged nothing for `ms` (the passes a write caused are done). */
+  quiet(ms = 2000, timeoutMs = 600_000): Promise<true> {
+    let n = this.log.length
+    let since = Date.now()
+    return waitFor(
+      'the agent to go quiet',
+      () => {
+        if (this.child.exitCode !== null) throw new Error(`node run exited (${this.child.exitCode})`)
+        if (this.log.length !== n) {
+          n = this.log.length
+          since = Date.now()
+        }
+        return Date.now() - since >= ms ? true : undefined
+      },
+      timeoutMs,
+      100,
+    )
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return
     this.child.kill('SIGTERM')

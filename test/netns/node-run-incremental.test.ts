@@ -89,7 +89,7 @@ describe('node run: incremental passes', {skip, timeout: 300_000}, () => {
     const save = () => inNs(mNs, 'iptables-save', ['-t', 'filter'])
     // The workload's own passes (its endpoint and block) settle before the policy is written.
     await waitFor('the workload endpoint chain', () => (/-A cali-tw-cali\w+ /.test(save()) ? true : undefined), 30_000)
-    await new Promise((r) => setTimeout(r, 1500))
+    await master.quiet()
     assert.doesNotMatch(save(), /GlobalNetworkPolicy deny-icmp-pod1 ingress/)
 
     const from = master.log.length
