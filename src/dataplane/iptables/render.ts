@@ -109,11 +109,17 @@ export interface RenderedChain {
 }
 
 const chainCache = new Map<string, RenderedChain>()
+/** By chain object too: a syncer plans and then records the same chain objects (never mutated). */
+const chainObjects = new WeakMap<IptChain, RenderedChain>()
 
 /** Hashes and `-A` lines of a whole owned chain, cached by the chain's name and rules. */
 export function renderChain(chain: IptChain): RenderedChain {
-  return memo(chainCache, `${chain.name}\0${JSON.stringify(chain.rules)}`, () => {
+  const known = chainObjects.get(chain)
+  if (known) return known
+  const rendered = memo(chainCache, `${chain.name}\0${JSON.stringify(chain.rules)}`, () => {
     const hashes = ruleHashes(chain.name, chain.rules)
     return {hashes, lines: chain.rules.map((rule, i) => renderRule('-A', chain.name, rule, hashes[i] as string))}
   })
+  chainObjects.set(chain, rendered)
+  return rendered
 }
