@@ -223,7 +223,15 @@ describe(`iptables executor in network namespaces (${backend})`, {skip}, () => {
     assert.ok(filter)
     // A reference to a set that does not exist: iptables-restore must fail as a whole.
     filter.script = filter.script.replace(/\nCOMMIT\n$/, `\n-A cali-wl-to-host -m set --match-set cali40s:doesnotexist src -j DROP\nCOMMIT\n`)
-    await assert.rejects(applyPlan(plan, {runner, backend}), (e: unknown) => e instanceof CalicoError && /^iptables table filter not changed: /.test(e.message) && !e.message.includes('\n'))
+    await assert.rejects(applyPlan(plan, {runner, backend}), (e: unknown) => {
+      assert.ok(e instanceof CalicoError)
+      assert.match(e.message, /^iptables table filter not changed: /)
+      assert.ok(!e.message.includes('\n'))
+      // It names the rule iptables-restore refused, and not its usage hint.
+      assert.ok(e.message.endsWith('[-A cali-wl-to-host -m set --match-set cali40s:doesnotexist src -j DROP]'), e.message)
+      assert.ok(!e.message.includes('--help'), e.message)
+      return true
+    })
     assert.equal(saveAll(), before)
     assert.ok(pingEventually(pod1, '192.168.1.3'))
     // The next pass converges again (and removes the set the failed pass created).

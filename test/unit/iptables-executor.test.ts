@@ -123,7 +123,9 @@ describe('syncIptables with a fake runner', () => {
     k.failAt = line
     await assert.rejects(syncIptables(matching, {runner: k.runner}), (e: unknown) => {
       assert.ok(e instanceof CalicoError)
-      assert.match(e.message, new RegExp(`^iptables table filter not changed \\(raw, mangle applied before it\\): iptables-nft-restore failed: .*line ${line} failed$`))
+      assert.match(e.message, new RegExp(`^iptables table filter not changed \\(raw, mangle applied before it\\): iptables-nft-restore failed: .*line ${line} failed \\[-A cali-`))
+      // The failing rule itself, as fed to iptables-restore.
+      assert.ok(e.message.endsWith(`[${lines[line - 1]}]`), e.message)
       return true
     })
   })
@@ -132,7 +134,7 @@ describe('syncIptables with a fake runner', () => {
     const k = fakeKernel('iptables-restore v1.8.9 (nf_tables): Set cali40s:x doesn\'t exist.')
     await assert.rejects(syncIptables(baseInput({policies: [allowAll]}), {runner: k.runner}), (e: unknown) => {
       assert.ok(e instanceof CalicoError)
-      assert.match(e.message, /^iptables table filter not changed: iptables-nft-restore failed: .*doesn't exist\. Error occurred at line: 7$/)
+      assert.match(e.message, /^iptables table filter not changed: iptables-nft-restore failed: .*doesn't exist\. Error occurred at line: 7 \[(-A|-I|-D|:)\S* .+\]$/)
       return true
     })
     // nothing after the failed table: no stale-set cleanup

@@ -90,8 +90,12 @@ export interface KernelState {
 }
 
 function firstLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean)
-  // iptables-restore puts the useful part ("line N failed", the bad option) near the end.
+  // iptables-restore puts the useful part ("line N failed", the bad option) near the end,
+  // followed by a usage hint that says nothing about the failure.
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('Try `'))
   return lines.length === 0 ? '' : lines.slice(-2).join(' ').replace(/\s+/g, ' ')
 }
 
@@ -131,17 +135,18 @@ export async function readKernelState(opts: SyncOptions = {}): Promise<KernelSta
 }
 
 /**
- * Which table of a combined restore script failed, from the line number iptables-restore
- * reports ("line 12 failed", "Error occurred at line: 12"); undefined when it names none.
+ * Which table of a combined restore script failed, and its failing line, from the line number
+ * iptables-restore reports ("line 12 failed", "Error occurred at line: 12"); undefined when it
+ * names no line of the script.
  */
-export function failedTable(tables: readonly TablePlan[], output: string): {table: TableName; applied: TableName[]} | undefined {
-  const lines = [...output.matchAll(/line:? (\d+)/g)]
-  const n = Number(lines.at(-1)?.[1])
+export function failedTable(tables: readonly TablePlan[], output: string): {table: TableName; applied: TableName[]; text: string} | undefined {
+  const n = Number([...output.matchAll(/line:? (\d+)/g)].at(-1)?.[1])
   if (!Number.isInteger(n) || n < 1) return undefined
-  let end = 0
+  let start = 0
   for (const [i, t] of tables.entries()) {
-    end += t.script.split('\n').length - 1
-    if (n <= end) return {table: t.table, applied: tables.slice(0, i).map((x) => x.table)}
+    const lines = t.script.split('\n')
+    if (n <= start + lines.length - 1) return {table: t.table, applied: tables.slice(0, i).map((x) => x.table), text: lines[n - start - 1] ?? ''}
+    start += lines.length - 1
   }
   return undefined
 }
@@ -167,11 +172,14 @@ export async function applyPlan(plan: Plan, opts: SyncOptions = {}): Promise<{re
     const r = await run(restore, ['--noflush', '--wait'], {input: plan.tables.map((t) => t.script).join('')})
     if (r.exitCode !== 0) {
       const out = r.stderr || r.stdout
-      const failed = plan.tables.length === 1 ? {table: (plan.tables[0] as TablePlan).table, applied: []} : failedTable(plan.tables, out)
-      const what = failed
-        ? `iptables table ${failed.table} not changed${failed.applied.length > 0 ? ` (${failed.applied.join(', ')} applied before it)` : ''}`
+      const failed = failedTable(plan.tables, out)
+      const only = plan.tables.length === 1 ? (plan.tables[0] as TablePlan).table : undefined
+      const table = failed?.table ?? only
+      const what = table
+        ? `iptables table ${table} not changed${failed && failed.applied.length > 0 ? ` (${failed.applied.join(', ')} applied before it)` : ''}`
         : `iptables tables ${plan.tables.map((t) => t.table).join(', ')}: some not changed`
-      throw new CalicoError(`${what}: ${restore} failed: ${firstLine(out)}`)
+      const rule = failed?.text ? ` [${failed.text.length > 200 ? `${failed.text.slice(0, 200)}...` : failed.text}]` : ''
+      throw new CalicoError(`${what}: ${restore} failed: ${firstLine(out)}${rule}`)
     }
   }
   if (plan.ipsets.cleanup) {
