@@ -19,7 +19,7 @@ export {
   type SyncResult,
   syncIptables,
 } from './executor.js'
-export {ALL_HOSTS_SET, ALL_POOLS_SET, buildDesiredState, isValidInterfaceName, MASQ_POOLS_SET } from './model.js'
+export {ALL_HOSTS_SET, ALL_POOLS_SET, buildDesiredState, IncrementalModel, isValidInterfaceName, MASQ_POOLS_SET} from './model.js'
 export {isEmptyPlan, type Plan, parseIpsetSave, parseIptablesSave, planAll, planText } from './planner.js'
 export type * from './types.js'
 
