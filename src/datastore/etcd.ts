@@ -6,7 +6,7 @@ import {readFileSync} from 'node:fs'
 import type {Etcd3, IOptions} from 'etcd3'
 import {DatastoreError} from '../resources/errors.js'
 import type {ClientConfig} from './config.js'
-import {type Compare, GatewayError, GatewayKv, type KvApi, type RawKV, type RequestOp} from './gateway.js'
+import {type Compare, GatewayError, GatewayKv, type KvApi, type RangeResponse, type RawKV, type RequestOp} from './gateway.js'
 
 export interface KeyValue {
   key: string
@@ -28,7 +28,11 @@ export interface WriteResult {
   /** Revision the write landed at (mod revision of the key after a put). */
   revision: string
   failure?: WriteFailure
-  /** For deletes: the value that was deleted. For failures: the current value, if any. */
+  /**
+   * For deletes without a modRevision guard: the value that was deleted (a guarded delete removed
+   * exactly the version the caller read, so etcd is not asked to send it back). For failures:
+   * the current value, if any.
+   */
   previous?: KeyValue | undefined
 }
 
@@ -52,6 +56,13 @@ export const PIPELINE = 4
 
 /** etcd's default limit on operations in one transaction. */
 export const MAX_TXN_OPS = 128
+
+/**
+ * A bulk write of at least this many ops goes over gRPC: through the JSON gateway a write costs
+ * etcd (on the same few cores, usually) about twice the CPU, which for a few thousand writes
+ * outweighs loading the gRPC client (10,000 resources: 11 s -> 7.5 s on a loaded 2-core host).
+ */
+export const GRPC_BULK_OPS = 8 * MAX_TXN_OPS
 
 function toKV(kv: RawKV): KeyValue {
   return {key: kv.key.toString(), value: kv.value.toString(), modRevision: kv.mod_revision, createRevision: kv.create_revision}
@@ -89,7 +100,13 @@ export class EtcdDatastore {
     return new EtcdDatastore(kv, config, tls)
   }
 
-  /** The grpc client, for watches; created on first use. */
+  /** Where a bulk write of `count` ops goes (see GRPC_BULK_OPS). */
+  private async writeKv(count: number): Promise<KvApi> {
+    if (count < GRPC_BULK_OPS || !(this.kv instanceof GatewayKv)) return this.kv
+    return (await this.watchClient()).kv as unknown as KvApi
+  }
+
+  /** The grpc client, for watches and bulk writes; created on first use. */
   watchClient(): Promise<Etcd3> {
     this.grpc ??= EtcdDatastore.grpcClient(this.config, this.tls)
     return this.grpc
@@ -195,19 +212,22 @@ export class EtcdDatastore {
   async list(prefix: string, opts: {revision?: string} = {}): Promise<{kvs: KeyValue[]; revision: string}> {
     try {
       const end = prefixEnd(Buffer.from(prefix))
-      let key = Buffer.from(prefix)
       // A given revision reads the prefix as it was then (several prefixes at one revision).
       let revision: string | undefined = opts.revision
+      const page = (key: Buffer) => this.kv.range({key, range_end: end, limit: LIST_PAGE, ...(revision ? {revision} : {})})
       const kvs: KeyValue[] = []
-      for (;;) {
-        const res = await this.kv.range({key, range_end: end, limit: LIST_PAGE, ...(revision ? {revision} : {})})
+      let next: Promise<RangeResponse> | undefined = page(Buffer.from(prefix))
+      while (next) {
+        const res: RangeResponse = await next
         revision ??= String(res.header.revision)
-        for (const kv of res.kvs) kvs.push(toKV(kv))
         const last = res.kvs.at(-1)
-        if (!res.more || !last) break
-        key = Buffer.concat([last.key, Buffer.from([0])])
+        // The next page is asked for before this one is converted, so etcd works meanwhile.
+        next = res.more && last ? page(Buffer.concat([last.key, Buffer.from([0])])) : undefined
+        // A failed prefetch is reported by the loop's await, not as an unhandled rejection.
+        next?.catch(() => {})
+        for (const kv of res.kvs) kvs.push(toKV(kv))
       }
-      return {kvs, revision}
+      return {kvs, revision: revision ?? '0'}
     } catch (error) {
       this.wrap(error)
     }
@@ -227,15 +247,16 @@ export class EtcdDatastore {
     const batches: WriteOp[][] = []
     for (let i = 0; i < ops.length; i += MAX_TXN_OPS) batches.push(ops.slice(i, i + MAX_TXN_OPS))
     const out: WriteResult[][] = new Array(batches.length)
+    const kv = await this.writeKv(ops.length)
     let done = 0
     const runBatch = async (b: number) => {
       const batch = batches[b]!
       const keys = new Set(batch.map((o) => o.key))
-      const together = keys.size === batch.length && batch.length > 1 ? await this.tryTogether(batch) : undefined
+      const together = keys.size === batch.length && batch.length > 1 ? await this.tryTogether(batch, kv) : undefined
       if (together) out[b] = together
       else {
         const one: WriteResult[] = []
-        for (const op of batch) one.push(await this.one(op))
+        for (const op of batch) one.push(await this.one(op, kv))
         out[b] = one
       }
       done += batch.length
@@ -278,14 +299,14 @@ export class EtcdDatastore {
 
   private request(op: WriteOp) {
     return op.type === 'delete'
-      ? {request_delete_range: {key: Buffer.from(op.key), prev_kv: true}}
+      ? {request_delete_range: {key: Buffer.from(op.key), prev_kv: op.modRevision === undefined}}
       : {request_put: {key: Buffer.from(op.key), value: Buffer.from(op.value)}}
   }
 
-  private async tryTogether(batch: WriteOp[]): Promise<WriteResult[] | undefined> {
+  private async tryTogether(batch: WriteOp[], kv: KvApi): Promise<WriteResult[] | undefined> {
     try {
       const compare = batch.map((o) => this.guard(o)).filter((g) => g !== undefined)
-      const res = await this.kv.txn({compare: compare as any, success: batch.map((o) => this.request(o)) as any, failure: []})
+      const res = await kv.txn({compare: compare as any, success: batch.map((o) => this.request(o)) as any, failure: []})
       if (!res.succeeded) return undefined
       const rev = String(res.header.revision)
       return batch.map((op, idx) => {
@@ -299,10 +320,10 @@ export class EtcdDatastore {
     }
   }
 
-  private async one(op: WriteOp): Promise<WriteResult> {
+  private async one(op: WriteOp, kv: KvApi): Promise<WriteResult> {
     try {
       const guard = this.guard(op)
-      const res = await this.kv.txn({
+      const res = await kv.txn({
         compare: guard ? [guard as any] : [],
         success: [this.request(op) as any],
         failure: [{request_range: {key: Buffer.from(op.key)}}],

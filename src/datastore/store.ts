@@ -22,6 +22,8 @@ export interface ResourceRef {
   namespace?: string | undefined
   /** Delete only if the stored version still has this revision. */
   resourceVersion?: string | undefined
+  /** The stored resource at that revision, when the caller has it: the deleted value reported back. */
+  resource?: Resource | undefined
 }
 
 export function describe(def: KindDef, name: string, namespace?: string): string {
@@ -174,7 +176,8 @@ export class ResourceStore {
     }
     return results.map((res, i) => {
       const ref = refs[i]!
-      const stub: Resource = {apiVersion: 'projectcalico.org/v3', kind: ref.def.kind, metadata: {name: ref.name, ...(ref.namespace ? {namespace: ref.namespace} : {})}}
+      const known = ref.resourceVersion !== undefined && ref.resourceVersion === ref.resource?.metadata.resourceVersion ? ref.resource : undefined
+      const stub: Resource = known ?? {apiVersion: 'projectcalico.org/v3', kind: ref.def.kind, metadata: {name: ref.name, ...(ref.namespace ? {namespace: ref.namespace} : {})}}
       return this.outcome(ref.def, stub, res, 'delete')
     })
   }

@@ -247,7 +247,7 @@ export async function deleteResources(store: ResourceStore, targets: Loaded[], o
     return rows
   }
   const outcomes = await store.deleteMany(
-    live.map((r) => ({def: r.def, name: r.resource.metadata.name, namespace: r.resource.metadata.namespace, resourceVersion: r.resource.metadata.resourceVersion})),
+    live.map((r) => ({def: r.def, name: r.resource.metadata.name, namespace: r.resource.metadata.namespace, resourceVersion: r.resource.metadata.resourceVersion, resource: r.resource})),
     (n) => opts.onProgress?.(n, live.length),
   )
   outcomes.forEach((o, j) => {
