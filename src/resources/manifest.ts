@@ -95,6 +95,25 @@ function label(kind: string, doc: Record<string, unknown>): string {
   return typeof md.namespace === 'string' && md.namespace ? `${kind}(${md.namespace}/${name})` : `${kind}(${name})`
 }
 
+/**
+ * A deep copy of a parsed document: plain objects and arrays copied, scalars as they are, anything
+ * else (a YAML timestamp's Date) through structuredClone. structuredClone of every document was
+ * about a tenth of a 10,000-resource apply.
+ */
+function copyDocument<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(copyDocument) as T
+  if (v === null || typeof v !== 'object') return v
+  const proto = Object.getPrototypeOf(v)
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v)
+  const out: Record<string, unknown> = {}
+  for (const [k, value] of Object.entries(v)) {
+    // An own "__proto__" key stays a key, as structuredClone keeps it.
+    if (k === '__proto__') Object.defineProperty(out, k, {value: copyDocument(value), writable: true, enumerable: true, configurable: true})
+    else out[k] = copyDocument(value)
+  }
+  return out as T
+}
+
 /** Strict structural parse of one document into a resource of a known kind. */
 export function resourceFromDoc(d: SourcedDoc, flagNamespace?: string): {def: KindDef; resource: Resource} {
   const {doc} = d
@@ -107,7 +126,7 @@ export function resourceFromDoc(d: SourcedDoc, flagNamespace?: string): {def: Ki
   const md = doc.metadata as Record<string, unknown> | undefined
   if (!md || typeof md !== 'object') errors.push(fieldError('metadata', 'is required'))
   if (errors.length > 0) throw new ValidationError(label(def.kind, doc), errors)
-  const resource = structuredClone(doc) as unknown as Resource
+  const resource = copyDocument(doc) as unknown as Resource
   const ns = resolveNamespace(def, resource.metadata.namespace, flagNamespace)
   if (ns !== undefined) resource.metadata.namespace = ns
   resource.spec ??= {}
