@@ -707,10 +707,12 @@ class ModelBuilder {
     }
     if (moved.length === 0) return forgotten
     this.policies = [...this.normByKey.values()].sort(policyOrder)
+    const olds = new Set(moved.flatMap(({old}) => (old ? [old] : [])))
+    const nows = moved.flatMap(({now}) => (now ? [now] : []))
     for (const g of this.groups.values()) {
       const applicable = g.applicable
       if (applicable === undefined) continue
-      if (!moved.some(({old, now}) => (old !== undefined && applicable.includes(old)) || (now !== undefined && this.applies(now, g)))) continue
+      if (!applicable.some((p) => olds.has(p)) && !nows.some((p) => this.applies(p, g))) continue
       g.applicable = undefined
       for (const iface of g.ifaces) dirty.add(iface)
     }
