@@ -449,6 +449,9 @@ class ModelBuilder {
     const heps = diffItems(this.items.heps, input.hostEndpoints, hepKey)
     const nets = diffItems(this.items.netSets, input.networkSets, netSetKey)
     if (!this.fresh && (pol.dups || weps.dups || heps.dups || nets.dups)) return undefined
+    // Past a quarter of the items, re-rendering piece by piece costs more than starting over.
+    const churn = pol.changes.length + weps.changes.length
+    if (!this.fresh && churn > 32 && churn * 4 > input.policies.length + input.workloadEndpoints.length) return undefined
     const hostIPsChanged = !sameStrings(this.allHostIPs, input.allHostIPs)
     this.allHostIPs = input.allHostIPs
     const anyChange = pol.changes.length + weps.changes.length + heps.changes.length + nets.changes.length > 0 || hostIPsChanged
