@@ -220,15 +220,19 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   let nodeOk = true
   const nodePart = runs('node') ? part('node') : notRun('node')
   parts.push(nodePart)
-  if (!nodePart.notRun) try {
-    const reg = await registerNode(store, id, {dryRun, ...(node ? {existing: node} : {})})
-    if (reg.action !== 'unchanged') nodePart.changes.push(`${dryRun ? (reg.action === 'created' ? 'create' : 'update') : reg.action} Node ${name}`, ...reg.changes.map((c) => `  ${c}`))
-    node = reg.node
-    nodePart.detail = {action: reg.action}
-  } catch (err) {
-    nodeOk = false
-    nodePart.status = 'failed'
-    nodePart.error = message(err)
+  if (nodePart.notRun) {
+    // nothing it reads changed
+  } else {
+    try {
+      const reg = await registerNode(store, id, {dryRun, ...(node ? {existing: node} : {})})
+      if (reg.action !== 'unchanged') nodePart.changes.push(`${dryRun ? (reg.action === 'created' ? 'create' : 'update') : reg.action} Node ${name}`, ...reg.changes.map((c) => `  ${c}`))
+      node = reg.node
+      nodePart.detail = {action: reg.action}
+    } catch (err) {
+      nodeOk = false
+      nodePart.status = 'failed'
+      nodePart.error = message(err)
+    }
   }
   settle(nodePart, dryRun)
 
@@ -265,13 +269,17 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   // 3. tunl0.
   const tunnelPart = runs('tunnel') ? part('tunnel') : notRun('tunnel')
   parts.push(tunnelPart)
-  if (!tunnelPart.notRun) try {
-    const r = await syncTunnel(buildTunnelInput(snap, {...host, hostInterface: host.hostInterface || 'eth0'}), {dryRun})
-    tunnelPart.changes.push(...r.ops.map(formatTunnelOp))
-    tunnelPart.detail = {desired: r.desired, ops: r.ops}
-  } catch (err) {
-    tunnelPart.status = 'failed'
-    tunnelPart.error = err instanceof TunnelUnavailableError ? `${err.message}; routes via tunl0 are not programmed` : message(err)
+  if (tunnelPart.notRun) {
+    // nothing it reads changed
+  } else {
+    try {
+      const r = await syncTunnel(buildTunnelInput(snap, {...host, hostInterface: host.hostInterface || 'eth0'}), {dryRun})
+      tunnelPart.changes.push(...r.ops.map(formatTunnelOp))
+      tunnelPart.detail = {desired: r.desired, ops: r.ops}
+    } catch (err) {
+      tunnelPart.status = 'failed'
+      tunnelPart.error = err instanceof TunnelUnavailableError ? `${err.message}; routes via tunl0 are not programmed` : message(err)
+    }
   }
   settle(tunnelPart, dryRun)
 

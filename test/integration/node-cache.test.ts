@@ -12,6 +12,8 @@ import {encodeBlock} from '../../src/ipam/codec.js'
 import {Ipam} from '../../src/ipam/index.js'
 import {BLOCK_PREFIX_V4, blockKey} from '../../src/ipam/keys.js'
 import {SnapshotCache} from '../../src/node/cache.js'
+import type {PartName} from '../../src/node/pass.js'
+import {cacheSource} from '../../src/node/run.js'
 import {readSnapshot, type Snapshot} from '../../src/node/snapshot.js'
 import {DatastoreWatch, type WatchEvent} from '../../src/node/watch.js'
 import {kindByName} from '../../src/resources/registry.js'
@@ -146,5 +148,27 @@ describe('node run snapshot cache', () => {
     const s = cache.snapshot()
     assert.equal(s.changes.ipam, true)
     assert.equal(s.changes.fields.size, 0)
+  })
+
+  it('as a pass source: an incremental read names the parts to run; a re-read of own writes carries node and ipam to the next pass', async () => {
+    const cache = new SnapshotCache(store, ipam)
+    await cache.load()
+    const carry = new Set<PartName>()
+    assert.equal((await cacheSource(cache, {full: true, reload: false, carry}).read('host-a')).parts, undefined)
+    const def = kindByName('GlobalNetworkPolicy')!
+    const r = store.prepareCreate(def, {apiVersion: v3, kind: 'GlobalNetworkPolicy', ...gnp('gnp-9', 9)} as Resource)
+    const key = store.keyOf(def, 'gnp-9')
+    const [w] = await ds.writeBatch([{type: 'put', key, value: encodeResource(def, r)}])
+    cache.apply({type: 'put', key, value: encodeResource(def, r), revision: w!.revision})
+    const src = cacheSource(cache, {full: false, reload: false, carry})
+    assert.deepEqual([...((await src.read('host-a')).parts ?? [])], ['iptables'])
+
+    // The pass wrote host-a's Node: the re-read shows it, and node/ipam are owed a run.
+    await put('Node', {metadata: {name: 'host-a'}, spec: {bgp: {ipv4Address: '192.0.2.9/24'}}})
+    const snap = await src.reread('host-a')
+    assert.equal((snap.nodes.find((n) => n.metadata.name === 'host-a')!.spec as {bgp: {ipv4Address: string}}).bgp.ipv4Address, '192.0.2.9/24')
+    assert.deepEqual([...carry], ['node', 'ipam'])
+    assert.deepEqual([...((await cacheSource(cache, {full: false, reload: false, carry}).read('host-a')).parts ?? [])], ['node', 'ipam'])
+    assert.equal(carry.size, 0)
   })
 })
