@@ -101,6 +101,9 @@ export interface BirdClientOptions {
   timeoutMs?: number
 }
 
+/** How long `configure` and `configure check` may take before BIRD replies. */
+export const CONFIGURE_TIMEOUT_MS = 60_000
+
 /** One connection to the control socket; commands are sent one at a time. */
 export class BirdControl {
   private buf = ''
@@ -161,9 +164,9 @@ export class BirdControl {
     for (const f of w) f()
   }
 
-  private async readReply(): Promise<BirdReply> {
+  private async readReply(timeoutMs = this.timeoutMs): Promise<BirdReply> {
     const raw: string[] = []
-    const deadline = Date.now() + this.timeoutMs
+    const deadline = Date.now() + timeoutMs
     for (;;) {
       const nl = this.buf.indexOf('\n')
       if (nl >= 0) {
@@ -188,10 +191,10 @@ export class BirdControl {
   }
 
   /** Sends one command line and returns its whole reply. */
-  async command(cmd: string): Promise<BirdReply> {
+  async command(cmd: string, timeoutMs?: number): Promise<BirdReply> {
     if (/[\n\r]/.test(cmd)) throw new CalicoError('a BIRD command is a single line')
     this.sock.write(`${cmd}\n`)
-    return this.readReply()
+    return this.readReply(timeoutMs)
   }
 
   async showProtocols(): Promise<ProtocolRow[]> {
@@ -199,7 +202,12 @@ export class BirdControl {
   }
 
   async configure(): Promise<ConfigureResult> {
-    return parseConfigure(await this.command('configure'))
+    return parseConfigure(await this.command('configure', this.parseTimeoutMs()))
+  }
+
+  /** BIRD answers `configure` only after parsing the whole file: seconds with a thousand peers. */
+  private parseTimeoutMs(): number {
+    return Math.max(this.timeoutMs, CONFIGURE_TIMEOUT_MS)
   }
 
   /**
@@ -208,7 +216,7 @@ export class BirdControl {
    */
   async checkConfig(file: string): Promise<ConfigureResult> {
     if (file.includes('"')) throw new CalicoError(`cannot name ${file} to BIRD: it contains a double quote`)
-    return parseConfigure(await this.command(`configure check "${file}"`))
+    return parseConfigure(await this.command(`configure check "${file}"`, this.parseTimeoutMs()))
   }
 
   close(): void {
