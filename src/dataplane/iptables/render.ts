@@ -88,16 +88,23 @@ export function ruleBody(rule: IptRule): string {
  * previous digest and the rule's text, so a rule's identity includes its position.
  */
 export function ruleHashes(chain: string, rules: readonly IptRule[]): string[] {
+  return bodyHashes(chain, rules.map(ruleBody))
+}
+
+function bodyHashes(chain: string, bodies: readonly string[]): string[] {
   let prev = createHash('sha224').update(chain).digest()
-  return rules.map((rule) => {
-    prev = createHash('sha224').update(prev).update(`-A ${chain} ${ruleBody(rule)}`).digest()
+  return bodies.map((body) => {
+    prev = createHash('sha224').update(prev).update(`-A ${chain} ${body}`).digest()
     return b64url(prev).slice(0, HASH_LENGTH)
   })
 }
 
 /** One restore-script line (`-A`, `-I` or `-D` on `chain`) carrying the rule's hash comment. */
 export function renderRule(op: '-A' | '-I' | '-D', chain: string, rule: IptRule, hash: string): string {
-  const body = ruleBody(rule)
+  return bodyLine(op, chain, ruleBody(rule), hash)
+}
+
+function bodyLine(op: '-A' | '-I' | '-D', chain: string, body: string, hash: string): string {
   return `${op} ${chain} -m comment --comment "cali:${hash}"${body ? ` ${body}` : ''}`
 }
 
@@ -117,8 +124,10 @@ export function renderChain(chain: IptChain): RenderedChain {
   const known = chainObjects.get(chain)
   if (known) return known
   const rendered = memo(chainCache, `${chain.name}\0${JSON.stringify(chain.rules)}`, () => {
-    const hashes = ruleHashes(chain.name, chain.rules)
-    return {hashes, lines: chain.rules.map((rule, i) => renderRule('-A', chain.name, rule, hashes[i] as string))}
+    // Each rule's text once: it is both hashed and written.
+    const bodies = chain.rules.map(ruleBody)
+    const hashes = bodyHashes(chain.name, bodies)
+    return {hashes, lines: bodies.map((body, i) => bodyLine('-A', chain.name, body, hashes[i] as string))}
   })
   chainObjects.set(chain, rendered)
   return rendered
