@@ -148,11 +148,20 @@ function settle(p: PartResult, dryRun: boolean): PartResult {
   return p
 }
 
-/** Claims a block in every enabled pool selecting this node where it has none; allocates or releases the tunnel address. */
-async function reconcileIpam(store: ResourceStore, ipam: Ipam, snap: Snapshot, id: NodeIdentity, node: Resource | undefined, dryRun: boolean, p: PartResult) {
+const reservedCidrs = (snap: Snapshot) =>
+  snap.reservations.flatMap((r) => ((r.spec as {reservedCIDRs?: string[]} | undefined)?.reservedCIDRs ?? []).filter((c) => !c.includes(':')))
+
+const tunnelPoolsFor = (ipam: Ipam, snap: Snapshot, id: NodeIdentity, node: Resource | undefined) =>
+  ipipTunnelPools(ipam, {node: id.name, nodeLabels: node?.metadata.labels ?? {}, pools: poolViews(snap)})
+
+/**
+ * Claims a block in every enabled pool selecting this node where it has none, and allocates the
+ * tunnel address when an IPIP pool wants one. Returns true when the tunnel address is instead to
+ * be released: that waits for the end of the pass (see releaseTunnelAddress).
+ */
+async function reconcileIpam(store: ResourceStore, ipam: Ipam, snap: Snapshot, id: NodeIdentity, node: Resource | undefined, dryRun: boolean, p: PartResult): Promise<boolean> {
   const labels = node?.metadata.labels ?? {}
-  const pools = poolViews(snap)
-  const reservations = snap.reservations.flatMap((r) => ((r.spec as {reservedCIDRs?: string[]} | undefined)?.reservedCIDRs ?? []).filter((c) => !c.includes(':')))
+  const reservations = reservedCidrs(snap)
   const eligible = ipam.eligiblePools({pools: poolsForNode(snap, labels), node: id.name, nodeLabels: labels, use: 'Workload'})
   const ours = snap.blocks.filter((b) => b.node === id.name)
   for (const pool of eligible) {
@@ -167,8 +176,17 @@ async function reconcileIpam(store: ResourceStore, ipam: Ipam, snap: Snapshot, i
     else p.notes.push(`pool ${pool.name} (${pool.cidr}) has no free block for this node`)
   }
 
+  if (tunnelPoolsFor(ipam, snap, id, node).length === 0) return true
+  await reconcileTunnelAddress(store, ipam, snap, id, node, dryRun, p)
+  return false
+}
+
+/** Allocates, swaps or releases the IPIP tunnel address to match the pools. */
+async function reconcileTunnelAddress(store: ResourceStore, ipam: Ipam, snap: Snapshot, id: NodeIdentity, node: Resource | undefined, dryRun: boolean, p: PartResult) {
+  const labels = node?.metadata.labels ?? {}
+  const pools = poolViews(snap)
   const current = ((node?.spec as {bgp?: {ipv4IPIPTunnelAddr?: string}} | undefined)?.bgp?.ipv4IPIPTunnelAddr ?? '').split('/')[0] || undefined
-  const tunnelPools = ipipTunnelPools(ipam, {node: id.name, nodeLabels: labels, pools})
+  const tunnelPools = tunnelPoolsFor(ipam, snap, id, node)
   const inTunnelPool = (ip: string) => tunnelPools.some((tp) => cidrContains(parseCidr4(tp.cidr), parseIp4(ip)))
   if (dryRun) {
     if (tunnelPools.length > 0 && (!current || !inTunnelPool(current))) p.changes.push('allocate an IPIP tunnel address')
@@ -180,7 +198,7 @@ async function reconcileIpam(store: ResourceStore, ipam: Ipam, snap: Snapshot, i
     const stale = await ipam.ipsByHandle(`ipip-tunnel-addr-${id.name}`)
     if (stale.length === 0) return
   }
-  const res = await ensureTunnelAddress(ipam, {node: id.name, nodeLabels: labels, pools, reservations, current})
+  const res = await ensureTunnelAddress(ipam, {node: id.name, nodeLabels: labels, pools, reservations: reservedCidrs(snap), current})
   for (const ip of res.released) p.changes.push(`released IPIP tunnel address ${ip}`)
   if (res.address !== current) {
     await updateNodeBgp(store, id.name, (bgp) => ({...bgp, ipv4IPIPTunnelAddr: res.address}))
@@ -237,6 +255,8 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   settle(nodePart, dryRun)
 
   // 2. IPAM: blocks and the tunnel address (needs the Node).
+  let releaseDue = false
+  const ipamNode = node
   const ipamPart = runs('ipam') ? part('ipam') : notRun('ipam')
   parts.push(ipamPart)
   if (ipamPart.notRun) {
@@ -246,7 +266,7 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
     ipamPart.notes.push('skipped: the Node resource could not be registered')
   } else {
     try {
-      await reconcileIpam(store, ipam, snap, id, node, dryRun, ipamPart)
+      releaseDue = await reconcileIpam(store, ipam, snap, id, node, dryRun, ipamPart)
     } catch (err) {
       ipamPart.status = 'failed'
       ipamPart.error = message(err)
@@ -362,6 +382,22 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
     }
   }
   settle(iptPart, dryRun)
+
+  // 7. The IPAM part's deferred tail: with no IPIP pool left the tunnel address goes back to IPAM
+  // only now, so that on a switch to ipipMode Never the routes and BIRD do not wait for these
+  // etcd writes (tunl0 lost the address in the tunnel part already; the Node update wakes one
+  // more pass, for iptables).
+  if (releaseDue) {
+    const t0 = Date.now()
+    try {
+      await reconcileTunnelAddress(store, ipam, snap, id, ipamNode, dryRun, ipamPart)
+    } catch (err) {
+      ipamPart.status = 'failed'
+      ipamPart.error = message(err)
+    }
+    ipamPart.ms = (ipamPart.ms ?? 0) + Date.now() - t0
+    if (ipamPart.status === 'unchanged' && ipamPart.changes.length > 0) ipamPart.status = dryRun ? 'would-change' : 'changed'
+  }
 
   return {
     node: name,
