@@ -1,7 +1,7 @@
 // The etcd v3 client: every call bounded by a deadline, every write a compare-and-swap, bulk
 // writes batched into transactions. Unary calls go through etcd's JSON gateway (gateway.ts);
-// etcd3 and grpc load only for watches (`node run`), or for everything with
-// CALICOCTL_ETCD_TRANSPORT=grpc.
+// etcd3 and grpc load only for watches (`node run`) and bulk writes (GRPC_BULK_OPS), or for
+// everything with CALICOCTL_ETCD_TRANSPORT=grpc.
 import {readFileSync} from 'node:fs'
 import type {Etcd3, IOptions} from 'etcd3'
 import {DatastoreError} from '../resources/errors.js'
@@ -61,6 +61,7 @@ export const MAX_TXN_OPS = 128
  * A bulk write of at least this many ops goes over gRPC: through the JSON gateway a write costs
  * etcd (on the same few cores, usually) about twice the CPU, which for a few thousand writes
  * outweighs loading the gRPC client (10,000 resources: 11 s -> 7.5 s on a loaded 2-core host).
+ * CALICOCTL_ETCD_TRANSPORT=gateway keeps bulk writes on the gateway too (for A/B measurements).
  */
 export const GRPC_BULK_OPS = 8 * MAX_TXN_OPS
 
@@ -102,7 +103,7 @@ export class EtcdDatastore {
 
   /** Where a bulk write of `count` ops goes (see GRPC_BULK_OPS). */
   private async writeKv(count: number): Promise<KvApi> {
-    if (count < GRPC_BULK_OPS || !(this.kv instanceof GatewayKv)) return this.kv
+    if (count < GRPC_BULK_OPS || !(this.kv instanceof GatewayKv) || process.env.CALICOCTL_ETCD_TRANSPORT === 'gateway') return this.kv
     return (await this.watchClient()).kv as unknown as KvApi
   }
 
