@@ -109,11 +109,12 @@ export function planTable(table: TableName, desired: TableState, saved: SavedTab
   const candidates = known === undefined ? desired.chains : desired.chains.filter((c) => known.get(c.name) !== c)
   for (const chain of [...candidates].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (!isOwnedChain(chain.name)) throw new Error(`refusing to program chain ${chain.name}: not a ${CHAIN_PREFIX} chain`)
-    const {hashes, lines} = renderChain(chain)
+    const rendered = renderChain(chain)
     const current = saved.chains.get(chain.name)
-    if (current && sameList(current.map((r) => r.hash), hashes)) continue
+    if (current && sameList(current.map((r) => r.hash), rendered.hashes)) continue
     declare.push(`:${chain.name} - [0:0]`)
-    for (const line of lines) writes.push(line)
+    // The lines are made here, only for chains that are written.
+    for (const line of rendered.lines) writes.push(line)
     chainsWritten.push(chain.name)
   }
   for (const name of [...saved.chains.keys()].sort()) {

@@ -111,24 +111,29 @@ function bodyLine(op: '-A' | '-I' | '-D', chain: string, body: string, hash: str
 export interface RenderedChain {
   /** The chained rule hashes, in rule order. */
   hashes: string[]
-  /** `-A <chain> ...` restore lines, one per rule. */
-  lines: string[]
+  /** `-A <chain> ...` restore lines, one per rule: made on each read, only for chains being written. */
+  readonly lines: string[]
 }
 
-const chainCache = new Map<string, RenderedChain>()
+// Only the hashes are cached: the restore lines of every chain held for the agent's life were
+// most of this cache's memory, and a pass writes few chains.
+const chainCache = new Map<string, string[]>()
 /** By chain object too: a syncer plans and then records the same chain objects (never mutated). */
 const chainObjects = new WeakMap<IptChain, RenderedChain>()
 
-/** Hashes and `-A` lines of a whole owned chain, cached by the chain's name and rules. */
+/** Hashes (and `-A` lines on demand) of a whole owned chain, cached by the chain's name and rules. */
 export function renderChain(chain: IptChain): RenderedChain {
   const known = chainObjects.get(chain)
   if (known) return known
-  const rendered = memo(chainCache, `${chain.name}\0${JSON.stringify(chain.rules)}`, () => {
-    // Each rule's text once: it is both hashed and written.
-    const bodies = chain.rules.map(ruleBody)
-    const hashes = bodyHashes(chain.name, bodies)
-    return {hashes, lines: bodies.map((body, i) => bodyLine('-A', chain.name, body, hashes[i] as string))}
-  })
+  // Keyed by a digest of the rules, not their JSON: the keys would hold a second copy of every rule.
+  const digest = createHash('sha256').update(JSON.stringify(chain.rules)).digest('base64')
+  const hashes = memo(chainCache, `${chain.name}\0${digest}`, () => ruleHashes(chain.name, chain.rules))
+  const rendered: RenderedChain = {
+    hashes,
+    get lines() {
+      return chain.rules.map((rule, i) => renderRule('-A', chain.name, rule, hashes[i] as string))
+    },
+  }
   chainObjects.set(chain, rendered)
   return rendered
 }
