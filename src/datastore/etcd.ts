@@ -1,7 +1,7 @@
 // The etcd v3 client: every call bounded by a deadline, every write a compare-and-swap, bulk
 // writes batched into transactions. Unary calls go through etcd's JSON gateway (gateway.ts);
-// etcd3 and grpc load only for watches (`node run`) and bulk writes (GRPC_BULK_OPS), or for
-// everything with CALICOCTL_ETCD_TRANSPORT=grpc.
+// etcd3 and grpc load only for watches (`node run`), or for everything with
+// CALICOCTL_ETCD_TRANSPORT=grpc.
 import {readFileSync} from 'node:fs'
 import type {Etcd3, IOptions} from 'etcd3'
 import {DatastoreError} from '../resources/errors.js'
@@ -57,14 +57,6 @@ export const PIPELINE = 4
 /** etcd's default limit on operations in one transaction. */
 export const MAX_TXN_OPS = 128
 
-/**
- * A bulk write of at least this many ops goes over gRPC: through the JSON gateway a write costs
- * etcd (on the same few cores, usually) about twice the CPU, which for a few thousand writes
- * outweighs loading the gRPC client (10,000 resources: 11 s -> 7.5 s on a loaded 2-core host).
- * CALICOCTL_ETCD_TRANSPORT=gateway keeps bulk writes on the gateway too (for A/B measurements).
- */
-export const GRPC_BULK_OPS = 8 * MAX_TXN_OPS
-
 function toKV(kv: RawKV): KeyValue {
   return {key: kv.key.toString(), value: kv.value.toString(), modRevision: kv.mod_revision, createRevision: kv.create_revision}
 }
@@ -101,13 +93,7 @@ export class EtcdDatastore {
     return new EtcdDatastore(kv, config, tls)
   }
 
-  /** Where a bulk write of `count` ops goes (see GRPC_BULK_OPS). */
-  private async writeKv(count: number): Promise<KvApi> {
-    if (count < GRPC_BULK_OPS || !(this.kv instanceof GatewayKv) || process.env.CALICOCTL_ETCD_TRANSPORT === 'gateway') return this.kv
-    return (await this.watchClient()).kv as unknown as KvApi
-  }
-
-  /** The grpc client, for watches and bulk writes; created on first use. */
+  /** The grpc client, for watches; created on first use. */
   watchClient(): Promise<Etcd3> {
     this.grpc ??= EtcdDatastore.grpcClient(this.config, this.tls)
     return this.grpc
@@ -248,16 +234,15 @@ export class EtcdDatastore {
     const batches: WriteOp[][] = []
     for (let i = 0; i < ops.length; i += MAX_TXN_OPS) batches.push(ops.slice(i, i + MAX_TXN_OPS))
     const out: WriteResult[][] = new Array(batches.length)
-    const kv = await this.writeKv(ops.length)
     let done = 0
     const runBatch = async (b: number) => {
       const batch = batches[b]!
       const keys = new Set(batch.map((o) => o.key))
-      const together = keys.size === batch.length && batch.length > 1 ? await this.tryTogether(batch, kv) : undefined
+      const together = keys.size === batch.length && batch.length > 1 ? await this.tryTogether(batch) : undefined
       if (together) out[b] = together
       else {
         const one: WriteResult[] = []
-        for (const op of batch) one.push(await this.one(op, kv))
+        for (const op of batch) one.push(await this.one(op))
         out[b] = one
       }
       done += batch.length
@@ -304,10 +289,10 @@ export class EtcdDatastore {
       : {request_put: {key: Buffer.from(op.key), value: Buffer.from(op.value)}}
   }
 
-  private async tryTogether(batch: WriteOp[], kv: KvApi): Promise<WriteResult[] | undefined> {
+  private async tryTogether(batch: WriteOp[]): Promise<WriteResult[] | undefined> {
     try {
       const compare = batch.map((o) => this.guard(o)).filter((g) => g !== undefined)
-      const res = await kv.txn({compare: compare as any, success: batch.map((o) => this.request(o)) as any, failure: []})
+      const res = await this.kv.txn({compare: compare as any, success: batch.map((o) => this.request(o)) as any, failure: []})
       if (!res.succeeded) return undefined
       const rev = String(res.header.revision)
       return batch.map((op, idx) => {
@@ -321,10 +306,10 @@ export class EtcdDatastore {
     }
   }
 
-  private async one(op: WriteOp, kv: KvApi): Promise<WriteResult> {
+  private async one(op: WriteOp): Promise<WriteResult> {
     try {
       const guard = this.guard(op)
-      const res = await kv.txn({
+      const res = await this.kv.txn({
         compare: guard ? [guard as any] : [],
         success: [this.request(op) as any],
         failure: [{request_range: {key: Buffer.from(op.key)}}],
