@@ -16,6 +16,7 @@ import type {EtcdDatastore} from '../datastore/etcd.js'
 import {Ipam} from '../ipam/index.js'
 import {SnapshotCache} from './cache.js'
 import {publishNodeStatus, statusFromPass} from './node-status-key.js'
+import type {RouteOp} from '../dataplane/routes/types.js'
 import {formatPassTimes, type NodePassOptions, type NodePassResult, type PartName, partsForChanges, runNodePass, type SnapshotSource} from './pass.js'
 import {selects} from './snapshot.js'
 import {DatastoreWatch, type WatchEvent} from './watch.js'
@@ -184,6 +185,13 @@ export function cacheSource(cache: SnapshotCache, o: {full: boolean; reload: boo
   }
 }
 
+/** The destination of an `ip -o monitor route` deletion line, as route ops name it (`192.168.1.5/32`). */
+export function deletedDst(line: string): string | undefined {
+  const m = /^Deleted (?:(?:unicast|blackhole|unreachable|prohibit|throw) )?(\d+\.\d+\.\d+\.\d+(?:\/\d+)?)\s/.exec(line)
+  if (!m?.[1]) return undefined
+  return m[1].includes('/') ? m[1] : `${m[1]}/32`
+}
+
 /** Runs the agent until `signal` aborts. Rejects only when the start-up (first revision read) fails. */
 export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   const {log, signal} = opts
@@ -212,6 +220,19 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   let failures = 0
   let stopped = false
   let bird: BirdSupervisor | undefined
+  // Owned routes the kernel reported deleted while a pass ran. Checked when it ends: the pass may
+  // have deleted them itself, or read the kernel before they went (or not run its routes part).
+  const deletedMidPass = new Set<string>()
+  const recheckMidPassDeletes = (r: NodePassResult | undefined) => {
+    if (deletedMidPass.size === 0) return
+    const detail = r?.parts.find((p) => p.part === 'routes')?.detail as {ops?: RouteOp[]} | undefined
+    const own = new Set((detail?.ops ?? []).filter((o) => o.op === 'delete').map((o) => o.route.dst))
+    const others = [...deletedMidPass].filter((d) => !own.has(d))
+    deletedMidPass.clear()
+    if (others.length === 0) return
+    log('info', `kernel: owned route${others.length === 1 ? '' : 's'} removed during a pass (${others.join(', ')}); re-applying`)
+    reasons.add('route deleted')
+  }
 
   const schedule = (reason: string, delayMs = opts.debounceMs) => {
     if (stopped) return
@@ -247,9 +268,11 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     } catch (err) {
       failures++
       reasons.add('retry')
+      deletedMidPass.clear() // the retry is a full pass
       log('error', `pass failed (${why}): ${message(err)}`)
       return
     }
+    recheckMidPassDeletes(r)
     const ms = Date.now() - t0
     status.passes++
     status.node = r.node
@@ -335,11 +358,17 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
       const lines = buf.split('\n')
       buf = lines.pop() ?? ''
       for (const line of lines) {
-        // Our own pass's deletions are ignored; anything else that removes an owned route is drift.
-        if (!running && /^Deleted /.test(line) && /\bproto 80\b/.test(line)) {
-          log('info', `kernel: owned route removed (${line.replace(/^Deleted /, '').trim()}); re-applying`)
-          schedule('route deleted')
+        if (!/^Deleted /.test(line) || !/\bproto 80\b/.test(line)) continue
+        // During a pass it may be the pass's own delete: decided when the pass ends (a deletion by
+        // someone else must not be dropped, or the route stays missing until the next drift check).
+        if (running) {
+          const dst = deletedDst(line)
+          if (dst) deletedMidPass.add(dst)
+          else reasons.add('route deleted')
+          continue
         }
+        log('info', `kernel: owned route removed (${line.replace(/^Deleted /, '').trim()}); re-applying`)
+        schedule('route deleted')
       }
     })
     m.stderr?.resume()
