@@ -127,11 +127,19 @@ export function renderChain(chain: IptChain): RenderedChain {
   if (known) return known
   // Keyed by a digest of the rules, not their JSON: the keys would hold a second copy of every rule.
   const digest = createHash('sha256').update(JSON.stringify(chain.rules)).digest('base64')
-  const hashes = memo(chainCache, `${chain.name}\0${digest}`, () => ruleHashes(chain.name, chain.rules))
+  // Rule texts made for hashing are kept for writing (a chain not seen before is usually
+  // written), but only until the lines are made once.
+  let bodies: string[] | undefined
+  const hashes = memo(chainCache, `${chain.name}\0${digest}`, () => {
+    bodies = chain.rules.map(ruleBody)
+    return bodyHashes(chain.name, bodies)
+  })
   const rendered: RenderedChain = {
     hashes,
     get lines() {
-      return chain.rules.map((rule, i) => renderRule('-A', chain.name, rule, hashes[i] as string))
+      const texts = bodies ?? chain.rules.map(ruleBody)
+      bodies = undefined
+      return texts.map((body, i) => bodyLine('-A', chain.name, body, hashes[i] as string))
     },
   }
   chainObjects.set(chain, rendered)
