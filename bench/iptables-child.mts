@@ -26,6 +26,9 @@ import {
 import {IPSET_MAXELEM} from '../src/dataplane/iptables/planner.js'
 import {renderChain} from '../src/dataplane/iptables/render.js'
 import {type CommandRunner, runCommand} from '../src/lib/exec.js'
+import {requireBenchNetns} from './netns-guard.mjs'
+
+requireBenchNetns('bench/iptables-child')
 
 const N_POLICIES = Number(process.env.BENCH_IPT_POLICIES ?? 1000)
 const N_WEPS = Number(process.env.BENCH_IPT_WEPS ?? 500)

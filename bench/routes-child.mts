@@ -4,6 +4,9 @@
 // same pass again (no-op), then removes them the same way. Prints timings as JSON.
 import {applyRouteOps, planRoutes, readOwnedRoutes, type Route} from '../src/dataplane/routes/index.js'
 import {openNetlink} from '../src/dataplane/netlink.js'
+import {requireBenchNetns} from './netns-guard.mjs'
+
+requireBenchNetns('bench/routes-child')
 
 const [n = 10_000, gateway = '', dev = ''] = process.argv.slice(2).map((v, i) => (i === 0 ? Number(v) : v)) as [number, string, string]
 const desired: Route[] = Array.from({length: n}, (_, i) => ({
