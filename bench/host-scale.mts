@@ -118,6 +118,8 @@ export interface NodeRunScale {
   poolToNever: Reaction
   poolToAlways: Reaction
   peakRssMB: number
+  /** VmHWM right after the first pass: the reactions' full model rebuilds (pool switch) come after it. */
+  firstPassPeakRssMB: number
   /** Resident set once the measurements are done (steady state). */
   rssMB: number
 }
@@ -186,6 +188,7 @@ async function nodeRunScale(etcd: TestEtcd, ds: EtcdDatastore, dir: string): Pro
     progress(`node run started (pid ${agent.pid})`)
     const first = await passAfter(agent, 0, 'the first pass')
     progress('first pass done')
+    const firstPassPeakRssMB = peakOf(agent.pid)
     await agent.passes(1, 600_000)
     await alive(agent, agent.quiet(3000))
     const routesVia = (dev: string) => ip('-n', ns, 'route', 'show', 'proto', '80', 'dev', dev).split('\n').filter(Boolean).length
@@ -214,15 +217,20 @@ async function nodeRunScale(etcd: TestEtcd, ds: EtcdDatastore, dir: string): Pro
     // (c) the pool's ipipMode, both ways: every tunnel route goes, then comes back.
     const poolToNever = await react('the switch to Never', () => ds.writeBatch(resourceOps(store, [poolResource('Never')])), () => `${routesVia('tunl0')} routes via tunl0`)
     const poolToAlways = await react('the switch to Always', () => ds.writeBatch(resourceOps(store, [poolResource('Always')])), () => `${routesVia('tunl0')} routes via tunl0`)
-    const proc = readFileSync(`/proc/${agent.pid}/status`, 'utf8')
-    const kB = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(proc)?.[1] ?? 0)
-    return {debounce, bird, firstPassMs: first.at - t0, firstPassTimes: first.times, policy, newNode, poolToNever, poolToAlways, peakRssMB: kB('VmHWM') / 1024, rssMB: kB('VmRSS') / 1024}
+    return {debounce, bird, firstPassMs: first.at - t0, firstPassTimes: first.times, policy, newNode, poolToNever, poolToAlways, peakRssMB: peakOf(agent.pid), firstPassPeakRssMB, rssMB: statusMB(agent.pid, 'VmRSS')}
   } finally {
     await agent?.stop()
     if (process.env.BENCH_VERBOSE) console.log(agent?.log.filter((l) => !/\[DEBUG\] etcd /.test(l)).join('\n'))
     await lab.cleanup()
   }
 }
+
+/** A field of /proc/<pid>/status (kB) in MB. */
+function statusMB(pid: number | undefined, field: string): number {
+  const proc = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(proc)?.[1] ?? 0) / 1024
+}
+const peakOf = (pid: number | undefined) => statusMB(pid, 'VmHWM')
 
 /** One `node apply --dry-run` as a fresh process: wall time and peak RSS (GNU time). */
 function timedPass(endpoint: string, dir: string): {seconds: number; maxRssMB: number; stdout: string} {
@@ -291,6 +299,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     for (const [what, x] of [['(a) one policy change', n.policy], ['(b) one new remote node + block', n.newNode], ['(c) pool ipipMode → Never', n.poolToNever], ['(c) pool ipipMode → Always', n.poolToAlways]] as const) {
       console.log(`node run ${what}: ${x.ms} ms from the write to the end of the pass (pass ${x.passMs} ms: ${x.times}); kernel: ${x.kernel}`)
     }
-    console.log(`node run peak RSS (VmHWM): ${n.peakRssMB.toFixed(0)} MB; RSS after the measurements ${n.rssMB.toFixed(0)} MB`)
+    console.log(`node run peak RSS (VmHWM): ${n.peakRssMB.toFixed(0)} MB (${n.firstPassPeakRssMB.toFixed(0)} MB at the end of the first pass); RSS after the measurements ${n.rssMB.toFixed(0)} MB`)
   }
 }
