@@ -5,6 +5,7 @@
 // empty one that would block every later pass.
 import {link, mkdir, readdir, readFile, stat, unlink, writeFile} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
+import {processAlive as alive} from '../lib/process.js'
 import {CalicoError} from '../resources/errors.js'
 
 export const DEFAULT_LOCK_FILE = '/var/run/calico/node-apply.lock'
@@ -13,16 +14,6 @@ export const DEFAULT_LOCK_FILE = '/var/run/calico/node-apply.lock'
 export const UNREADABLE_STALE_MS = 5000
 
 export class LockBusyError extends CalicoError {}
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 const tmpName = (path: string, pid: number) => `${path}.tmp-${pid}`
 

@@ -2,18 +2,10 @@
 // sessions (read over BIRD's control socket, no birdc).
 import {readdir, readFile} from 'node:fs/promises'
 import {BirdNotRunningError, peerStatusRows, peerStatusTable, type ProtocolRow, showProtocols} from '../dataplane/bird/index.js'
+import {processAlive as alive} from '../lib/process.js'
 
 export const DEFAULT_STATUS_FILE = '/var/run/calico/node-status.json'
 export const NOT_ROOT_MESSAGE = 'Need super user privileges: Operation not permitted'
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /** Does an argv look like a Calico agent (`calico-felix`, `calico-node -felix`, `calicoctl node run`)? */
 export function isAgentCommandLine(argv: readonly string[]): boolean {

@@ -12,18 +12,10 @@ import {NodeRunAgent} from '../helpers/agent.js'
 import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 import {inNs, ip, NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'
+import {poolYaml} from '../helpers/hosts.js'
 
 const skip = netnsSkipReason('bird', 'sysctl', 'etcd', 'iptables-nft-restore', 'ipset')
 
-const POOL = `apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata:
-  name: default-ipv4-ippool
-spec:
-  cidr: 192.168.0.0/16
-  blockSize: 26
-  ipipMode: Never
-`
 
 const POLICY = `apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
@@ -62,7 +54,7 @@ describe('node run: incremental passes', {skip, timeout: 300_000}, () => {
     podNs = lab.addHost('p')
     lab.link(mNs, 'eth0', '198.51.100.95/24', nNs, 'eth0', '198.51.100.96/24')
     for (const ns of [mNs, nNs]) ip('-n', ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
-    const r = await local(['apply', '-f', '-'], {input: POOL})
+    const r = await local(['apply', '-f', '-'], {input: poolYaml()})
     assert.equal(r.code, 0, r.stderr)
   })
 

@@ -6,6 +6,7 @@ import {readdir, readFile, rename, unlink, writeFile} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import Table from 'cli-table3'
 import {type CommandRunner, runCommand} from '../../lib/exec.js'
+import {processAlive} from '../../lib/process.js'
 import {CalicoError} from '../../resources/errors.js'
 import {BirdControl, BirdNotRunningError, type BirdClientOptions, type ConfigureResult, type ProtocolRow} from './control.js'
 
@@ -96,17 +97,8 @@ async function removeOrphanTemps(configPath: string): Promise<void> {
   const names = await readdir(dirname(configPath)).catch(() => [] as string[])
   for (const name of names) {
     const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length).split('.')[0]) : Number.NaN
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processExists(pid)) continue
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processAlive(pid)) continue
     await unlink(join(dirname(configPath), name)).catch(() => {})
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 
