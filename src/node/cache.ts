@@ -10,6 +10,7 @@ import {BLOCK_PREFIX_V4, IPAM_ROOT} from '../ipam/keys.js'
 import {kindByName} from '../resources/registry.js'
 import type {Resource} from '../resources/types.js'
 import type {Snapshot} from './snapshot.js'
+import type {WatchEvent} from './watch.js'
 
 export type ResourceField = Exclude<keyof Snapshot, 'blocks'>
 export type SnapshotField = keyof Snapshot
@@ -45,15 +46,8 @@ export interface CacheChanges {
   ipam: boolean
 }
 
-export interface CacheEvent {
-  type: 'put' | 'delete'
-  key: string
-  /** Mod revision of the event. */
-  revision: string
-  /** The stored value (puts). */
-  value?: string
-  createRevision?: string
-}
+/** A watch event: puts carry the value, so the cache needs no read of the key. */
+export type CacheEvent = WatchEvent
 
 interface Entry {
   rev: bigint
