@@ -3,7 +3,33 @@ import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, test} from 'node:test'
-import {ensureWorkloadInterfaceSysctls, NetlinkError, netlinkErrorCode, splitCidr} from '../../src/dataplane/netlink.js'
+import {ensureWorkloadInterfaceSysctls, NetlinkError, netlinkErrorCode, parseRouteMessage, splitCidr} from '../../src/dataplane/netlink.js'
+
+/** An RTM_NEWROUTE payload as the kernel sends it: rtmsg header, then attributes. */
+function routeMessage(h: {dstLen: number; table: number; protocol: number; scope: number; type: number; flags?: number}, attrs: [number, Buffer][]): Buffer {
+  const head = Buffer.alloc(12)
+  head[0] = 2 // AF_INET
+  head[1] = h.dstLen
+  head[4] = h.table
+  head[5] = h.protocol
+  head[6] = h.scope
+  head[7] = h.type
+  head.writeUInt32LE(h.flags ?? 0, 8)
+  const parts = attrs.map(([type, value]) => {
+    const a = Buffer.alloc((4 + value.length + 3) & ~3)
+    a.writeUInt16LE(4 + value.length, 0)
+    a.writeUInt16LE(type, 2)
+    value.copy(a, 4)
+    return a
+  })
+  return Buffer.concat([head, ...parts])
+}
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4)
+  b.writeUInt32LE(n)
+  return b
+}
+
 
 describe('netlink helpers', () => {
   test('errno names are recovered from the package error text', () => {
@@ -18,6 +44,36 @@ describe('netlink helpers', () => {
     assert.deepEqual(splitCidr('192.168.1.5'), {ip: '192.168.1.5', len: 32})
     assert.throws(() => splitCidr('192.168.1.0/33'), /invalid IPv4 CIDR/)
     assert.throws(() => splitCidr('192.168.300.0/24'), /invalid IPv4 address/)
+  })
+
+  test('route dumps are parsed from the header and the four attributes used', () => {
+    const onlink = routeMessage({dstLen: 26, table: 254, protocol: 80, scope: 0, type: 1, flags: 4}, [
+      [15, u32(254)],
+      [1, Buffer.from([10, 1, 2, 64])],
+      [5, Buffer.from([198, 51, 100, 2])],
+      [4, u32(7)],
+    ])
+    assert.deepEqual(parseRouteMessage(onlink, 80), {
+      dst: '10.1.2.64/26',
+      type: 'unicast',
+      gateway: '198.51.100.2',
+      ifindex: 7,
+      onlink: true,
+      scope: 'universe',
+      protocol: 80,
+      table: 254,
+    })
+    // Another protocol is skipped when one is asked for, kept (as a number) otherwise.
+    assert.equal(parseRouteMessage(onlink, 12), undefined)
+    const blackhole = routeMessage({dstLen: 32, table: 254, protocol: 12, scope: 253, type: 6}, [[1, Buffer.from([10, 9, 9, 9])]])
+    assert.deepEqual(parseRouteMessage(blackhole), {dst: '10.9.9.9/32', type: 'blackhole', onlink: false, scope: 'link', protocol: 12, table: 254})
+    // No RTA_DST: the default route.
+    assert.equal(parseRouteMessage(routeMessage({dstLen: 0, table: 254, protocol: 4, scope: 0, type: 1}, [[5, Buffer.from([192, 0, 2, 1])]]))?.dst, '0.0.0.0/0')
+    // A table above 255 is only in RTA_TABLE (the header says 252): not the main table.
+    assert.equal(parseRouteMessage(routeMessage({dstLen: 24, table: 252, protocol: 80, scope: 0, type: 1}, [[15, u32(1000)], [1, Buffer.from([10, 0, 0, 0])]])), undefined)
+    // A truncated attribute ends the parse rather than reading past the message.
+    const cut = onlink.subarray(0, onlink.length - 2)
+    assert.equal(parseRouteMessage(cut, 80)?.ifindex, undefined)
   })
 
   describe('workload interface sysctls', () => {

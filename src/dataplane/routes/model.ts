@@ -3,7 +3,7 @@
 // own blocks and /32 routes to local workloads. Never pools are left to BIRD.
 import ipaddr from 'ipaddr.js'
 import {IPIP_DEVICE} from '../tunnel/model.js'
-import {compareCidr, type Route} from './types.js'
+import {type Route, sortByCidr} from './types.js'
 
 export type IpipMode = 'Always' | 'CrossSubnet' | 'Never'
 
@@ -126,5 +126,8 @@ export function desiredRoutes(input: RouteModelInput): Route[] {
     const prev = chosen.get(c.route.dst)
     if (!prev || c.cls < prev.cls || (c.cls === prev.cls && JSON.stringify(c.route) < JSON.stringify(prev.route))) chosen.set(c.route.dst, c)
   }
-  return [...chosen.values()].map((c) => c.route).sort((a, b) => compareCidr(a.dst, b.dst))
+  return sortByCidr(
+    [...chosen.values()].map((c) => c.route),
+    (r) => r.dst,
+  )
 }

@@ -1,6 +1,6 @@
 // Diff of desired owned routes against the owned routes read back from the kernel (pure).
 // Deletes come first so a destination that changes device never briefly has two routes.
-import {compareCidr, type Route, type RouteOp, sameRoute} from './types.js'
+import {type Route, type RouteOp, sameRoute, sortByCidr} from './types.js'
 
 export function planRoutes(desired: readonly Route[], actual: readonly Route[]): RouteOp[] {
   const want = new Map(desired.map((r) => [r.dst, r]))
@@ -19,6 +19,6 @@ export function planRoutes(desired: readonly Route[], actual: readonly Route[]):
     if (!prev) writes.push({op: 'add', route: r})
     else if (!sameRoute(prev, r)) writes.push({op: 'replace', route: r, previous: prev})
   }
-  const byDst = (a: RouteOp, b: RouteOp) => compareCidr(a.route.dst, b.route.dst)
-  return [...deletes.sort(byDst), ...writes.sort(byDst)]
+  const dst = (op: RouteOp) => op.route.dst
+  return [...sortByCidr(deletes, dst), ...sortByCidr(writes, dst)]
 }

@@ -38,14 +38,19 @@ export function sameRoute(a: Route, b: Route): boolean {
   )
 }
 
-/** Orders CIDRs by address, then prefix length, so plans and listings are deterministic. */
-export function compareCidr(a: string, b: string): number {
-  const key = (c: string): [number, number] => {
-    const [ip = '', len = '32'] = c.split('/')
-    const n = ip.split('.').reduce((acc, p) => acc * 256 + Number(p), 0)
-    return [n, Number(len)]
-  }
-  const [an, al] = key(a)
-  const [bn, bl] = key(b)
-  return an - bn || al - bl
+/** CIDR order: by address, then prefix length, so plans and listings are deterministic. */
+function cidrKey(c: string): number {
+  const slash = c.indexOf('/')
+  const ip = slash < 0 ? c : c.slice(0, slash)
+  const len = slash < 0 ? 32 : Number(c.slice(slash + 1))
+  let n = 0
+  for (const p of ip.split('.')) n = n * 256 + Number(p)
+  return n * 64 + len
+}
+
+/** Sorts in place by `dst(item)` in CIDR order; each key is computed once, not per comparison. */
+export function sortByCidr<T>(items: T[], dst: (item: T) => string): T[] {
+  const keys = new Map<T, number>()
+  for (const it of items) keys.set(it, cidrKey(dst(it)))
+  return items.sort((a, b) => (keys.get(a) as number) - (keys.get(b) as number))
 }
