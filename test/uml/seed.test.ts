@@ -28,7 +28,7 @@ describe('the seed scenario inside user-mode-linux', {skip, timeout: 1_800_000},
     r = await runInUml(seedScript(), {modules: SEED_MODULES, memMb: 1024, timeoutMs: 1_700_000})
     assert.ok(r.finished, `the guest did not finish:\n${r.output.slice(-4000)}`)
     // The walkthrough first, so a failure below still shows how far the guest got.
-    const human = r.output.split('\n').filter((l) => /^(lab: |  )/.test(l))
+    const human = r.output.split('\n').filter((l) => /^(lab: | {2})/.test(l))
     console.log(human.map((l) => `# ${l}`).join('\n'))
     const kv = Object.fromEntries(sec('addresses').trim().split(/\s+/).map((p) => p.split('=') as [string, string]))
     addr = kv as typeof addr
