@@ -128,9 +128,11 @@ export async function syncRoutes(input: RouteModelInput, opts: {dryRun?: boolean
     const ops = planRoutes(desired, await readOwnedRoutes(nl))
     const base = {desired, ops, skipped, sysctlChanges}
     if (opts.dryRun) return {...base, applied: 0}
-    const {applied, failures} = ops.length ? await applyRouteOps(nl, ops) : {applied: 0, failures: []}
+    if (ops.length === 0) return {...base, applied: sysctlChanges}
+    const {applied, failures} = await applyRouteOps(nl, ops)
     const result = {...base, applied: applied + sysctlChanges}
     if (failures.length) throw new RouteSyncError(result, failures)
+    // Read back only after writing: a pass that wrote nothing has just read the kernel.
     const left = planRoutes(desired, await readOwnedRoutes(nl))
     if (left.length) throw new CalicoError(`routes did not converge: ${left.map(formatRouteOp).join('; ')}`)
     return result
