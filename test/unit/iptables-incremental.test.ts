@@ -5,7 +5,7 @@ import {describe, it} from 'node:test'
 
 import {compileSelector} from '../../src/dataplane/iptables/index.js'
 import {buildDesiredState, IncrementalModel} from '../../src/dataplane/iptables/model.js'
-import type {DesiredState, IptablesInput, PolicyInput, WorkloadEndpointInput} from '../../src/dataplane/iptables/types.js'
+import type {DesiredState, IptablesInput, PolicyInput, PoolInput, WorkloadEndpointInput} from '../../src/dataplane/iptables/types.js'
 import type {Rule} from '../../src/resources/policy-types.js'
 
 /** mulberry32: a small seeded generator, so a failing sequence can be replayed by its seed. */
@@ -97,7 +97,18 @@ function randInput(r: Rand): IptablesInput {
     networkSets: [{name: 'gs1', labels: {set: 'yes'}, nets: ['198.51.100.0/24']}],
     pools: [{cidr: '10.64.0.0/12', natOutgoing: true, ipipMode: 'Always', disabled: false}],
     allHostIPs: ['192.0.2.1', '192.0.2.2'],
+    ipipTunnelAddress: '10.64.0.1',
     compileSelector,
+  }
+}
+
+/** Pools as a cluster may hold them: IPIP ones, VXLAN-style ones (ipipMode Never), IPv6, no NAT. */
+function randPool(r: Rand): PoolInput {
+  return {
+    cidr: pick(r, ['10.96.0.0/16', '192.168.0.0/24', '10.200.0.0/16', 'fd00:1::/64', '10.64.0.0/12']),
+    natOutgoing: r() < 0.6,
+    ipipMode: pick(r, ['Always', 'CrossSubnet', 'Never', 'Never']),
+    disabled: r() < 0.2,
   }
 }
 
@@ -116,7 +127,16 @@ function mutate(r: Rand, input: IptablesInput, step: number): IptablesInput {
     ...input,
     workloadEndpoints: replaceAt(input.workloadEndpoints, wi, {...w, ...x, spec: {...w.spec, ...spec}}),
   })
-  switch (Math.floor(r() * 23)) {
+  const qi = Math.floor(r() * input.pools.length)
+  const q = input.pools[qi]
+  const withPool = (x: Partial<PoolInput>): IptablesInput => (q === undefined ? {...input, pools: [randPool(r)]} : {...input, pools: replaceAt(input.pools, qi, {...q, ...x})})
+  // A released tunnel address is an absent field, as the node agent builds it.
+  const withTunnel = (base: IptablesInput, t: string | undefined): IptablesInput => {
+    const out = {...base}
+    delete out.ipipTunnelAddress
+    return t === undefined ? out : {...out, ipipTunnelAddress: t}
+  }
+  switch (Math.floor(r() * 30)) {
     case 0:
       return withPolicy({ingress: [...(p.spec.ingress ?? []), pick(r, RULES)]})
     case 1:
@@ -164,6 +184,23 @@ function mutate(r: Rand, input: IptablesInput, step: number): IptablesInput {
     case 21:
       // Every local endpoint goes away (later steps add new ones).
       return {...input, workloadEndpoints: input.workloadEndpoints.filter((x) => x.spec.node !== 'n1' || r() < 0.2)}
+    case 23:
+      return withPool({ipipMode: pick(r, ['Always', 'CrossSubnet', 'Never'])})
+    case 24:
+      return withPool({natOutgoing: !q?.natOutgoing})
+    case 25:
+      return withPool({disabled: !q?.disabled})
+    case 26:
+      return {...input, pools: [...input.pools, randPool(r)]}
+    case 27:
+      return {...input, pools: removeAt(input.pools, qi)}
+    case 28:
+      return withTunnel(input, pick(r, [undefined, '10.64.0.1', '10.64.3.7']))
+    case 29: {
+      // A pool's ipipMode switch as a node agent sees it: the mode and the tunnel address at once.
+      const on = q?.ipipMode === 'Never'
+      return withTunnel(withPool({ipipMode: on ? 'Always' : 'Never'}), on ? '10.64.0.1' : undefined)
+    }
     default:
       return withWep({}, {ports: [{name: 'http', protocol: 'TCP', port: 9000 + (step % 5)}]} as Partial<WorkloadEndpointInput['spec']>)
   }
@@ -238,6 +275,30 @@ describe('iptables incremental model', () => {
     const renewed = after.tables.filter.chains.filter((c) => old.get(c.name) !== c).map((c) => c.name)
     assert.deepEqual(renewed, [`cali-pi-default/${p.name}`])
     assert.equal(after.tables.nat, before.tables.nat)
+  })
+
+  it('a pool ipipMode switch with its tunnel address renews no policy chain', () => {
+    const input = randInput(rng(42))
+    const model = new IncrementalModel()
+    const before = model.build(input)
+    const never: IptablesInput = {...input, pools: [{cidr: '10.64.0.0/12', natOutgoing: true, ipipMode: 'Never', disabled: false}]}
+    delete never.ipipTunnelAddress
+    const policyChains = (s: DesiredState) => s.tables.filter.chains.filter((c) => /^cali-p[io]-/.test(c.name))
+    assert.ok(policyChains(before).length > 0)
+    let prev = before
+    for (const next of [never, input]) {
+      const after = model.build(next)
+      assert.deepStrictEqual(after, buildDesiredState(next))
+      const old = new Map(prev.tables.filter.chains.map((c) => [c.name, c]))
+      const renewed = after.tables.filter.chains.filter((c) => old.get(c.name) !== c).map((c) => c.name)
+      // The IPIP rules: cali-INPUT/-OUTPUT and the endpoints' chains; never a policy chain.
+      assert.ok(renewed.includes('cali-INPUT') && renewed.some((n) => n.startsWith('cali-fw-')), renewed.join(' '))
+      assert.ok(renewed.every((n) => /^cali-(INPUT|OUTPUT|fw-|tw-)/.test(n)), renewed.join(' '))
+      assert.deepEqual(policyChains(after), policyChains(prev))
+      assert.ok(policyChains(after).every((c, i) => c === policyChains(prev)[i]))
+      assert.notEqual(after.tables.nat, prev.tables.nat)
+      prev = after
+    }
   })
 
   it('a new local endpoint renews only its own chains and the dispatch chains', () => {

@@ -30,6 +30,7 @@ import type {
   IptRule,
   NetworkSetInput,
   PolicyInput,
+  PoolInput,
   ProfileInput,
   TableName,
   TableState,
@@ -334,17 +335,30 @@ const FILTER_HOOKS: HookRule[] = [
   },
 ]
 
+/** The input fields whose change makes a builder start over (tiers and profiles reach every chain). */
+type BroadInput = Pick<IptablesInput, 'nodeName' | 'tiers' | 'profiles' | 'namespaces' | 'defaultEndpointToHostAction' | 'compileSelector'>
+
+function ipipOn(pools: readonly PoolInput[]): boolean {
+  return pools.some((p) => !p.disabled && (p.ipipMode === 'Always' || p.ipipMode === 'CrossSubnet') && canonicalV4(p.cidr) !== undefined)
+}
+
 class ModelBuilder {
   private readonly compiled = new Map<string, CompiledSelector>()
   private readonly nsLabels = new Map<string, Record<string, string>>()
   private readonly profiles: Map<string, ProfileInput>
   private readonly sortedTiers: NormTier[]
   private readonly tierNames: Set<string>
-  private readonly ipipEnabled: boolean
-  /** The input fields whose change makes the builder start over, as JSON (cheap, small). */
+  /** The broad fields only: holding the whole first input would keep its item arrays alive. */
+  private readonly input: BroadInput
+  /** JSON of the broad fields (cheap, small). */
   private readonly broad: string
-  private readonly input: IptablesInput
   private allHostIPs: string[]
+  // Pools and the tunnel address reach only the IPIP rules of static and endpoint chains, the
+  // nat table and the pinned sets: a change re-renders those, not the policy chains.
+  private pools: PoolInput[]
+  private tunnelAddress: string | undefined
+  private poolsJson: string
+  private ipipEnabled = false
 
   private readonly items = {
     policies: new Map<string, Item<PolicyInput>>(),
@@ -379,12 +393,19 @@ class ModelBuilder {
   private setsChanged = false
 
   constructor(input: IptablesInput) {
-    this.input = input
+    this.input = {
+      nodeName: input.nodeName,
+      tiers: input.tiers,
+      profiles: input.profiles,
+      ...(input.namespaces !== undefined ? {namespaces: input.namespaces} : {}),
+      ...(input.defaultEndpointToHostAction !== undefined ? {defaultEndpointToHostAction: input.defaultEndpointToHostAction} : {}),
+      compileSelector: input.compileSelector,
+    }
     this.allHostIPs = input.allHostIPs
     this.broad = ModelBuilder.broadKey(input)
-    this.ipipEnabled = input.pools.some(
-      (p) => !p.disabled && (p.ipipMode === 'Always' || p.ipipMode === 'CrossSubnet') && canonicalV4(p.cidr) !== undefined,
-    )
+    this.pools = input.pools
+    this.tunnelAddress = input.ipipTunnelAddress
+    this.poolsJson = ModelBuilder.poolsKey(input)
     // The first profile of a name wins, as a lookup by name in the list would.
     this.profiles = new Map(input.profiles.map((p) => [p.name, p] as const).reverse())
     this.collectNamespaces()
@@ -394,20 +415,46 @@ class ModelBuilder {
     this.staticFilterChains()
     // With no local endpoint yet they only drop: cali-FORWARD and cali-wl-to-host jump to them.
     this.dispatchChains()
-    this.otherTables = {raw: this.rawTable(), mangle: this.mangleTable(), nat: this.natTable()}
+    this.otherTables = {raw: this.rawTable(), mangle: this.mangleTable(), nat: {chains: [], hooks: []}}
+    this.applyPools(undefined)
   }
 
-  /** Inputs every chain may depend on (tiers, profiles, pools, node settings): any change starts over. */
+  /** Inputs every chain may depend on (tiers, profiles, node settings): any change starts over. */
   private static broadKey(input: IptablesInput): string {
-    return JSON.stringify([
-      input.nodeName,
-      input.tiers,
-      input.profiles,
-      input.namespaces ?? null,
-      input.pools,
-      input.ipipTunnelAddress ?? null,
-      input.defaultEndpointToHostAction ?? null,
-    ])
+    return JSON.stringify([input.nodeName, input.tiers, input.profiles, input.namespaces ?? null, input.defaultEndpointToHostAction ?? null])
+  }
+
+  private static poolsKey(input: IptablesInput): string {
+    return JSON.stringify([input.pools, input.ipipTunnelAddress ?? null])
+  }
+
+  /** Takes the input's pools and tunnel address when they differ from the builder's; whether they did. */
+  private takePools(input: IptablesInput): boolean {
+    if (input.pools === this.pools && input.ipipTunnelAddress === this.tunnelAddress) return false
+    const json = ModelBuilder.poolsKey(input)
+    this.pools = input.pools
+    this.tunnelAddress = input.ipipTunnelAddress
+    if (json === this.poolsJson) return false
+    this.poolsJson = json
+    return true
+  }
+
+  /**
+   * (Re-)renders what the pools and the tunnel address decide: the IPIP rules of cali-INPUT and
+   * cali-OUTPUT with the all-hosts set, the nat table with the pool sets, and, when IPIP turns
+   * on or off, the local endpoints' chains (added to `dirty`; undefined in the constructor,
+   * before any endpoint).
+   */
+  private applyPools(dirty: Set<string> | undefined): void {
+    const ipip = ipipOn(this.pools)
+    if (dirty === undefined || ipip !== this.ipipEnabled) {
+      this.ipipEnabled = ipip
+      this.ipipChains()
+      if (dirty) for (const iface of this.local.keys()) dirty.add(iface)
+    }
+    const nat = this.natTable()
+    // Unchanged content keeps its object, so a planner skips it by identity.
+    if (JSON.stringify(nat) !== JSON.stringify(this.otherTables.nat)) this.otherTables.nat = nat
   }
 
   private sameBroad(input: IptablesInput): boolean {
@@ -418,8 +465,6 @@ class ModelBuilder {
       input.tiers === a.tiers &&
       input.profiles === a.profiles &&
       input.namespaces === a.namespaces &&
-      input.pools === a.pools &&
-      input.ipipTunnelAddress === a.ipipTunnelAddress &&
       input.defaultEndpointToHostAction === a.defaultEndpointToHostAction
     return same || ModelBuilder.broadKey(input) === this.broad
   }
@@ -454,7 +499,8 @@ class ModelBuilder {
     if (!this.fresh && churn > 32 && churn * 4 > input.policies.length + input.workloadEndpoints.length) return undefined
     const hostIPsChanged = !sameStrings(this.allHostIPs, input.allHostIPs)
     this.allHostIPs = input.allHostIPs
-    const anyChange = pol.changes.length + weps.changes.length + heps.changes.length + nets.changes.length > 0 || hostIPsChanged
+    const poolsChanged = this.takePools(input)
+    const anyChange = pol.changes.length + weps.changes.length + heps.changes.length + nets.changes.length > 0 || hostIPsChanged || poolsChanged
     if (this.out && !anyChange) return this.out
     this.fresh = false
     this.zeroChains = new Set()
@@ -482,6 +528,7 @@ class ModelBuilder {
     swap('s\0', nets.changes, (s) => this.netSetEntity(s))
 
     const dirty = new Set<string>()
+    if (poolsChanged) this.applyPools(dirty)
     let dispatchDirty = false
     for (const c of weps.changes) if (c.old && this.removeLocal(c.key)) dispatchDirty = true
     for (const c of weps.changes) if (c.new && this.addLocal(c.key, c.new, dirty)) dispatchDirty = true
@@ -523,7 +570,7 @@ class ModelBuilder {
   }
 
   private assemble(): DesiredState {
-    if (this.out && !this.chainsChanged && !this.setsChanged) return this.out
+    if (this.out && !this.chainsChanged && !this.setsChanged && this.out.tables.nat === this.otherTables.nat) return this.out
     const prev = this.out
     const filter: TableState =
       prev && !this.chainsChanged
@@ -1029,6 +1076,22 @@ class ModelBuilder {
     return name
   }
 
+  /** A set of the static chains or the nat table: created, re-read from `compute`, or dropped (no compute). */
+  private pinnedSet(name: string, type: IpSetType, compute: (() => string[]) | undefined): string {
+    const e = this.sets.get(name)
+    if (compute === undefined) {
+      if (e) {
+        this.sets.delete(name)
+        this.setsChanged = true
+      }
+    } else if (!e) this.addSet(name, type, compute)
+    else if (!this.freshSets.has(name)) {
+      e.compute = compute
+      this.recompute(e)
+    }
+    return name
+  }
+
   /** Re-reads a set's members; a new state object only when they differ. */
   private recompute(e: SetEntry): void {
     const members = sortedUnique(e.compute())
@@ -1096,12 +1159,13 @@ class ModelBuilder {
     this.putChain('cali-to-wl-dispatch', to, {targets: [], sets: []})
   }
 
-  /** Chains that depend only on what a builder is created with (its sets are pinned). */
-  private staticFilterChains(): void {
+  /** cali-INPUT and cali-OUTPUT: their IPIP rules match on the all-hosts set (pinned). */
+  private ipipChains(): void {
     const input: IptRule[] = []
     const output: IptRule[] = [{comment: 'Host to workload traffic is not policed', match: ['-o', 'cali+'], action: ['-j', 'RETURN']}]
+    const hostNets = this.ipipEnabled ? () => this.allHostIPs.map(canonicalV4).filter((n): n is string => !!n) : undefined
+    const set = this.pinnedSet(ALL_HOSTS_SET, 'hash:net', hostNets)
     if (this.ipipEnabled) {
-      const set = this.addSet(ALL_HOSTS_SET, 'hash:net', () => this.allHostIPs.map(canonicalV4).filter((n): n is string => !!n))
       input.push(
         {
           comment: 'Allow IPIP packets from Calico hosts',
@@ -1117,10 +1181,13 @@ class ModelBuilder {
       })
     }
     input.push({match: ['-i', 'cali+'], action: ['-g', 'cali-wl-to-host']})
-    const none: ChainDeps = {targets: [], sets: []}
-    this.putChain('cali-INPUT', input, none)
-    this.putChain('cali-OUTPUT', output, none)
+    this.putChain('cali-INPUT', input, {targets: [], sets: []})
+    this.putChain('cali-OUTPUT', output, {targets: [], sets: []})
+  }
 
+  /** Chains that depend only on what a builder is created with. */
+  private staticFilterChains(): void {
+    const none: ChainDeps = {targets: [], sets: []}
     const toHost: IptRule[] = [{match: [], action: ['-j', 'cali-from-wl-dispatch']}]
     const dflt = this.input.defaultEndpointToHostAction ?? 'ACCEPT'
     if (dflt !== 'RETURN') toHost.push({comment: 'Configured DefaultEndpointToHostAction', match: [], action: ['-j', dflt]})
@@ -1139,20 +1206,21 @@ class ModelBuilder {
 
   // --- other tables ---------------------------------------------------------------------------
 
+  /** The nat table, with its pool sets (pinned) created, updated or dropped. */
   private natTable(): TableState {
     const natOut: IptRule[] = []
-    const v4Pools = this.input.pools.filter((p) => canonicalV4(p.cidr) !== undefined && p.cidr.includes('/'))
+    const v4Pools = this.pools.filter((p) => canonicalV4(p.cidr) !== undefined && p.cidr.includes('/'))
     const masqPools = v4Pools.filter((p) => p.natOutgoing && !p.disabled)
+    const masq = this.pinnedSet(MASQ_POOLS_SET, 'hash:net', masqPools.length > 0 ? () => masqPools.map((p) => canonicalV4(p.cidr) as string) : undefined)
+    const all = this.pinnedSet(ALL_POOLS_SET, 'hash:net', masqPools.length > 0 ? () => v4Pools.map((p) => canonicalV4(p.cidr) as string) : undefined)
     if (masqPools.length > 0) {
-      const masq = this.addSet(MASQ_POOLS_SET, 'hash:net', () => masqPools.map((p) => canonicalV4(p.cidr) as string))
-      const all = this.addSet(ALL_POOLS_SET, 'hash:net', () => v4Pools.map((p) => canonicalV4(p.cidr) as string))
       natOut.push({
         match: ['-m', 'set', '--match-set', masq, 'src', '-m', 'set', '!', '--match-set', all, 'dst'],
         action: ['-j', 'MASQUERADE', '--random-fully'],
       })
     }
     const post: IptRule[] = [{match: [], action: ['-j', 'cali-nat-outgoing']}]
-    if (this.ipipEnabled && this.input.ipipTunnelAddress) {
+    if (this.ipipEnabled && this.tunnelAddress) {
       post.push({
         match: ['-o', 'tunl0', '-m', 'addrtype', '!', '--src-type', 'LOCAL', '--limit-iface-out', '-m', 'addrtype', '--src-type', 'LOCAL'],
         action: ['-j', 'MASQUERADE'],
