@@ -11,12 +11,12 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {mkdir, rename, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
-import {IptablesSyncer} from '../dataplane/iptables/executor.js'
+import {type IptablesBackend, IptablesSyncer, resolveIptablesBackend} from '../dataplane/iptables/executor.js'
+import type {RouteOp} from '../dataplane/routes/types.js'
 import type {EtcdDatastore} from '../datastore/etcd.js'
 import {Ipam} from '../ipam/index.js'
 import {SnapshotCache} from './cache.js'
 import {publishNodeStatus, statusFromPass} from './node-status-key.js'
-import type {RouteOp} from '../dataplane/routes/types.js'
 import {formatPassTimes, type NodePassOptions, type NodePassResult, type PartName, partsForChanges, runNodePass, type SnapshotSource} from './pass.js'
 import {selects} from './snapshot.js'
 import {DatastoreWatch, type WatchEvent} from './watch.js'
@@ -185,6 +185,27 @@ export function cacheSource(cache: SnapshotCache, o: {full: boolean; reload: boo
   }
 }
 
+/**
+ * With CALICOCTL_PROFILE_PASSES=DIR, a CPU profile of each pass (DIR/pass-<pid>-<n>.cpuprofile,
+ * read with bench/prof-summary.mjs): the agent's reaction times are spent inside passes.
+ */
+let profiledPasses = 0
+async function startPassProfile(): Promise<(() => Promise<void>) | undefined> {
+  const dir = process.env.CALICOCTL_PROFILE_PASSES
+  if (!dir) return undefined
+  const {Session} = await import('node:inspector/promises')
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  return async () => {
+    const {profile} = await session.post('Profiler.stop')
+    session.disconnect()
+    await mkdir(dir, {recursive: true})
+    await writeFile(join(dir, `pass-${process.pid}-${++profiledPasses}.cpuprofile`), JSON.stringify(profile))
+  }
+}
+
 /** The destination of an `ip -o monitor route` deletion line, as route ops name it (`192.168.1.5/32`). */
 export function deletedDst(line: string): string | undefined {
   const m = /^Deleted (?:(?:unicast|blackhole|unreachable|prohibit|throw) )?(\d+\.\d+\.\d+\.\d+(?:\/\d+)?)\s/.exec(line)
@@ -213,6 +234,15 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   // --- the pass scheduler: at most one pass at a time; reasons collected while waiting ---
   const reasons = new Set<string>()
   const iptSyncer = new IptablesSyncer()
+  // `auto` costs an `iptables --version` run: resolved once, and again on passes that re-read
+  // the kernel; when it cannot be told, the pass gets `auto` and its iptables part says why.
+  let iptBackend: IptablesBackend | undefined
+  const backendFor = async (verify: boolean): Promise<IptablesBackend | undefined> => {
+    const asked = opts.pass.iptables?.backend
+    if (asked !== 'auto') return asked
+    if (!iptBackend || iptBackend === 'auto' || verify) iptBackend = await resolveIptablesBackend('auto').catch(() => 'auto' as const)
+    return iptBackend
+  }
   const cache = new SnapshotCache(opts.pass.store, new Ipam(opts.pass.store.ds, {selects}))
   const carry = new Set<PartName>()
   let timer: NodeJS.Timeout | undefined
@@ -255,15 +285,18 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     const appliedRev = watch?.lastRevision
     const t0 = Date.now()
     const full = why.split(', ').some((w) => !INCREMENTAL_REASONS.has(w))
+    const profile = await startPassProfile()
+    const verify = VERIFY_REASONS.test(why)
     let r: NodePassResult
     try {
+      const backend = await backendFor(verify)
       r = await runPass({
         ...opts.pass,
         dryRun: false,
         source: cacheSource(cache, {full, reload: /\bresync\b/.test(why), carry}),
         // One syncer for the agent's life: passes plan iptables from what it last wrote; drift
         // checks, resyncs and retries make it re-read the kernel (a flushed cali- chain is refilled).
-        iptables: {enabled: true, ...opts.pass.iptables, syncer: iptSyncer, verify: VERIFY_REASONS.test(why)},
+        iptables: {enabled: true, ...opts.pass.iptables, ...(backend ? {backend} : {}), syncer: iptSyncer, verify},
       })
     } catch (err) {
       failures++
@@ -271,6 +304,8 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
       deletedMidPass.clear() // the retry is a full pass
       log('error', `pass failed (${why}): ${message(err)}`)
       return
+    } finally {
+      await profile?.()
     }
     recheckMidPassDeletes(r)
     const ms = Date.now() - t0

@@ -4,7 +4,7 @@
 // iptables, BIRD). Kinds that are not registered (yet) are read as empty.
 
 import type {BirdModelInput, BirdNodeInput, BirdPeerInput, BirdPoolInput} from '../dataplane/bird/index.js'
-import type {IptablesInput, PolicyInput, ProfileInput} from '../dataplane/iptables/types.js'
+import type {HostEndpointInput, IptablesInput, NetworkSetInput, PolicyInput, ProfileInput, TierInput, WorkloadEndpointInput} from '../dataplane/iptables/types.js'
 import type {IpipMode, RouteModelInput} from '../dataplane/routes/model.js'
 import type {SyncTunnelInput} from '../dataplane/tunnel/index.js'
 import type {ResourceStore} from '../datastore/store.js'
@@ -172,49 +172,85 @@ export function buildRouteInput(snap: Snapshot, host: HostContext): RouteModelIn
 
 const ENDPOINT_TO_HOST: Record<string, 'ACCEPT' | 'DROP' | 'RETURN'> = {Accept: 'ACCEPT', Drop: 'DROP', Return: 'RETURN'}
 
-export function buildIptablesInput(snap: Snapshot, host: HostContext, compileSelector: IptablesInput['compileSelector']): IptablesInput {
-  const node = findNode(snap, host.nodeName)
-  const tunnelAddress = specOf(node).bgp?.ipv4IPIPTunnelAddr as string | undefined
-  const policies: PolicyInput[] = [
-    ...snap.networkPolicies.map((r): PolicyInput => ({kind: 'NetworkPolicy', namespace: r.metadata.namespace ?? 'default', name: r.metadata.name, spec: specOf(r)})),
-    ...snap.globalNetworkPolicies.map((r): PolicyInput => ({kind: 'GlobalNetworkPolicy', name: r.metadata.name, spec: specOf(r)})),
-  ]
-  const profiles: ProfileInput[] = snap.profiles.map((r) => ({name: r.metadata.name, spec: specOf(r), ...(r.metadata.labels ? {labels: r.metadata.labels} : {})}))
+/**
+ * `fn` remembered per argument object. `node run`'s cache keeps the objects of resources (and
+ * the per-kind arrays) that did not change, so across passes these give the very same input
+ * objects: the iptables model then skips them by identity and only changed items are converted.
+ */
+function memo<K extends object, V>(fn: (k: K) => V): (k: K) => V {
+  const m = new WeakMap<K, V>()
+  return (k) => {
+    let v = m.get(k)
+    if (v === undefined) {
+      v = fn(k)
+      m.set(k, v)
+    }
+    return v
+  }
+}
+
+/** One converter per kind: per resource, and per array of them (arrays of unchanged kinds are reused). */
+function converter<T>(fn: (r: Resource) => T): (rs: Resource[]) => T[] {
+  const one = memo(fn)
+  return memo((rs: Resource[]) => rs.map(one))
+}
+
+const networkPolicyInputs = converter((r): PolicyInput => ({kind: 'NetworkPolicy', namespace: r.metadata.namespace ?? 'default', name: r.metadata.name, spec: specOf(r)}))
+const globalPolicyInputs = converter((r): PolicyInput => ({kind: 'GlobalNetworkPolicy', name: r.metadata.name, spec: specOf(r)}))
+const workloadInputs = converter((r): WorkloadEndpointInput => ({
+  name: r.metadata.name,
+  namespace: r.metadata.namespace ?? 'default',
+  labels: r.metadata.labels ?? {},
+  spec: specOf(r) as WorkloadEndpointSpec,
+}))
+const hostEndpointInputs = converter((r): HostEndpointInput => ({name: r.metadata.name, labels: r.metadata.labels ?? {}, spec: specOf(r)}))
+const globalNetworkSetInputs = converter((r): NetworkSetInput => ({name: r.metadata.name, labels: r.metadata.labels ?? {}, nets: (specOf(r).nets ?? []) as string[]}))
+const networkSetInputs = converter((r): NetworkSetInput => ({
+  name: r.metadata.name,
+  namespace: r.metadata.namespace ?? 'default',
+  labels: r.metadata.labels ?? {},
+  nets: (specOf(r).nets ?? []) as string[],
+}))
+const tierInputs = converter((r): TierInput => {
+  const s = specOf(r)
+  return {name: r.metadata.name, ...(typeof s.order === 'number' ? {order: s.order} : {}), ...(s.defaultAction ? {defaultAction: s.defaultAction} : {})}
+})
+const profileInputs = memo((rs: Resource[]): ProfileInput[] => {
+  const profiles = rs.map((r): ProfileInput => ({name: r.metadata.name, spec: specOf(r), ...(r.metadata.labels ? {labels: r.metadata.labels} : {})}))
   // Calico synthesises the default-allow profile; it is never stored.
   if (!profiles.some((p) => p.name === DEFAULT_ALLOW_PROFILE)) {
     profiles.push({name: DEFAULT_ALLOW_PROFILE, spec: {ingress: [{action: 'Allow'}], egress: [{action: 'Allow'}]}})
   }
+  return profiles
+})
+const iptablesPools = memo((pools: Resource[]): IptablesInput['pools'] =>
+  poolViews({pools}).map((p) => ({cidr: p.cidr, natOutgoing: p.natOutgoing, ipipMode: p.ipipMode, disabled: p.disabled})),
+)
+const hostIPs = memo((nodes: Resource[]): string[] =>
+  nodes
+    .map((n) => (specOf(n).bgp?.ipv4Address as string | undefined)?.split('/')[0])
+    .filter((a): a is string => !!a)
+    .sort(),
+)
+/** Both policy kinds in one list, rebuilt only when either changed. */
+const policyInputs = memo((nps: Resource[]) => memo((gnps: Resource[]): PolicyInput[] => [...networkPolicyInputs(nps), ...globalPolicyInputs(gnps)]))
+const networkSetsInput = memo((gns: Resource[]) => memo((ns: Resource[]): NetworkSetInput[] => [...globalNetworkSetInputs(gns), ...networkSetInputs(ns)]))
+
+export function buildIptablesInput(snap: Snapshot, host: HostContext, compileSelector: IptablesInput['compileSelector']): IptablesInput {
+  const node = findNode(snap, host.nodeName)
+  const tunnelAddress = specOf(node).bgp?.ipv4IPIPTunnelAddr as string | undefined
   const action = felixSetting<string>(snap, host.nodeName, 'defaultEndpointToHostAction')
   const toHost = action ? ENDPOINT_TO_HOST[action] : undefined
   return {
     nodeName: host.nodeName,
-    tiers: snap.tiers.map((r) => {
-      const s = specOf(r)
-      return {name: r.metadata.name, ...(typeof s.order === 'number' ? {order: s.order} : {}), ...(s.defaultAction ? {defaultAction: s.defaultAction} : {})}
-    }),
-    policies,
-    profiles,
-    workloadEndpoints: snap.workloadEndpoints.map((r) => ({
-      name: r.metadata.name,
-      namespace: r.metadata.namespace ?? 'default',
-      labels: r.metadata.labels ?? {},
-      spec: specOf(r) as WorkloadEndpointSpec,
-    })),
-    hostEndpoints: snap.hostEndpoints.map((r) => ({name: r.metadata.name, labels: r.metadata.labels ?? {}, spec: specOf(r)})),
-    networkSets: [
-      ...snap.globalNetworkSets.map((r) => ({name: r.metadata.name, labels: r.metadata.labels ?? {}, nets: (specOf(r).nets ?? []) as string[]})),
-      ...snap.networkSets.map((r) => ({
-        name: r.metadata.name,
-        namespace: r.metadata.namespace ?? 'default',
-        labels: r.metadata.labels ?? {},
-        nets: (specOf(r).nets ?? []) as string[],
-      })),
-    ],
-    pools: poolViews(snap).map((p) => ({cidr: p.cidr, natOutgoing: p.natOutgoing, ipipMode: p.ipipMode, disabled: p.disabled})),
-    allHostIPs: snap.nodes
-      .map((n) => (specOf(n).bgp?.ipv4Address as string | undefined)?.split('/')[0])
-      .filter((a): a is string => !!a)
-      .sort(),
+    tiers: tierInputs(snap.tiers),
+    policies: policyInputs(snap.networkPolicies)(snap.globalNetworkPolicies),
+    profiles: profileInputs(snap.profiles),
+    workloadEndpoints: workloadInputs(snap.workloadEndpoints),
+    hostEndpoints: hostEndpointInputs(snap.hostEndpoints),
+    networkSets: networkSetsInput(snap.globalNetworkSets)(snap.networkSets),
+    pools: iptablesPools(snap.pools),
+    allHostIPs: hostIPs(snap.nodes),
     ...(tunnelAddress ? {ipipTunnelAddress: tunnelAddress.split('/')[0] ?? tunnelAddress} : {}),
     ...(toHost ? {defaultEndpointToHostAction: toHost} : {}),
     compileSelector,

@@ -1,11 +1,16 @@
 // The watch-fed snapshot cache of `node run` against a real etcd: a list at one revision equals a
 // plain snapshot read; watch events (puts with values, deletes) update only the keys they name,
 // and the next snapshot rebuilds only the kinds that changed (the others are the same arrays);
-// a re-read of the pass's own writes wins over the watch's older copies of them.
+// a re-read of the pass's own writes wins over the watch's older copies of them. Built from the
+// cache, the iptables input keeps the objects of what did not change (so the incremental model
+// skips them by identity) and still equals a build from a fresh read.
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
+import {compileSelector} from '../../src/dataplane/iptables/index.js'
+import {buildDesiredState, IncrementalModel} from '../../src/dataplane/iptables/model.js'
 import {encodeResource} from '../../src/datastore/codec.js'
 import {EtcdDatastore} from '../../src/datastore/etcd.js'
+import {listPrefix} from '../../src/datastore/keys.js'
 import {ResourceStore} from '../../src/datastore/store.js'
 import {newBlock} from '../../src/ipam/block.js'
 import {encodeBlock} from '../../src/ipam/codec.js'
@@ -14,7 +19,7 @@ import {BLOCK_PREFIX_V4, blockKey} from '../../src/ipam/keys.js'
 import {SnapshotCache} from '../../src/node/cache.js'
 import type {PartName} from '../../src/node/pass.js'
 import {cacheSource} from '../../src/node/run.js'
-import {readSnapshot, type Snapshot} from '../../src/node/snapshot.js'
+import {buildIptablesInput, readSnapshot, type Snapshot} from '../../src/node/snapshot.js'
 import {DatastoreWatch, type WatchEvent} from '../../src/node/watch.js'
 import {kindByName} from '../../src/resources/registry.js'
 import type {Resource} from '../../src/resources/types.js'
@@ -170,5 +175,46 @@ describe('node run snapshot cache', () => {
     assert.deepEqual([...carry], ['node', 'ipam'])
     assert.deepEqual([...((await cacheSource(cache, {full: false, reload: false, carry}).read('host-a')).parts ?? [])], ['node', 'ipam'])
     assert.equal(carry.size, 0)
+  })
+
+  it('the iptables input from the cache reuses the objects of unchanged resources and equals a fresh build', async () => {
+    const host = {nodeName: 'host-a', nodeIPv4: '192.0.2.1/24', hostInterface: 'eth0'}
+    await put('WorkloadEndpoint', {
+      metadata: {name: 'host--a-k8s-pod1-eth0', namespace: 'default', labels: {app: 'one'}},
+      spec: {orchestrator: 'k8s', node: 'host-a', pod: 'pod1', endpoint: 'eth0', interfaceName: 'cali0000000001', ipNetworks: ['10.0.0.2/32']},
+    })
+    for (const i of [20, 21, 22]) await put('GlobalNetworkPolicy', gnp(`gnp-${i}`, i))
+    const cache = new SnapshotCache(store, ipam)
+    await cache.load()
+    const before = buildIptablesInput(cache.snapshot().snapshot, host, compileSelector)
+    const model = new IncrementalModel()
+    model.build(before)
+    const byName = (i: typeof before) => new Map(i.policies.map((p) => [p.name, p]))
+
+    // Nothing changed: the very same input parts.
+    const same = buildIptablesInput(cache.snapshot().snapshot, host, compileSelector)
+    for (const f of ['tiers', 'policies', 'profiles', 'workloadEndpoints', 'hostEndpoints', 'networkSets', 'pools', 'allHostIPs'] as const) assert.equal(same[f], before[f], f)
+
+    // One policy changed, one added, one deleted, one node added.
+    await put('GlobalNetworkPolicy', gnp('gnp-21', 121))
+    await put('GlobalNetworkPolicy', gnp('gnp-23', 23))
+    await del('GlobalNetworkPolicy', 'gnp-22')
+    await put('Node', {metadata: {name: 'host-c'}, spec: {bgp: {ipv4Address: '192.0.2.30/24'}}})
+    await cache.reread([listPrefix(kindByName('GlobalNetworkPolicy')!), listPrefix(kindByName('Node')!)])
+    const after = buildIptablesInput(cache.snapshot().snapshot, host, compileSelector)
+    const was = byName(before)
+    const now = byName(after)
+    assert.equal(now.get('gnp-20'), was.get('gnp-20'))
+    assert.notEqual(now.get('gnp-21'), was.get('gnp-21'))
+    assert.equal(now.get('gnp-21')?.spec.order, 121)
+    assert.ok(now.has('gnp-23') && !now.has('gnp-22'))
+    // Kinds that did not change keep their lists; the node's address is in the all-hosts list.
+    assert.equal(after.workloadEndpoints, before.workloadEndpoints)
+    assert.equal(after.profiles, before.profiles)
+    assert.ok(after.allHostIPs.includes('192.0.2.30'))
+
+    const fresh = buildIptablesInput(await readSnapshot(store, ipam), host, compileSelector)
+    assert.deepEqual(after, fresh)
+    assert.deepEqual(model.build(after), buildDesiredState(fresh))
   })
 })
