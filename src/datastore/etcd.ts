@@ -1,12 +1,12 @@
 // The etcd v3 client: every call bounded by a deadline, every write a compare-and-swap, bulk
-// writes batched into transactions. Unary calls go through etcd's JSON gateway (gateway.ts);
-// etcd3 and grpc load only for watches (`node run`), or for everything with
-// CALICOCTL_ETCD_TRANSPORT=grpc.
+// writes batched into transactions. Unary calls go through etcd's JSON gateway (gateway.ts),
+// bulk writes over gRPC with hand-encoded messages (wire.ts); etcd3 and grpc load only for
+// watches (`node run`), or for everything with CALICOCTL_ETCD_TRANSPORT=grpc.
 import {readFileSync} from 'node:fs'
 import type {Etcd3, IOptions} from 'etcd3'
 import {DatastoreError} from '../resources/errors.js'
 import type {ClientConfig} from './config.js'
-import {type Compare, GatewayError, GatewayKv, type KvApi, type RangeResponse, type RawKV, type RequestOp} from './gateway.js'
+import {type Compare, GatewayError, GatewayKv, type GatewayOptions, type KvApi, type MemberKv, type RangeResponse, type RawKV, type RequestOp} from './gateway.js'
 
 export interface KeyValue {
   key: string
@@ -63,6 +63,7 @@ function toKV(kv: RawKV): KeyValue {
 
 export class EtcdDatastore {
   private grpc?: Promise<Etcd3>
+  private bulkKv?: Promise<KvApi>
 
   private constructor(
     /** Range and Txn: the only unary calls made. */
@@ -70,6 +71,8 @@ export class EtcdDatastore {
     readonly config: ClientConfig,
     private readonly tls: ReturnType<typeof EtcdDatastore.credentials>,
     grpc?: Etcd3,
+    /** How kv (the gateway) was set up; bulk calls reach the same members the same way over gRPC. */
+    private readonly kvOptions?: GatewayOptions,
   ) {
     if (grpc) this.grpc = Promise.resolve(grpc)
   }
@@ -84,13 +87,26 @@ export class EtcdDatastore {
       const client = await EtcdDatastore.grpcClient(config, tls)
       return new EtcdDatastore(client.kv as unknown as KvApi, config, tls, client)
     }
-    const kv = new GatewayKv({
+    const options: GatewayOptions = {
       endpoints: config.endpoints,
       timeoutMs: config.timeoutMs,
       ...(tls ? {tls: {ca: tls.rootCertificate, ...(tls.certChain ? {cert: tls.certChain} : {}), ...(tls.privateKey ? {key: tls.privateKey} : {})}} : {}),
       ...(config.username && config.password ? {auth: {username: config.username, password: config.password}} : {}),
-    })
-    return new EtcdDatastore(kv, config, tls)
+    }
+    return new EtcdDatastore(new GatewayKv(options), config, tls, undefined, options)
+  }
+
+  /**
+   * The transport for bulk work (several transactions): gRPC over node:http2 with hand-encoded
+   * messages, which costs etcd a third of the gateway's CPU per write and loads in milliseconds.
+   * Where kv is grpc-js already (client certificates), kv itself; CALICOCTL_ETCD_TRANSPORT=gateway
+   * keeps bulk work on the gateway (for comparisons).
+   */
+  private bulk(): Promise<KvApi> {
+    if (!this.kvOptions || process.env.CALICOCTL_ETCD_TRANSPORT === 'gateway') return Promise.resolve(this.kv)
+    const options = this.kvOptions
+    this.bulkKv ??= import('./wire.js').then(({GrpcWireKv}) => new GrpcWireKv(options))
+    return this.bulkKv
   }
 
   /** The grpc client, for watches; created on first use. */
@@ -233,16 +249,17 @@ export class EtcdDatastore {
   async writeBatch(ops: WriteOp[], onProgress?: (done: number) => void): Promise<WriteResult[]> {
     const batches: WriteOp[][] = []
     for (let i = 0; i < ops.length; i += MAX_TXN_OPS) batches.push(ops.slice(i, i + MAX_TXN_OPS))
+    const kv = batches.length > 1 ? await this.bulk() : this.kv
     const out: WriteResult[][] = new Array(batches.length)
     let done = 0
     const runBatch = async (b: number) => {
       const batch = batches[b]!
       const keys = new Set(batch.map((o) => o.key))
-      const together = keys.size === batch.length && batch.length > 1 ? await this.tryTogether(batch) : undefined
+      const together = keys.size === batch.length && batch.length > 1 ? await this.tryTogether(kv, batch) : undefined
       if (together) out[b] = together
       else {
         const one: WriteResult[] = []
-        for (const op of batch) one.push(await this.one(op))
+        for (const op of batch) one.push(await this.one(kv, op))
         out[b] = one
       }
       done += batch.length
@@ -289,10 +306,10 @@ export class EtcdDatastore {
       : {request_put: {key: Buffer.from(op.key), value: Buffer.from(op.value)}}
   }
 
-  private async tryTogether(batch: WriteOp[]): Promise<WriteResult[] | undefined> {
+  private async tryTogether(kv: KvApi, batch: WriteOp[]): Promise<WriteResult[] | undefined> {
     try {
       const compare = batch.map((o) => this.guard(o)).filter((g) => g !== undefined)
-      const res = await this.kv.txn({compare: compare as any, success: batch.map((o) => this.request(o)) as any, failure: []})
+      const res = await kv.txn({compare: compare as any, success: batch.map((o) => this.request(o)) as any, failure: []})
       if (!res.succeeded) return undefined
       const rev = String(res.header.revision)
       return batch.map((op, idx) => {
@@ -306,10 +323,10 @@ export class EtcdDatastore {
     }
   }
 
-  private async one(op: WriteOp): Promise<WriteResult> {
+  private async one(kv: KvApi, op: WriteOp): Promise<WriteResult> {
     try {
       const guard = this.guard(op)
-      const res = await this.kv.txn({
+      const res = await kv.txn({
         compare: guard ? [guard as any] : [],
         success: [this.request(op) as any],
         failure: [{request_range: {key: Buffer.from(op.key)}}],
@@ -360,6 +377,7 @@ export class EtcdDatastore {
 
   close(): void {
     if (this.kv instanceof GatewayKv) this.kv.close()
+    void this.bulkKv?.then((kv) => kv !== this.kv && (kv as MemberKv).close())
     void this.grpc?.then((c) => c.close())
   }
 }

@@ -1,7 +1,8 @@
 // The two etcd KV calls the datastore makes (Range and Txn), spoken as JSON to etcd's gRPC
 // gateway (/v3/kv/range, /v3/kv/txn) over node:http(s). Same request and response shapes as
 // etcd3's generated client, so either can serve EtcdDatastore; this one needs no grpc and no
-// protocol definitions at start-up, which were most of a short CLI run's time.
+// protocol definitions at start-up, which were most of a short CLI run's time. Member failover
+// and the auth token (MemberKv) are shared with the gRPC transport for bulk work (wire.ts).
 import type {Agent, ClientRequest, IncomingMessage, RequestOptions} from 'node:http'
 
 export interface RawKV {
@@ -78,7 +79,7 @@ export class GatewayError extends Error {
   }
 }
 
-const GRPC_CODES: Record<number, string> = {
+export const GRPC_CODES: Record<number, string> = {
   1: 'Cancelled',
   2: 'Unknown',
   3: 'InvalidArgument',
@@ -93,9 +94,9 @@ const GRPC_CODES: Record<number, string> = {
 }
 
 // Socket errors that happen before a request is written.
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'])
+export const NOT_SENT = new Set(['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'])
 
-interface Target {
+export interface Target {
   url: string
   https: boolean
   host?: string
@@ -144,63 +145,50 @@ function decodeKV(kv: JsonKV): RawKV {
   }
 }
 
-export class GatewayKv implements KvApi {
-  private readonly targets: Target[]
+/** The calls a transport makes to one member, with their requests and answers. */
+export interface Rpcs {
+  range: [RangeRequest, RangeResponse]
+  txn: [TxnRequest, TxnResponse]
+  authenticate: [{name: string; password: string}, {token?: string}]
+}
+
+/**
+ * What every transport shares: the members to try in turn and the auth token. A subclass sends
+ * one call to one member (`send`).
+ */
+export abstract class MemberKv implements KvApi {
+  protected readonly targets: Target[]
   /** The member that answered last; calls start there. */
   private current = 0
-  private agents = new Map<string, Agent>()
   private token?: string
-  private http?: typeof import('node:http')
-  /** Loaded only for https endpoints: it brings TLS and crypto, a tenth of a short run's start-up. */
-  private https?: typeof import('node:https')
 
-  constructor(private readonly opts: GatewayOptions) {
+  constructor(protected readonly opts: GatewayOptions) {
     this.targets = opts.endpoints.map(parseEndpoint)
   }
 
-  async range(req: RangeRequest): Promise<RangeResponse> {
-    const body = {
-      key: b64(req.key),
-      ...(req.range_end ? {range_end: b64(req.range_end)} : {}),
-      ...(req.limit ? {limit: String(req.limit)} : {}),
-      ...(req.revision ? {revision: String(req.revision)} : {}),
-    }
-    const res = (await this.call('/v3/kv/range', body, true)) as {header?: {revision?: string}; kvs?: JsonKV[]; more?: boolean}
-    return {header: {revision: res.header?.revision ?? '0'}, kvs: (res.kvs ?? []).map(decodeKV), more: res.more === true}
+  range(req: RangeRequest): Promise<RangeResponse> {
+    return this.call('range', req, true)
   }
 
-  async txn(req: TxnRequest): Promise<TxnResponse> {
-    const body = {compare: req.compare.map(encodeCompare), success: req.success.map(encodeOp), failure: req.failure.map(encodeOp)}
-    const res = (await this.call('/v3/kv/txn', body, false)) as {
-      header?: {revision?: string}
-      succeeded?: boolean
-      responses?: Array<{response_delete_range?: {prev_kvs?: JsonKV[]}; response_range?: {kvs?: JsonKV[]}}>
-    }
-    return {
-      header: {revision: res.header?.revision ?? '0'},
-      succeeded: res.succeeded === true,
-      responses: (res.responses ?? []).map((r) => ({
-        ...(r.response_delete_range ? {response_delete_range: {prev_kvs: (r.response_delete_range.prev_kvs ?? []).map(decodeKV)}} : {}),
-        ...(r.response_range ? {response_range: {kvs: (r.response_range.kvs ?? []).map(decodeKV)}} : {}),
-      })),
-    }
+  txn(req: TxnRequest): Promise<TxnResponse> {
+    return this.call('txn', req, false)
   }
 
-  close(): void {
-    for (const a of this.agents.values()) a.destroy()
-    this.agents.clear()
-  }
+  abstract close(): void
+
+  /** One call to one member; failures are GatewayErrors worded like grpc's. */
+  protected abstract send<R extends keyof Rpcs>(t: Target, rpc: R, req: Rpcs[R][0], token?: string): Promise<Rpcs[R][1]>
 
   /**
    * One call, moving on to the next member when this one cannot be reached: always for reads,
    * and for writes only when the request surely never left (a refused connection).
    */
-  private async call(path: string, body: unknown, idempotent: boolean): Promise<unknown> {
+  private async call<R extends 'range' | 'txn'>(rpc: R, req: Rpcs[R][0], idempotent: boolean): Promise<Rpcs[R][1]> {
     let last: unknown
     for (let attempt = 0; attempt < this.targets.length; attempt++) {
       const i = (this.current + attempt) % this.targets.length
       try {
-        const out = await this.authorized(this.targets[i]!, path, body)
+        const out = await this.authorized(this.targets[i]!, rpc, req)
         this.current = i
         return out
       } catch (error) {
@@ -213,22 +201,64 @@ export class GatewayKv implements KvApi {
   }
 
   /** With user and password: a token first, and once more when etcd says it expired. */
-  private async authorized(t: Target, path: string, body: unknown): Promise<unknown> {
+  private async authorized<R extends 'range' | 'txn'>(t: Target, rpc: R, req: Rpcs[R][0]): Promise<Rpcs[R][1]> {
     const auth = this.opts.auth
-    if (!auth) return this.post(t, path, body)
+    if (!auth) return this.send(t, rpc, req)
     for (let fresh = false; ; fresh = true) {
       if (!this.token) {
-        const r = (await this.post(t, '/v3/auth/authenticate', {name: auth.username, password: auth.password})) as {token?: string}
+        const r = await this.send(t, 'authenticate', {name: auth.username, password: auth.password})
         if (!r.token) throw new GatewayError('Unauthenticated: etcd returned no auth token')
         this.token = r.token
       }
       try {
-        return await this.post(t, path, body, this.token)
+        return await this.send(t, rpc, req, this.token)
       } catch (error) {
         if (fresh || !(error instanceof GatewayError) || !/invalid auth token/.test(error.message)) throw error
         this.token = undefined
       }
     }
+  }
+}
+
+export class GatewayKv extends MemberKv {
+  private agents = new Map<string, Agent>()
+  private http?: typeof import('node:http')
+  /** Loaded only for https endpoints: it brings TLS and crypto, a tenth of a short run's start-up. */
+  private https?: typeof import('node:https')
+
+  protected async send<R extends keyof Rpcs>(t: Target, rpc: R, req: Rpcs[R][0], token?: string): Promise<Rpcs[R][1]> {
+    if (rpc === 'range') {
+      const r = req as RangeRequest
+      const body = {
+        key: b64(r.key),
+        ...(r.range_end ? {range_end: b64(r.range_end)} : {}),
+        ...(r.limit ? {limit: String(r.limit)} : {}),
+        ...(r.revision ? {revision: String(r.revision)} : {}),
+      }
+      const res = (await this.post(t, '/v3/kv/range', body, token)) as {header?: {revision?: string}; kvs?: JsonKV[]; more?: boolean}
+      return {header: {revision: res.header?.revision ?? '0'}, kvs: (res.kvs ?? []).map(decodeKV), more: res.more === true} satisfies RangeResponse as Rpcs[R][1]
+    }
+    if (rpc === 'authenticate') return (await this.post(t, '/v3/auth/authenticate', req, token)) as Rpcs[R][1]
+    const r = req as TxnRequest
+    const body = {compare: r.compare.map(encodeCompare), success: r.success.map(encodeOp), failure: r.failure.map(encodeOp)}
+    const res = (await this.post(t, '/v3/kv/txn', body, token)) as {
+      header?: {revision?: string}
+      succeeded?: boolean
+      responses?: Array<{response_delete_range?: {prev_kvs?: JsonKV[]}; response_range?: {kvs?: JsonKV[]}}>
+    }
+    return {
+      header: {revision: res.header?.revision ?? '0'},
+      succeeded: res.succeeded === true,
+      responses: (res.responses ?? []).map((x) => ({
+        ...(x.response_delete_range ? {response_delete_range: {prev_kvs: (x.response_delete_range.prev_kvs ?? []).map(decodeKV)}} : {}),
+        ...(x.response_range ? {response_range: {kvs: (x.response_range.kvs ?? []).map(decodeKV)}} : {}),
+      })),
+    } satisfies TxnResponse as Rpcs[R][1]
+  }
+
+  close(): void {
+    for (const a of this.agents.values()) a.destroy()
+    this.agents.clear()
   }
 
   private async post(t: Target, path: string, body: unknown, token?: string): Promise<unknown> {

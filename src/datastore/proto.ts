@@ -1,0 +1,372 @@
+// The few etcd v3 protobuf messages the datastore sends and reads (KV Range and Txn, Auth
+// Authenticate), encoded and decoded by hand from etcd's rpc.proto and kv.proto field numbers,
+// so that bulk calls can go over gRPC without loading a protobuf library or .proto files.
+// Requests and answers have the same shapes as the JSON gateway's (gateway.ts).
+import type {Compare, RangeRequest, RangeResponse, RawKV, RequestOp, ResponseOp, TxnRequest, TxnResponse} from './gateway.js'
+
+const VARINT = 0
+const LEN = 2
+
+function varintLen(n: number): number {
+  let len = 1
+  while (n >= 0x80) {
+    n = Math.floor(n / 128)
+    len++
+  }
+  return len
+}
+
+/** An int64 given as a decimal string (etcd's revisions), as a number when it fits one exactly. */
+function int64(s: string | number | undefined): number | bigint {
+  if (s === undefined) return 0
+  const n = Number(s)
+  if (Number.isSafeInteger(n) && n >= 0) return n
+  const b = BigInt(s)
+  // Negative int64s are sent as their 64-bit two's complement, as protobuf does.
+  return b < 0n ? b + (1n << 64n) : b
+}
+
+/**
+ * Writes one message in two passes over the same code: the first measures every nested message
+ * and byte field (in order), the second writes into one buffer of exactly the right size, which
+ * starts with gRPC's 5-byte frame header (not compressed, big-endian length).
+ */
+export class ProtoWriter {
+  private sizes: number[] = []
+  private k = 0
+  private measuring = true
+  private len = 0
+  private buf = Buffer.alloc(0)
+  private pos = 0
+
+  static frame(body: (w: ProtoWriter) => void): Buffer {
+    const w = new ProtoWriter()
+    body(w)
+    w.measuring = false
+    w.buf = Buffer.allocUnsafe(5 + w.len)
+    w.buf[0] = 0
+    w.buf.writeUInt32BE(w.len, 1)
+    w.pos = 5
+    body(w)
+    return w.buf
+  }
+
+  private tag(field: number, wire: number): void {
+    this.varint(field * 8 + wire)
+  }
+
+  private varint(n: number | bigint): void {
+    if (typeof n === 'bigint') {
+      do {
+        const low = Number(n & 0x7fn)
+        n >>= 7n
+        if (this.measuring) this.len++
+        else this.buf[this.pos++] = n > 0n ? low | 0x80 : low
+      } while (n > 0n)
+      return
+    }
+    if (this.measuring) {
+      this.len += varintLen(n)
+      return
+    }
+    while (n >= 0x80) {
+      this.buf[this.pos++] = (n % 128) | 0x80
+      n = Math.floor(n / 128)
+    }
+    this.buf[this.pos++] = n
+  }
+
+  /** A varint field, left out when zero (proto3's default), unless `always`. */
+  uint(field: number, n: number | bigint, always = false): void {
+    if (n === 0 && !always) return
+    this.tag(field, VARINT)
+    this.varint(n)
+  }
+
+  bool(field: number, b: boolean | undefined): void {
+    if (b) this.uint(field, 1)
+  }
+
+  /** A bytes or string field (strings as UTF-8), left out when empty. */
+  bytes(field: number, b: Buffer | string | undefined): void {
+    if (b === undefined || b.length === 0) return
+    this.tag(field, LEN)
+    if (this.measuring) {
+      const n = typeof b === 'string' ? Buffer.byteLength(b) : b.length
+      this.sizes.push(n)
+      this.len += varintLen(n) + n
+      return
+    }
+    const n = this.sizes[this.k++]!
+    this.varint(n)
+    if (typeof b === 'string') this.buf.write(b, this.pos)
+    else b.copy(this.buf, this.pos)
+    this.pos += n
+  }
+
+  /** A nested message field; written even when empty (a oneof member or a repeated element). */
+  message(field: number, body: () => void): void {
+    this.tag(field, LEN)
+    if (this.measuring) {
+      const slot = this.sizes.length
+      this.sizes.push(0)
+      const start = this.len
+      body()
+      const n = this.len - start
+      this.sizes[slot] = n
+      this.len += varintLen(n)
+      return
+    }
+    this.varint(this.sizes[this.k++]!)
+    body()
+  }
+}
+
+const RESULT = {Equal: 0, Greater: 1, Less: 2, NotEqual: 3} as const
+const TARGET = {Version: 0, Mod: 2} as const
+
+function writeCompare(w: ProtoWriter, c: Compare): void {
+  w.uint(1, RESULT[c.result])
+  w.uint(2, TARGET[c.target])
+  w.bytes(3, c.key)
+  // A oneof member is sent even when zero, so etcd sees which target is meant.
+  if (c.target === 'Mod') w.uint(6, int64(c.mod_revision ?? '0'), true)
+  else w.uint(4, int64(c.version ?? 0), true)
+  w.bytes(64, c.range_end)
+}
+
+function writeOp(w: ProtoWriter, op: RequestOp): void {
+  if ('request_put' in op) {
+    w.message(2, () => {
+      w.bytes(1, op.request_put.key)
+      w.bytes(2, op.request_put.value)
+    })
+  } else if ('request_delete_range' in op) {
+    w.message(3, () => {
+      w.bytes(1, op.request_delete_range.key)
+      w.bool(3, op.request_delete_range.prev_kv)
+    })
+  } else w.message(1, () => w.bytes(1, op.request_range.key))
+}
+
+export function encodeTxn(req: TxnRequest): Buffer {
+  return ProtoWriter.frame((w) => {
+    for (const c of req.compare) w.message(1, () => writeCompare(w, c))
+    for (const op of req.success) w.message(2, () => writeOp(w, op))
+    for (const op of req.failure) w.message(3, () => writeOp(w, op))
+  })
+}
+
+export function encodeRange(req: RangeRequest): Buffer {
+  return ProtoWriter.frame((w) => {
+    w.bytes(1, req.key)
+    w.bytes(2, req.range_end)
+    w.uint(3, int64(req.limit))
+    w.uint(4, int64(req.revision))
+  })
+}
+
+export function encodeAuthenticate(req: {name: string; password: string}): Buffer {
+  return ProtoWriter.frame((w) => {
+    w.bytes(1, req.name)
+    w.bytes(2, req.password)
+  })
+}
+
+/** A protobuf decoding failure: etcd sent something these readers do not understand. */
+export class ProtoError extends Error {}
+
+/** Reads fields of one message in [pos, end) of a buffer; bytes fields are views, not copies. */
+class Reader {
+  constructor(
+    private readonly buf: Buffer,
+    public pos: number,
+    private readonly end: number,
+  ) {}
+
+  more(): boolean {
+    return this.pos < this.end
+  }
+
+  /** The next field's number; its wire type is left in `wire`. */
+  wire = 0
+  field(): number {
+    const t = this.varint()
+    this.wire = t % 8
+    return Math.floor(t / 8)
+  }
+
+  private byte(): number {
+    if (this.pos >= this.end) throw new ProtoError('truncated message')
+    return this.buf[this.pos++]!
+  }
+
+  varint(): number {
+    let n = 0
+    let mul = 1
+    for (let i = 0; i < 10; i++) {
+      const b = this.byte()
+      n += (b & 0x7f) * mul
+      if (b < 0x80) return n
+      mul *= 128
+    }
+    throw new ProtoError('varint too long')
+  }
+
+  /** An int64 as a decimal string, exact beyond 2^53 too. */
+  int64(): string {
+    const start = this.pos
+    const n = this.varint()
+    if (Number.isSafeInteger(n)) return String(n)
+    let b = 0n
+    for (let i = this.pos - 1; i >= start; i--) b = (b << 7n) | BigInt(this.buf[i]! & 0x7f)
+    return BigInt.asIntN(64, b).toString()
+  }
+
+  /** A length-delimited field's [start, end). */
+  span(): [number, number] {
+    const n = this.varint()
+    const start = this.pos
+    if (start + n > this.end) throw new ProtoError('truncated field')
+    this.pos = start + n
+    return [start, start + n]
+  }
+
+  bytes(): Buffer {
+    const [s, e] = this.span()
+    return this.buf.subarray(s, e)
+  }
+
+  sub(): Reader {
+    const [s, e] = this.span()
+    return new Reader(this.buf, s, e)
+  }
+
+  skip(): void {
+    switch (this.wire) {
+      case 0:
+        this.varint()
+        return
+      case 1:
+        this.pos += 8
+        return
+      case 2:
+        this.span()
+        return
+      case 5:
+        this.pos += 4
+        return
+      default:
+        throw new ProtoError(`unexpected wire type ${this.wire}`)
+    }
+  }
+}
+
+function readHeader(r: Reader): {revision: string} {
+  let revision = '0'
+  while (r.more()) {
+    if (r.field() === 3) revision = r.int64()
+    else r.skip()
+  }
+  return {revision}
+}
+
+function readKV(r: Reader): RawKV {
+  const kv: RawKV = {key: Buffer.alloc(0), value: Buffer.alloc(0), mod_revision: '0', create_revision: '0'}
+  while (r.more()) {
+    switch (r.field()) {
+      case 1:
+        kv.key = r.bytes()
+        break
+      case 2:
+        kv.create_revision = r.int64()
+        break
+      case 3:
+        kv.mod_revision = r.int64()
+        break
+      case 5:
+        kv.value = r.bytes()
+        break
+      default:
+        r.skip()
+    }
+  }
+  return kv
+}
+
+function readRange(r: Reader): RangeResponse {
+  const out: RangeResponse = {header: {revision: '0'}, kvs: [], more: false}
+  while (r.more()) {
+    switch (r.field()) {
+      case 1:
+        out.header = readHeader(r.sub())
+        break
+      case 2:
+        out.kvs.push(readKV(r.sub()))
+        break
+      case 3:
+        out.more = r.varint() !== 0
+        break
+      default:
+        r.skip()
+    }
+  }
+  return out
+}
+
+function readResponseOp(r: Reader): ResponseOp {
+  const out: ResponseOp = {}
+  while (r.more()) {
+    const f = r.field()
+    if (f === 1) out.response_range = {kvs: readRange(r.sub()).kvs}
+    else if (f === 3) {
+      const d = r.sub()
+      const prev: RawKV[] = []
+      while (d.more()) {
+        if (d.field() === 3) prev.push(readKV(d.sub()))
+        else d.skip()
+      }
+      out.response_delete_range = {prev_kvs: prev}
+    } else r.skip()
+  }
+  return out
+}
+
+function reader(message: Buffer): Reader {
+  return new Reader(message, 0, message.length)
+}
+
+export function decodeRange(message: Buffer): RangeResponse {
+  return readRange(reader(message))
+}
+
+export function decodeTxn(message: Buffer): TxnResponse {
+  const r = reader(message)
+  const out: TxnResponse = {header: {revision: '0'}, succeeded: false, responses: []}
+  while (r.more()) {
+    switch (r.field()) {
+      case 1:
+        out.header = readHeader(r.sub())
+        break
+      case 2:
+        out.succeeded = r.varint() !== 0
+        break
+      case 3:
+        out.responses.push(readResponseOp(r.sub()))
+        break
+      default:
+        r.skip()
+    }
+  }
+  return out
+}
+
+export function decodeAuthenticate(message: Buffer): {token?: string} {
+  const r = reader(message)
+  let token: string | undefined
+  while (r.more()) {
+    if (r.field() === 2) token = r.bytes().toString()
+    else r.skip()
+  }
+  return token === undefined ? {} : {token}
+}
