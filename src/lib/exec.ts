@@ -39,7 +39,9 @@ export const runCommand: CommandRunner = (file, args, opts = {}) =>
     )
     // A program may exit without reading stdin; the exit code reports that, not an EPIPE crash.
     child.stdin?.on('error', () => {})
-    child.stdin?.end(opts.input ?? '')
+    // As bytes: to write a string, Node first reserves three bytes per character (tens of MB
+    // for a first iptables-restore at scale, held while the program runs).
+    child.stdin?.end(Buffer.from(opts.input ?? '', 'utf8'))
   })
 
 /** Like runCommand but throws a one-line error naming the program when it fails. */

@@ -291,9 +291,9 @@ describe('iptables incremental model', () => {
       assert.deepStrictEqual(after, buildDesiredState(next))
       const old = new Map(prev.tables.filter.chains.map((c) => [c.name, c]))
       const renewed = after.tables.filter.chains.filter((c) => old.get(c.name) !== c).map((c) => c.name)
-      // The IPIP rules: cali-INPUT/-OUTPUT and the endpoints' chains; never a policy chain.
+      // The IPIP rules: cali-INPUT/-OUTPUT and the endpoints' egress chains; nothing else.
       assert.ok(renewed.includes('cali-INPUT') && renewed.some((n) => n.startsWith('cali-fw-')), renewed.join(' '))
-      assert.ok(renewed.every((n) => /^cali-(INPUT|OUTPUT|fw-|tw-)/.test(n)), renewed.join(' '))
+      assert.ok(renewed.every((n) => /^cali-(INPUT|OUTPUT|fw-)/.test(n)), renewed.join(' '))
       assert.deepEqual(policyChains(after), policyChains(prev))
       assert.ok(policyChains(after).every((c, i) => c === policyChains(prev)[i]))
       assert.notEqual(after.tables.nat, prev.tables.nat)

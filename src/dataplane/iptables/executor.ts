@@ -236,10 +236,16 @@ export class IptablesSyncer {
     }
     // From memory only the chains and sets that are new objects since the last sync are compared.
     const plan = planParsed(desired, before, fromMemory ? this.knownDesired : undefined)
+    let text: string | undefined
     const result: SyncResult = {
       changedTables: plan.tables.map((t) => t.table),
       ipsetChanges: {created: plan.ipsets.created, updated: plan.ipsets.updated, destroyed: plan.ipsets.destroyed},
-      script: planText(plan),
+      // Made when read: a first pass's scripts are megabytes, and a copy made before the
+      // restores would be held (with the input written to them) while they run.
+      get script() {
+        text ??= planText(plan)
+        return text
+      },
       restoreCalls: 0,
       ipsetCalls: 0,
       readKernel: !fromMemory,

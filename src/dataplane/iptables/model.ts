@@ -442,15 +442,15 @@ class ModelBuilder {
   /**
    * (Re-)renders what the pools and the tunnel address decide: the IPIP rules of cali-INPUT and
    * cali-OUTPUT with the all-hosts set, the nat table with the pool sets, and, when IPIP turns
-   * on or off, the local endpoints' chains (added to `dirty`; undefined in the constructor,
-   * before any endpoint).
+   * on or off, the local endpoints' egress chains (their interfaces added to `egressDirty`;
+   * undefined in the constructor, before any endpoint).
    */
-  private applyPools(dirty: Set<string> | undefined): void {
+  private applyPools(egressDirty: Set<string> | undefined): void {
     const ipip = ipipOn(this.pools)
-    if (dirty === undefined || ipip !== this.ipipEnabled) {
+    if (egressDirty === undefined || ipip !== this.ipipEnabled) {
       this.ipipEnabled = ipip
       this.ipipChains()
-      if (dirty) for (const iface of this.local.keys()) dirty.add(iface)
+      if (egressDirty) for (const iface of this.local.keys()) egressDirty.add(iface)
     }
     const nat = this.natTable()
     // Unchanged content keeps its object, so a planner skips it by identity.
@@ -528,7 +528,8 @@ class ModelBuilder {
     swap('s\0', nets.changes, (s) => this.netSetEntity(s))
 
     const dirty = new Set<string>()
-    if (poolsChanged) this.applyPools(dirty)
+    const egressDirty = new Set<string>()
+    if (poolsChanged) this.applyPools(egressDirty)
     let dispatchDirty = false
     for (const c of weps.changes) if (c.old && this.removeLocal(c.key)) dispatchDirty = true
     for (const c of weps.changes) if (c.new && this.addLocal(c.key, c.new, dirty)) dispatchDirty = true
@@ -540,6 +541,10 @@ class ModelBuilder {
     for (const iface of [...dirty].sort()) {
       const ep = this.local.get(iface)
       if (ep) this.endpointChains(iface, ep)
+    }
+    for (const iface of egressDirty) {
+      const ep = this.local.get(iface)
+      if (ep && !dirty.has(iface)) this.endpointChains(iface, ep, ['egress'])
     }
     // Chains of policies whose rules changed, still called by endpoints that did not change.
     for (const name of forgotten) {
@@ -823,12 +828,12 @@ class ModelBuilder {
 
   // --- filter table: endpoints -------------------------------------------------------------
 
-  private endpointChains(iface: string, ep: LocalEndpoint): void {
+  private endpointChains(iface: string, ep: LocalEndpoint, dirs: readonly Dir[] = ['ingress', 'egress']): void {
     const w = ep.wep
     const applicable = this.groups.get(ep.groupKey)?.applicable ?? []
     const profiles = (w.spec.profiles ?? []).filter((pn) => this.profiles.has(pn))
 
-    for (const dir of ['ingress', 'egress'] as const) {
+    for (const dir of dirs) {
       const type = dir === 'ingress' ? 'Ingress' : 'Egress'
       const chainName = `${dir === 'ingress' ? 'cali-tw-' : 'cali-fw-'}${iface}`
       const targets: string[] = []

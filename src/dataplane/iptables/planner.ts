@@ -8,7 +8,10 @@ import {TABLES} from './types.js'
 export const IPSET_MAXELEM = 1_048_576
 
 export interface SavedRule {
-  /** The rule as iptables-save printed it, starting with `-A <chain>`. */
+  /**
+   * The rule as iptables-save printed it, starting with `-A <chain>`; empty in owned chains,
+   * where only the hashes are compared (a syncer remembers them for the agent's life).
+   */
   text: string
   /** Our `cali:<hash>` comment, when the rule carries one. */
   hash?: string
@@ -20,6 +23,14 @@ export interface SavedTable {
 }
 
 const HASH_RE = /--comment "?cali:([A-Za-z0-9_-]+)"?/
+
+/**
+ * A copy of a piece of a larger text that does not keep that text alive: V8 may represent a
+ * substring as a view into its parent, and a syncer remembers parsed rules for the agent's life.
+ */
+function own(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8')
+}
 
 /** Parses one table's section of iptables-save output (absent table → empty). */
 export function parseIptablesSave(text: string, table: TableName): SavedTable {
@@ -39,15 +50,19 @@ export function parseIptablesSave(text: string, table: TableName): SavedTable {
     }
     if (line.startsWith(':')) {
       const name = line.slice(1).split(/\s+/)[0]
-      if (name && !chains.has(name)) chains.set(name, [])
+      if (name && !chains.has(name)) chains.set(own(name), [])
       continue
     }
     const m = /^-A\s+(\S+)/.exec(line)
     if (m?.[1]) {
-      const rules = chains.get(m[1]) ?? []
-      chains.set(m[1], rules)
+      let rules = chains.get(m[1])
+      if (!rules) {
+        rules = []
+        chains.set(own(m[1]), rules)
+      }
       const h = HASH_RE.exec(line)
-      rules.push(h?.[1] ? {text: line, hash: h[1]} : {text: line})
+      const text = isOwnedChain(m[1]) ? '' : own(line)
+      rules.push(h?.[1] ? {text, hash: own(h[1])} : {text})
     }
   }
   return {chains}
@@ -165,8 +180,10 @@ export function parseIpsetSave(text: string): Map<string, SavedIpset> {
     const parts = raw.trim().split(/\s+/)
     const [verb, name, arg] = parts
     if (!name || !arg || !(name.startsWith(IPSET_MAIN_PREFIX) || name.startsWith(IPSET_TEMP_PREFIX))) continue
-    if (verb === 'create') sets.set(name, {name, type: arg, members: []})
-    else if (verb === 'add') sets.get(name)?.members.push(arg)
+    if (verb === 'create') {
+      const set = {name: own(name), type: arg, members: []}
+      sets.set(set.name, set)
+    } else if (verb === 'add') sets.get(name)?.members.push(own(arg))
   }
   return sets
 }

@@ -91,11 +91,16 @@ export function ruleHashes(chain: string, rules: readonly IptRule[]): string[] {
   return bodyHashes(chain, rules.map(ruleBody))
 }
 
+/** Digest bytes whose base64url is exactly HASH_LENGTH characters. */
+const HASH_BYTES = (HASH_LENGTH / 4) * 3
+
 function bodyHashes(chain: string, bodies: readonly string[]): string[] {
   let prev = createHash('sha224').update(chain).digest()
   return bodies.map((body) => {
     prev = createHash('sha224').update(prev).update(`-A ${chain} ${body}`).digest()
-    return b64url(prev).slice(0, HASH_LENGTH)
+    // Encoding just the bytes needed, not slicing a longer text: a slice would keep its parent
+    // alive for as long as the hash is remembered (every rule of every chain).
+    return prev.toString('base64url', 0, HASH_BYTES)
   })
 }
 
