@@ -5,7 +5,8 @@
 //  - `--help` with output that is not a terminal: the root help oclif rendered for width 80 at
 //    build time (dist/root-help.json, from scripts/cache-help.mjs), used only when nothing that
 //    changes oclif's rendering is in play (width, theme, debug, another Node/platform).
-// Everything else, and CALICOCTL_NO_FAST_PATH=1, goes through oclif.
+// Everything else, and CALICOCTL_NO_FAST_PATH=1, goes through oclif, loaded from the build's
+// bundle (scripts/bundle.mjs: a few files instead of ~150 modules, most of a short command's start).
 import {existsSync, readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 
@@ -43,7 +44,12 @@ if (fast && argv.length === 2 && argv[0] === 'version' && argv[1] === '--client'
     // modules, about a tenth of a short command's start-up) for a check Node 20 always passes.
     const skipEngineCheck = env.OCLIF_DISABLE_ENGINE_WARNING === undefined
     if (skipEngineCheck) env.OCLIF_DISABLE_ENGINE_WARNING = '1'
-    const {execute} = await import('@oclif/core')
+    // The build bundles @oclif/core with our commands (scripts/bundle.mjs): execute must come from
+    // that same copy. Plain tsc output (no bundle) uses the package.
+    const {execute} = await import('../dist/chunks/oclif.js').catch((error) => {
+      if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error
+      return import('@oclif/core')
+    })
     if (skipEngineCheck) delete env.OCLIF_DISABLE_ENGINE_WARNING
     await execute({dir: import.meta.url})
   }

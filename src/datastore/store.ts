@@ -1,6 +1,5 @@
 // Typed resource storage on etcd with Calico's semantics: create = absent-guarded put,
 // update = mod-revision-guarded put, uid/creationTimestamp set on create only.
-import {randomUUID} from 'node:crypto'
 import {AlreadyExistsError, type CalicoError, ConflictError, NotFoundError} from '../resources/errors.js'
 import type {KindDef, Resource} from '../resources/types.js'
 import {decodeResource, encodeResource} from './codec.js'
@@ -79,7 +78,8 @@ export class ResourceStore {
     const m = r.metadata
     const metadata: Resource['metadata'] = {name: m.name}
     if (def.namespaced) metadata.namespace = m.namespace ?? 'default'
-    metadata.uid = randomUUID()
+    // node:crypto is loaded here, on first use: reads (get) never need it.
+    metadata.uid = process.getBuiltinModule('node:crypto').randomUUID()
     metadata.creationTimestamp = nowTimestamp()
     if (m.labels && Object.keys(m.labels).length > 0) metadata.labels = m.labels
     if (m.annotations && Object.keys(m.annotations).length > 0) metadata.annotations = m.annotations

@@ -11,7 +11,6 @@
 // Strings are single- or double-quoted with no escapes. Whitespace is spaces and tabs only, as
 // in Calico. `!=` and `not in` also match when the label is absent.
 
-import {createHash} from 'node:crypto'
 import {type FieldError, fieldError} from './errors.js'
 
 export class SelectorError extends Error {
@@ -439,7 +438,8 @@ class CompiledSelector implements Selector {
   }
 
   uniqueId(): string {
-    this.id ??= `s:${createHash('sha224').update(`s:${this.text}`).digest('base64url')}`
+    // node:crypto on first use, not at import: most commands that load selectors never hash one.
+    this.id ??= `s:${process.getBuiltinModule('node:crypto').createHash('sha224').update(`s:${this.text}`).digest('base64url')}`
     return this.id
   }
 }
