@@ -195,6 +195,8 @@ interface NormPolicy {
   /** Display name for comments: `<ns>/<name>` or `<name>`. */
   display: string
   id: string
+  /** The endpoint chains' rules that jump to its chains, made once and shared by all of them. */
+  jumps?: Partial<Record<Dir, IptRule>>
 }
 
 interface NormTier {
@@ -258,13 +260,51 @@ function shallowSame(a: object, b: object): boolean {
   return ka.every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k])
 }
 
+/** The list each item map was last diffed against and the key of each of its positions. */
+const lastLists = new WeakMap<Map<string, Item<object>>, {list: readonly object[]; keys: string[]; dups: boolean}>()
+
+/** Compares `item` with what `key` held (identity, shallow, then JSON of just that item). */
+function compareItem<T extends object>(prev: Map<string, Item<T>>, key: string, item: T, changes: Change<T>[]): void {
+  const was = prev.get(key)
+  if (was === undefined) {
+    prev.set(key, {ref: item})
+    changes.push({key, new: item})
+    return
+  }
+  if (was.ref === item) return
+  if (shallowSame(was.ref, item)) {
+    was.ref = item
+    return
+  }
+  const json = JSON.stringify(item)
+  was.json ??= JSON.stringify(was.ref)
+  if (was.json !== json) changes.push({key, old: was.ref, new: item})
+  was.ref = item
+  was.json = json
+}
+
 /**
  * Which items were added, removed or changed since `prev` (updated in place): identity first,
  * then a shallow comparison, then JSON of just that item. Repeated keys get `#n` suffixes.
+ * Callers that keep unchanged items (node run) pay little: the very same list is no change, and
+ * a list of the same length whose other positions hold new objects with their position's old
+ * key has only those compared.
  */
 function diffItems<T extends object>(prev: Map<string, Item<T>>, next: readonly T[], keyOf: (t: T) => string): {changes: Change<T>[]; dups: boolean} {
+  const last = lastLists.get(prev as Map<string, Item<object>>)
+  if (last?.list === next) return {changes: [], dups: last.dups}
   const changes: Change<T>[] = []
+  if (last && !last.dups && last.list.length === next.length) {
+    const moved: number[] = []
+    for (let i = 0; i < next.length; i++) if (next[i] !== last.list[i]) moved.push(i)
+    if (moved.every((i) => keyOf(next[i] as T) === last.keys[i])) {
+      for (const i of moved) compareItem(prev, last.keys[i] as string, next[i] as T, changes)
+      last.list = next
+      return {changes, dups: false}
+    }
+  }
   const seen = new Set<string>()
+  const keys: string[] = []
   let dups = false
   for (const item of next) {
     let key = keyOf(item)
@@ -275,22 +315,8 @@ function diffItems<T extends object>(prev: Map<string, Item<T>>, next: readonly 
       key = `${key}#${n}`
     }
     seen.add(key)
-    const was = prev.get(key)
-    if (was === undefined) {
-      prev.set(key, {ref: item})
-      changes.push({key, new: item})
-      continue
-    }
-    if (was.ref === item) continue
-    if (shallowSame(was.ref, item)) {
-      was.ref = item
-      continue
-    }
-    const json = JSON.stringify(item)
-    was.json ??= JSON.stringify(was.ref)
-    if (was.json !== json) changes.push({key, old: was.ref, new: item})
-    was.ref = item
-    was.json = json
+    keys.push(key)
+    compareItem(prev, key, item, changes)
   }
   if (prev.size > seen.size) {
     for (const [key, was] of prev) {
@@ -299,6 +325,7 @@ function diffItems<T extends object>(prev: Map<string, Item<T>>, next: readonly 
       prev.delete(key)
     }
   }
+  lastLists.set(prev as Map<string, Item<object>>, {list: next, keys, dups})
   return {changes, dups}
 }
 
@@ -323,6 +350,18 @@ function policyChainName(p: NormPolicy, dir: Dir): string {
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i])
 }
+
+/** Rules every local endpoint's chains hold: shared, since rules are never modified. */
+const EP = {
+  established: {match: ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED'], action: ['-j', 'ACCEPT']},
+  invalid: {match: ['-m', 'conntrack', '--ctstate', 'INVALID'], action: ['-j', 'DROP']},
+  clearMarks: {match: [], action: ['-j', 'MARK', '--set-mark', `0x0/${hex(MARK_ACCEPT | MARK_PASS)}`]},
+  ipipDrop: {comment: 'Drop IPinIP encapped packets originating in workloads', match: ['-p', '4'], action: ['-j', 'DROP']},
+  noPassMatch: ['-m', 'mark', '--mark', noPassMark],
+  policyAccepted: {comment: 'Return if policy accepted', match: ['-m', 'mark', '--mark', acceptMark], action: ['-j', 'RETURN']},
+  profileAccepted: {comment: 'Return if profile accepted', match: ['-m', 'mark', '--mark', acceptMark], action: ['-j', 'RETURN']},
+  noProfile: {comment: 'Drop if no profiles matched', match: [], action: ['-j', 'DROP']},
+} satisfies Record<string, IptRule | string[]>
 
 const FILTER_HOOKS: HookRule[] = [
   {chain: 'INPUT', position: 'insert', rule: {match: [], action: ['-j', 'cali-INPUT']}},
@@ -378,7 +417,6 @@ class ModelBuilder {
   private readonly local = new Map<string, LocalEndpoint>()
   private readonly localIfaceByKey = new Map<string, string>()
   private readonly normByKey = new Map<string, NormPolicy>()
-  private readonly policyByChain = new Map<string, {p: NormPolicy; dir: Dir}>()
   private policies: NormPolicy[] = []
   private readonly otherTables: Pick<Record<TableName, TableState>, 'raw' | 'mangle' | 'nat'>
   private fresh = true
@@ -547,11 +585,11 @@ class ModelBuilder {
       if (ep && !dirty.has(iface)) this.endpointChains(iface, ep, ['egress'])
     }
     // Chains of policies whose rules changed, still called by endpoints that did not change.
-    for (const name of forgotten) {
+    for (const {name, key, dir} of forgotten) {
       if ((this.chainRefs.get(name) ?? 0) === 0 || this.filterChains.has(name)) continue
-      const owner = this.policyByChain.get(name)
-      if (!owner) throw new Error(`iptables model: chain ${name} is called but has no policy`)
-      this.policyChain(owner.p, owner.dir)
+      const owner = this.normByKey.get(key)
+      if (!owner || policyChainName(owner, dir) !== name) throw new Error(`iptables model: chain ${name} is called but has no policy`)
+      this.policyChain(owner, dir)
     }
     if (dispatchDirty) this.dispatchChains()
 
@@ -612,7 +650,10 @@ class ModelBuilder {
   }
 
   private entityLabels(w: WorkloadEndpointInput): Record<string, string> {
-    return Object.assign(this.profileLabels(w.spec.profiles), {[NS_LABEL]: w.namespace}, w.labels)
+    const profile = this.profileLabels(w.spec.profiles)
+    // Inputs are not modified: with nothing to add, the endpoint's own labels serve as they are.
+    if (Object.keys(profile).length === 0 && Object.hasOwn(w.labels, NS_LABEL)) return w.labels
+    return Object.assign(profile, {[NS_LABEL]: w.namespace}, w.labels)
   }
 
   private wepEntity(w: WorkloadEndpointInput): Entity {
@@ -726,10 +767,11 @@ class ModelBuilder {
   /**
    * Applies policy changes. A change of rules only replaces the policy's input (its chains are
    * dropped and re-rendered where still called); a change of where it applies or how it is
-   * called marks the endpoint groups it applied or now applies to. Returns the dropped chains.
+   * called marks the endpoint groups it applied or now applies to. Returns the dropped chains
+   * with the key of the policy they belonged to.
    */
-  private updatePolicies(changes: Change<PolicyInput>[], dirty: Set<string>): string[] {
-    const forgotten: string[] = []
+  private updatePolicies(changes: Change<PolicyInput>[], dirty: Set<string>): Array<{name: string; key: string; dir: Dir}> {
+    const forgotten: Array<{name: string; key: string; dir: Dir}> = []
     const moved: Array<{old: NormPolicy | undefined; now: NormPolicy | undefined}> = []
     for (const c of changes) {
       const old = this.normByKey.get(c.key)
@@ -739,7 +781,7 @@ class ModelBuilder {
           const name = policyChainName(old, dir)
           if (this.filterChains.has(name)) {
             this.removeChain(name)
-            forgotten.push(name)
+            forgotten.push({name, key: c.key, dir})
           }
         }
       }
@@ -747,17 +789,8 @@ class ModelBuilder {
         old.input = now.input
         continue
       }
-      if (old) {
-        this.normByKey.delete(c.key)
-        for (const dir of ['ingress', 'egress'] as const) {
-          const name = policyChainName(old, dir)
-          if (this.policyByChain.get(name)?.p === old) this.policyByChain.delete(name)
-        }
-      }
-      if (now) {
-        this.normByKey.set(c.key, now)
-        for (const dir of ['ingress', 'egress'] as const) this.policyByChain.set(policyChainName(now, dir), {p: now, dir})
-      }
+      if (old) this.normByKey.delete(c.key)
+      if (now) this.normByKey.set(c.key, now)
       if (old || now) moved.push({old, now})
     }
     if (moved.length === 0) return forgotten
@@ -788,7 +821,9 @@ class ModelBuilder {
     for (const s of deps.sets) this.setRefs.set(s, (this.setRefs.get(s) ?? 0) + 1)
     if (before) this.release(before)
     this.filterChains.set(name, {name, rules})
-    this.deps.set(name, deps)
+    // Most chains refer to nothing (every policy chain that matches no set): no entry for them.
+    if (deps.targets.length + deps.sets.length > 0) this.deps.set(name, deps)
+    else this.deps.delete(name)
     this.chainsChanged = true
   }
 
@@ -837,14 +872,8 @@ class ModelBuilder {
       const type = dir === 'ingress' ? 'Ingress' : 'Egress'
       const chainName = `${dir === 'ingress' ? 'cali-tw-' : 'cali-fw-'}${iface}`
       const targets: string[] = []
-      const rules: IptRule[] = [
-        {match: ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED'], action: ['-j', 'ACCEPT']},
-        {match: ['-m', 'conntrack', '--ctstate', 'INVALID'], action: ['-j', 'DROP']},
-        {match: [], action: ['-j', 'MARK', '--set-mark', `0x0/${hex(MARK_ACCEPT | MARK_PASS)}`]},
-      ]
-      if (dir === 'egress' && this.ipipEnabled) {
-        rules.push({comment: 'Drop IPinIP encapped packets originating in workloads', match: ['-p', '4'], action: ['-j', 'DROP']})
-      }
+      const rules: IptRule[] = [EP.established, EP.invalid, EP.clearMarks]
+      if (dir === 'egress' && this.ipipEnabled) rules.push(EP.ipipDrop)
       for (const tier of this.sortedTiers) {
         const inTier = applicable.filter((p) => p.tier === tier.name && p.types.has(type))
         if (inTier.length === 0) continue
@@ -852,8 +881,8 @@ class ModelBuilder {
         for (const p of inTier) {
           const target = this.policyChain(p, dir)
           targets.push(target)
-          rules.push({match: ['-m', 'mark', '--mark', noPassMark], action: ['-j', target]})
-          rules.push({comment: 'Return if policy accepted', match: ['-m', 'mark', '--mark', acceptMark], action: ['-j', 'RETURN']})
+          const jumps = (p.jumps ??= {})
+          rules.push((jumps[dir] ??= {match: EP.noPassMatch, action: ['-j', target]}), EP.policyAccepted)
         }
         if (tier.defaultAction === 'Deny') {
           rules.push({
@@ -866,10 +895,9 @@ class ModelBuilder {
       for (const pn of profiles) {
         const target = this.profileChain(pn, dir)
         targets.push(target)
-        rules.push({match: [], action: ['-j', target]})
-        rules.push({comment: 'Return if profile accepted', match: ['-m', 'mark', '--mark', acceptMark], action: ['-j', 'RETURN']})
+        rules.push({match: [], action: ['-j', target]}, EP.profileAccepted)
       }
-      rules.push({comment: 'Drop if no profiles matched', match: [], action: ['-j', 'DROP']})
+      rules.push(EP.noProfile)
       this.putChain(chainName, rules, {targets, sets: []})
     }
   }
