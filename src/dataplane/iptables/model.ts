@@ -881,8 +881,10 @@ class ModelBuilder {
         for (const p of inTier) {
           const target = this.policyChain(p, dir)
           targets.push(target)
-          const jumps = (p.jumps ??= {})
-          rules.push((jumps[dir] ??= {match: EP.noPassMatch, action: ['-j', target]}), EP.policyAccepted)
+          p.jumps ??= {}
+          const jump = p.jumps[dir] ?? {match: EP.noPassMatch, action: ['-j', target]}
+          p.jumps[dir] = jump
+          rules.push(jump, EP.policyAccepted)
         }
         if (tier.defaultAction === 'Deny') {
           rules.push({
