@@ -233,7 +233,9 @@ const hostIPs = memo((nodes: Resource[]): string[] =>
     .sort(),
 )
 /** Both policy kinds in one list, rebuilt only when either changed. */
-const policyInputs = memo((nps: Resource[]) => memo((gnps: Resource[]): PolicyInput[] => [...networkPolicyInputs(nps), ...globalPolicyInputs(gnps)]))
+const policyInputs = memo((nps: Resource[]) =>
+  memo((gnps: Resource[]): PolicyInput[] => (nps.length === 0 ? globalPolicyInputs(gnps) : [...networkPolicyInputs(nps), ...globalPolicyInputs(gnps)])),
+)
 const networkSetsInput = memo((gns: Resource[]) => memo((ns: Resource[]): NetworkSetInput[] => [...globalNetworkSetInputs(gns), ...networkSetInputs(ns)]))
 
 export function buildIptablesInput(snap: Snapshot, host: HostContext, compileSelector: IptablesInput['compileSelector']): IptablesInput {

@@ -184,6 +184,9 @@ function mutate(r: Rand, input: IptablesInput, step: number): IptablesInput {
     case 21:
       // Every local endpoint goes away (later steps add new ones).
       return {...input, workloadEndpoints: input.workloadEndpoints.filter((x) => x.spec.node !== 'n1' || r() < 0.2)}
+    case 22:
+      // The same position with another key: a rename, or a second copy of a neighbour's key.
+      return {...input, policies: replaceAt(input.policies, pi, r() < 0.5 ? {...p, name: `renamed${step}`} : {...(input.policies[(pi + 1) % input.policies.length] as PolicyInput)})}
     case 23:
       return withPool({ipipMode: pick(r, ['Always', 'CrossSubnet', 'Never'])})
     case 24:

@@ -93,7 +93,7 @@ function sameList(a: readonly (string | undefined)[], b: readonly (string | unde
   return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
-/** A base's chains by name, built once per base object (a syncer plans against one base until it applies). */
+/** A table's chains by name, built once per table object (a syncer's desired state is its next base). */
 const chainMaps = new WeakMap<TableState, Map<string, IptChain>>()
 function chainsByName(state: TableState): Map<string, IptChain> {
   let m = chainMaps.get(state)
@@ -119,7 +119,8 @@ export function planTable(table: TableName, desired: TableState, saved: SavedTab
   const chainsDeleted: string[] = []
   const hooksChanged: string[] = []
 
-  const wanted = new Map(desired.chains.map((c) => [c.name, c]))
+  // The desired state is the next sync's base: its map is built once for both.
+  const wanted = chainsByName(desired)
   const known = base === undefined ? undefined : chainsByName(base)
   const candidates = known === undefined ? desired.chains : desired.chains.filter((c) => known.get(c.name) !== c)
   for (const chain of [...candidates].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -132,8 +133,7 @@ export function planTable(table: TableName, desired: TableState, saved: SavedTab
     for (const line of rendered.lines) writes.push(line)
     chainsWritten.push(chain.name)
   }
-  for (const name of [...saved.chains.keys()].sort()) {
-    if (!isOwnedChain(name) || wanted.has(name)) continue
+  for (const name of [...saved.chains.keys()].filter((n) => isOwnedChain(n) && !wanted.has(n)).sort()) {
     // Flushing first drops references between stale chains; deletion comes last.
     declare.push(`:${name} - [0:0]`)
     deletes.push(`-X ${name}`)
@@ -294,9 +294,10 @@ export function kernelAfter(before: ParsedKernel, desired: DesiredState, plan: P
     const want = desired.tables[tp.table]
     const chains = new Map(before.tables[tp.table].chains)
     for (const name of tp.chainsDeleted) chains.delete(name)
-    const written = new Set(tp.chainsWritten)
-    for (const c of want.chains) {
-      if (written.has(c.name)) chains.set(c.name, renderChain(c).hashes.map((hash) => ({text: '', hash})))
+    const wanted = chainsByName(want)
+    for (const name of tp.chainsWritten) {
+      const c = wanted.get(name)
+      if (c) chains.set(name, renderChain(c).hashes.map((hash) => ({text: '', hash})))
     }
     for (const name of tp.hooksChanged) {
       const {inserts, appends} = hookHashes(name, want.hooks.filter((h) => h.chain === name))
