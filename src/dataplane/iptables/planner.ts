@@ -1,7 +1,7 @@
 // Desired iptables/ipset state vs what `iptables-save` / `ipset save` report → restore scripts.
 // Pure. Only `cali-` chains and `cali:<hash>`-commented rules in kernel chains are ever
 // touched; everything else in the tables is left exactly as it is.
-import {CHAIN_PREFIX, IPSET_MAIN_PREFIX, IPSET_TEMP_PREFIX, renderChain, renderRule, ruleHashes} from './render.js'
+import {CHAIN_PREFIX, chainLines, hashChain, IPSET_MAIN_PREFIX, IPSET_TEMP_PREFIX, renderRule, ruleHashes} from './render.js'
 import type {DesiredState, HookRule, IpSetState, IpSetType, IptChain, TableName, TableState} from './types.js'
 import {TABLES} from './types.js'
 
@@ -125,12 +125,12 @@ export function planTable(table: TableName, desired: TableState, saved: SavedTab
   const candidates = known === undefined ? desired.chains : desired.chains.filter((c) => known.get(c.name) !== c)
   for (const chain of [...candidates].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (!isOwnedChain(chain.name)) throw new Error(`refusing to program chain ${chain.name}: not a ${CHAIN_PREFIX} chain`)
-    const rendered = renderChain(chain)
+    const {hashes, bodies} = hashChain(chain)
     const current = saved.chains.get(chain.name)
-    if (current && sameList(current.map((r) => r.hash), rendered.hashes)) continue
+    if (current && sameList(current.map((r) => r.hash), hashes)) continue
     declare.push(`:${chain.name} - [0:0]`)
     // The lines are made here, only for chains that are written.
-    for (const line of rendered.lines) writes.push(line)
+    for (const line of chainLines(chain, hashes, bodies)) writes.push(line)
     chainsWritten.push(chain.name)
   }
   for (const name of [...saved.chains.keys()].filter((n) => isOwnedChain(n) && !wanted.has(n)).sort()) {
@@ -297,7 +297,7 @@ export function kernelAfter(before: ParsedKernel, desired: DesiredState, plan: P
     const wanted = chainsByName(want)
     for (const name of tp.chainsWritten) {
       const c = wanted.get(name)
-      if (c) chains.set(name, renderChain(c).hashes.map((hash) => ({text: '', hash})))
+      if (c) chains.set(name, hashChain(c).hashes.map((hash) => ({text: '', hash})))
     }
     for (const name of tp.hooksChanged) {
       const {inserts, appends} = hookHashes(name, want.hooks.filter((h) => h.chain === name))

@@ -45,9 +45,8 @@ export function ipsetNameFor(kind: string, identity: string): string {
   })
 }
 
-// Rendering is pure, so results are cached by their inputs: a host agent re-renders the same
-// thousands of policy chains on every pass and only a few of them ever change. Bounded LRUs
-// (Map keeps insertion order; a hit moves the entry to the end).
+// Names are pure functions of their inputs and hashing is the costly part: cached in a bounded
+// LRU (Map keeps insertion order; a hit moves the entry to the end).
 const MAX_CACHED = 50_000
 const nameCache = new Map<string, string>()
 
@@ -116,37 +115,41 @@ function bodyLine(op: '-A' | '-I' | '-D', chain: string, body: string, hash: str
 export interface RenderedChain {
   /** The chained rule hashes, in rule order. */
   hashes: string[]
-  /** `-A <chain> ...` restore lines, one per rule: made on each read, only for chains being written. */
+  /** `-A <chain> ...` restore lines, one per rule: made on each read. */
   readonly lines: string[]
 }
 
-// Only the hashes are cached: the restore lines of every chain held for the agent's life were
-// most of this cache's memory, and a pass writes few chains.
-const chainCache = new Map<string, string[]>()
-/** By chain object too: a syncer plans and then records the same chain objects (never mutated). */
-const chainObjects = new WeakMap<IptChain, RenderedChain>()
+// Hashes by chain object: a syncer plans and then records the same chain objects (never
+// mutated), and the model keeps the objects of chains that did not change. Nothing else is
+// cached: a cache by content (a digest of each chain's rules) cost more to key on a first pass
+// than the hashing it saved, and kept every version of every chain it had seen.
+const chainObjects = new WeakMap<IptChain, string[]>()
 
-/** Hashes (and `-A` lines on demand) of a whole owned chain, cached by the chain's name and rules. */
-export function renderChain(chain: IptChain): RenderedChain {
+/**
+ * The hashes of a whole owned chain and, when they were computed just now, its rule texts: a
+ * chain not seen before is usually written, and its lines are made from these (not kept).
+ */
+export function hashChain(chain: IptChain): {hashes: string[]; bodies?: string[]} {
   const known = chainObjects.get(chain)
-  if (known) return known
-  // Keyed by a digest of the rules, not their JSON: the keys would hold a second copy of every rule.
-  const digest = createHash('sha256').update(JSON.stringify(chain.rules)).digest('base64')
-  // Rule texts made for hashing are kept for writing (a chain not seen before is usually
-  // written), but only until the lines are made once.
-  let bodies: string[] | undefined
-  const hashes = memo(chainCache, `${chain.name}\0${digest}`, () => {
-    bodies = chain.rules.map(ruleBody)
-    return bodyHashes(chain.name, bodies)
-  })
-  const rendered: RenderedChain = {
+  if (known) return {hashes: known}
+  const bodies = chain.rules.map(ruleBody)
+  const hashes = bodyHashes(chain.name, bodies)
+  chainObjects.set(chain, hashes)
+  return {hashes, bodies}
+}
+
+/** The `-A` restore lines of a chain with its hashes (from `bodies` when the caller has them). */
+export function chainLines(chain: IptChain, hashes: readonly string[], bodies: readonly string[] = chain.rules.map(ruleBody)): string[] {
+  return bodies.map((body, i) => bodyLine('-A', chain.name, body, hashes[i] as string))
+}
+
+/** Hashes and (on demand) restore lines of a whole owned chain. */
+export function renderChain(chain: IptChain): RenderedChain {
+  const {hashes} = hashChain(chain)
+  return {
     hashes,
     get lines() {
-      const texts = bodies ?? chain.rules.map(ruleBody)
-      bodies = undefined
-      return texts.map((body, i) => bodyLine('-A', chain.name, body, hashes[i] as string))
+      return chainLines(chain, hashes)
     },
   }
-  chainObjects.set(chain, rendered)
-  return rendered
 }
