@@ -15,11 +15,23 @@ export interface KeyValue {
   createRevision: string
 }
 
+/**
+ * A value to write, or how to make it: a bulk write encodes each transaction's values just before
+ * sending it, so the CLI encodes the next batches while etcd applies the ones in flight.
+ */
+export type WriteValue = string | (() => string)
+
 export type WriteOp =
-  | {type: 'create'; key: string; value: string}
-  | {type: 'update'; key: string; value: string; modRevision: string}
-  | {type: 'put'; key: string; value: string}
+  | {type: 'create'; key: string; value: WriteValue}
+  | {type: 'update'; key: string; value: WriteValue; modRevision: string}
+  | {type: 'put'; key: string; value: WriteValue}
   | {type: 'delete'; key: string; modRevision?: string | undefined}
+
+/** The value an op writes, made once. */
+export function opValue(op: {value: WriteValue}): string {
+  if (typeof op.value === 'function') op.value = op.value()
+  return op.value
+}
 
 export type WriteFailure = 'exists' | 'notfound' | 'conflict'
 
@@ -303,7 +315,7 @@ export class EtcdDatastore {
   private request(op: WriteOp) {
     return op.type === 'delete'
       ? {request_delete_range: {key: Buffer.from(op.key), prev_kv: op.modRevision === undefined}}
-      : {request_put: {key: Buffer.from(op.key), value: Buffer.from(op.value)}}
+      : {request_put: {key: Buffer.from(op.key), value: Buffer.from(opValue(op))}}
   }
 
   private async tryTogether(kv: KvApi, batch: WriteOp[]): Promise<WriteResult[] | undefined> {

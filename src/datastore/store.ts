@@ -3,7 +3,7 @@
 import {AlreadyExistsError, type CalicoError, ConflictError, NotFoundError} from '../resources/errors.js'
 import type {KindDef, Resource} from '../resources/types.js'
 import {decodeResource, encodeResource} from './codec.js'
-import type {EtcdDatastore, KeyValue, WriteOp, WriteResult} from './etcd.js'
+import {type EtcdDatastore, type KeyValue, opValue, type WriteOp, type WriteResult, type WriteValue} from './etcd.js'
 import {listPrefix, parseResourceKey, resourceKey} from './keys.js'
 
 /** A resource together with its kind. */
@@ -132,7 +132,7 @@ export class ResourceStore {
 
   /** Creates resources that prepareCreate has stamped; one result per input, in order. */
   async createMany(items: Typed[], onProgress?: (n: number) => void): Promise<WriteOutcome[]> {
-    const ops: WriteOp[] = items.map(({def, resource: r}) => ({type: 'create', key: this.keyOf(def, r.metadata.name, r.metadata.namespace), value: encodeResource(def, r)}))
+    const ops: WriteOp[] = items.map(({def, resource: r}) => ({type: 'create', key: this.keyOf(def, r.metadata.name, r.metadata.namespace), value: () => encodeResource(def, r)}))
     const results = await this.ds.writeBatch(ops, onProgress)
     return results.map((res, i) => this.outcome(items[i]!.def, items[i]!.resource, res, 'create'))
   }
@@ -142,7 +142,7 @@ export class ResourceStore {
     const ops: WriteOp[] = items.map(({def, resource: r}) => ({
       type: 'update',
       key: this.keyOf(def, r.metadata.name, r.metadata.namespace),
-      value: encodeResource(def, r),
+      value: () => encodeResource(def, r),
       modRevision: r.metadata.resourceVersion ?? '0',
     }))
     const results = await this.ds.writeBatch(ops, onProgress)
@@ -153,7 +153,7 @@ export class ResourceStore {
       const r = item.resource
       const moved = await this.ds.txn(
         [{key: old, modRevision: r.metadata.resourceVersion ?? '0'}, {key: ops[i]!.key, absent: true}],
-        [{type: 'delete', key: old}, {type: 'put', key: ops[i]!.key, value: (ops[i] as {value: string}).value}],
+        [{type: 'delete', key: old}, {type: 'put', key: ops[i]!.key, value: opValue(ops[i] as {value: WriteValue})}],
       )
       results[i] = moved.succeeded ? {ok: true, revision: moved.revision} : {ok: false, revision: moved.revision, failure: 'conflict'}
     }

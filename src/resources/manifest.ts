@@ -40,6 +40,8 @@ export function readManifestFiles(path: string, opts: {recursive?: boolean; read
 export interface SourcedDoc {
   source: string
   doc: Record<string, unknown>
+  /** Shares no object with another document (the subset reader's output), so it is used, not copied. */
+  owned?: boolean
 }
 
 /** More resource documents than anyone applies at once: YAML aliases can make billions. */
@@ -48,31 +50,35 @@ const MAX_DOCUMENTS = 250_000
 /** Splits files into single resource documents (lists and arrays flattened). */
 export function splitDocuments(files: ManifestFile[]): SourcedDoc[] {
   const out: SourcedDoc[] = []
-  const push = (source: string, doc: unknown) => {
+  const push = (source: string, doc: unknown, owned: boolean) => {
     if (doc === null || doc === undefined) return
     if (out.length >= MAX_DOCUMENTS) throw new CalicoError(`${source}: more than ${MAX_DOCUMENTS} resource documents (a YAML alias bomb?)`)
     if (Array.isArray(doc)) {
-      for (const d of doc) push(source, d)
+      for (const d of doc) push(source, d, owned)
       return
     }
     if (typeof doc !== 'object') throw new CalicoError(`${source}: expected a resource document, got ${JSON.stringify(doc)}`)
     const d = doc as Record<string, unknown>
     if (typeof d.kind === 'string' && d.kind.endsWith('List') && Array.isArray(d.items)) {
-      for (const item of d.items) push(source, item)
+      for (const item of d.items) push(source, item, owned)
       return
     }
-    out.push({source, doc: d})
+    out.push(owned ? {source, doc: d, owned} : {source, doc: d})
   }
   for (const f of files) {
     let docs: unknown[]
+    let owned = false
     try {
-      // Most manifests are plain YAML that a much faster reader handles; the rest go to js-yaml.
-      docs = loadSimpleYaml(f.text) ?? (yaml.loadAll(f.text, undefined, {json: true}) as unknown[])
+      // Most manifests are plain YAML that a much faster reader handles; the rest go to js-yaml
+      // (whose aliases can put one object in several documents).
+      const simple = loadSimpleYaml(f.text)
+      owned = simple !== undefined
+      docs = simple ?? (yaml.loadAll(f.text, undefined, {json: true}) as unknown[])
     } catch (error) {
       const m = (error as Error).message.split('\n')[0]
       throw new CalicoError(`${f.source}: invalid YAML/JSON: ${m}`)
     }
-    for (const d of docs) push(f.source, d)
+    for (const d of docs) push(f.source, d, owned)
   }
   return out
 }
@@ -126,7 +132,7 @@ export function resourceFromDoc(d: SourcedDoc, flagNamespace?: string): {def: Ki
   const md = doc.metadata as Record<string, unknown> | undefined
   if (!md || typeof md !== 'object') errors.push(fieldError('metadata', 'is required'))
   if (errors.length > 0) throw new ValidationError(label(def.kind, doc), errors)
-  const resource = copyDocument(doc) as unknown as Resource
+  const resource = (d.owned ? doc : copyDocument(doc)) as unknown as Resource
   const ns = resolveNamespace(def, resource.metadata.namespace, flagNamespace)
   if (ns !== undefined) resource.metadata.namespace = ns
   resource.spec ??= {}

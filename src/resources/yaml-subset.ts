@@ -239,19 +239,29 @@ export function loadSimpleYaml(text: string): unknown[] | undefined {
     const docs: unknown[] = []
     let lines: Line[] = []
     let started = false
-    for (const raw of text.split('\n')) {
-      if (raw === '---') {
+    // Line by line without splitting the whole text first: each document's lines die young,
+    // instead of every line of a large file living (and being copied by the GC) to the end.
+    for (let start = 0; start < text.length; ) {
+      let end = text.indexOf('\n', start)
+      if (end < 0) end = text.length
+      const next = end + 1
+      if (end === start) {
+        start = next
+        continue
+      }
+      const c0 = text.charCodeAt(start)
+      if ((c0 === 45 || c0 === 46) && end - start >= 3 && (text.startsWith('---', start) || text.startsWith('...', start))) {
+        if (end - start !== 3 || c0 === 46) giveUp()
         if (started || lines.length > 0) docs.push(document(lines))
         started = true
         lines = []
+        start = next
         continue
       }
-      if (raw === '') continue
-      const c0 = raw.charCodeAt(0)
-      if ((c0 === 45 || c0 === 46) && (raw.startsWith('---') || raw.startsWith('...'))) giveUp()
-      let indent = 0
-      while (raw.charCodeAt(indent) === 32) indent++
-      lines.push({indent, text: raw.slice(indent)})
+      let indent = start
+      while (text.charCodeAt(indent) === 32) indent++
+      lines.push({indent: indent - start, text: text.slice(indent, end)})
+      start = next
     }
     if (started || lines.length > 0) docs.push(document(lines))
     return docs
