@@ -6,7 +6,7 @@ import type {KeyValue} from '../datastore/etcd.js'
 import {listPrefix, parseResourceKey, resourceKey} from '../datastore/keys.js'
 import type {ResourceStore} from '../datastore/store.js'
 import type {BlockInfo, Ipam} from '../ipam/index.js'
-import {BLOCK_PREFIX_V4, IPAM_ROOT} from '../ipam/keys.js'
+import {BLOCK_PREFIX_V4, IPAM_ROOT, parseAffinityKey} from '../ipam/keys.js'
 import {kindByName} from '../resources/registry.js'
 import type {Resource} from '../resources/types.js'
 import type {Snapshot} from './snapshot.js'
@@ -42,8 +42,12 @@ export interface CacheChanges {
   fields: Set<SnapshotField>
   /** Names of Node resources that changed. */
   nodes: Set<string>
-  /** IPAM keys outside the blocks changed (handles, affinities, IPAM config). */
-  ipam: boolean
+  /**
+   * Nodes whose IPAM data changed: the owners (before and after) of changed blocks and
+   * affinities; '' for what no single node holds: a deleted block (space freed), a block without
+   * an owner, handles, the IPAM config.
+   */
+  ipamNodes: Set<string>
 }
 
 /** A watch event: puts carry the value, so the cache needs no read of the key. */
@@ -55,7 +59,7 @@ interface Entry {
 }
 
 function noChanges(): CacheChanges {
-  return {all: false, fields: new Set(), nodes: new Set(), ipam: false}
+  return {all: false, fields: new Set(), nodes: new Set(), ipamNodes: new Set()}
 }
 
 export class SnapshotCache {
@@ -108,11 +112,16 @@ export class SnapshotCache {
     return [...out, BLOCK_PREFIX_V4]
   }
 
-  private mark(field: SnapshotField, key: string): void {
+  /** Records a changed key; `was`/`now`: its item before and after (undefined: absent). */
+  private mark(field: SnapshotField, key: string, was: Entry['item'] | undefined, now: Entry['item'] | undefined): void {
     this.changes.fields.add(field)
     if (field === 'nodes') {
       const name = parseResourceKey(key)?.name
       if (name) this.changes.nodes.add(name)
+    }
+    if (field === 'blocks') {
+      for (const b of [was, now] as Array<BlockInfo | undefined>) if (b) this.changes.ipamNodes.add(b.node ?? '')
+      if (!now) this.changes.ipamNodes.add('')
     }
   }
 
@@ -166,7 +175,7 @@ export class SnapshotCache {
           m.delete(key)
           this.tombstones.set(key, revision)
           this.order.set(field, undefined)
-          this.mark(field, key)
+          this.mark(field, key, e.item, undefined)
         }
       }
     }
@@ -184,7 +193,7 @@ export class SnapshotCache {
     if (!field) {
       // Handles, affinities and the IPAM config are not in the snapshot, but the IPAM part reads them.
       if (e.key.startsWith(IPAM_ROOT)) {
-        this.changes.ipam = true
+        this.changes.ipamNodes.add(parseAffinityKey(e.key)?.node ?? '')
         return true
       }
       return false
@@ -212,7 +221,7 @@ export class SnapshotCache {
       this.order.set(field, undefined)
       this.tombstones.set(e.key, rev)
     }
-    this.mark(field, e.key)
+    this.mark(field, e.key, had?.item, item)
     return true
   }
 

@@ -111,8 +111,10 @@ export function partsForChanges(c: CacheChanges, nodeName: string): Set<PartName
   // This node's own resource feeds every part; another node's only routes, BIRD and iptables (allHostIPs).
   if (c.nodes.has(nodeName)) add(...PART_NAMES)
   else if (c.fields.has('nodes')) add('routes', 'bird', 'iptables')
-  if (c.fields.has('blocks')) add('ipam', 'routes', 'bird')
-  if (c.ipam || c.fields.has('reservations')) add('ipam')
+  if (c.fields.has('blocks')) add('routes', 'bird')
+  // Another node's block or affinity cannot change what this node holds or can claim (it only
+  // takes space); its own, a freed block, handles and the IPAM config can.
+  if (c.ipamNodes.has(nodeName) || c.ipamNodes.has('') || c.fields.has('reservations')) add('ipam')
   if (c.fields.has('bgpConfigurations') || c.fields.has('bgpPeers')) add('bird')
   // ipipMTU feeds the tunnel; defaultEndpointToHostAction iptables.
   if (c.fields.has('felixConfigurations')) add('tunnel', 'iptables')

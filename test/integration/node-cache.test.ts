@@ -15,7 +15,7 @@ import {ResourceStore} from '../../src/datastore/store.js'
 import {newBlock} from '../../src/ipam/block.js'
 import {encodeBlock} from '../../src/ipam/codec.js'
 import {Ipam} from '../../src/ipam/index.js'
-import {BLOCK_PREFIX_V4, blockKey} from '../../src/ipam/keys.js'
+import {affinityKey, BLOCK_PREFIX_V4, blockKey} from '../../src/ipam/keys.js'
 import {SnapshotCache} from '../../src/node/cache.js'
 import type {PartName} from '../../src/node/pass.js'
 import {cacheSource} from '../../src/node/run.js'
@@ -94,7 +94,7 @@ describe('node run snapshot cache', () => {
       assert.equal(second.changes.all, false)
       assert.deepEqual([...second.changes.fields].sort(), ['globalNetworkPolicies', 'nodes'])
       assert.deepEqual([...second.changes.nodes], ['host-b'])
-      assert.equal(second.changes.ipam, false)
+      assert.equal(second.changes.ipamNodes.size, 0)
       // Unchanged kinds are the very same arrays; changed ones are rebuilt in key order.
       for (const f of Object.keys(first.snapshot) as Array<keyof Snapshot>) {
         if (f === 'globalNetworkPolicies' || f === 'nodes') assert.notEqual(second.snapshot[f], first.snapshot[f], f)
@@ -126,6 +126,7 @@ describe('node run snapshot cache', () => {
     await cache.reread([nodeKey, BLOCK_PREFIX_V4])
     const s = cache.snapshot()
     assert.deepEqual([...s.changes.fields].sort(), ['blocks', 'nodes'])
+    assert.deepEqual([...s.changes.ipamNodes], ['host-b'])
     assert.equal((s.snapshot.nodes.find((n) => n.metadata.name === 'host-b')!.spec as {bgp: {ipv4Address: string}}).bgp.ipv4Address, '192.0.2.4/24')
     assert.deepEqual(s.snapshot.blocks.map((b) => b.cidr), ['10.0.0.0/26', '10.0.0.64/26'])
 
@@ -139,19 +140,22 @@ describe('node run snapshot cache', () => {
     assert.equal(cache.apply({type: 'put', key: blockKey('10.0.0.64/26'), value: encodeBlock(newBlock('10.0.0.64/26', 'host-b', new Date())), revision: older}), false)
     const after2 = cache.snapshot()
     assert.deepEqual([...after2.changes.fields], ['blocks'])
+    // A deleted block frees space any node may claim.
+    assert.deepEqual([...after2.changes.ipamNodes].sort(), ['', 'host-b'])
     assert.deepEqual(after2.snapshot.blocks.map((b) => b.cidr), ['10.0.0.0/26'])
     assert.deepEqual(after2.snapshot, await readSnapshot(store, ipam))
   })
 
-  it('marks IPAM keys outside the blocks (handles) as an IPAM change, and ignores keys outside the snapshot', async () => {
+  it("records whose IPAM data changed (an affinity: its host; a handle: anyone's), and ignores keys outside the snapshot", async () => {
     const cache = new SnapshotCache(store, ipam)
     await cache.load()
     cache.snapshot()
     const rev = (cache.loadedRevision + 1n).toString()
     assert.equal(cache.apply({type: 'put', key: '/calico/ipam/v2/handle/ipip-tunnel-addr-host-a', value: '{}', revision: rev}), true)
+    assert.equal(cache.apply({type: 'put', key: affinityKey('host-z', '10.0.1.0/26'), value: '{}', revision: rev}), true)
     assert.equal(cache.apply({type: 'put', key: '/calico/resources/v3/projectcalico.org/clusterinformations/default', value: '{}', revision: rev}), false)
     const s = cache.snapshot()
-    assert.equal(s.changes.ipam, true)
+    assert.deepEqual([...s.changes.ipamNodes].sort(), ['', 'host-z'])
     assert.equal(s.changes.fields.size, 0)
   })
 

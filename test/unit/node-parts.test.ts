@@ -5,7 +5,7 @@ import {describe, it} from 'node:test'
 import type {CacheChanges, SnapshotField} from '../../src/node/cache.js'
 import {formatPassTimes, type NodePassResult, PART_NAMES, partsForChanges} from '../../src/node/pass.js'
 
-const changes = (fields: SnapshotField[], o: Partial<CacheChanges> = {}): CacheChanges => ({all: false, fields: new Set(fields), nodes: new Set(), ipam: false, ...o})
+const changes = (fields: SnapshotField[], o: Partial<CacheChanges> = {}): CacheChanges => ({all: false, fields: new Set(fields), nodes: new Set(), ipamNodes: new Set(), ...o})
 const parts = (c: CacheChanges) => [...partsForChanges(c, 'host-0')]
 
 describe('partsForChanges', () => {
@@ -26,15 +26,21 @@ describe('partsForChanges', () => {
   })
 
   it('IPAM, BGP, Felix and endpoint changes map to the parts that read them', () => {
-    assert.deepEqual(parts(changes(['blocks'])), ['ipam', 'routes', 'bird'])
-    assert.deepEqual(parts(changes(['nodes', 'blocks'], {nodes: new Set(['host-7'])})), ['ipam', 'routes', 'bird', 'iptables'])
-    assert.deepEqual(parts(changes([], {ipam: true})), ['ipam'])
+    assert.deepEqual(parts(changes(['blocks'], {ipamNodes: new Set(['host-0'])})), ['ipam', 'routes', 'bird'])
+    assert.deepEqual(parts(changes([], {ipamNodes: new Set([''])})), ['ipam'])
     assert.deepEqual(parts(changes(['reservations'])), ['ipam'])
     assert.deepEqual(parts(changes(['bgpConfigurations'])), ['bird'])
     assert.deepEqual(parts(changes(['bgpPeers'])), ['bird'])
     assert.deepEqual(parts(changes(['felixConfigurations'])), ['tunnel', 'iptables'])
     assert.deepEqual(parts(changes(['workloadEndpoints'])), ['routes', 'iptables'])
     assert.deepEqual(parts(changes([])), [])
+  })
+
+  it("another node's new block and affinity leave IPAM alone; a freed block does not", () => {
+    const host7 = {ipamNodes: new Set(['host-7'])}
+    assert.deepEqual(parts(changes(['nodes', 'blocks'], {nodes: new Set(['host-7']), ...host7})), ['routes', 'bird', 'iptables'])
+    assert.deepEqual(parts(changes([], host7)), [])
+    assert.deepEqual(parts(changes(['blocks'], {ipamNodes: new Set(['host-7', ''])})), ['ipam', 'routes', 'bird'])
   })
 })
 
