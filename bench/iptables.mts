@@ -82,7 +82,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await iptablesBench()
   console.log(`${r.policies} policies x 5 rules, ${r.weps} local endpoints: ${(r.scriptBytes / 1024).toFixed(0)} KiB of ipset + iptables-restore input`)
   console.log(`render (buildDesiredState + plan against empty + text): ${r.renderMs.toFixed(0)} ms`)
-  console.log(`re-render of the same input (cached chains): ${r.rerenderMs.toFixed(0)} ms`)
+  console.log(`re-render of the same input (warm, fresh build): ${r.rerenderMs.toFixed(0)} ms`)
   console.log(`first apply (syncIptables: save, plan, ipset + restore): ${r.firstMs.toFixed(0)} ms`)
   console.log(`floor (iptables-nft-restore of the same table scripts): ${r.floorMs.toFixed(0)} ms; first apply / floor = ${(r.firstMs / r.floorMs).toFixed(2)}x (target <= 1.5x)`)
   console.log(`no-op apply: ${r.noopMs.toFixed(0)} ms, ${r.noopRestoreCalls} restore calls`)
