@@ -114,6 +114,14 @@ export class EtcdDatastore {
    * Where kv is grpc-js already (client certificates), kv itself; CALICOCTL_ETCD_TRANSPORT=gateway
    * keeps bulk work on the gateway (for comparisons).
    */
+  /**
+   * `n` writes are coming: the bulk transport loads and connects now, while the caller still
+   * reads and validates, instead of between validation and the first write.
+   */
+  expectWrites(n: number): void {
+    if (n > MAX_TXN_OPS) void this.bulk().then((kv) => (kv as {connect?: () => void}).connect?.())
+  }
+
   private bulk(): Promise<KvApi> {
     if (!this.kvOptions || process.env.CALICOCTL_ETCD_TRANSPORT === 'gateway') return Promise.resolve(this.kv)
     const options = this.kvOptions

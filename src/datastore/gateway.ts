@@ -159,7 +159,7 @@ export interface Rpcs {
 export abstract class MemberKv implements KvApi {
   protected readonly targets: Target[]
   /** The member that answered last; calls start there. */
-  private current = 0
+  protected current = 0
   private token?: string
 
   constructor(protected readonly opts: GatewayOptions) {

@@ -100,13 +100,13 @@ export class ResourceStore {
   }
 
   private outcome(def: KindDef, r: Resource, res: WriteResult, verb: 'create' | 'update' | 'delete'): WriteOutcome {
-    const id = describe(def, r.metadata.name, r.metadata.namespace)
     if (res.ok) {
       if (verb === 'delete' && res.previous) return this.deletedOutcome(def, res.previous, res.revision)
       const out: Resource = r
       if (verb !== 'delete') out.metadata = {...out.metadata, resourceVersion: res.revision}
       return {ok: true, resource: out, revision: res.revision}
     }
+    const id = describe(def, r.metadata.name, r.metadata.namespace)
     if (res.failure === 'exists') return {ok: false, error: new AlreadyExistsError(`resource already exists: ${id}`)}
     if (res.failure === 'notfound') return {ok: false, error: new NotFoundError(`resource does not exist: ${id}`)}
     return {ok: false, error: new ConflictError(`update conflict: ${id}`)}

@@ -15,6 +15,8 @@ interface Session {
   session: ClientHttp2Session
   /** Set once the connection (and TLS handshake) is up: before that, nothing was sent. */
   connected: boolean
+  /** Why we closed it (a call's deadline): the other calls on it fail for the same reason. */
+  closedFor?: GatewayError
 }
 
 export class GrpcWireKv extends MemberKv {
@@ -25,6 +27,11 @@ export class GrpcWireKv extends MemberKv {
     const body = rpc === 'range' ? encodeRange(req as Rpcs['range'][0]) : rpc === 'txn' ? encodeTxn(req as Rpcs['txn'][0]) : encodeAuthenticate(req as Rpcs['authenticate'][0])
     const message = await this.unary(t, PATHS[rpc], body, token)
     return (rpc === 'range' ? decodeRange(message) : rpc === 'txn' ? decodeTxn(message) : decodeAuthenticate(message)) as Rpcs[R][1]
+  }
+
+  /** Opens the connection to the member calls start at, ahead of the first call. */
+  connect(): void {
+    this.session(this.targets[this.current]!).catch(() => {})
   }
 
   close(): void {
@@ -67,14 +74,16 @@ export class GrpcWireKv extends MemberKv {
       let settled = false
       const fail = (error: GatewayError) => {
         if (settled) return
+        error = s.closedFor ?? error
         settled = true
         clearTimeout(timer)
         stream?.close()
         reject(error)
       }
       const timer = setTimeout(() => {
-        fail(new GatewayError(`DeadlineExceeded: no answer within ${this.opts.timeoutMs / 1000}s`))
         // A member that stopped answering keeps no session: the next call connects afresh.
+        s.closedFor ??= new GatewayError(`DeadlineExceeded: no answer within ${this.opts.timeoutMs / 1000}s`)
+        fail(s.closedFor)
         s.session.destroy()
       }, this.opts.timeoutMs)
       try {

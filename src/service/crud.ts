@@ -113,6 +113,7 @@ const UPDATE_RETRIES = 5
 export async function writeResources(store: ResourceStore, verb: 'create' | 'apply' | 'replace', items: Loaded[], opts: WriteOptions = {}): Promise<ResultRow[]> {
   for (const {def, resource} of items)
     if (def.readOnly && verb !== 'create') throw new CalicoError(`operation ${verb} is not supported on ${describe(def, resource.metadata.name)}: ${def.readOnly}`)
+  if (!opts.dryRun) store.ds.expectWrites(items.length)
   const {byKey, byKind} = await storedByKey(store, items)
   validateAll(items, byKind)
 

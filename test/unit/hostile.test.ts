@@ -30,6 +30,7 @@ function recordingStore(): {store: ResourceStore; writes: unknown[]} {
       writes.push(op)
       return {ok: true, revision: '2'}
     },
+    expectWrites: () => {},
     writeBatch: async (ops: unknown[]) => {
       writes.push(...ops)
       return ops.map(() => ({ok: true, revision: '2'}))
