@@ -6,7 +6,7 @@ import {readFileSync} from 'node:fs'
 import type {Etcd3, IOptions} from 'etcd3'
 import {DatastoreError} from '../resources/errors.js'
 import type {ClientConfig} from './config.js'
-import {type Compare, GatewayError, GatewayKv, type GatewayOptions, type KvApi, type MemberKv, type RangeResponse, type RawKV, type RequestOp} from './gateway.js'
+import {type Bytes, type Compare, GatewayError, GatewayKv, type GatewayOptions, type KvApi, type MemberKv, type RangeResponse, type RawKV, type RequestOp} from './gateway.js'
 
 export interface KeyValue {
   key: string
@@ -76,6 +76,11 @@ function toKV(kv: RawKV): KeyValue {
 export class EtcdDatastore {
   private grpc?: Promise<Etcd3>
   private bulkKv?: Promise<KvApi>
+  /**
+   * Keys and values as sent in writes: strings for our own transports (encoded straight into the
+   * request, no Buffer each), Buffers for grpc-js (which would read a string as base64).
+   */
+  private readonly bytes: (s: string) => Bytes
 
   private constructor(
     /** Range and Txn: the only unary calls made. */
@@ -87,6 +92,7 @@ export class EtcdDatastore {
     private readonly kvOptions?: GatewayOptions,
   ) {
     if (grpc) this.grpc = Promise.resolve(grpc)
+    this.bytes = grpc ? (s) => Buffer.from(s) : (s) => s
   }
 
   static async connect(config: ClientConfig): Promise<EtcdDatastore> {
@@ -308,13 +314,13 @@ export class EtcdDatastore {
   private guard(op: WriteOp) {
     switch (op.type) {
       case 'create':
-        return {key: Buffer.from(op.key), target: 'Version', result: 'Equal', version: 0} as const
+        return {key: this.bytes(op.key), target: 'Version', result: 'Equal', version: 0} as const
       case 'update':
-        return {key: Buffer.from(op.key), target: 'Mod', result: 'Equal', mod_revision: op.modRevision} as const
+        return {key: this.bytes(op.key), target: 'Mod', result: 'Equal', mod_revision: op.modRevision} as const
       case 'delete':
         return op.modRevision
-          ? ({key: Buffer.from(op.key), target: 'Mod', result: 'Equal', mod_revision: op.modRevision} as const)
-          : ({key: Buffer.from(op.key), target: 'Version', result: 'Greater', version: 0} as const)
+          ? ({key: this.bytes(op.key), target: 'Mod', result: 'Equal', mod_revision: op.modRevision} as const)
+          : ({key: this.bytes(op.key), target: 'Version', result: 'Greater', version: 0} as const)
       case 'put':
         return undefined
     }
@@ -322,8 +328,8 @@ export class EtcdDatastore {
 
   private request(op: WriteOp) {
     return op.type === 'delete'
-      ? {request_delete_range: {key: Buffer.from(op.key), prev_kv: op.modRevision === undefined}}
-      : {request_put: {key: Buffer.from(op.key), value: Buffer.from(opValue(op))}}
+      ? {request_delete_range: {key: this.bytes(op.key), prev_kv: op.modRevision === undefined}}
+      : {request_put: {key: this.bytes(op.key), value: this.bytes(opValue(op))}}
   }
 
   private async tryTogether(kv: KvApi, batch: WriteOp[]): Promise<WriteResult[] | undefined> {
@@ -349,7 +355,7 @@ export class EtcdDatastore {
       const res = await kv.txn({
         compare: guard ? [guard as any] : [],
         success: [this.request(op) as any],
-        failure: [{request_range: {key: Buffer.from(op.key)}}],
+        failure: [{request_range: {key: this.bytes(op.key)}}],
       })
       const rev = String(res.header.revision)
       if (res.succeeded) {
@@ -385,8 +391,8 @@ export class EtcdDatastore {
     try {
       const compare = guards.map((g) =>
         'absent' in g
-          ? {key: Buffer.from(g.key), target: 'Version', result: 'Equal', version: 0}
-          : {key: Buffer.from(g.key), target: 'Mod', result: 'Equal', mod_revision: g.modRevision},
+          ? {key: this.bytes(g.key), target: 'Version', result: 'Equal', version: 0}
+          : {key: this.bytes(g.key), target: 'Mod', result: 'Equal', mod_revision: g.modRevision},
       )
       const res = await this.kv.txn({compare: compare as any, success: writes.map((w) => this.request(w)) as any, failure: []})
       return {succeeded: res.succeeded, revision: String(res.header.revision)}

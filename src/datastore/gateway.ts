@@ -25,10 +25,13 @@ export interface RangeResponse {
   more: boolean
 }
 
+/** Key and value bytes sent: a Buffer, or a string sent as its UTF-8 (not for grpc-js, which reads strings as base64). */
+export type Bytes = Buffer | string
+
 export type Compare = {
-  key: Buffer
+  key: Bytes
   /** Compare every key in [key, range_end). */
-  range_end?: Buffer
+  range_end?: Bytes
   target: 'Version' | 'Mod'
   result: 'Equal' | 'Greater' | 'Less' | 'NotEqual'
   version?: number
@@ -37,7 +40,7 @@ export type Compare = {
 
 const RESULTS = {Equal: 'EQUAL', Greater: 'GREATER', Less: 'LESS', NotEqual: 'NOT_EQUAL'} as const
 
-export type RequestOp = {request_put: {key: Buffer; value: Buffer}} | {request_delete_range: {key: Buffer; prev_kv?: boolean}} | {request_range: {key: Buffer}}
+export type RequestOp = {request_put: {key: Bytes; value: Bytes}} | {request_delete_range: {key: Bytes; prev_kv?: boolean}} | {request_range: {key: Bytes}}
 
 export interface ResponseOp {
   response_delete_range?: {prev_kvs?: RawKV[]}
@@ -111,7 +114,7 @@ function parseEndpoint(url: string): Target {
   return {url, https, host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (https ? 443 : 2379))}
 }
 
-const b64 = (b: Buffer | undefined) => (b === undefined ? undefined : b.toString('base64'))
+const b64 = (b: Bytes | undefined) => (b === undefined ? undefined : (typeof b === 'string' ? Buffer.from(b) : b).toString('base64'))
 
 function encodeCompare(c: Compare) {
   return {
