@@ -49,17 +49,26 @@ export function maskIp4(ip: number, prefix: number): number {
 }
 
 /**
+ * Parses `a.b.c.d/n` (a bare address means /32) into the address as written and its network;
+ * undefined when it is not an IPv4 CIDR.
+ */
+export function tryParseCidr4(text: string): {ip: number; cidr: Cidr4} | undefined {
+  const [addr, len, extra] = text.trim().split('/')
+  const prefix = len === undefined ? 32 : /^\d{1,2}$/.test(len) ? Number(len) : Number.NaN
+  const ip = addr === undefined ? undefined : tryParseIp4(addr)
+  if (ip === undefined || extra !== undefined || !(prefix >= 0 && prefix <= 32)) return undefined
+  return {ip, cidr: {base: maskIp4(ip, prefix), prefix}}
+}
+
+/**
  * Parses `a.b.c.d/n` (a bare address means /32). With `strict`, host bits must be zero;
  * otherwise they are masked off.
  */
 export function parseCidr4(text: string, strict = false): Cidr4 {
-  const [addr, len, extra] = text.trim().split('/')
-  const prefix = len === undefined ? 32 : /^\d{1,2}$/.test(len) ? Number(len) : Number.NaN
-  const ip = addr === undefined ? undefined : tryParseIp4(addr)
-  if (ip === undefined || extra !== undefined || !(prefix >= 0 && prefix <= 32)) throw new IpamError(`invalid IPv4 CIDR: ${text}`)
-  const base = maskIp4(ip, prefix)
-  if (strict && base !== ip) throw new IpamError(`CIDR is not strictly masked: ${text}`)
-  return {base, prefix}
+  const parsed = tryParseCidr4(text)
+  if (!parsed) throw new IpamError(`invalid IPv4 CIDR: ${text}`)
+  if (strict && parsed.cidr.base !== parsed.ip) throw new IpamError(`CIDR is not strictly masked: ${text}`)
+  return parsed.cidr
 }
 
 export function formatCidr4(c: Cidr4): string {

@@ -1,7 +1,7 @@
 // Desired routes owned by this host (pure). Mirrors what Felix programs when it handles IPIP
 // pools: tunnel routes to remote blocks, same-subnet routes for CrossSubnet, blackholes for our
 // own blocks and /32 routes to local workloads. Never pools are left to BIRD.
-import ipaddr from 'ipaddr.js'
+import {type Cidr4, cidrContains, cidrCovers, formatCidr4, formatIp4, tryParseCidr4, tryParseIp4} from '../../ipam/net.js'
 import {IPIP_DEVICE} from '../tunnel/model.js'
 import {type Route, sortByCidr} from './types.js'
 
@@ -52,63 +52,52 @@ type RouteClass = (typeof RouteClass)[keyof typeof RouteClass]
 
 const IFACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/
 
-type Cidr = [ipaddr.IPv4, number]
-
-function parseV4Cidr(text: string): Cidr | undefined {
-  try {
-    const [addr, len] = ipaddr.parseCIDR(text)
-    return addr.kind() === 'ipv4' ? [addr as ipaddr.IPv4, len] : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function canonical([addr, len]: Cidr): string {
-  return `${ipaddr.IPv4.networkAddressFromCIDR(`${addr.toString()}/${len}`).toString()}/${len}`
-}
-
 /** The most specific pool that contains the whole block. */
-function poolOf(block: Cidr, pools: Array<{pool: PoolInput; cidr: Cidr}>): PoolInput | undefined {
-  let best: {pool: PoolInput; cidr: Cidr} | undefined
+function poolOf(block: Cidr4, pools: Array<{pool: PoolInput; cidr: Cidr4}>): PoolInput | undefined {
+  let best: {pool: PoolInput; cidr: Cidr4} | undefined
   for (const p of pools) {
-    if (block[1] < p.cidr[1] || !block[0].match(p.cidr)) continue
-    if (!best || p.cidr[1] > best.cidr[1]) best = p
+    if (!cidrCovers(p.cidr, block)) continue
+    if (!best || p.cidr.prefix > best.cidr.prefix) best = p
   }
   return best?.pool
 }
 
+/** Pools, blocks and node addresses are CIDRs with a slash; anything else is not ours to route. */
+const parseCidr = (text: string) => (text.includes('/') ? tryParseCidr4(text) : undefined)
+
 export function desiredRoutes(input: RouteModelInput): Route[] {
-  const ourNet = parseV4Cidr(input.nodeIPv4)
+  const ourNet = parseCidr(input.nodeIPv4)?.cidr
   if (!ourNet) throw new Error(`node ${input.nodeName}: invalid IPv4 address '${input.nodeIPv4}' (want a CIDR such as 198.51.100.95/24)`)
   if (!IFACE_NAME.test(input.hostInterface)) throw new Error(`invalid host interface name '${input.hostInterface}'`)
 
   // Blocks of disabled pools still carry running workloads, so they keep their routes.
   const pools = input.pools.flatMap((pool) => {
-    const cidr = parseV4Cidr(pool.cidr)
+    const cidr = parseCidr(pool.cidr)?.cidr
     return cidr ? [{pool, cidr}] : []
   })
-  const nodeIPs = new Map<string, string>()
+  const nodeIPs = new Map<string, number>()
   for (const n of input.nodes) {
-    const c = n.ipv4Address ? parseV4Cidr(n.ipv4Address) : undefined
-    if (c) nodeIPs.set(n.name, c[0].toString())
+    const c = n.ipv4Address ? parseCidr(n.ipv4Address) : undefined
+    if (c) nodeIPs.set(n.name, c.ip)
   }
 
   const candidates: Array<{route: Route; cls: RouteClass}> = []
   for (const b of input.blocks) {
-    const cidr = parseV4Cidr(b.cidr)
+    const cidr = parseCidr(b.cidr)?.cidr
     if (!cidr || !b.affinityNode) continue
     const pool = poolOf(cidr, pools)
     if (!pool) continue
-    const dst = canonical(cidr)
+    const dst = formatCidr4(cidr)
     if (b.affinityNode === input.nodeName) {
       // A /32 block would shadow the workload's own /32 route.
-      if (cidr[1] < 32) candidates.push({route: {dst, type: 'blackhole', onlink: false, scope: 'universe'}, cls: RouteClass.Blackhole})
+      if (cidr.prefix < 32) candidates.push({route: {dst, type: 'blackhole', onlink: false, scope: 'universe'}, cls: RouteClass.Blackhole})
       continue
     }
     if (pool.ipipMode === 'Never') continue
-    const gw = nodeIPs.get(b.affinityNode)
-    if (!gw) continue // Remote node's address not known yet: no route until it is.
-    const sameSubnet = pool.ipipMode === 'CrossSubnet' && ipaddr.IPv4.parse(gw).match(ourNet)
+    const gwIp = nodeIPs.get(b.affinityNode)
+    if (gwIp === undefined) continue // Remote node's address not known yet: no route until it is.
+    const gw = formatIp4(gwIp)
+    const sameSubnet = pool.ipipMode === 'CrossSubnet' && cidrContains(ourNet, gwIp)
     candidates.push(
       sameSubnet
         ? {route: {dst, type: 'unicast', gateway: gw, dev: input.hostInterface, onlink: true, scope: 'universe'}, cls: RouteClass.SameSubnet}
@@ -116,9 +105,10 @@ export function desiredRoutes(input: RouteModelInput): Route[] {
     )
   }
   for (const w of input.workloads) {
-    if (!ipaddr.IPv4.isValidFourPartDecimal(w.ip)) continue // IPv6 workloads are not programmed here.
+    const ip = w.ip.includes(' ') ? undefined : tryParseIp4(w.ip)
+    if (ip === undefined) continue // IPv6 workloads are not programmed here.
     if (!IFACE_NAME.test(w.interfaceName)) throw new Error(`workload ${w.ip}: invalid interface name '${w.interfaceName}'`)
-    candidates.push({route: {dst: `${w.ip}/32`, type: 'unicast', dev: w.interfaceName, onlink: false, scope: 'link'}, cls: RouteClass.LocalWorkload})
+    candidates.push({route: {dst: `${formatIp4(ip)}/32`, type: 'unicast', dev: w.interfaceName, onlink: false, scope: 'link'}, cls: RouteClass.LocalWorkload})
   }
 
   const chosen = new Map<string, {route: Route; cls: RouteClass}>()
