@@ -305,85 +305,98 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   }
   settle(tunnelPart, dryRun)
 
-  // 4. Routes (tunnel routes wait for tunl0; the rest apply regardless).
+  // 4-6. Routes, BIRD and iptables read nothing the others write, so they run side by side: the
+  // JavaScript of one overlaps the kernel's and the restore's time of another, and a changed
+  // route export (an IPIP/BGP switch) does not wait for the iptables restores. Each part stays
+  // whole or failed on its own, as before; the report keeps this order.
   const routesPart = runs('routes') ? part('routes') : notRun('routes')
-  parts.push(routesPart)
-  // The uplink only matters for CrossSubnet same-subnet routes.
-  const needsUplink = poolViews(snap).some((p) => p.ipipMode === 'CrossSubnet')
-  if (routesPart.notRun) {
-    // nothing it reads changed
-  } else if (!host.hostInterface && needsUplink) {
-    routesPart.status = 'failed'
-    routesPart.error = `${noInterface}: CrossSubnet routes need it`
-  } else {
-    if (!host.hostInterface) routesPart.notes.push(noInterface)
-    try {
-      const r = await syncRoutes(buildRouteInput(snap, {...host, hostInterface: host.hostInterface || 'lo'}), {dryRun})
-      routesPart.changes.push(...r.ops.map(formatRouteOp))
-      if (r.sysctlChanges > 0) routesPart.changes.push(`set ${r.sysctlChanges} workload interface sysctl${r.sysctlChanges === 1 ? '' : 's'}`)
-      routesPart.notes.push(...r.skipped.map((s) => `not programmed: ${formatRoute(s.route)} (${s.reason})`))
-      routesPart.detail = {ops: r.ops, applied: r.applied}
-    } catch (err) {
-      routesPart.status = 'failed'
-      routesPart.error = message(err)
-      if (err instanceof RouteSyncError) routesPart.changes.push(...err.result.ops.filter((o) => !err.failures.some((f) => f.op === o)).map(formatRouteOp))
-    }
-  }
-  settle(routesPart, dryRun)
-
-  // 5. BIRD, before iptables: a changed route export (an IPIP/BGP switch) should not wait for
-  // the iptables restores, which are the slow part of a pass on a small host.
   const birdPart = runs('bird') ? part('bird') : notRun('bird')
-  parts.push(birdPart)
-  if (birdPart.notRun) {
-    // nothing it reads changed
-  } else if (!opts.bird?.enabled) {
-    birdPart.status = 'skipped'
-    birdPart.notes.push('skipped (--no-bird)')
-  } else {
-    try {
-      if (!dryRun) await mkdir(opts.bird.configDir, {recursive: true})
-      const r = await syncBird(buildBirdInput(snap, host), {
-        configDir: opts.bird.configDir,
-        socketPath: opts.bird.socketPath,
-        dryRun,
-        ...(opts.bird.timers ? {timers: opts.bird.timers} : {}),
-        ...(opts.bird.log ? {log: opts.bird.log} : {}),
-      })
-      if (r.changed) birdPart.changes.push(r.message)
-      if (r.status === 'written-not-running') birdPart.notes.push(`start BIRD with: bird -c ${r.configPath} -s ${opts.bird.socketPath}`)
-      birdPart.detail = {status: r.status, configPath: r.configPath, reloaded: r.reloaded, ...(dryRun && r.changed ? {config: r.text} : {})}
-    } catch (err) {
-      birdPart.status = 'failed'
-      birdPart.error = message(err)
+  const iptPart = runs('iptables') ? part('iptables') : notRun('iptables')
+  parts.push(routesPart, birdPart, iptPart)
+
+  // 4. Routes (tunnel routes wait for tunl0; the rest apply regardless).
+  const routesStep = async () => {
+    // The uplink only matters for CrossSubnet same-subnet routes.
+    const needsUplink = poolViews(snap).some((p) => p.ipipMode === 'CrossSubnet')
+    if (routesPart.notRun) {
+      // nothing it reads changed
+    } else if (!host.hostInterface && needsUplink) {
+      routesPart.status = 'failed'
+      routesPart.error = `${noInterface}: CrossSubnet routes need it`
+    } else {
+      if (!host.hostInterface) routesPart.notes.push(noInterface)
+      try {
+        const r = await syncRoutes(buildRouteInput(snap, {...host, hostInterface: host.hostInterface || 'lo'}), {dryRun})
+        routesPart.changes.push(...r.ops.map(formatRouteOp))
+        if (r.sysctlChanges > 0) routesPart.changes.push(`set ${r.sysctlChanges} workload interface sysctl${r.sysctlChanges === 1 ? '' : 's'}`)
+        routesPart.notes.push(...r.skipped.map((s) => `not programmed: ${formatRoute(s.route)} (${s.reason})`))
+        routesPart.detail = {ops: r.ops, applied: r.applied}
+      } catch (err) {
+        routesPart.status = 'failed'
+        routesPart.error = message(err)
+        if (err instanceof RouteSyncError) routesPart.changes.push(...err.result.ops.filter((o) => !err.failures.some((f) => f.op === o)).map(formatRouteOp))
+      }
     }
+    settle(routesPart, dryRun)
   }
-  settle(birdPart, dryRun)
+
+  // 5. BIRD.
+  const birdStep = async () => {
+    if (birdPart.notRun) {
+      // nothing it reads changed
+    } else if (!opts.bird?.enabled) {
+      birdPart.status = 'skipped'
+      birdPart.notes.push('skipped (--no-bird)')
+    } else {
+      try {
+        if (!dryRun) await mkdir(opts.bird.configDir, {recursive: true})
+        const r = await syncBird(buildBirdInput(snap, host), {
+          configDir: opts.bird.configDir,
+          socketPath: opts.bird.socketPath,
+          dryRun,
+          ...(opts.bird.timers ? {timers: opts.bird.timers} : {}),
+          ...(opts.bird.log ? {log: opts.bird.log} : {}),
+        })
+        if (r.changed) birdPart.changes.push(r.message)
+        if (r.status === 'written-not-running') birdPart.notes.push(`start BIRD with: bird -c ${r.configPath} -s ${opts.bird.socketPath}`)
+        birdPart.detail = {status: r.status, configPath: r.configPath, reloaded: r.reloaded, ...(dryRun && r.changed ? {config: r.text} : {})}
+      } catch (err) {
+        birdPart.status = 'failed'
+        birdPart.error = message(err)
+      }
+    }
+    settle(birdPart, dryRun)
+  }
 
   // 6. iptables.
-  const iptPart = runs('iptables') ? part('iptables') : notRun('iptables')
-  parts.push(iptPart)
-  if (iptPart.notRun) {
-    // nothing it reads changed
-  } else if (opts.iptables && !opts.iptables.enabled) {
-    iptPart.status = 'skipped'
-    iptPart.notes.push('skipped (--no-iptables)')
-  } else {
-    try {
-      const iptInput = buildIptablesInput(snap, host, compileSelector)
-      const iptOpts = {dryRun, ...(opts.iptables?.backend ? {backend: opts.iptables.backend} : {}), ...(opts.iptables?.verify ? {verify: true} : {})}
-      const r = opts.iptables?.syncer ? await opts.iptables.syncer.sync(iptInput, iptOpts) : await syncIptables(iptInput, iptOpts)
-      for (const t of r.changedTables) iptPart.changes.push(`${dryRun ? 'update' : 'updated'} table ${t}`)
-      for (const s of r.ipsetChanges.created) iptPart.changes.push(`${dryRun ? 'create' : 'created'} ipset ${s}`)
-      for (const s of r.ipsetChanges.updated) iptPart.changes.push(`${dryRun ? 'update' : 'updated'} ipset ${s}`)
-      for (const s of r.ipsetChanges.destroyed) iptPart.changes.push(`${dryRun ? 'destroy' : 'destroyed'} ipset ${s}`)
-      iptPart.detail = {script: r.script, restoreCalls: r.restoreCalls, ipsetCalls: r.ipsetCalls}
-    } catch (err) {
-      iptPart.status = 'failed'
-      iptPart.error = message(err)
+  const iptablesStep = async () => {
+    if (iptPart.notRun) {
+      // nothing it reads changed
+    } else if (opts.iptables && !opts.iptables.enabled) {
+      iptPart.status = 'skipped'
+      iptPart.notes.push('skipped (--no-iptables)')
+    } else {
+      try {
+        const iptInput = buildIptablesInput(snap, host, compileSelector)
+        const iptOpts = {dryRun, ...(opts.iptables?.backend ? {backend: opts.iptables.backend} : {}), ...(opts.iptables?.verify ? {verify: true} : {})}
+        const r = opts.iptables?.syncer ? await opts.iptables.syncer.sync(iptInput, iptOpts) : await syncIptables(iptInput, iptOpts)
+        for (const t of r.changedTables) iptPart.changes.push(`${dryRun ? 'update' : 'updated'} table ${t}`)
+        for (const s of r.ipsetChanges.created) iptPart.changes.push(`${dryRun ? 'create' : 'created'} ipset ${s}`)
+        for (const s of r.ipsetChanges.updated) iptPart.changes.push(`${dryRun ? 'update' : 'updated'} ipset ${s}`)
+        for (const s of r.ipsetChanges.destroyed) iptPart.changes.push(`${dryRun ? 'destroy' : 'destroyed'} ipset ${s}`)
+        iptPart.detail = {script: r.script, restoreCalls: r.restoreCalls, ipsetCalls: r.ipsetCalls}
+      } catch (err) {
+        iptPart.status = 'failed'
+        iptPart.error = message(err)
+      }
     }
+    settle(iptPart, dryRun)
   }
-  settle(iptPart, dryRun)
+
+  // Each step records its own failure in its part; anything else that throws is rethrown only
+  // once all three have finished, so no step is left running after the pass.
+  const settled = await Promise.allSettled([routesStep(), birdStep(), iptablesStep()])
+  for (const r of settled) if (r.status === 'rejected') throw r.reason
 
   // 7. The IPAM part's deferred tail: with no IPIP pool left the tunnel address goes back to IPAM
   // only now, so that on a switch to ipipMode Never the routes and BIRD do not wait for these
