@@ -167,16 +167,18 @@ export function parseRouteMessage(d: Buffer, protocol?: number): KernelRoute | u
     off += (len + 3) & ~3
   }
   if (table !== MAIN_TABLE) return undefined
-  return {
+  // Optional fields assigned, not spread: a dump makes one of these per route.
+  const route: KernelRoute = {
     dst: `${dst}/${d[1]}`,
     type: routeTypeNumbers[d[7] as number] ?? 'other',
-    ...(gateway ? {gateway} : {}),
-    ...(ifindex !== undefined ? {ifindex} : {}),
     onlink: (d.readUInt32LE(8) & RTNH_F_ONLINK) !== 0,
     scope: scopeNumbers[d[6] as number] ?? 'other',
     protocol: proto,
     table,
   }
+  if (gateway) route.gateway = gateway
+  if (ifindex !== undefined) route.ifindex = ifindex
+  return route
 }
 
 /** Opens an rtnetlink socket in this process's network namespace; close() it when done. */

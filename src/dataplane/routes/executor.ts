@@ -4,24 +4,25 @@ import {CalicoError} from '../../resources/errors.js'
 import {ensureWorkloadInterfaceSysctls, type Netlink, NetlinkError, OWNED_ROUTE_PROTOCOL, openNetlink} from '../netlink.js'
 import {desiredRoutes, type RouteModelInput} from './model.js'
 import {planRoutes} from './planner.js'
-import {formatRouteOp, type Route, type RouteOp, sortByCidr} from './types.js'
+import {formatRouteOp, type Route, type RouteOp} from './types.js'
 
 export async function readOwnedRoutes(nl: Netlink): Promise<Route[]> {
   const names = new Map((await nl.listLinks()).map((l) => [l.index, l.name]))
   const routes = await nl.listRoutes({protocol: OWNED_ROUTE_PROTOCOL})
-  const owned = routes.map((k): Route => {
-    const dev = k.ifindex !== undefined ? names.get(k.ifindex) : undefined
-    return {
+  // In the kernel's order: the planner sorts the ops it returns, nothing else needs an order.
+  return routes.map((k): Route => {
+    const route: Route = {
       dst: k.dst,
       // Any other type (unreachable, ...) is not something we write, so it will be replaced.
       type: k.type === 'blackhole' ? 'blackhole' : 'unicast',
-      ...(k.gateway ? {gateway: k.gateway} : {}),
-      ...(dev ? {dev} : {}),
       onlink: k.onlink,
       scope: k.scope === 'link' ? 'link' : 'universe',
     }
+    if (k.gateway) route.gateway = k.gateway
+    const dev = k.ifindex !== undefined ? names.get(k.ifindex) : undefined
+    if (dev) route.dev = dev
+    return route
   })
-  return sortByCidr(owned, (r) => r.dst)
 }
 
 export interface RouteFailure {
