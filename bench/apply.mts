@@ -17,7 +17,7 @@ import {startEtcd} from '../test/helpers/etcd.js'
 
 const N = Number(process.env.BENCH_N ?? 10_000)
 const BASELINE_N = Math.min(N, Number(process.env.BENCH_BASELINE_N ?? 2000))
-const REPEAT = Number(process.env.BENCH_REPEAT ?? 2)
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3)
 
 function policy(i: number): string {
   return `apiVersion: projectcalico.org/v3

@@ -70,9 +70,17 @@ export async function iptablesBench(): Promise<IptablesBench> {
       }),
     )
   try {
-    const floor = child(lab.addHost('f'), 'floor') as {floorMs: number}
-    const s = child(lab.addHost('s'), 'sync')
-    return {policies: Number(process.env.BENCH_IPT_POLICIES ?? 1000), weps: Number(process.env.BENCH_IPT_WEPS ?? 500), floorMs: floor.floorMs, ...s}
+    // Floor and sync alternate, each in a fresh namespace, BENCH_IPT_RUNS times: the best floor,
+    // and the sync run with the best first apply (one sample of either moves by a quarter here).
+    const runs = Math.max(1, Number(process.env.BENCH_IPT_RUNS ?? 2))
+    let floorMs = Number.POSITIVE_INFINITY
+    let s: {firstMs: number} | undefined
+    for (let k = 0; k < runs; k++) {
+      floorMs = Math.min(floorMs, (child(lab.addHost(`f${k}`), 'floor') as {floorMs: number}).floorMs)
+      const run = child(lab.addHost(`s${k}`), 'sync') as {firstMs: number}
+      if (!s || run.firstMs < s.firstMs) s = run
+    }
+    return {policies: Number(process.env.BENCH_IPT_POLICIES ?? 1000), weps: Number(process.env.BENCH_IPT_WEPS ?? 500), floorMs, ...(s as object)} as IptablesBench
   } finally {
     await lab.cleanup()
   }
