@@ -24,7 +24,7 @@ import {
   syncIptables,
 } from '../src/dataplane/iptables/index.js'
 import {IPSET_MAXELEM} from '../src/dataplane/iptables/planner.js'
-import {renderChain} from '../src/dataplane/iptables/render.js'
+import {chainLines, hashChain} from '../src/dataplane/iptables/render.js'
 import {type CommandRunner, runCommand} from '../src/lib/exec.js'
 import {requireBenchNetns} from './netns-guard.mjs'
 
@@ -238,7 +238,7 @@ function changeFloor(a: DesiredState, b: DesiredState): Floor {
   const sets = b.ipsets.filter((x) => membersA.get(x.name) !== JSON.stringify(x.members)).map((x) => x.name)
   const scripts = (d: DesiredState) => {
     const cs = d.tables.filter.chains.filter((c) => chains.includes(c.name))
-    const iptables = `*filter\n${cs.map((c) => `:${c.name} - [0:0]\n`).join('')}${cs.flatMap((c) => renderChain(c).lines).join('\n')}\nCOMMIT\n`
+    const iptables = `*filter\n${cs.map((c) => `:${c.name} - [0:0]\n`).join('')}${cs.flatMap((c) => chainLines(c, hashChain(c).hashes)).join('\n')}\nCOMMIT\n`
     const ipset = d.ipsets
       .filter((x) => sets.includes(x.name))
       .map((x) => [`create cali4tfloor ${x.type} family inet maxelem ${IPSET_MAXELEM}`, ...x.members.map((m) => `add cali4tfloor ${m}`), `swap cali4tfloor ${x.name}`, 'destroy cali4tfloor', ''].join('\n'))

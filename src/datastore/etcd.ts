@@ -6,7 +6,8 @@ import {readFileSync} from 'node:fs'
 import type {Etcd3, IOptions} from 'etcd3'
 import {DatastoreError} from '../resources/errors.js'
 import type {ClientConfig} from './config.js'
-import {type Bytes, type Compare, GatewayError, GatewayKv, type GatewayOptions, type KvApi, type MemberKv, type RangeResponse, type RawKV, type RequestOp} from './gateway.js'
+import {type Bytes, type Compare, GatewayError, GatewayKv, type GatewayOptions, type KvApi, type RangeResponse, type RawKV, type RequestOp} from './gateway.js'
+import type {GrpcWireKv} from './wire.js'
 
 export interface KeyValue {
   key: string
@@ -75,7 +76,7 @@ function toKV(kv: RawKV): KeyValue {
 
 export class EtcdDatastore {
   private grpc?: Promise<Etcd3>
-  private bulkKv?: Promise<KvApi>
+  private wire?: Promise<GrpcWireKv>
   /**
    * Keys and values as sent in writes: strings for our own transports (encoded straight into the
    * request, no Buffer each), Buffers for grpc-js (which would read a string as base64).
@@ -115,24 +116,24 @@ export class EtcdDatastore {
   }
 
   /**
-   * The transport for bulk work (several transactions): gRPC over node:http2 with hand-encoded
-   * messages, which costs etcd a third of the gateway's CPU per write and loads in milliseconds.
-   * Where kv is grpc-js already (client certificates), kv itself; CALICOCTL_ETCD_TRANSPORT=gateway
-   * keeps bulk work on the gateway (for comparisons).
-   */
-  /**
    * `n` writes are coming: the bulk transport loads and connects now, while the caller still
    * reads and validates, instead of between validation and the first write.
    */
   expectWrites(n: number): void {
-    if (n > MAX_TXN_OPS) void this.bulk().then((kv) => (kv as {connect?: () => void}).connect?.())
+    if (n > MAX_TXN_OPS) void this.wireKv()?.then((kv) => kv.connect())
   }
 
-  private bulk(): Promise<KvApi> {
-    if (!this.kvOptions || process.env.CALICOCTL_ETCD_TRANSPORT === 'gateway') return Promise.resolve(this.kv)
+  /**
+   * The transport for bulk work (several transactions): gRPC over node:http2 with hand-encoded
+   * messages, which costs etcd a third of the gateway's CPU per write and loads in milliseconds.
+   * Undefined where kv is grpc-js already (client certificates) and with
+   * CALICOCTL_ETCD_TRANSPORT=gateway (for comparisons): bulk work then stays on kv.
+   */
+  private wireKv(): Promise<GrpcWireKv> | undefined {
+    if (!this.kvOptions || process.env.CALICOCTL_ETCD_TRANSPORT === 'gateway') return undefined
     const options = this.kvOptions
-    this.bulkKv ??= import('./wire.js').then(({GrpcWireKv}) => new GrpcWireKv(options))
-    return this.bulkKv
+    this.wire ??= import('./wire.js').then((m) => new m.GrpcWireKv(options))
+    return this.wire
   }
 
   /** The grpc client, for watches; created on first use. */
@@ -275,7 +276,7 @@ export class EtcdDatastore {
   async writeBatch(ops: WriteOp[], onProgress?: (done: number) => void): Promise<WriteResult[]> {
     const batches: WriteOp[][] = []
     for (let i = 0; i < ops.length; i += MAX_TXN_OPS) batches.push(ops.slice(i, i + MAX_TXN_OPS))
-    const kv = batches.length > 1 ? await this.bulk() : this.kv
+    const kv: KvApi = (batches.length > 1 ? await this.wireKv() : undefined) ?? this.kv
     const out: WriteResult[][] = new Array(batches.length)
     let done = 0
     const runBatch = async (b: number) => {
@@ -403,7 +404,7 @@ export class EtcdDatastore {
 
   close(): void {
     if (this.kv instanceof GatewayKv) this.kv.close()
-    void this.bulkKv?.then((kv) => kv !== this.kv && (kv as MemberKv).close())
+    void this.wire?.then((kv) => kv.close())
     void this.grpc?.then((c) => c.close())
   }
 }

@@ -189,6 +189,12 @@ function memo<K extends object, V>(fn: (k: K) => V): (k: K) => V {
   }
 }
 
+/** `memo` for a function of two objects. */
+function memo2<A extends object, B extends object, V>(fn: (a: A, b: B) => V): (a: A, b: B) => V {
+  const byA = memo((a: A) => memo((b: B) => fn(a, b)))
+  return (a, b) => byA(a)(b)
+}
+
 /** One converter per kind: per resource, and per array of them (arrays of unchanged kinds are reused). */
 function converter<T>(fn: (r: Resource) => T): (rs: Resource[]) => T[] {
   const one = memo(fn)
@@ -233,10 +239,10 @@ const hostIPs = memo((nodes: Resource[]): string[] =>
     .sort(),
 )
 /** Both policy kinds in one list, rebuilt only when either changed. */
-const policyInputs = memo((nps: Resource[]) =>
-  memo((gnps: Resource[]): PolicyInput[] => (nps.length === 0 ? globalPolicyInputs(gnps) : [...networkPolicyInputs(nps), ...globalPolicyInputs(gnps)])),
+const policyInputs = memo2((nps: Resource[], gnps: Resource[]): PolicyInput[] =>
+  nps.length === 0 ? globalPolicyInputs(gnps) : [...networkPolicyInputs(nps), ...globalPolicyInputs(gnps)],
 )
-const networkSetsInput = memo((gns: Resource[]) => memo((ns: Resource[]): NetworkSetInput[] => [...globalNetworkSetInputs(gns), ...networkSetInputs(ns)]))
+const networkSetsInput = memo2((gns: Resource[], ns: Resource[]): NetworkSetInput[] => [...globalNetworkSetInputs(gns), ...networkSetInputs(ns)])
 
 export function buildIptablesInput(snap: Snapshot, host: HostContext, compileSelector: IptablesInput['compileSelector']): IptablesInput {
   const node = findNode(snap, host.nodeName)
@@ -246,11 +252,11 @@ export function buildIptablesInput(snap: Snapshot, host: HostContext, compileSel
   return {
     nodeName: host.nodeName,
     tiers: tierInputs(snap.tiers),
-    policies: policyInputs(snap.networkPolicies)(snap.globalNetworkPolicies),
+    policies: policyInputs(snap.networkPolicies, snap.globalNetworkPolicies),
     profiles: profileInputs(snap.profiles),
     workloadEndpoints: workloadInputs(snap.workloadEndpoints),
     hostEndpoints: hostEndpointInputs(snap.hostEndpoints),
-    networkSets: networkSetsInput(snap.globalNetworkSets)(snap.networkSets),
+    networkSets: networkSetsInput(snap.globalNetworkSets, snap.networkSets),
     pools: iptablesPools(snap.pools),
     allHostIPs: hostIPs(snap.nodes),
     ...(tunnelAddress ? {ipipTunnelAddress: tunnelAddress.split('/')[0] ?? tunnelAddress} : {}),

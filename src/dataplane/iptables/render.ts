@@ -112,13 +112,6 @@ function bodyLine(op: '-A' | '-I' | '-D', chain: string, body: string, hash: str
   return `${op} ${chain} -m comment --comment "cali:${hash}"${body ? ` ${body}` : ''}`
 }
 
-export interface RenderedChain {
-  /** The chained rule hashes, in rule order. */
-  hashes: string[]
-  /** `-A <chain> ...` restore lines, one per rule: made on each read. */
-  readonly lines: string[]
-}
-
 // Hashes by chain object: a syncer plans and then records the same chain objects (never
 // mutated), and the model keeps the objects of chains that did not change. Nothing else is
 // cached: a cache by content (a digest of each chain's rules) cost more to key on a first pass
@@ -141,15 +134,4 @@ export function hashChain(chain: IptChain): {hashes: string[]; bodies?: string[]
 /** The `-A` restore lines of a chain with its hashes (from `bodies` when the caller has them). */
 export function chainLines(chain: IptChain, hashes: readonly string[], bodies: readonly string[] = chain.rules.map(ruleBody)): string[] {
   return bodies.map((body, i) => bodyLine('-A', chain.name, body, hashes[i] as string))
-}
-
-/** Hashes and (on demand) restore lines of a whole owned chain. */
-export function renderChain(chain: IptChain): RenderedChain {
-  const {hashes} = hashChain(chain)
-  return {
-    hashes,
-    get lines() {
-      return chainLines(chain, hashes)
-    },
-  }
 }
