@@ -71,7 +71,7 @@ function flagTag(f) {
   const names = []
   if (f.char) names.push(bold(`-${f.char}`))
   for (const a of f.charAliases ?? []) names.push(bold(`-${a}`))
-  names.push(bold(`--${f.name}`) + (f.type === 'option' ? `=${ital(f.options ? f.options.join('|') : f.name === 'output' ? 'format' : 'value')}` : ''))
+  names.push(bold(`--${f.name}`) + (f.type === 'option' ? `=${ital(f.options ? f.options.join('|') : (f.helpValue ?? (f.name === 'output' ? 'format' : 'value')))}` : ''))
   if (f.type === 'boolean' && f.allowNo) names.push(bold(`--no-${f.name}`))
   return names.join(', ')
 }

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/base-command.js'
 
 export default class ClusterDiags extends BaseCommand<typeof ClusterDiags> {
-  static override summary = 'Collect a snapshot of the cluster\'s Calico datastore and etcd state into a calico-diagnostics-YYYYMMDD_HHMMSS.tar.gz archive.'
+  static override summary = "Collect the cluster's Calico datastore and etcd state into a calico-diagnostics-YYYYMMDD_HHMMSS.tar.gz archive."
   static override description = `Upstream calicoctl collects Kubernetes objects and Calico pod logs with kubectl; this tool's cluster is its etcdv3 datastore, so the archive holds, under calico-diagnostics-<UTC stamp>/:
   cluster/version.txt: the client version and ClusterInformation (Calico version, cluster type, GUID, whether the datastore is locked);
   cluster/connection.yaml: how etcd was reached (endpoints, certificate file paths), credentials redacted;
@@ -21,7 +21,7 @@ Secrets are redacted: any field named like a password, secret, token or private 
     'max-parallelism': Flags.integer({default: 10, min: 1, summary: 'Maximum number of datastore reads in flight at once.'}),
     'focus-nodes': Flags.string({summary: 'Comma-separated list of nodes from which logs are collected first. No effect with etcd.'}),
     'skip-temp-dir-cleanup': Flags.boolean({summary: "Don't clean up the temporary directory (useful for development)."}),
-    output: Flags.string({summary: 'Directory to write the archive into, or the archive path itself when it ends in .tar.gz (default: the current directory).'}),
+    output: Flags.string({helpValue: 'path', summary: 'Directory to write the archive into, or the archive path itself when it ends in .tar.gz (default: the current directory).'}),
   }
 
   async run(): Promise<void> {
