@@ -91,7 +91,7 @@ export interface ClusterDiagsResult {
 }
 
 /** Runs fn over items, at most `width` at once. */
-async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function eachLimited<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0
   await Promise.all(Array.from({length: Math.max(1, Math.min(width, items.length))}, async () => {
     while (next < items.length) await fn(items[next++]!)
@@ -140,14 +140,17 @@ export async function collectClusterDiags(store: ResourceStore, opts: ClusterDia
   try {
     say('Collecting versions...')
     const info = await clusterInformation(store).catch((e) => new Error(errText(e)))
-    let version = `Client Version:    v${opts.clientVersion}\n`
+    const row = (label: string, value: unknown) => `${`${label}:`.padEnd(24)}${String(value)}\n`
+    let version = row('Client Version', `v${opts.clientVersion}`)
     if (info instanceof Error) {
       say(`  ERROR: ClusterInformation could not be read: ${info.message}`)
       version += `# ClusterInformation could not be read: ${info.message}\n`
-    }
-    else {
+    } else {
       const s = (info?.spec ?? {}) as Record<string, unknown>
-      version += `Cluster Calico Version:  ${String(s.calicoVersion || 'unknown')}\nCluster Type:      ${String(s.clusterType || 'unknown')}\nCluster GUID:      ${String(s.clusterGUID ?? 'unknown')}\nDatastore Ready:   ${s.datastoreReady === false ? 'false (locked for migration)' : String(s.datastoreReady ?? 'unknown')}\n`
+      version += row('Cluster Calico Version', s.calicoVersion || 'unknown')
+      version += row('Cluster Type', s.clusterType || 'unknown')
+      version += row('Cluster GUID', s.clusterGUID ?? 'unknown')
+      version += row('Datastore Ready', s.datastoreReady === false ? 'false (locked for migration)' : (s.datastoreReady ?? 'unknown'))
     }
     await put('cluster/version.txt', version)
     await put('cluster/connection.yaml', serialize(connectionSummary(ds.config), 'yaml'))
@@ -156,7 +159,7 @@ export async function collectClusterDiags(store: ResourceStore, opts: ClusterDia
     await collectEtcd(ds, put, say)
 
     say(`Collecting Calico resources (${KINDS.length} kinds)...`)
-    await pool([...KINDS], opts.maxParallelism ?? 10, async (def) => {
+    await eachLimited([...KINDS], opts.maxParallelism ?? 10, async (def) => {
       try {
         const {items, revision} = await store.list(def)
         const docs = items.map((r) => redactFields(outputDocument(def, r)))

@@ -81,6 +81,10 @@ spec: {nets: [198.51.100.0/24]}
   )
   const r = await cli(['apply', '-f', manifest], {env: {ETCD_ENDPOINTS: etcd.endpoint, CALICOCTL_CONFIG: '/nonexistent'}})
   assert.equal(r.code, 0, r.stderr)
+  // ClusterInformation as the host agent writes it on first start (calicoctl may leave it unset).
+  const ciDef = kindByName('ClusterInformation')!
+  if (!(await store.get(ciDef, 'default')))
+    await store.createMany([{def: ciDef, resource: store.prepareCreate(ciDef, {apiVersion: 'projectcalico.org/v3', kind: 'ClusterInformation', metadata: {name: 'default'}, spec: {clusterGUID: '0123456789abcdef0123456789abcdef', clusterType: 'etcd,bgp', datastoreReady: true}})}])
   const pool = await store.get(kindByName('IPPool')!, 'pool-d')
   await new Ipam(ds, {selects}).autoAssign({node: 'node-a', num: 3, handleId: 'k8s-pod-network.ccc', attrs: {node: 'node-a'}, pools: [ipamPool(pool!)]})
   await etcd.client.put(nodeStatusKey('node-a')).value(JSON.stringify({node: 'node-a', state: 'running', revision: '7', result: 'ok'}))
@@ -132,6 +136,7 @@ describe('cluster diags', () => {
     const read = (f: string) => readFileSync(join(root, f), 'utf8')
 
     assert.match(read('cluster/version.txt'), /^Client Version: +v\d/m)
+    assert.match(read('cluster/version.txt'), /^Cluster GUID: +[0-9a-f]{32}$/m)
     assert.match(read('resources/ippools.yaml'), /cidr: 10\.77\.0\.0\/16/)
     assert.match(read('resources/bgppeers.yaml'), /peerIP: 192\.0\.2\.44/)
     assert.match(read('resources/bgppeers.yaml'), /password: <redacted>/)
