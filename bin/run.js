@@ -15,9 +15,10 @@ import {dirname} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 // `calicoctl [options] <command> [<args>...]`: options before the command move after its words
-// (bin/global-options.js, loaded only when the first argument is an option).
+// (bin/global-options.js, loaded only when the first argument is an option other than a lone --help).
 const given = process.argv.slice(2)
-const {argv, version: versionFlag} = given[0]?.[0] === '-' ? (await import('./global-options.js')).hoistGlobalOptions(given) : {argv: given, version: false}
+const hoist = given[0]?.[0] === '-' && !(given.length === 1 && given[0] === '--help')
+const {argv, version: versionFlag} = hoist ? (await import('./global-options.js')).hoistGlobalOptions(given) : {argv: given, version: false}
 const env = process.env
 const fast = !env.CALICOCTL_NO_FAST_PATH && argv.length <= 3
 
