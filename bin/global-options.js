@@ -33,7 +33,7 @@ export function hoistGlobalOptions(argv) {
       if (eq >= 0) moved.push(a)
       else if (i + 1 < argv.length) moved.push(`--${name}=${argv[++i]}`)
       else break
-    } else if (a.length >= 2 && a[1] in SHORT) {
+    } else if (a[0] === '-' && a.length >= 2 && a[1] in SHORT) {
       const name = SHORT[a[1]]
       if (a.length > 2) moved.push(`--${name}=${a.slice(a[2] === '=' ? 3 : 2)}`)
       else if (i + 1 < argv.length) moved.push(`--${name}=${argv[++i]}`)

@@ -28,6 +28,13 @@ describe('hoisting the options found before the command word', () => {
     assert.deepEqual(hoist(['-h', 'ipam', 'show']).argv, ['ipam', 'show', '--help'])
   })
 
+  test('a command word whose second letter is a short option letter is a word, not an option', () => {
+    // 'cluster' once read as -l (its second letter), eating the word.
+    assert.deepEqual(hoist(['-c', 'f.cfg', 'cluster', 'diags']).argv, ['cluster', 'diags', '--config=f.cfg'])
+    assert.deepEqual(hoist(['--allow-version-mismatch', 'cluster', 'diags']).argv, ['cluster', 'diags', '--allow-version-mismatch'])
+    assert.deepEqual(hoist(['--allow-version-mismatch', 'node', 'checksystem']).argv, ['node', 'checksystem', '--allow-version-mismatch'])
+  })
+
   test('-l before the command is the log level; after get it stays the selector', () => {
     assert.deepEqual(hoist(['-l', 'warn', 'get', 'nodes', '-l', 'rack == "r1"']).argv, ['get', 'nodes', '--log-level=warn', '-l', 'rack == "r1"'])
   })
