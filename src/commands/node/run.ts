@@ -45,10 +45,16 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
     const datastore = await this.etcd()
+    const store = await this.store()
+    // As calico-node at start: record this agent's version and the cluster type (CLUSTER_TYPE).
+    const {ensureInitialized} = await import('../../service/initialize.js')
+    await ensureInitialized(store, {calicoVersion: `v${this.config.version}`, clusterType: process.env.CLUSTER_TYPE || 'etcd,bgp'}).catch((err) =>
+      log('warn', `cannot initialise the cluster information: ${(err as Error).message}`),
+    )
     await runNodeAgent({
       datastore,
       pass: {
-        store: await this.store(),
+        store,
         identity: {
           ...(f.name ? {name: f.name} : {}),
           ...(f.ip ? {ip: f.ip} : {}),
