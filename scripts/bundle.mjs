@@ -6,6 +6,7 @@
 // share one copy of @oclif/core (instanceof checks on errors and commands hold). Small pure-JS
 // dependencies (js-yaml, ipaddr.js) are bundled too; see `external` for what stays out. The rest
 // of dist/ stays tsc's output (for scripts and tests).
+import {execFileSync} from 'node:child_process'
 import {readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -63,3 +64,10 @@ await build({
 // The first word of each of our commands: bin/run.js starts oclif without plugins for these.
 const roots = new Set(sources('src/commands').map((f) => f.split('/')[2].replace(/\.ts$/, '')))
 writeFileSync(join(outdir, 'command-roots.json'), `${JSON.stringify([...roots].sort())}\n`)
+
+// The commit the build was made from, for `version` (as calicoctl's "Git commit" line).
+let gitCommit = 'unknown'
+try {
+  gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], {cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim()
+} catch {}
+writeFileSync(join(outdir, 'build-info.json'), `${JSON.stringify({gitCommit})}\n`)
