@@ -120,6 +120,19 @@ export interface WriteOptions {
 /** Calicoctl retries an update without a resourceVersion this many times on conflict. */
 const UPDATE_RETRIES = 5
 
+/**
+ * A manifest refused before anything was written, worded as calicoctl words a failed write
+ * ("failed to apply 'BGPPeer' resource: ...", "failed to apply any 'BGPPeer' resources:"), then
+ * one line per problem.
+ */
+function refusedManifest(verb: Verb, items: Loaded[], problems: string): InputError {
+  const kinds = new Set(items.map((i) => i.def.kind))
+  const kind = kinds.size === 1 ? ` '${[...kinds][0]}'` : ''
+  if (items.length === 1 && !problems.includes('\n')) return new InputError(`failed to ${verb}${kind} resource: ${problems}`)
+  const head = items.length === 1 ? `failed to ${verb}${kind} resource:` : `failed to ${verb} any${kind} resources:`
+  return new InputError(`${head}\n${problems.replace(/^/gm, '  ')}`)
+}
+
 /** The refusal calicoctl gives this write whatever the resource holds (see KindDef.refuse). */
 function refusal(verb: Verb, def: KindDef, resource: Resource, stored: boolean): CalicoError | undefined {
   return def.refuse?.(verb === 'replace' ? 'update' : verb, resource, stored)
@@ -135,10 +148,12 @@ export async function writeResources(store: ResourceStore, verb: 'create' | 'app
     if (refused instanceof AlreadyExistsError && verb === 'create' && opts.skipExists) row.action = 'skipped'
     else if (refused) row.error = refused
   }
-  validateAll(
-    items.filter((_, i) => !rows[i]!.error && !rows[i]!.action),
-    byKind,
-  )
+  const toValidate = items.filter((_, i) => !rows[i]!.error && !rows[i]!.action)
+  try {
+    validateAll(toValidate, byKind)
+  } catch (error) {
+    throw error instanceof InputError ? refusedManifest(verb, items, error.message) : error
+  }
 
   const creates: number[] = []
   const updates: number[] = []
@@ -173,7 +188,7 @@ export async function writeResources(store: ResourceStore, verb: 'create' | 'app
     row.resource = store.prepareUpdate(stored, resource)
     updates.push(i)
   })
-  if (problems.length > 0) throw new InputError(problems.join('\n'))
+  if (problems.length > 0) throw refusedManifest(verb, items, problems.join('\n'))
 
   if (opts.dryRun) {
     for (const i of creates) rows[i]!.action = 'created'
