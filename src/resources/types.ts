@@ -60,6 +60,8 @@ export interface KindDef {
    * before validation; `update` is a replace, patch or label, `apply` an apply.
    */
   refuse?(verb: WriteVerb, r: Resource, stored: boolean): CalicoError | undefined
+  /** The order calicoctl lists this kind in, when not the datastore's (tiers: by spec.order). */
+  listOrder?(items: Resource[]): Resource[]
   /** Resources the datastore presents without storing them (get and list include them). */
   builtIn?(): Resource[]
   /** The name used in the etcd key, when it differs from metadata.name (older policy forms). */

@@ -128,9 +128,8 @@ const UPDATE_RETRIES = 5
 function refusedManifest(verb: Verb, items: Loaded[], problems: string): InputError {
   const kinds = new Set(items.map((i) => i.def.kind))
   const kind = kinds.size === 1 ? ` '${[...kinds][0]}'` : ''
-  if (items.length === 1 && !problems.includes('\n')) return new InputError(`failed to ${verb}${kind} resource: ${problems}`)
-  const head = items.length === 1 ? `failed to ${verb}${kind} resource:` : `failed to ${verb} any${kind} resources:`
-  return new InputError(`${head}\n${problems.replace(/^/gm, '  ')}`)
+  if (items.length === 1) return new InputError(`failed to ${verb}${kind} resource: ${problems}`)
+  return new InputError(`failed to ${verb} any${kind} resources:\n${problems.replace(/^/gm, '  ')}`)
 }
 
 /** The refusal calicoctl gives this write whatever the resource holds (see KindDef.refuse). */
