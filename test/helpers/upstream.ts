@@ -129,7 +129,7 @@ export function upstreamCli(endpoint: string) {
   return calicoctl
 }
 
-const show = (o: Outcome) => `${o.command} => exit ${o.code}, output:\n${o.output.slice(0, 4000)}`
+const show = (o: Outcome) => `${o.command} => exit ${o.code}, output: ${JSON.stringify(o.output.slice(0, 4000))}`
 
 export function noError(o: Outcome, text?: string): void {
   assert.equal(o.code, 0, `expected success: ${show(o)}`)

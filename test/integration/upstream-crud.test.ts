@@ -578,8 +578,9 @@ describe('the built-in projectcalico-default-allow profile (libcalico-go etcdv3 
 
 describe('cluster initialisation (libcalico-go clientv3 EnsureInitialized, as calicoctl calls it)', () => {
   test('a refused manifest writes nothing; an accepted one initialises ClusterInformation with no version or type, and the three tiers', async () => {
-    isError(await calicoctl('apply', d.bgppeer_invalid), "PeerIP = 'badpeerIP'")
+    isError(await calicoctl('apply', d.bgppeer_invalid), "failed to apply 'BGPPeer' resource")
     isError(await calicoctl('create', d.clusterinfo_name1_rev1), NOT_SUPPORTED)
+    isError(await calicoctl('create', [d.bgppeer_name1_rev1_v4, d.bgppeer_invalid]), "failed to create any 'BGPPeer' resources")
     assert.deepEqual(await etcd.client.getAll().prefix('/calico/').keys(), [])
     noError(await calicoctl('apply', d.bgppeer_name1_rev1_v4))
     const ci = (await calicoctl('get clusterinfo default -o yaml')).decoded
