@@ -18,7 +18,7 @@ const SHORT = {l: 'log-level', c: 'config'}
 export function hoistGlobalOptions(argv) {
   const first = argv[0]
   if (first === undefined || first[0] !== '-' || first === '-' || first === '--') return {argv, version: false}
-  const moved = []
+  let moved = []
   let version = false
   let i = 0
   for (; i < argv.length; i++) {
@@ -41,6 +41,15 @@ export function hoistGlobalOptions(argv) {
     } else break
   }
   const rest = argv.slice(i)
+  // Given again after the command, the later one counts (oclif refuses an option given twice).
+  const end = rest.indexOf('--')
+  const after = end < 0 ? rest : rest.slice(0, end)
+  const again = (opt) => {
+    const name = opt.slice(2).split('=')[0]
+    const short = name === 'config' ? '-c' : undefined
+    return after.some((a) => a === `--${name}` || a.startsWith(`--${name}=`) || (short !== undefined && a.startsWith(short)))
+  }
+  if (moved.length > 0 && after.length > 0) moved = moved.filter((opt) => opt === '--help' || !again(opt))
   let words = 0
   while (words < rest.length && rest[words][0] !== '-') words++
   // Stopped on an option we do not know: it stays first, for oclif to name in its error.

@@ -32,6 +32,14 @@ describe('hoisting the options found before the command word', () => {
     assert.deepEqual(hoist(['-l', 'warn', 'get', 'nodes', '-l', 'rack == "r1"']).argv, ['get', 'nodes', '--log-level=warn', '-l', 'rack == "r1"'])
   })
 
+  test('an option given again after the command: the later one counts, not an error', () => {
+    assert.deepEqual(hoist(['--allow-version-mismatch', 'get', 'ippools', '--allow-version-mismatch']).argv, ['get', 'ippools', '--allow-version-mismatch'])
+    assert.deepEqual(hoist(['-c', 'a.cfg', '--context=x', 'version', '-c', 'b.cfg']).argv, ['version', '--context=x', '-c', 'b.cfg'])
+    assert.deepEqual(hoist(['--config=a.cfg', 'version', '--config=b.cfg']).argv, ['version', '--config=b.cfg'])
+    // -l after get is the selector, so a log level before it stays.
+    assert.deepEqual(hoist(['-l', 'debug', 'get', 'nodes', '-l', 'x']).argv, ['get', 'nodes', '--log-level=debug', '-l', 'x'])
+  })
+
   test('the options go before a `--` and before the first flag of the command', () => {
     assert.deepEqual(hoist(['--allow-version-mismatch', 'delete', '--', '-odd']).argv, ['delete', '--allow-version-mismatch', '--', '-odd'])
   })
