@@ -22,6 +22,7 @@ import {
   NOT_NAMESPACED,
   NOT_SUPPORTED,
   notContains,
+  type Outcome,
   SET_DEFAULT,
   upstreamCli,
   withTierLabel,
@@ -42,6 +43,30 @@ beforeEach(async () => etcd.wipe())
 
 const clone = <T>(x: T): T => structuredClone(x)
 const rv = (o: {decoded: any}) => o.decoded.metadata.resourceVersion as string
+
+/** Writes `res` with `verb` and reads it back by name; given `previous`, the revision must have moved on. */
+async function writeAndRead(verb: string, res: any, kind: string, previous?: Outcome): Promise<Outcome> {
+  noError(await calicoctl(verb, res))
+  const read = await calicoctl(`get ${kind} ${name(res)} -o yaml`)
+  noError(read)
+  if (previous) assert.notEqual(rv(read), rv(previous))
+  return read
+}
+
+/**
+ * Upstream's resourceVersion pattern: write rev1, then rev2 without a resourceVersion (a new
+ * revision); the first read-back is now stale (a conflict); with the new resourceVersion it
+ * writes; delete by name.
+ */
+async function honoursResourceVersion(first: string, verb: 'apply' | 'replace', kind: string, rev1: any, rev2: any): Promise<void> {
+  const read0 = await writeAndRead(first, rev1, kind)
+  const read1 = await writeAndRead(verb, rev2, kind, read0)
+  isError(await calicoctl(verb, read0.decoded), ERROR_CONFLICT)
+  const again = clone(read0.decoded)
+  again.metadata.resourceVersion = rv(read1)
+  noError(await calicoctl(verb, again))
+  noError(await calicoctl(`delete ${kind} ${name(again)}`))
+}
 
 describe('test_crud.py TestCalicoctlCommands', () => {
   // test_crud.py: test_get
@@ -135,18 +160,7 @@ describe('test_crud.py TestCalicoctlCommands', () => {
 
   // test_crud.py: test_replace_with_resource_version (the NetworkPolicy part; see README for the staged kinds)
   test('test_replace_with_resource_version: replace honours resourceVersion', async () => {
-    noError(await calicoctl('create', d.networkpolicy_name1_rev1))
-    const rev0 = await calicoctl(`get networkpolicy ${name(d.networkpolicy_name1_rev1)} -o yaml`)
-    noError(rev0)
-    noError(await calicoctl('replace', d.networkpolicy_name1_rev2))
-    const rev1 = await calicoctl(`get networkpolicy ${name(d.networkpolicy_name1_rev2)} -o yaml`)
-    noError(rev1)
-    assert.notEqual(rv(rev0), rv(rev1))
-    isError(await calicoctl('replace', rev0.decoded), ERROR_CONFLICT)
-    const again = clone(rev0.decoded)
-    again.metadata.resourceVersion = rv(rev1)
-    noError(await calicoctl('replace', again))
-    noError(await calicoctl(`delete networkpolicy ${name(again)}`))
+    await honoursResourceVersion('create', 'replace', 'networkpolicy', d.networkpolicy_name1_rev1, d.networkpolicy_name1_rev2)
     isError(await calicoctl('replace', d.networkpolicy_name1_rev2), NOT_FOUND)
   })
 
@@ -178,18 +192,7 @@ describe('test_crud.py TestCalicoctlCommands', () => {
   // test_crud.py: test_apply_with_resource_version
   test('test_apply_with_resource_version: apply honours resourceVersion', async () => {
     isError(await calicoctl(`get hostendpoint ${name(d.hostendpoint_name1_rev1)} -o yaml`), NOT_FOUND)
-    noError(await calicoctl('apply', d.hostendpoint_name1_rev1))
-    const rev0 = await calicoctl(`get hostendpoint ${name(d.hostendpoint_name1_rev1)} -o yaml`)
-    noError(rev0)
-    noError(await calicoctl('apply', d.hostendpoint_name1_rev2))
-    const rev1 = await calicoctl(`get hostendpoint ${name(d.hostendpoint_name1_rev2)} -o yaml`)
-    noError(rev1)
-    assert.notEqual(rv(rev0), rv(rev1))
-    isError(await calicoctl('apply', rev0.decoded), ERROR_CONFLICT)
-    const again = clone(rev0.decoded)
-    again.metadata.resourceVersion = rv(rev1)
-    noError(await calicoctl('apply', again))
-    noError(await calicoctl(`delete hostendpoint ${name(again)}`))
+    await honoursResourceVersion('apply', 'apply', 'hostendpoint', d.hostendpoint_name1_rev1, d.hostendpoint_name1_rev2)
   })
 
   // test_crud.py: test_json
@@ -350,38 +353,20 @@ describe('test_crud.py TestCalicoctlCommands', () => {
 
   // test_crud.py: test_bgpconfig
   test('test_bgpconfig', async () => {
-    noError(await calicoctl('create', d.bgpconfig_name1_rev1))
-    const rev0 = await calicoctl(`get bgpconfig ${name(d.bgpconfig_name1_rev1)} -o yaml`)
-    noError(rev0)
-    noError(await calicoctl('replace', d.bgpconfig_name1_rev2))
-    const rev1 = await calicoctl(`get bgpconfig ${name(d.bgpconfig_name1_rev2)} -o yaml`)
-    noError(rev1)
-    assert.notEqual(rv(rev0), rv(rev1))
-    noError(await calicoctl('create', d.bgpconfig_name2_rev1))
-    const rev2 = await calicoctl(`get bgpconfig ${name(d.bgpconfig_name2_rev1)} -o yaml`)
-    noError(rev2)
-    noError(await calicoctl('apply', d.bgpconfig_name2_rev2))
-    const rev3 = await calicoctl(`get bgpconfig ${name(d.bgpconfig_name2_rev2)} -o yaml`)
-    noError(rev3)
-    assert.notEqual(rv(rev2), rv(rev3))
+    const rev0 = await writeAndRead('create', d.bgpconfig_name1_rev1, 'bgpconfig')
+    await writeAndRead('replace', d.bgpconfig_name1_rev2, 'bgpconfig', rev0)
+    const rev2 = await writeAndRead('create', d.bgpconfig_name2_rev1, 'bgpconfig')
+    const rev3 = await writeAndRead('apply', d.bgpconfig_name2_rev2, 'bgpconfig', rev2)
     isError(await calicoctl('apply', d.bgpconfig_name2_rev3), SET_DEFAULT)
     noError(await calicoctl(`delete bgpconfig ${name(rev3.decoded)}`))
   })
 
   // test_crud.py: test_felixconfig
   test('test_felixconfig', async () => {
-    const get = () => calicoctl(`get felixconfig ${name(d.felixconfig_name1_rev1)} -o yaml`)
-    noError(await calicoctl('create', d.felixconfig_name1_rev1))
-    const rev0 = await get()
-    noError(await calicoctl('replace', d.felixconfig_name1_rev2))
-    const rev1 = await get()
-    assert.notEqual(rv(rev0), rv(rev1))
-    noError(await calicoctl('apply', d.felixconfig_name1_rev1))
-    const rev2 = await get()
-    assert.notEqual(rv(rev1), rv(rev2))
-    noError(await calicoctl('apply', d.felixconfig_name1_rev3))
-    const rev3 = await get()
-    noError(rev3)
+    const rev0 = await writeAndRead('create', d.felixconfig_name1_rev1, 'felixconfig')
+    const rev1 = await writeAndRead('replace', d.felixconfig_name1_rev2, 'felixconfig', rev0)
+    const rev2 = await writeAndRead('apply', d.felixconfig_name1_rev1, 'felixconfig', rev1)
+    const rev3 = await writeAndRead('apply', d.felixconfig_name1_rev3, 'felixconfig')
     assert.equal(rev3.decoded.spec.netlinkTimeout, '2m5s')
     assert.equal(rev3.decoded.spec.reportingTTL, '2h45m10s')
     noError(await calicoctl(`delete felixconfig ${name(rev2.decoded)}`))
@@ -404,19 +389,11 @@ describe('test_crud.py TestCalicoctlCommands', () => {
 
   // test_crud.py: test_kubecontrollersconfig
   test('test_kubecontrollersconfig', async () => {
-    const get = () => calicoctl(`get kubecontrollersconfig ${name(d.kubecontrollersconfig_name1_rev1)} -o yaml`)
-    noError(await calicoctl('create', d.kubecontrollersconfig_name1_rev1))
-    const rev0 = await get()
-    noError(rev0)
-    noError(await calicoctl('replace', d.kubecontrollersconfig_name1_rev2))
-    const rev1 = await get()
-    noError(rev1)
-    assert.notEqual(rv(rev0), rv(rev1))
-    noError(await calicoctl('apply', d.kubecontrollersconfig_name1_rev1))
-    const rev2 = await get()
-    noError(rev2)
-    assert.notEqual(rv(rev1), rv(rev2))
-    noError(await calicoctl(`delete kubecontrollersconfig ${name(rev2.decoded)}`))
+    const kind = 'kubecontrollersconfig'
+    const rev0 = await writeAndRead('create', d.kubecontrollersconfig_name1_rev1, kind)
+    const rev1 = await writeAndRead('replace', d.kubecontrollersconfig_name1_rev2, kind, rev0)
+    const rev2 = await writeAndRead('apply', d.kubecontrollersconfig_name1_rev1, kind, rev1)
+    noError(await calicoctl(`delete ${kind} ${name(rev2.decoded)}`))
   })
 
   // test_crud.py: test_metadata_unchanged_create_replace, test_metadata_unchanged_apply
