@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Two answers need nothing from oclif and are asked for most often by scripts, so they skip
 // loading it (oclif alone costs about 2x a bare Node start):
-//  - `version --client` (and `--version`): the version from package.json and the commit from
-//    dist/build-info.json, exactly as the version command prints them;
+//  - `version --client` (and `--version`): the version and commit from dist/build-info.json,
+//    exactly as the version command prints them;
 //  - `--help` with output that is not a terminal: the root help oclif rendered for width 80 at
 //    build time (dist/root-help.json, from scripts/cache-help.mjs), used only when nothing that
 //    changes oclif's rendering is in play (width, theme, debug, another Node/platform).
@@ -13,10 +13,12 @@ import {existsSync, readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {dirname} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {hoistGlobalOptions} from './global-options.js'
 
-// `calicoctl [options] <command> [<args>...]`: options before the command move after its words.
-const {argv, version: versionFlag} = hoistGlobalOptions(process.argv.slice(2))
+// `calicoctl [options] <command> [<args>...]`: options before the command move after its words
+// (bin/global-options.js, loaded only when the first argument is an option other than a lone --help).
+const given = process.argv.slice(2)
+const hoist = given[0]?.[0] === '-' && !(given.length === 1 && given[0] === '--help')
+const {argv, version: versionFlag} = hoist ? (await import('./global-options.js')).hoistGlobalOptions(given) : {argv: given, version: false}
 const env = process.env
 const fast = !env.CALICOCTL_NO_FAST_PATH && argv.length <= 3
 
@@ -62,11 +64,14 @@ function clientVersionOnly() {
 }
 
 if (versionFlag || (fast && clientVersionOnly())) {
-  const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-  let gitCommit = 'unknown'
+  // One small file written by the build (scripts/bundle.mjs); package.json when there is none.
+  let info
   try {
-    gitCommit = JSON.parse(readFileSync(new URL('../dist/build-info.json', import.meta.url), 'utf8')).gitCommit
-  } catch {}
+    info = JSON.parse(readFileSync(new URL('../dist/build-info.json', import.meta.url), 'utf8'))
+  } catch {
+    info = {version: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version, gitCommit: 'unknown'}
+  }
+  const {version, gitCommit} = info
   process.stdout.write(`Client Version:    v${version}\nGit commit:        ${gitCommit}\n`)
 } else {
   const help = fast && argv.length === 1 && argv[0] === '--help' ? rootHelp() : undefined

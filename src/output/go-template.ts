@@ -467,7 +467,11 @@ function callBuiltin(name: string, args: unknown[], err: (m: string) => never): 
           if (typeof k !== 'number' || !Number.isInteger(k)) err('cannot index slice/array with non-integer')
           if (k < 0 || k >= v.length) err(`error calling index: index out of range: ${k}`)
           v = v[k]
-        } else if (isObject(v)) v = Object.hasOwn(v, String(k)) ? v[String(k)] : NO_VALUE
+        } else if (isObject(v)) {
+          // A missing key gives the zero value of the map's values: "" for the string maps (labels, annotations).
+          const values = Object.values(v)
+          v = Object.hasOwn(v, String(k)) ? v[String(k)] : values.every((x) => typeof x === 'string') ? '' : NO_VALUE
+        }
         else if (v === NO_VALUE || v === null) v = NO_VALUE
         else err(`can't index item of type ${goType(v)}`)
       }

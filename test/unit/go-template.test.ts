@@ -61,6 +61,8 @@ describe('go-template language', () => {
     assert.equal(run('{{and 1 0 2}}|{{and 1 2}}|{{or 0 "" "x"}}|{{or 0 ""}}|{{not 0}}', {}), '0|2|x||true')
     assert.equal(run('{{len .l}} {{len .m}} {{len "héllo"}}', {l: [1, 2], m: {a: 1}}), '2 1 6')
     assert.equal(run('{{index .m "k"}} {{index .l 1}} {{index .n 0 1}}', {m: {k: 'v'}, l: [7, 8], n: [[1, 2]]}), 'v 8 2')
+    // A missing key: index gives the zero value of a string map, a field lookup gives no value (as Go).
+    assert.equal(run('[{{index .m "x"}}] [{{.m.x}}]', {m: {k: 'v'}}), '[] [<no value>]')
     assert.equal(run('{{slice .l 1}} {{slice "abcd" 1 3}}', {l: [1, 2, 3]}), '[2 3] bc')
     assert.equal(run('{{eq 1 1}} {{eq "a" "b" "a"}} {{ne 1 2}} {{lt 1 2}} {{le 2 2}} {{gt "b" "a"}} {{ge 1 2}}', {}), 'true true true true true true false')
     assert.equal(run('{{print 1 2 "x" 3}}|{{println "a" 1}}', {}), '1 2x3|a 1\n')
