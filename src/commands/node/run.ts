@@ -60,7 +60,12 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
     const datastore = await this.etcd()
-    const {dryRun: _never, ...pass} = passOptions(await this.store(), f, false, !noBird)
+    const store = await this.store()
+    // As calico-node at start: record this agent's version and the cluster type (CLUSTER_TYPE),
+    // retried in the background while etcd cannot be reached (the agent does not wait for it).
+    const {initializeUntilDone} = await import('../../service/initialize.js')
+    void initializeUntilDone(store, {calicoVersion: `v${this.config.version}`, clusterType: process.env.CLUSTER_TYPE || 'etcd,bgp'}, ac.signal, (m) => log('warn', m))
+    const {dryRun: _never, ...pass} = passOptions(store, f, false, !noBird)
     await runNodeAgent({
       datastore,
       pass: {...pass, bird: {...pass.bird!, ...(f['bird-timers'] === 'fast' ? {timers: FAST_TIMERS} : {})}},
