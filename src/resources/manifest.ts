@@ -8,7 +8,8 @@ import {CalicoError, type FieldError, fieldError, ValidationError} from './error
 import {kindByName} from './registry.js'
 import {checkType} from './schema.js'
 import {API_VERSION, type KindDef, type Resource, type ValidateContext} from './types.js'
-import {labelKeyProblem, labelValueProblem, nameProblem} from './validate.js'
+import {checkAnnotations, isRFC3339, labelKeyProblem, labelValueProblem, nameProblem} from './validate.js'
+import {addUpstreamFindings, canonicalKeys, shapeOf, type UpstreamSchema, upstreamSchema} from './upstream.js'
 import {loadSimpleYaml} from './yaml-subset.js'
 
 export interface ManifestFile {
@@ -44,6 +45,14 @@ export interface SourcedDoc {
   owned?: boolean
 }
 
+/**
+ * js-yaml's default schema without its timestamp type: Go's YAML reader leaves an unquoted
+ * timestamp as the text written, which metav1.Time then parses (or refuses) as RFC 3339.
+ * Duplicate keys are refused (js-yaml's default; calicoctl's strict decoder refuses them too).
+ */
+const yamlTypes = (yaml as unknown as {types: Record<'merge' | 'binary' | 'omap' | 'pairs' | 'set', yaml.Type>}).types
+const MANIFEST_SCHEMA = yaml.CORE_SCHEMA.extend({implicit: [yamlTypes.merge], explicit: [yamlTypes.binary, yamlTypes.omap, yamlTypes.pairs, yamlTypes.set]})
+
 /** More resource documents than anyone applies at once: YAML aliases can make billions. */
 const MAX_DOCUMENTS = 250_000
 
@@ -73,7 +82,7 @@ export function splitDocuments(files: ManifestFile[]): SourcedDoc[] {
       // (whose aliases can put one object in several documents).
       const simple = loadSimpleYaml(f.text)
       owned = simple !== undefined
-      docs = simple ?? (yaml.loadAll(f.text, undefined, {json: true}) as unknown[])
+      docs = simple ?? (yaml.loadAll(f.text, undefined, {schema: MANIFEST_SCHEMA}) as unknown[])
     } catch (error) {
       const m = (error as Error).message.split('\n')[0]
       throw new CalicoError(`${f.source}: invalid YAML/JSON: ${m}`)
@@ -120,6 +129,20 @@ function copyDocument<T>(v: T): T {
   return out as T
 }
 
+const shapes = new WeakMap<KindDef, ReturnType<typeof shapeOf>>()
+function documentShape(def: KindDef) {
+  let s = shapes.get(def)
+  if (!s) {
+    const up = upstreamSchema(def.kind)
+    const props: Array<[string, UpstreamSchema]> = []
+    if (up?.spec) props.push(['spec', up.spec])
+    if (up?.status) props.push(['status', up.status])
+    s = shapeOf(documentSchema(def), {t: 'object', props})
+    shapes.set(def, s)
+  }
+  return s
+}
+
 /** Strict structural parse of one document into a resource of a known kind. */
 export function resourceFromDoc(d: SourcedDoc, flagNamespace?: string): {def: KindDef; resource: Resource} {
   const {doc} = d
@@ -128,11 +151,12 @@ export function resourceFromDoc(d: SourcedDoc, flagNamespace?: string): {def: Ki
   if (doc.apiVersion !== API_VERSION || !def)
     throw new CalicoError(`${d.source}: unknown resource type (${kind || '<none>'}) and/or version (${String(doc.apiVersion ?? '<none>')})`)
   const errors: FieldError[] = []
-  checkType(doc, documentSchema(def), '', errors)
-  const md = doc.metadata as Record<string, unknown> | undefined
+  // calicoctl decodes with Go's encoding/json: field names match whatever their case.
+  const resource = canonicalKeys(d.owned ? doc : copyDocument(doc), documentShape(def)) as unknown as Resource
+  checkType(resource, documentSchema(def), '', errors)
+  const md = resource.metadata as Record<string, unknown> | undefined
   if (!md || typeof md !== 'object') errors.push(fieldError('metadata', 'is required'))
-  if (errors.length > 0) throw new ValidationError(label(def.kind, doc), errors)
-  const resource = (d.owned ? doc : copyDocument(doc)) as unknown as Resource
+  if (errors.length > 0) throw new ValidationError(label(def.kind, resource as unknown as Record<string, unknown>), errors)
   const ns = resolveNamespace(def, resource.metadata.namespace, flagNamespace)
   if (ns !== undefined) resource.metadata.namespace = ns
   resource.spec ??= {}
@@ -159,7 +183,15 @@ export function defaultAndValidate(def: KindDef, r: Resource, ctx: ValidateConte
     const p = labelKeyProblem(k) ?? (typeof v === 'string' ? labelValueProblem(v) : undefined)
     if (p) errors.push(fieldError(`metadata.labels.${k.length > 60 ? `${k.slice(0, 57)}...` : k}`, p, v))
   }
+  checkAnnotations(r.metadata.annotations, 'metadata.annotations', errors)
+  for (const f of ['creationTimestamp', 'deletionTimestamp'] as const) {
+    const v = r.metadata[f]
+    if (typeof v === 'string' && v !== '' && !isRFC3339(v)) errors.push(fieldError(`metadata.${f}`, 'must be an RFC 3339 time such as 2024-01-02T15:04:05Z', v))
+  }
   errors.push(...(def.validate?.(r, ctx) ?? []))
+  addUpstreamFindings(r.spec, upstreamSchema(def.kind)?.spec, 'spec', errors)
+  if (ctx.exists)
+    for (const ref of def.references?.(r) ?? []) if (!ctx.exists(ref.kind, ref.name)) errors.push(fieldError(ref.field, `${ref.kind}(${ref.name}) does not exist`, ref.name))
   if (errors.length > 0) throw new ValidationError(`${def.kind}(${r.metadata.namespace ? `${r.metadata.namespace}/` : ''}${name || '<no name>'})`, errors)
   return r
 }

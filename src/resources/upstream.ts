@@ -1,0 +1,328 @@
+// Upstream Calico's published API as data (src/resources/upstream-schema.json, made by
+// scripts/gen-upstream-schema.mjs from projectcalico/calico v3.32.1 api/config/crd/*.yaml with
+// keys in the Go structs' order): field names, value constraints (enum, pattern, bounds,
+// lengths, required) and which fields are Go durations. Three uses here:
+//  - field names matched case-insensitively and rewritten canonically, as calicoctl's decoder
+//    (Go's encoding/json) does;
+//  - the constraints checked on every kind that has a CRD;
+//  - Go's time.Duration parsed and printed as Go does (metav1.Duration fields).
+import {createRequire} from 'node:module'
+import {type FieldError, fieldError} from './errors.js'
+import {parsePort, PortError} from './rules.js'
+import type {FieldType, Fields} from './schema.js'
+
+/** A CRD schema node, compacted (see the generator). */
+export interface UpstreamSchema {
+  t: 'string' | 'integer' | 'boolean' | 'number' | 'object' | 'array' | 'intOrString' | 'any'
+  enum?: unknown[]
+  pattern?: string
+  min?: number
+  max?: number
+  maxLength?: number
+  minLength?: number
+  maxItems?: number
+  minItems?: number
+  format?: string
+  required?: string[]
+  open?: boolean
+  duration?: boolean
+  ptr?: boolean
+  /** The Go integer type when narrower than int (uint8, uint16, int32, …). */
+  goInt?: string
+  /** A numorstring.Port: a number, "min:max" or a port name. */
+  port?: boolean
+  items?: UpstreamSchema
+  values?: UpstreamSchema
+  props?: Array<[string, UpstreamSchema]>
+}
+
+interface UpstreamFile {
+  source: string
+  kinds: Record<string, {spec?: UpstreamSchema; status?: UpstreamSchema}>
+}
+
+const data = createRequire(import.meta.url)('./upstream-schema.json') as UpstreamFile
+
+export function upstreamSchema(kind: string): {spec?: UpstreamSchema; status?: UpstreamSchema} | undefined {
+  return data.kinds[kind]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Go durations (time.ParseDuration / Duration.String), in nanoseconds as bigint.
+
+const UNIT_NS: Record<string, bigint> = {ns: 1n, us: 1000n, 'µs': 1000n, 'μs': 1000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n}
+const DURATION_PART = /(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/y
+const MAX_DURATION = (1n << 63n) - 1n
+
+/** Go's time.ParseDuration; undefined when Go would refuse the text. */
+export function parseGoDuration(text: string): bigint | undefined {
+  let s = text
+  let neg = false
+  if (s.startsWith('-') || s.startsWith('+')) {
+    neg = s[0] === '-'
+    s = s.slice(1)
+  }
+  if (s === '0') return 0n
+  if (s === '') return undefined
+  let total = 0n
+  let pos = 0
+  while (pos < s.length) {
+    DURATION_PART.lastIndex = pos
+    const m = DURATION_PART.exec(s)
+    if (!m || (m[1] === '' && (m[2] === undefined || m[2] === ''))) return undefined
+    const unit = UNIT_NS[m[3]!]!
+    const whole = m[1] === '' ? 0n : BigInt(m[1]!)
+    const frac = m[2] ?? ''
+    // Go keeps the fraction's precision by scaling; nanosecond resolution is all that survives.
+    const fracNs = frac === '' ? 0n : (BigInt(frac) * unit) / 10n ** BigInt(frac.length)
+    total += whole * unit + fracNs
+    if (total > MAX_DURATION + (neg ? 1n : 0n)) return undefined
+    pos = DURATION_PART.lastIndex
+  }
+  return neg ? -total : total
+}
+
+function fracText(v: bigint, digits: number): [string, bigint] {
+  let frac = ''
+  let printed = false
+  let x = v
+  for (let i = 0; i < digits; i++) {
+    const d = x % 10n
+    printed ||= d !== 0n
+    if (printed) frac = `${d}${frac}`
+    x /= 10n
+  }
+  return [printed ? `.${frac}` : '', x]
+}
+
+/** Go's time.Duration.String: `2m5s`, `1h0m0s`, `1.5s`, `500ms`, `0s`. */
+export function formatGoDuration(ns: bigint): string {
+  if (ns === 0n) return '0s'
+  const neg = ns < 0n
+  let u = neg ? -ns : ns
+  let out: string
+  if (u < 1_000_000_000n) {
+    if (u < 1000n) out = `${u}ns`
+    else if (u < 1_000_000n) {
+      const [f, w] = fracText(u, 3)
+      out = `${w}${f}µs`
+    } else {
+      const [f, w] = fracText(u, 6)
+      out = `${w}${f}ms`
+    }
+  } else {
+    const [f, secs] = fracText(u, 9)
+    u = secs
+    out = `${u % 60n}${f}s`
+    u /= 60n
+    if (u > 0n) {
+      out = `${u % 60n}m${out}`
+      u /= 60n
+      if (u > 0n) out = `${u}h${out}`
+    }
+  }
+  return neg ? `-${out}` : out
+}
+
+/** Rewrites every valid duration field of `value` (per the schema) in Go's printed form. */
+export function normalizeDurations(value: unknown, s: UpstreamSchema | undefined): void {
+  if (!s || value === null || typeof value !== 'object') return
+  if (Array.isArray(value)) {
+    if (s.items) for (const v of value) normalizeDurations(v, s.items)
+    return
+  }
+  const o = value as Record<string, unknown>
+  for (const [k, ps] of s.props ?? []) {
+    const v = o[k]
+    if (ps.duration && typeof v === 'string') {
+      const ns = parseGoDuration(v)
+      if (ns !== undefined) o[k] = formatGoDuration(ns)
+    } else normalizeDurations(v, ps)
+  }
+  if (s.values) for (const v of Object.values(o)) normalizeDurations(v, s.values)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Our field schema from the upstream one (kinds whose fields are all listed upstream).
+
+export function fieldTypeFromUpstream(s: UpstreamSchema): FieldType {
+  const ptr = s.ptr === true
+  switch (s.t) {
+    case 'string':
+      return {t: 'string', ptr}
+    case 'boolean':
+      return {t: 'bool', ptr}
+    case 'integer':
+      return {t: 'int', ptr}
+    case 'number':
+      return {t: 'number', ptr}
+    case 'intOrString':
+      return {t: 'intOrString', ptr}
+    case 'array':
+      return {t: 'array', of: s.items ? fieldTypeFromUpstream(s.items) : {t: 'any'}, ptr}
+    case 'object':
+      if (s.props && !s.open) return {t: 'object', fields: fieldsFromUpstream(s), ptr}
+      if (s.values) return {t: 'map', of: fieldTypeFromUpstream(s.values)}
+      return {t: 'any'}
+    default:
+      return {t: 'any'}
+  }
+}
+
+/** Our field list from upstream's, in Go's order; `overrides` replace fields whose Go type
+ *  decodes more forms than the CRD's type says (e.g. numorstring.ASNumber takes "1.10"). */
+export function fieldsFromUpstream(s: UpstreamSchema, overrides: Record<string, FieldType> = {}): Fields {
+  return (s.props ?? []).map(([k, v]) => [k, overrides[k] ?? fieldTypeFromUpstream(v)] as const)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Case-insensitive field names (Go's encoding/json matches struct fields so; map keys exactly).
+
+type Obj = Record<string, unknown>
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** The names an object may hold, from our schema and upstream's, and how to descend into each. */
+interface Shape {
+  names: string[]
+  child(name: string): Shape | undefined
+  items?: Shape
+  values?: Shape
+}
+
+export function shapeOf(ft: FieldType | undefined, us: UpstreamSchema | undefined): Shape | undefined {
+  const f = ft && ft.t !== 'any' ? ft : undefined
+  if (!f && !us) return undefined
+  if (f?.t === 'array' || (!f && us?.t === 'array')) {
+    const items = shapeOf(f?.t === 'array' ? f.of : undefined, us?.items)
+    return {names: [], child: () => undefined, items}
+  }
+  if (f?.t === 'map' || (!f && us?.values && !us.props)) {
+    const values = shapeOf(f?.t === 'map' ? f.of : undefined, us?.values)
+    return {names: [], child: () => undefined, values}
+  }
+  const ours = f?.t === 'object' ? f.fields : []
+  const theirs = us?.props ?? []
+  if (ours.length === 0 && theirs.length === 0) return undefined
+  const names = [...new Set([...ours.map(([k]) => k), ...theirs.map(([k]) => k)])]
+  return {
+    names,
+    child: (name) => shapeOf(ours.find(([k]) => k === name)?.[1], theirs.find(([k]) => k === name)?.[1]),
+  }
+}
+
+/**
+ * Renames keys that differ from a known field only in case to the field's own spelling, at every
+ * depth. A later key overwrites an earlier one of the same field, as Go's decoder does.
+ */
+export function canonicalKeys(value: unknown, shape: Shape | undefined): unknown {
+  if (!shape) return value
+  if (Array.isArray(value)) return shape.items ? value.map((v) => canonicalKeys(v, shape.items)) : value
+  if (!isObj(value)) return value
+  if (shape.values) {
+    for (const k of Object.keys(value)) value[k] = canonicalKeys(value[k], shape.values)
+    return value
+  }
+  const lower = new Map(shape.names.map((n) => [n.toLowerCase(), n]))
+  let renamed = false
+  for (const k of Object.keys(value)) if (!shape.names.includes(k) && lower.has(k.toLowerCase())) renamed = true
+  const out: Obj = renamed ? {} : value
+  for (const k of Object.keys(value)) {
+    const canon = shape.names.includes(k) ? k : (lower.get(k.toLowerCase()) ?? k)
+    const v = canonicalKeys(value[k], shape.child(canon))
+    if (canon === '__proto__') Object.defineProperty(out, canon, {value: v, writable: true, enumerable: true, configurable: true})
+    else out[canon] = v
+  }
+  return out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Constraint checks.
+
+const patterns = new Map<string, RegExp | null>()
+function compilePattern(p: string): RegExp | null {
+  let re = patterns.get(p)
+  if (re === undefined) {
+    // RE2's leading `(?i)` is a flag in JavaScript.
+    const ci = p.includes('(?i)')
+    try {
+      re = new RegExp(p.replaceAll('(?i)', ''), ci ? 'ui' : 'u')
+    } catch {
+      try {
+        re = new RegExp(p.replaceAll('(?i)', ''), ci ? 'i' : '')
+      } catch {
+        re = null
+      }
+    }
+    patterns.set(p, re)
+  }
+  return re
+}
+
+const INT32 = 2 ** 31
+const GO_INT_BOUNDS: Record<string, [number, number]> = {uint8: [0, 255], uint16: [0, 65535], uint32: [0, 2 ** 32 - 1], int8: [-128, 127], int16: [-32768, 32767], int32: [-INT32, INT32 - 1]}
+
+/**
+ * Checks `value` against upstream's constraints: enums, patterns, bounds, lengths, required
+ * fields, unknown fields and durations. Type mismatches are left to our own schema (upstream's
+ * Go types accept more forms than its CRD, e.g. `asNumber: "1.10"`).
+ */
+export function checkUpstream(value: unknown, s: UpstreamSchema, path: string, out: FieldError[]): void {
+  if (value === null || value === undefined) return
+  if (s.duration) {
+    if (typeof value === 'string' && parseGoDuration(value) === undefined)
+      out.push(fieldError(path, 'must be a duration such as 90s, 1m30s or 250ms', value))
+    return
+  }
+  if (s.port && (typeof value === 'number' || typeof value === 'string')) {
+    try {
+      parsePort(value)
+    } catch (e) {
+      if (!(e instanceof PortError)) throw e
+      out.push(fieldError(path, e.message, value))
+    }
+    return
+  }
+  if (typeof value === 'string' && (s.t === 'string' || s.t === 'intOrString')) {
+    if (s.enum && !s.enum.includes(value)) out.push(fieldError(path, `must be one of ${s.enum.join(', ')}`, value))
+    else if (s.pattern && !compilePattern(s.pattern)?.test(value)) out.push(fieldError(path, `must match ${s.pattern}`, value))
+    else if (s.maxLength !== undefined && [...value].length > s.maxLength) out.push(fieldError(path, `must be at most ${s.maxLength} characters`, value))
+    else if (s.minLength !== undefined && [...value].length < s.minLength) out.push(fieldError(path, `must be at least ${s.minLength} characters`, value))
+    return
+  }
+  if (typeof value === 'number' && (s.t === 'integer' || s.t === 'number' || s.t === 'intOrString')) {
+    const bounds = s.goInt ? GO_INT_BOUNDS[s.goInt] : undefined
+    if (bounds && (value < bounds[0] || value > bounds[1])) out.push(fieldError(path, `must be between ${bounds[0]} and ${bounds[1]}`, value))
+    else if (s.enum && !s.enum.includes(value)) out.push(fieldError(path, `must be one of ${s.enum.join(', ')}`, value))
+    else if (s.min !== undefined && value < s.min) out.push(fieldError(path, `must be at least ${s.min}`, value))
+    else if (s.max !== undefined && value > s.max) out.push(fieldError(path, `must be at most ${s.max}`, value))
+    else if (s.format === 'int32' && (value >= INT32 || value < -INT32)) out.push(fieldError(path, 'must fit in 32 bits', value))
+    return
+  }
+  if (Array.isArray(value) && s.t === 'array') {
+    if (s.maxItems !== undefined && value.length > s.maxItems) out.push(fieldError(path, `must have at most ${s.maxItems} items`))
+    if (s.minItems !== undefined && value.length < s.minItems) out.push(fieldError(path, `must have at least ${s.minItems} items`))
+    if (s.items) value.forEach((v, i) => checkUpstream(v, s.items!, `${path}[${i}]`, out))
+    return
+  }
+  if (isObj(value) && s.t === 'object') {
+    if (s.values) for (const [k, v] of Object.entries(value)) checkUpstream(v, s.values, `${path}.${k}`, out)
+    if (!s.props) return
+    const known = new Map(s.props)
+    for (const [k, v] of Object.entries(value)) {
+      const ps = known.get(k)
+      if (ps) checkUpstream(v, ps, `${path}.${k}`, out)
+      else if (!s.open && !s.values) out.push(fieldError(`${path}.${k}`, 'field is not recognised (unknown field or wrong location)'))
+    }
+    for (const req of s.required ?? []) if (value[req] === undefined) out.push(fieldError(`${path}.${req}`, 'is required'))
+  }
+}
+
+/** Adds upstream's findings for fields that have none yet (one line per field). */
+export function addUpstreamFindings(value: unknown, s: UpstreamSchema | undefined, path: string, errors: FieldError[]): void {
+  if (!s) return
+  const found: FieldError[] = []
+  checkUpstream(value, s, path, found)
+  // A field (or one above it) that our own checks already reported gets no second line.
+  const covered = (field: string) => errors.some((e) => field === e.field || field.startsWith(`${e.field}.`) || field.startsWith(`${e.field}[`))
+  for (const e of found) if (!covered(e.field)) errors.push(e)
+}
