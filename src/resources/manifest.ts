@@ -151,12 +151,14 @@ export function resourceFromDoc(d: SourcedDoc, flagNamespace?: string): {def: Ki
   if (doc.apiVersion !== API_VERSION || !def)
     throw new CalicoError(`${d.source}: unknown resource type (${kind || '<none>'}) and/or version (${String(doc.apiVersion ?? '<none>')})`)
   const errors: FieldError[] = []
-  // calicoctl decodes with Go's encoding/json: field names match whatever their case.
-  const resource = canonicalKeys(d.owned ? doc : copyDocument(doc), documentShape(def)) as unknown as Resource
-  checkType(resource, documentSchema(def), '', errors)
-  const md = resource.metadata as Record<string, unknown> | undefined
+  // calicoctl decodes with Go's encoding/json: field names match whatever their case. Renaming
+  // in place is safe before the copy (a node shared by aliases gets the same names everywhere).
+  const named = canonicalKeys(doc, documentShape(def)) as Record<string, unknown>
+  checkType(named, documentSchema(def), '', errors)
+  const md = named.metadata as Record<string, unknown> | undefined
   if (!md || typeof md !== 'object') errors.push(fieldError('metadata', 'is required'))
-  if (errors.length > 0) throw new ValidationError(label(def.kind, resource as unknown as Record<string, unknown>), errors)
+  if (errors.length > 0) throw new ValidationError(label(def.kind, named), errors)
+  const resource = (d.owned ? named : copyDocument(named)) as unknown as Resource
   const ns = resolveNamespace(def, resource.metadata.namespace, flagNamespace)
   if (ns !== undefined) resource.metadata.namespace = ns
   resource.spec ??= {}

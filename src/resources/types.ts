@@ -34,6 +34,8 @@ export interface ValidateContext {
 /** A resource this one names and that must exist when it is written (upstream client checks). */
 export interface Reference {
   kind: string
+  /** The kind's plural in etcd keys (the kind may be one this tool does not manage). */
+  plural: string
   name: string
   field: string
 }

@@ -212,26 +212,34 @@ export function shapeOf(ft: FieldType | undefined, us: UpstreamSchema | undefine
 
 /**
  * Renames keys that differ from a known field only in case to the field's own spelling, at every
- * depth. A later key overwrites an earlier one of the same field, as Go's decoder does.
+ * depth, in place. A later key overwrites an earlier one of the same field, as Go's decoder does.
+ * A node shared by YAML aliases is visited once, so an alias bomb costs no more than its text.
  */
-export function canonicalKeys(value: unknown, shape: Shape | undefined): unknown {
-  if (!shape) return value
-  if (Array.isArray(value)) return shape.items ? value.map((v) => canonicalKeys(v, shape.items)) : value
-  if (!isObj(value)) return value
-  if (shape.values) {
-    for (const k of Object.keys(value)) value[k] = canonicalKeys(value[k], shape.values)
+export function canonicalKeys(value: unknown, shape: Shape | undefined, seen = new Map<object, unknown>()): unknown {
+  if (!shape || value === null || typeof value !== 'object') return value
+  const done = seen.get(value)
+  if (done !== undefined) return done
+  seen.set(value, value)
+  if (Array.isArray(value)) {
+    if (shape.items) for (let i = 0; i < value.length; i++) value[i] = canonicalKeys(value[i], shape.items, seen)
     return value
   }
+  const o = value as Obj
+  if (shape.values) {
+    for (const k of Object.keys(o)) o[k] = canonicalKeys(o[k], shape.values, seen)
+    return o
+  }
   const lower = new Map(shape.names.map((n) => [n.toLowerCase(), n]))
-  let renamed = false
-  for (const k of Object.keys(value)) if (!shape.names.includes(k) && lower.has(k.toLowerCase())) renamed = true
-  const out: Obj = renamed ? {} : value
-  for (const k of Object.keys(value)) {
+  const keys = Object.keys(o)
+  const renamed = keys.some((k) => !shape.names.includes(k) && lower.has(k.toLowerCase()))
+  const out: Obj = renamed ? {} : o
+  for (const k of keys) {
     const canon = shape.names.includes(k) ? k : (lower.get(k.toLowerCase()) ?? k)
-    const v = canonicalKeys(value[k], shape.child(canon))
+    const v = canonicalKeys(o[k], shape.child(canon), seen)
     if (canon === '__proto__') Object.defineProperty(out, canon, {value: v, writable: true, enumerable: true, configurable: true})
     else out[canon] = v
   }
+  seen.set(value, out)
   return out
 }
 

@@ -6,7 +6,8 @@ import type {ResourceStore, Typed, WriteOutcome} from '../datastore/store.js'
 import {describe} from '../datastore/store.js'
 import {AlreadyExistsError, CalicoError, ConflictError, DatastoreError, NotFoundError, ValidationError} from '../resources/errors.js'
 import {defaultAndValidate, readManifestFiles, resourceFromDoc, splitDocuments} from '../resources/manifest.js'
-import type {KindDef, Resource} from '../resources/types.js'
+import type {KindDef, Resource, ValidateContext} from '../resources/types.js'
+import {RESOURCE_PREFIX} from '../datastore/keys.js'
 
 export type Loaded = Typed
 
@@ -46,7 +47,7 @@ export function loadManifests(path: string, opts: {recursive?: boolean; skipEmpt
 }
 
 /** Defaults and validates every resource against what is stored; throws listing every problem. */
-function validateAll(items: Loaded[], existing: Map<KindDef, Resource[]>): void {
+function validateAll(items: Loaded[], existing: Map<KindDef, Resource[]>, exists?: ValidateContext['exists']): void {
   const problems: string[] = []
   // Same-kind resources in this input count as existing too (two new overlapping pools); a
   // stored resource being replaced by one in the input is represented by the input's version.
@@ -59,12 +60,25 @@ function validateAll(items: Loaded[], existing: Map<KindDef, Resource[]>): void 
   }
   for (const {def, resource} of items) {
     try {
-      defaultAndValidate(def, resource, {existing: contexts.get(def)!})
+      defaultAndValidate(def, resource, {existing: contexts.get(def)!, exists})
     } catch (error) {
       problems.push((error as Error).message)
     }
   }
   if (problems.length > 0) throw new InputError(problems.join('\n'))
+}
+
+/**
+ * What the input refers to and must exist (a policy's tier, a BGPPeer's filters: upstream's
+ * client checks), each read once by key; resources in the input itself count as existing.
+ */
+async function referencedResources(store: ResourceStore, items: Loaded[]): Promise<ValidateContext['exists']> {
+  const wanted = new Map<string, string>()
+  for (const {def, resource} of items) for (const ref of def.references?.(resource) ?? []) wanted.set(`${ref.kind}/${ref.name}`, `${RESOURCE_PREFIX}${ref.plural}/${ref.name}`)
+  if (wanted.size === 0) return undefined
+  const found = new Set(items.map(({def, resource}) => `${def.kind}/${resource.metadata.name}`))
+  await Promise.all([...wanted].filter(([k]) => !found.has(k)).map(async ([k, key]) => (await store.ds.get(key)) && found.add(k)))
+  return (kind, name) => found.has(`${kind}/${name}`)
 }
 
 function keyOf(def: KindDef, r: Resource): string {
@@ -115,7 +129,7 @@ export async function writeResources(store: ResourceStore, verb: 'create' | 'app
     if (def.readOnly && verb !== 'create') throw new CalicoError(`operation ${verb} is not supported on ${describe(def, resource.metadata.name)}: ${def.readOnly}`)
   if (!opts.dryRun) store.ds.expectWrites(items.length)
   const {byKey, byKind} = await storedByKey(store, items)
-  validateAll(items, byKind)
+  validateAll(items, byKind, await referencedResources(store, items))
 
   const rows: ResultRow[] = items.map(({def, resource}) => ({def, resource}))
   const creates: number[] = []

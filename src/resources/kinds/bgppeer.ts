@@ -114,6 +114,6 @@ export const BGPPeer: KindDef = {
   },
   references(r: Resource) {
     const filters = ((r.spec as BGPPeerSpec | undefined)?.filters ?? []) as unknown[]
-    return filters.flatMap((f, i) => (typeof f === 'string' && f ? [{kind: 'BGPFilter', name: f, field: `spec.filters[${i}]`}] : []))
+    return filters.flatMap((f, i) => (typeof f === 'string' && f ? [{kind: 'BGPFilter', plural: 'bgpfilters', name: f, field: `spec.filters[${i}]`}] : []))
   },
 }

@@ -9,6 +9,7 @@ import {
   policyDefaults,
   policyLegacyKeyNames,
   policyNameFromKey,
+  policyTierReference,
   withMetadataAnnotation,
   validatePolicy,
 } from './policy-common.js'
@@ -32,4 +33,5 @@ export const NetworkPolicy: KindDef = {
   validateName: networkPolicyNameProblem,
   legacyKeyNames: policyLegacyKeyNames,
   nameFromKey: policyNameFromKey,
+  references: policyTierReference,
 }
