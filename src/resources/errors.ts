@@ -54,7 +54,9 @@ function clip(s: string): string {
 }
 
 export function formatFieldError(e: FieldError): string {
-  return e.value === undefined ? `${e.field}: ${e.reason}` : `${e.field} = '${showValue(e.value)}': ${e.reason}`
+  // A reason may quote the input (a selector's label): clipped like the value, one short line.
+  const reason = e.reason.length > 200 ? `${e.reason.slice(0, 197)}...` : e.reason
+  return e.value === undefined ? `${e.field}: ${reason}` : `${e.field} = '${showValue(e.value)}': ${reason}`
 }
 
 /** A resource that failed validation; `message` holds one line per field error. */
