@@ -70,6 +70,17 @@ export class ValidationError extends Error {
   }
 }
 
+/** Problems shown before the rest are summed up in one line (a file with many faults stays readable). */
+export const MAX_PROBLEM_LINES = 10
+
+/** Joins one-line problems, keeping the first ten and summing up the rest in one more line. */
+export function joinProblems(messages: string[]): string {
+  const lines = messages.flatMap((m) => m.split('\n'))
+  if (lines.length <= MAX_PROBLEM_LINES + 1) return lines.join('\n')
+  const rest = lines.length - MAX_PROBLEM_LINES
+  return [...lines.slice(0, MAX_PROBLEM_LINES), `... and ${rest} more problem${rest === 1 ? '' : 's'} (${lines.length} in all; fix these and run again to see the rest)`].join('\n')
+}
+
 /** An error that the CLI prints as-is (one line) and that maps to exit status 1. */
 export class CalicoError extends Error {
   constructor(message: string) {

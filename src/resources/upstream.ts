@@ -1,4 +1,4 @@
-// Upstream Calico's published API as data (src/resources/upstream-schema.json, made by
+// Upstream Calico's published API as data (src/resources/upstream-schema.ts, made by
 // scripts/gen-upstream-schema.mjs from projectcalico/calico v3.32.1 api/config/crd/*.yaml with
 // keys in the Go structs' order): field names, value constraints (enum, pattern, bounds,
 // lengths, required) and which fields are Go durations. Three uses here:
@@ -6,8 +6,8 @@
 //    (Go's encoding/json) does;
 //  - the constraints checked on every kind that has a CRD;
 //  - Go's time.Duration parsed and printed as Go does (metav1.Duration fields).
-import {createRequire} from 'node:module'
 import {type FieldError, fieldError} from './errors.js'
+import {UPSTREAM} from './upstream-schema.js'
 import {parsePort, PortError} from './rules.js'
 import type {FieldType, Fields} from './schema.js'
 
@@ -36,12 +36,12 @@ export interface UpstreamSchema {
   props?: Array<[string, UpstreamSchema]>
 }
 
-interface UpstreamFile {
+export interface UpstreamFile {
   source: string
   kinds: Record<string, {spec?: UpstreamSchema; status?: UpstreamSchema}>
 }
 
-const data = createRequire(import.meta.url)('./upstream-schema.json') as UpstreamFile
+const data = UPSTREAM
 
 export function upstreamSchema(kind: string): {spec?: UpstreamSchema; status?: UpstreamSchema} | undefined {
   return data.kinds[kind]
