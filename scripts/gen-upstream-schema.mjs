@@ -29,7 +29,8 @@ for (const file of [...ls('api/pkg/apis/projectcalico/v3/'), ...ls('api/pkg/lib/
       const [name, opts] = f[3].split(',')
       const goType = f[2] ?? f[1]
       if (name === '-') continue
-      fields.push({json: name, goType, inline: name === '' && (opts === 'inline' || !f[2])})
+      const rest = f[3].split(',').slice(1)
+      fields.push({json: name, goType, inline: name === '' && (opts === 'inline' || !f[2]), omitempty: rest.includes('omitempty') || rest.includes('omitzero')})
     }
     structs.set(m[1], fields)
   }
@@ -49,7 +50,7 @@ function goOrder(typeName) {
 }
 
 // --- CRD schema -> compact form.
-function compact(s, goType) {
+function compact(s, goType, field) {
   const out = {}
   if (s['x-kubernetes-int-or-string']) out.t = 'intOrString'
   else if (s.type) out.t = s.type
@@ -63,6 +64,8 @@ function compact(s, goType) {
   const base = goType ? baseType(goType) : undefined
   if (base === 'metav1.Duration') out.duration = true
   if (goType?.startsWith('*')) out.ptr = true
+  // A field tagged without omitempty is written by Go even when zero (e.g. ProtoPort.port: 0).
+  else if (field && !field.omitempty && out.t !== 'object' && out.t !== 'array') out.keep = true
   // Go's decoder refuses numbers that do not fit the field's integer type.
   if (base && /^u?int(8|16|32)$/.test(base)) out.goInt = base
   if (base === 'numorstring.Port' && !goType.includes('[]')) out.port = true
@@ -74,7 +77,10 @@ function compact(s, goType) {
     const names = Object.keys(s.properties)
     const ranked = order ? order.map((f) => f.json).filter((n) => names.includes(n)) : []
     const rest = names.filter((n) => !ranked.includes(n)).sort()
-    out.props = [...ranked, ...rest].map((n) => [n, compact(s.properties[n], order?.find((f) => f.json === n)?.goType)])
+    out.props = [...ranked, ...rest].map((n) => {
+      const f = order?.find((x) => x.json === n)
+      return [n, compact(s.properties[n], f?.goType, f)]
+    })
   }
   return out
 }

@@ -27,6 +27,8 @@ export interface UpstreamSchema {
   open?: boolean
   duration?: boolean
   ptr?: boolean
+  /** Tagged without omitempty: Go writes the zero value too. */
+  keep?: boolean
   /** The Go integer type when narrower than int (uint8, uint16, int32, …). */
   goInt?: string
   /** A numorstring.Port: a number, "min:max" or a port name. */
@@ -146,16 +148,17 @@ export function normalizeDurations(value: unknown, s: UpstreamSchema | undefined
 // Our field schema from the upstream one (kinds whose fields are all listed upstream).
 
 export function fieldTypeFromUpstream(s: UpstreamSchema): FieldType {
-  const ptr = s.ptr === true
+  const ptr = s.ptr === true || s.keep === true
+  const always = s.keep === true
   switch (s.t) {
     case 'string':
-      return {t: 'string', ptr}
+      return {t: 'string', ptr, always}
     case 'boolean':
-      return {t: 'bool', ptr}
+      return {t: 'bool', ptr, always}
     case 'integer':
-      return {t: 'int', ptr}
+      return {t: 'int', ptr, always}
     case 'number':
-      return {t: 'number', ptr}
+      return {t: 'number', ptr, always}
     case 'intOrString':
       return {t: 'intOrString', ptr}
     case 'array':
@@ -321,7 +324,7 @@ export function checkUpstream(value: unknown, s: UpstreamSchema, path: string, o
       if (ps) checkUpstream(v, ps, `${path}.${k}`, out)
       else if (!s.open && !s.values) out.push(fieldError(`${path}.${k}`, 'field is not recognised (unknown field or wrong location)'))
     }
-    for (const req of s.required ?? []) if (value[req] === undefined) out.push(fieldError(`${path}.${req}`, 'is required'))
+    for (const req of s.required ?? []) if (value[req] === undefined || value[req] === null) out.push(fieldError(`${path}.${req}`, 'is required'))
   }
 }
 

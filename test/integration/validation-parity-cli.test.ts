@@ -112,13 +112,14 @@ describe('upstream-accepted manifests this tool used to refuse', () => {
     assert.match(r.stdout, /Successfully applied 7 resource/)
 
     const felix = JSON.parse((await run(['get', 'felixconfiguration', 'edge-nodes', '-o', 'json'])).stdout)
-    assert.deepEqual(felix.spec, {nodeSelector: 'role == "edge"', routeRefreshInterval: '1h0m0s', reportingInterval: '2m5s', routeTableRange: {min: 1, max: 250}})
+    // bpfLogLevel is tagged without omitempty upstream: Go writes it, empty, in every FelixConfiguration.
+    assert.deepEqual(felix.spec, {nodeSelector: 'role == "edge"', routeRefreshInterval: '1h0m0s', reportingInterval: '2m5s', bpfLogLevel: '', routeTableRange: {min: 1, max: 250}})
     const felixYaml = (await run(['get', 'felixconfiguration', 'edge-nodes', '-o', 'yaml'])).stdout
     assert.match(felixYaml, /reportingInterval: 2m5s\n/)
     const stored = JSON.parse((await etcd.client.get('/calico/resources/v3/projectcalico.org/felixconfigurations/edge-nodes').string())!)
     assert.equal(stored.spec.reportingInterval, '2m5s')
     // Go's struct order, as calicoctl writes it: nodeSelector first, routeTableRange after the intervals.
-    assert.deepEqual(Object.keys(stored.spec), ['nodeSelector', 'routeRefreshInterval', 'reportingInterval', 'routeTableRange'])
+    assert.deepEqual(Object.keys(stored.spec), ['nodeSelector', 'routeRefreshInterval', 'reportingInterval', 'bpfLogLevel', 'routeTableRange'])
 
     const bgp = JSON.parse((await run(['get', 'bgpconfiguration', 'default', '-o', 'json'])).stdout)
     assert.equal(bgp.spec.nodeMeshMaxRestartTime, '1m30s')
