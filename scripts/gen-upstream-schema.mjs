@@ -38,9 +38,12 @@ for (const file of [...ls('api/pkg/apis/projectcalico/v3/'), ...ls('api/pkg/lib/
 }
 const baseType = (t) => t.replace(/^(\*|\[\])+/, '').replace(/^map\[string\]/, '').replace(/^(\*|\[\])+/, '').replace(/^\w+\./, (p) => (p === 'metav1.' || p === 'numorstring.' ? p : ''))
 
+// Structs from Kubernetes' API that upstream's types embed, in their Go field order.
+const EXTERNAL = {SecretKeySelector: [{json: 'name', omitempty: true}, {json: 'key'}, {json: 'optional', goType: '*bool', omitempty: true}]}
+
 function goOrder(typeName) {
   const fields = structs.get(typeName)
-  if (!fields) return undefined
+  if (!fields) return EXTERNAL[typeName]
   const out = []
   for (const f of fields) {
     if (f.inline) out.push(...(goOrder(baseType(f.goType)) ?? []))
