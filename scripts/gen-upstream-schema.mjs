@@ -72,6 +72,7 @@ function compact(s, goType, field) {
   // Go's decoder refuses numbers that do not fit the field's integer type.
   if (base && /^u?int(8|16|32)$/.test(base)) out.goInt = base
   if (base === 'numorstring.Port' && !goType.includes('[]')) out.port = true
+  if (base === 'numorstring.ASNumber' && !goType.includes('[]')) out.asn = true
   const itemType = goType && sliceTypes.has(baseType(goType)) ? sliceTypes.get(baseType(goType)) : goType
   if (s.items) out.items = compact(s.items, itemType?.replace(/^\*?\[\]/, ''))
   if (s.additionalProperties && typeof s.additionalProperties === 'object') out.values = compact(s.additionalProperties, undefined)

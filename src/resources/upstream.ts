@@ -9,6 +9,7 @@
 import {type FieldError, fieldError} from './errors.js'
 import {UPSTREAM} from './upstream-schema.js'
 import {parsePort, PortError} from './rules.js'
+import {parseAsNumber} from './validate.js'
 import type {FieldType, Fields} from './schema.js'
 
 /** A CRD schema node, compacted (see the generator). */
@@ -33,6 +34,8 @@ export interface UpstreamSchema {
   goInt?: string
   /** A numorstring.Port: a number, "min:max" or a port name. */
   port?: boolean
+  /** A numorstring.ASNumber: read from a number, "64512" or "1.10"; written as a number. */
+  asn?: boolean
   items?: UpstreamSchema
   values?: UpstreamSchema
   props?: Array<[string, UpstreamSchema]>
@@ -126,11 +129,15 @@ export function formatGoDuration(ns: bigint): string {
   return neg ? `-${out}` : out
 }
 
-/** Rewrites every valid duration field of `value` (per the schema) in Go's printed form. */
-export function normalizeDurations(value: unknown, s: UpstreamSchema | undefined): void {
+/**
+ * Rewrites values in the form Go's encoder writes them (per the schema): durations as
+ * Duration.String prints them, AS numbers as plain numbers. Invalid values are left for
+ * validation to report.
+ */
+export function normalizeGoValues(value: unknown, s: UpstreamSchema | undefined): void {
   if (!s || value === null || typeof value !== 'object') return
   if (Array.isArray(value)) {
-    if (s.items) for (const v of value) normalizeDurations(v, s.items)
+    if (s.items) for (const v of value) normalizeGoValues(v, s.items)
     return
   }
   const o = value as Record<string, unknown>
@@ -139,9 +146,12 @@ export function normalizeDurations(value: unknown, s: UpstreamSchema | undefined
     if (ps.duration && typeof v === 'string') {
       const ns = parseGoDuration(v)
       if (ns !== undefined) o[k] = formatGoDuration(ns)
-    } else normalizeDurations(v, ps)
+    } else if (ps.asn && typeof v === 'string') {
+      const n = parseAsNumber(v)
+      if (n !== undefined) o[k] = n
+    } else normalizeGoValues(v, ps)
   }
-  if (s.values) for (const v of Object.values(o)) normalizeDurations(v, s.values)
+  if (s.values) for (const v of Object.values(o)) normalizeGoValues(v, s.values)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -306,7 +316,6 @@ export function checkUpstream(value: unknown, s: UpstreamSchema, path: string, o
     else if (s.enum && !s.enum.includes(value)) out.push(fieldError(path, `must be one of ${s.enum.join(', ')}`, value))
     else if (s.min !== undefined && value < s.min) out.push(fieldError(path, `must be at least ${s.min}`, value))
     else if (s.max !== undefined && value > s.max) out.push(fieldError(path, `must be at most ${s.max}`, value))
-    else if (s.format === 'int32' && (value >= INT32 || value < -INT32)) out.push(fieldError(path, 'must fit in 32 bits', value))
     return
   }
   if (Array.isArray(value) && s.t === 'array') {

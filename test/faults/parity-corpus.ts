@@ -263,6 +263,8 @@ const bgpPeerCases: Case[] = [
   peer({peerIP: '198.51.100.1', filters: ['export-only']}, true, CL('bgppeer'), 'filter that exists'),
   peer({peerIP: '198.51.100.1', filters: ['no-such-filter']}, false, CL('bgppeer'), 'filter that does not exist', 'spec.filters[0]'),
   peer({peerIP: '198.51.100.1', filters: ['Bad_Name']}, false, `${API('bgppeer')} dive,name`, 'filter with a bad name', 'spec.filters[0]'),
+  peer({peerIP: '198.51.100.1', asNumber: 4200000000, localASNumber: '4200000001'}, true, `${API('bgppeer')} numorstring.ASNumber (uint32)`, '32-bit AS numbers'),
+  peer({peerIP: '198.51.100.1', asNumber: 4294967296}, false, `${API('bgppeer')} numorstring.ASNumber (uint32)`, 'AS number over 32 bits', 'spec.asNumber'),
   peer({ttlSecurity: 256}, false, `${API('bgppeer')} *uint8`, 'ttlSecurity over 255', 'spec.ttlSecurity'),
   peer({numAllowedLocalASNumbers: 2 ** 31}, false, `${API('bgppeer')} *int32`, 'int32 overflow', 'spec.numAllowedLocalASNumbers'),
   peer({peerIP: '198.51.100.1', maxRestartTime: '2m', keepaliveTime: '30s'}, true, `${API('bgppeer')} metav1.Duration`, 'timers'),
