@@ -160,6 +160,8 @@ export function normalizeGoValues(value: unknown, s: UpstreamSchema | undefined)
 export function fieldTypeFromUpstream(s: UpstreamSchema): FieldType {
   const ptr = s.ptr === true || s.keep === true
   const always = s.keep === true
+  // numorstring.ASNumber decodes numbers and strings ("64512", "1.10"); the CRD says integer.
+  if (s.asn) return {t: 'intOrString', ptr}
   switch (s.t) {
     case 'string':
       return {t: 'string', ptr, always}

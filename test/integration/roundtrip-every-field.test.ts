@@ -115,12 +115,24 @@ const OVERRIDES: Record<string, unknown> = {
   'HostEndpoint.profiles': ['edge'],
   'HostEndpoint.ports': [{name: 'http', protocol: 'TCP', port: 80}],
   'Tier.defaultAction': 'Pass',
+  'BGPFilter.exportV4[].cidr': '198.51.100.0/24',
+  'BGPFilter.importV4[].cidr': '198.51.100.0/24',
+  'BGPFilter.exportV6[].cidr': 'fd00::/64',
+  'BGPFilter.importV6[].cidr': 'fd00::/64',
+  // BGPFilter rules (all four lists, through RULE_PATH below).
+  'BGPFilter.rule.interface': 'eth*',
+  'BGPFilter.rule.communities': {values: ['65000:100']},
+  'BGPFilter.rule.operations': [{addCommunity: {value: '65000:100'}}, {prependASPath: {prefix: [65000]}}, {setPriority: {value: 5}}],
   'Tier.order': 100,
 }
 
 /** A valid value for a field by its upstream schema (or the override for `at`). */
+const RULE_PATH = /^BGPFilter\.(export|import)V[46]\[\]/
+
 function synth(s: UpstreamSchema, at: string): unknown {
   if (Object.hasOwn(OVERRIDES, at)) return OVERRIDES[at]
+  const rule = at.replace(RULE_PATH, 'BGPFilter.rule')
+  if (Object.hasOwn(OVERRIDES, rule)) return OVERRIDES[rule]
   if (s.duration) return '1m0s'
   if (s.enum) return s.enum[0]
   switch (s.t) {
@@ -156,6 +168,7 @@ const KINDS: Array<{kind: string; name: string; namespace?: string; plural: stri
   {kind: 'NetworkSet', name: 'ns1', namespace: 'team', plural: 'networksets'},
   {kind: 'HostEndpoint', name: 'hep1', plural: 'hostendpoints'},
   {kind: 'Tier', name: 'security', plural: 'tiers'},
+  {kind: 'BGPFilter', name: 'filter1', plural: 'bgpfilters'},
 ]
 
 let files = 0
