@@ -198,43 +198,68 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** The names an object may hold, from our schema and upstream's, and how to descend into each. */
 interface Shape {
-  names: string[]
+  names: ReadonlySet<string>
+  /** Lower-cased name → the name. */
+  lower: ReadonlyMap<string, string>
   child(name: string): Shape | undefined
-  items?: Shape
-  values?: Shape
+  items?: Shape | undefined
+  values?: Shape | undefined
 }
+
+// Shapes are built once per (our type, upstream schema) pair: a manifest walk only looks them up.
+const NONE = {}
+const shapeCache = new WeakMap<object, WeakMap<object, Shape | null>>()
 
 export function shapeOf(ft: FieldType | undefined, us: UpstreamSchema | undefined): Shape | undefined {
   const f = ft && ft.t !== 'any' ? ft : undefined
   if (!f && !us) return undefined
+  let inner = shapeCache.get(f ?? NONE)
+  if (!inner) shapeCache.set(f ?? NONE, (inner = new WeakMap()))
+  const cached = inner.get(us ?? NONE)
+  if (cached !== undefined) return cached ?? undefined
+  const made = makeShape(f, us)
+  inner.set(us ?? NONE, made ?? null)
+  return made
+}
+
+const EMPTY_NAMES: ReadonlySet<string> = new Set()
+const EMPTY_LOWER: ReadonlyMap<string, string> = new Map()
+
+function makeShape(f: FieldType | undefined, us: UpstreamSchema | undefined): Shape | undefined {
   if (f?.t === 'array' || (!f && us?.t === 'array')) {
     const items = shapeOf(f?.t === 'array' ? f.of : undefined, us?.items)
-    return {names: [], child: () => undefined, items}
+    return {names: EMPTY_NAMES, lower: EMPTY_LOWER, child: () => undefined, items}
   }
   if (f?.t === 'map' || (!f && us?.values && !us.props)) {
     const values = shapeOf(f?.t === 'map' ? f.of : undefined, us?.values)
-    return {names: [], child: () => undefined, values}
+    return {names: EMPTY_NAMES, lower: EMPTY_LOWER, child: () => undefined, values}
   }
   const ours = f?.t === 'object' ? f.fields : []
   const theirs = us?.props ?? []
   if (ours.length === 0 && theirs.length === 0) return undefined
-  const names = [...new Set([...ours.map(([k]) => k), ...theirs.map(([k]) => k)])]
+  const names = new Set([...ours.map(([k]) => k), ...theirs.map(([k]) => k)])
+  const oursBy = new Map(ours)
+  const theirsBy = new Map(theirs)
   return {
     names,
-    child: (name) => shapeOf(ours.find(([k]) => k === name)?.[1], theirs.find(([k]) => k === name)?.[1]),
+    lower: new Map([...names].map((n) => [n.toLowerCase(), n])),
+    child: (name) => shapeOf(oursBy.get(name), theirsBy.get(name)),
   }
 }
 
 /**
  * Renames keys that differ from a known field only in case to the field's own spelling, at every
  * depth, in place. A later key overwrites an earlier one of the same field, as Go's decoder does.
- * A node shared by YAML aliases is visited once, so an alias bomb costs no more than its text.
+ * With `seen` (for documents whose nodes YAML aliases may share), a shared node is visited once,
+ * so an alias bomb costs no more than its text.
  */
-export function canonicalKeys(value: unknown, shape: Shape | undefined, seen = new Map<object, unknown>()): unknown {
+export function canonicalKeys(value: unknown, shape: Shape | undefined, seen?: Map<object, unknown>): unknown {
   if (!shape || value === null || typeof value !== 'object') return value
-  const done = seen.get(value)
-  if (done !== undefined) return done
-  seen.set(value, value)
+  if (seen) {
+    const done = seen.get(value)
+    if (done !== undefined) return done
+    seen.set(value, value)
+  }
   if (Array.isArray(value)) {
     if (shape.items) for (let i = 0; i < value.length; i++) value[i] = canonicalKeys(value[i], shape.items, seen)
     return value
@@ -244,17 +269,17 @@ export function canonicalKeys(value: unknown, shape: Shape | undefined, seen = n
     for (const k of Object.keys(o)) o[k] = canonicalKeys(o[k], shape.values, seen)
     return o
   }
-  const lower = new Map(shape.names.map((n) => [n.toLowerCase(), n]))
+  const {names, lower} = shape
   const keys = Object.keys(o)
-  const renamed = keys.some((k) => !shape.names.includes(k) && lower.has(k.toLowerCase()))
+  const renamed = keys.some((k) => !names.has(k) && lower.has(k.toLowerCase()))
   const out: Obj = renamed ? {} : o
   for (const k of keys) {
-    const canon = shape.names.includes(k) ? k : (lower.get(k.toLowerCase()) ?? k)
+    const canon = names.has(k) ? k : (lower.get(k.toLowerCase()) ?? k)
     const v = canonicalKeys(o[k], shape.child(canon), seen)
     if (canon === '__proto__') Object.defineProperty(out, canon, {value: v, writable: true, enumerable: true, configurable: true})
     else out[canon] = v
   }
-  seen.set(value, out)
+  if (out !== o) seen?.set(value, out)
   return out
 }
 
@@ -282,6 +307,7 @@ function compilePattern(p: string): RegExp | null {
 }
 
 const INT32 = 2 ** 31
+const propMaps = new WeakMap<UpstreamSchema, Map<string, UpstreamSchema>>()
 const GO_INT_BOUNDS: Record<string, [number, number]> = {uint8: [0, 255], uint16: [0, 65535], uint32: [0, 2 ** 32 - 1], int8: [-128, 127], int16: [-32768, 32767], int32: [-INT32, INT32 - 1]}
 
 /**
@@ -329,7 +355,8 @@ export function checkUpstream(value: unknown, s: UpstreamSchema, path: string, o
   if (isObj(value) && s.t === 'object') {
     if (s.values) for (const [k, v] of Object.entries(value)) checkUpstream(v, s.values, `${path}.${k}`, out)
     if (!s.props) return
-    const known = new Map(s.props)
+    let known = propMaps.get(s)
+    if (!known) propMaps.set(s, (known = new Map(s.props)))
     for (const [k, v] of Object.entries(value)) {
       const ps = known.get(k)
       if (ps) checkUpstream(v, ps, `${path}.${k}`, out)
