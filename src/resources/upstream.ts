@@ -214,7 +214,10 @@ export function shapeOf(ft: FieldType | undefined, us: UpstreamSchema | undefine
   const f = ft && ft.t !== 'any' ? ft : undefined
   if (!f && !us) return undefined
   let inner = shapeCache.get(f ?? NONE)
-  if (!inner) shapeCache.set(f ?? NONE, (inner = new WeakMap()))
+  if (!inner) {
+    inner = new WeakMap()
+    shapeCache.set(f ?? NONE, inner)
+  }
   const cached = inner.get(us ?? NONE)
   if (cached !== undefined) return cached ?? undefined
   const made = makeShape(f, us)
@@ -356,7 +359,10 @@ export function checkUpstream(value: unknown, s: UpstreamSchema, path: string, o
     if (s.values) for (const [k, v] of Object.entries(value)) checkUpstream(v, s.values, `${path}.${k}`, out)
     if (!s.props) return
     let known = propMaps.get(s)
-    if (!known) propMaps.set(s, (known = new Map(s.props)))
+    if (!known) {
+      known = new Map(s.props)
+      propMaps.set(s, known)
+    }
     for (const [k, v] of Object.entries(value)) {
       const ps = known.get(k)
       if (ps) checkUpstream(v, ps, `${path}.${k}`, out)
