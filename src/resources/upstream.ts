@@ -320,6 +320,8 @@ const GO_INT_BOUNDS: Record<string, [number, number]> = {uint8: [0, 255], uint16
  */
 export function checkUpstream(value: unknown, s: UpstreamSchema, path: string, out: FieldError[]): void {
   if (value === null || value === undefined) return
+  // Go drops the zero value of an omitempty field before anything sees it (`types: []`, `""`).
+  if (!s.ptr && !s.keep && (value === '' || value === 0 || value === false || (Array.isArray(value) && value.length === 0))) return
   if (s.duration) {
     if (typeof value === 'string' && parseGoDuration(value) === undefined)
       out.push(fieldError(path, 'must be a duration such as 90s, 1m30s or 250ms', value))
