@@ -68,7 +68,7 @@ function compact(s, goType, field) {
   if (base === 'metav1.Duration') out.duration = true
   if (goType?.startsWith('*')) out.ptr = true
   // A field tagged without omitempty is written by Go even when zero (e.g. ProtoPort.port: 0).
-  else if (field && !field.omitempty && out.t !== 'object' && out.t !== 'array') out.keep = true
+  else if (field && !field.omitempty && out.t !== 'object') out.keep = true
   // Go's decoder refuses numbers that do not fit the field's integer type.
   if (base && /^u?int(8|16|32)$/.test(base)) out.goInt = base
   if (base === 'numorstring.Port' && !goType.includes('[]')) out.port = true

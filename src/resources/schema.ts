@@ -124,6 +124,11 @@ export function checkType(value: unknown, type: FieldType, path: string, out: Fi
   }
 }
 
+/** What Go keeps for a JSON null in a list or map element: a string stays "", anything else null. */
+function nullAs(t: FieldType): unknown {
+  return t.t === 'string' ? '' : null
+}
+
 function isZero(v: unknown): boolean {
   return (
     v === undefined ||
@@ -144,11 +149,11 @@ export function canonicalize(value: unknown, type: FieldType): unknown {
   if (value === null || value === undefined) return undefined
   switch (type.t) {
     case 'array':
-      return Array.isArray(value) ? value.map((v) => canonicalize(v, type.of) ?? null) : value
+      return Array.isArray(value) ? value.map((v) => canonicalize(v, type.of) ?? nullAs(type.of)) : value
     case 'map': {
       if (!isPlainObject(value)) return value
       const out: Record<string, unknown> = {}
-      for (const k of Object.keys(value).sort()) out[k] = canonicalize(value[k], type.of)
+      for (const k of Object.keys(value).sort()) out[k] = canonicalize(value[k], type.of) ?? nullAs(type.of)
       return out
     }
     case 'object': {

@@ -204,6 +204,8 @@ interface Shape {
   child(name: string): Shape | undefined
   items?: Shape | undefined
   values?: Shape | undefined
+  /** Elements (list items or map values) are strings: a JSON null among them reads as "". */
+  strings?: boolean
 }
 
 // Shapes are built once per (our type, upstream schema) pair: a manifest walk only looks them up.
@@ -231,11 +233,13 @@ const EMPTY_LOWER: ReadonlyMap<string, string> = new Map()
 function makeShape(f: FieldType | undefined, us: UpstreamSchema | undefined): Shape | undefined {
   if (f?.t === 'array' || (!f && us?.t === 'array')) {
     const items = shapeOf(f?.t === 'array' ? f.of : undefined, us?.items)
-    return {names: EMPTY_NAMES, lower: EMPTY_LOWER, child: () => undefined, items}
+    const strings = f?.t === 'array' ? f.of.t === 'string' : us?.items?.t === 'string'
+    return {names: EMPTY_NAMES, lower: EMPTY_LOWER, child: () => undefined, items, strings}
   }
   if (f?.t === 'map' || (!f && us?.values && !us.props)) {
     const values = shapeOf(f?.t === 'map' ? f.of : undefined, us?.values)
-    return {names: EMPTY_NAMES, lower: EMPTY_LOWER, child: () => undefined, values}
+    const strings = f?.t === 'map' ? f.of.t === 'string' : us?.values?.t === 'string'
+    return {names: EMPTY_NAMES, lower: EMPTY_LOWER, child: () => undefined, values, strings}
   }
   const ours = f?.t === 'object' ? f.fields : []
   const theirs = us?.props ?? []
@@ -252,7 +256,7 @@ function makeShape(f: FieldType | undefined, us: UpstreamSchema | undefined): Sh
 
 /**
  * Renames keys that differ from a known field only in case to the field's own spelling, at every
- * depth, in place. A later key overwrites an earlier one of the same field, as Go's decoder does.
+ * depth, in place; fields given as null are dropped (Go leaves them at their zero value). A later key overwrites an earlier one of the same field, as Go's decoder does.
  * With `seen` (for documents whose nodes YAML aliases may share), a shared node is visited once,
  * so an alias bomb costs no more than its text.
  */
@@ -264,19 +268,22 @@ export function canonicalKeys(value: unknown, shape: Shape | undefined, seen?: M
     seen.set(value, value)
   }
   if (Array.isArray(value)) {
-    if (shape.items) for (let i = 0; i < value.length; i++) value[i] = canonicalKeys(value[i], shape.items, seen)
+    for (let i = 0; i < value.length; i++) value[i] = value[i] === null && shape.strings ? '' : canonicalKeys(value[i], shape.items, seen)
     return value
   }
   const o = value as Obj
-  if (shape.values) {
-    for (const k of Object.keys(o)) o[k] = canonicalKeys(o[k], shape.values, seen)
+  if (shape.values || shape.strings) {
+    for (const k of Object.keys(o)) o[k] = o[k] === null && shape.strings ? '' : canonicalKeys(o[k], shape.values, seen)
     return o
   }
   const {names, lower} = shape
   const keys = Object.keys(o)
   const renamed = keys.some((k) => !names.has(k) && lower.has(k.toLowerCase()))
-  const out: Obj = renamed ? {} : o
+  const dropNulls = keys.some((k) => o[k] === null)
+  const out: Obj = renamed || dropNulls ? {} : o
   for (const k of keys) {
+    // A JSON null leaves a Go struct field at its zero value: as if it were not given.
+    if (o[k] === null) continue
     const canon = names.has(k) ? k : (lower.get(k.toLowerCase()) ?? k)
     const v = canonicalKeys(o[k], shape.child(canon), seen)
     if (canon === '__proto__') Object.defineProperty(out, canon, {value: v, writable: true, enumerable: true, configurable: true})
