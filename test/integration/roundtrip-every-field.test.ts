@@ -4,25 +4,13 @@
 // `get -o json` equal to what was applied (Go's key order, Go's value forms), and its `-o yaml`
 // applied again changes nothing and prints byte-identical.
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
-import {after, before, test} from 'node:test'
+import {test} from 'node:test'
 import {type UpstreamSchema, upstreamSchema} from '../../src/resources/upstream.js'
-import {cliFor} from '../helpers/cli.js'
-import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
+import {type CliSession, cliSession} from '../helpers/cli-session.js'
 
-let etcd: TestEtcd
-let run: ReturnType<typeof cliFor>
-const dir = mkdtempSync(join(tmpdir(), 'ctl-roundtrip-'))
-before(async () => {
-  etcd = await startEtcd()
-  run = cliFor(etcd.endpoint)
-})
-after(async () => {
-  await etcd.stop()
-  rmSync(dir, {recursive: true, force: true})
-})
+const session = cliSession('ctl-roundtrip-')
+const run: CliSession['run'] = (...args) => session.run(...args)
+const file = (text: string, ext?: string) => session.file(text, ext)
 
 /** Values for fields whose valid form a schema cannot tell (addresses, selectors, patterns…). */
 const OVERRIDES: Record<string, unknown> = {
@@ -171,12 +159,6 @@ const KINDS: Array<{kind: string; name: string; namespace?: string; plural: stri
   {kind: 'BGPFilter', name: 'filter1', plural: 'bgpfilters'},
 ]
 
-let files = 0
-function file(text: string): string {
-  const p = join(dir, `m${files++}.yaml`)
-  writeFileSync(p, text)
-  return p
-}
 
 for (const k of KINDS) {
   test(`${k.kind}: every v3.32.1 field applied, read back as applied, -o yaml round-trips byte-identical`, async () => {
@@ -193,10 +175,10 @@ for (const k of KINDS) {
     assert.equal(JSON.stringify(got.spec), JSON.stringify(spec), `${k.kind} spec (${fields} fields)`)
     const yaml1 = await run(['get', k.kind, k.name, ...ns, '-o', 'yaml'])
     assert.equal(yaml1.code, 0, yaml1.stderr)
-    const stored1 = await etcd.client.get(`/calico/resources/v3/projectcalico.org/${k.plural}/${k.namespace ? `${k.namespace}/` : ''}${k.name}`).string()
+    const stored1 = await session.etcd.client.get(`/calico/resources/v3/projectcalico.org/${k.plural}/${k.namespace ? `${k.namespace}/` : ''}${k.name}`).string()
     const again = await run(['apply', '-f', file(yaml1.stdout)])
     assert.equal(again.code, 0, again.stderr)
-    const stored2 = await etcd.client.get(`/calico/resources/v3/projectcalico.org/${k.plural}/${k.namespace ? `${k.namespace}/` : ''}${k.name}`).string()
+    const stored2 = await session.etcd.client.get(`/calico/resources/v3/projectcalico.org/${k.plural}/${k.namespace ? `${k.namespace}/` : ''}${k.name}`).string()
     assert.equal(stored2, stored1, 'applying the -o yaml output stores the same bytes')
     const yaml2 = await run(['get', k.kind, k.name, ...ns, '-o', 'yaml'])
     assert.equal(yaml2.stdout.replace(/resourceVersion: .*\n/, ''), yaml1.stdout.replace(/resourceVersion: .*\n/, ''))

@@ -3,36 +3,18 @@
 // accepts (several that this tool used to refuse) are stored and read back as upstream prints
 // them. Rows come from test/faults/parity-corpus.ts, which cites the upstream rule of each.
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
-import {after, before, describe, test} from 'node:test'
+import {describe, test} from 'node:test'
 import {CORPUS, manifest} from '../faults/parity-corpus.js'
-import {cliFor} from '../helpers/cli.js'
-import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
+import {type CliSession, cliSession} from '../helpers/cli-session.js'
 
-let etcd: TestEtcd
-let run: ReturnType<typeof cliFor>
-const dir = mkdtempSync(join(tmpdir(), 'ctl-parity-cli-'))
-before(async () => {
-  etcd = await startEtcd()
-  run = cliFor(etcd.endpoint)
-})
-after(async () => {
-  await etcd.stop()
-  rmSync(dir, {recursive: true, force: true})
-})
+const session = cliSession('ctl-parity-cli-')
+const run: CliSession['run'] = (...args) => session.run(...args)
+const file = (text: string, ext?: string) => session.file(text, ext)
 
-let files = 0
-function file(text: string, ext = 'yaml'): string {
-  const p = join(dir, `m${files++}.${ext}`)
-  writeFileSync(p, text)
-  return p
-}
 
 /** Keys under /calico/resources/ other than those calicoctl initialises itself on first use. */
 async function userKeys(): Promise<string[]> {
-  return (await etcd.client.getAll().prefix('/calico/resources/').keys()).filter((k) => !/\/(clusterinformations|tiers)\/default$/.test(k)).sort()
+  return (await session.etcd.client.getAll().prefix('/calico/resources/').keys()).filter((k) => !/\/(clusterinformations|tiers)\/default$/.test(k)).sort()
 }
 
 describe('upstream-refused manifests through `calicoctl apply -f`', () => {
@@ -116,7 +98,7 @@ describe('upstream-accepted manifests this tool used to refuse', () => {
     assert.deepEqual(felix.spec, {nodeSelector: 'role == "edge"', routeRefreshInterval: '1h0m0s', reportingInterval: '2m5s', bpfLogLevel: '', routeTableRange: {min: 1, max: 250}})
     const felixYaml = (await run(['get', 'felixconfiguration', 'edge-nodes', '-o', 'yaml'])).stdout
     assert.match(felixYaml, /reportingInterval: 2m5s\n/)
-    const stored = JSON.parse((await etcd.client.get('/calico/resources/v3/projectcalico.org/felixconfigurations/edge-nodes').string())!)
+    const stored = JSON.parse((await session.etcd.client.get('/calico/resources/v3/projectcalico.org/felixconfigurations/edge-nodes').string())!)
     assert.equal(stored.spec.reportingInterval, '2m5s')
     // Go's struct order, as calicoctl writes it: nodeSelector first, routeTableRange after the intervals.
     assert.deepEqual(Object.keys(stored.spec), ['nodeSelector', 'routeRefreshInterval', 'reportingInterval', 'bpfLogLevel', 'routeTableRange'])
@@ -131,7 +113,7 @@ describe('upstream-accepted manifests this tool used to refuse', () => {
   })
 
   test('a duration stored in another form (by an older writer) is printed as Go prints it', async () => {
-    await etcd.client.put('/calico/resources/v3/projectcalico.org/felixconfigurations/node.old').value('{"kind":"FelixConfiguration","apiVersion":"projectcalico.org/v3","metadata":{"name":"node.old"},"spec":{"reportingInterval":"125s"}}')
+    await session.etcd.client.put('/calico/resources/v3/projectcalico.org/felixconfigurations/node.old').value('{"kind":"FelixConfiguration","apiVersion":"projectcalico.org/v3","metadata":{"name":"node.old"},"spec":{"reportingInterval":"125s"}}')
     const r = await run(['get', 'felixconfiguration', 'node.old', '-o', 'yaml'])
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /reportingInterval: 2m5s\n/)
@@ -142,7 +124,7 @@ describe('upstream-accepted manifests this tool used to refuse', () => {
     const before = await run(['apply', '-f', policy])
     assert.equal(before.code, 1, before.stdout)
     assert.match(before.stderr, /^GlobalNetworkPolicy\(security\.block\): spec\.tier = 'security': Tier\(security\) does not exist$/m)
-    assert.equal(await etcd.client.get('/calico/resources/v3/projectcalico.org/globalnetworkpolicies/security.block').string(), null)
+    assert.equal(await session.etcd.client.get('/calico/resources/v3/projectcalico.org/globalnetworkpolicies/security.block').string(), null)
     const tier = await run(['apply', '-f', file('apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata:\n  name: security\nspec:\n  order: 100\n')])
     assert.equal(tier.code, 0, tier.stderr)
     const after = await run(['apply', '-f', policy])
