@@ -1,5 +1,6 @@
 // Every kind the tool knows, looked up by kind, plural or alias (case-insensitive).
 import {BGPConfiguration} from './kinds/bgpconfiguration.js'
+import {BGPFilter} from './kinds/bgpfilter.js'
 import {BGPPeer} from './kinds/bgppeer.js'
 import {ClusterInformation} from './kinds/clusterinformation.js'
 import {FelixConfiguration} from './kinds/felixconfiguration.js'
@@ -19,7 +20,7 @@ import type {KindDef} from './types.js'
 
 /** Adding a kind: write its file under kinds/ and list it here. */
 export const KINDS: KindDef[] = [IPPool, BGPPeer, BGPConfiguration, Node, FelixConfiguration, ClusterInformation, IPReservation, KubeControllersConfiguration,
-  NetworkPolicy, GlobalNetworkPolicy, Profile, HostEndpoint, WorkloadEndpoint, GlobalNetworkSet, NetworkSet, Tier]
+  NetworkPolicy, GlobalNetworkPolicy, Profile, HostEndpoint, WorkloadEndpoint, GlobalNetworkSet, NetworkSet, Tier, BGPFilter]
 
 const byName = new Map<string, KindDef>()
 for (const def of KINDS) for (const n of [def.kind, def.plural, ...def.aliases]) byName.set(n.toLowerCase(), def)

@@ -5,7 +5,8 @@ import {type CalicoError, type FieldError, NotFoundError, NotSupportedError} fro
 import {inferPolicyTypes, validatePolicySpec} from '../rules.js'
 import type {PolicyType} from '../policy-types.js'
 import {bool, intOrStr, list, num, obj, str, strList, strMap, type FieldType, type Fields} from '../schema.js'
-import type {Resource, WriteVerb} from '../types.js'
+import type {Reference, Resource, WriteVerb} from '../types.js'
+import {STATIC_TIERS} from './tier.js'
 
 const intP: FieldType = {t: 'int', ptr: true}
 const numP: FieldType = {t: 'number', ptr: true}
@@ -281,4 +282,14 @@ export function policyCell(r: Resource, col: string): string {
     default:
       return ''
   }
+}
+
+/**
+ * The tier a policy names must exist when it is written (libcalico-go/lib/clientv3/networkpolicy.go
+ * and globalnetworkpolicy.go Create). Calico creates the static tiers itself, so they always count.
+ */
+export function policyTierReference(r: Resource): Reference[] {
+  const tier = ((r.spec ?? {}) as Obj).tier
+  if (typeof tier !== 'string' || tier === '' || Object.hasOwn(STATIC_TIERS, tier)) return []
+  return [{kind: 'Tier', plural: 'tiers', name: tier, field: 'spec.tier'}]
 }
