@@ -66,7 +66,7 @@ export function splitDocuments(files: ManifestFile[]): SourcedDoc[] {
       for (const d of doc) push(source, d, owned)
       return
     }
-    if (typeof doc !== 'object') throw new CalicoError(`${source}: expected a resource document, got ${JSON.stringify(doc)}`)
+    if (typeof doc !== 'object') throw new CalicoError(`${source}: expected a resource document, got ${clipText(JSON.stringify(doc) ?? String(doc))}`)
     const d = doc as Record<string, unknown>
     if (typeof d.kind === 'string' && d.kind.endsWith('List') && Array.isArray(d.items)) {
       for (const item of d.items) push(source, item, owned)
@@ -102,6 +102,11 @@ export function resolveNamespace(def: KindDef, docNamespace: string | undefined,
   if (docNamespace && flagNamespace && docNamespace !== flagNamespace)
     throw new CalicoError(`resource namespace does not match client namespace. ${docNamespace} != ${flagNamespace}`)
   return docNamespace || flagNamespace || 'default'
+}
+
+/** Input quoted in a message, cut short: one line stays one short line. */
+function clipText(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s
 }
 
 function label(kind: string, doc: Record<string, unknown>): string {
@@ -149,7 +154,7 @@ export function resourceFromDoc(d: SourcedDoc, flagNamespace?: string): {def: Ki
   const kind = typeof doc.kind === 'string' ? doc.kind : ''
   const def = kindByName(kind)
   if (doc.apiVersion !== API_VERSION || !def)
-    throw new CalicoError(`${d.source}: unknown resource type (${kind || '<none>'}) and/or version (${String(doc.apiVersion ?? '<none>')})`)
+    throw new CalicoError(`${d.source}: unknown resource type (${clipText(kind || '<none>')}) and/or version (${clipText(String(doc.apiVersion ?? '<none>'))})`)
   const errors: FieldError[] = []
   // calicoctl decodes with Go's encoding/json: field names match whatever their case. Renaming
   // in place is safe before the copy (a node shared by aliases gets the same names everywhere).

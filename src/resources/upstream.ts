@@ -1,4 +1,4 @@
-// Upstream Calico's published API as data (src/resources/upstream-schema.json, made by
+// Upstream Calico's published API as data (src/resources/upstream-schema.ts, made by
 // scripts/gen-upstream-schema.mjs from projectcalico/calico v3.32.1 api/config/crd/*.yaml with
 // keys in the Go structs' order): field names, value constraints (enum, pattern, bounds,
 // lengths, required) and which fields are Go durations. Three uses here:
@@ -6,8 +6,8 @@
 //    (Go's encoding/json) does;
 //  - the constraints checked on every kind that has a CRD;
 //  - Go's time.Duration parsed and printed as Go does (metav1.Duration fields).
-import {createRequire} from 'node:module'
 import {type FieldError, fieldError} from './errors.js'
+import {UPSTREAM} from './upstream-schema.js'
 import {parsePort, PortError} from './rules.js'
 import type {FieldType, Fields} from './schema.js'
 
@@ -27,6 +27,8 @@ export interface UpstreamSchema {
   open?: boolean
   duration?: boolean
   ptr?: boolean
+  /** Tagged without omitempty: Go writes the zero value too. */
+  keep?: boolean
   /** The Go integer type when narrower than int (uint8, uint16, int32, …). */
   goInt?: string
   /** A numorstring.Port: a number, "min:max" or a port name. */
@@ -36,12 +38,12 @@ export interface UpstreamSchema {
   props?: Array<[string, UpstreamSchema]>
 }
 
-interface UpstreamFile {
+export interface UpstreamFile {
   source: string
   kinds: Record<string, {spec?: UpstreamSchema; status?: UpstreamSchema}>
 }
 
-const data = createRequire(import.meta.url)('./upstream-schema.json') as UpstreamFile
+const data = UPSTREAM
 
 export function upstreamSchema(kind: string): {spec?: UpstreamSchema; status?: UpstreamSchema} | undefined {
   return data.kinds[kind]
@@ -146,16 +148,17 @@ export function normalizeDurations(value: unknown, s: UpstreamSchema | undefined
 // Our field schema from the upstream one (kinds whose fields are all listed upstream).
 
 export function fieldTypeFromUpstream(s: UpstreamSchema): FieldType {
-  const ptr = s.ptr === true
+  const ptr = s.ptr === true || s.keep === true
+  const always = s.keep === true
   switch (s.t) {
     case 'string':
-      return {t: 'string', ptr}
+      return {t: 'string', ptr, always}
     case 'boolean':
-      return {t: 'bool', ptr}
+      return {t: 'bool', ptr, always}
     case 'integer':
-      return {t: 'int', ptr}
+      return {t: 'int', ptr, always}
     case 'number':
-      return {t: 'number', ptr}
+      return {t: 'number', ptr, always}
     case 'intOrString':
       return {t: 'intOrString', ptr}
     case 'array':
@@ -321,7 +324,7 @@ export function checkUpstream(value: unknown, s: UpstreamSchema, path: string, o
       if (ps) checkUpstream(v, ps, `${path}.${k}`, out)
       else if (!s.open && !s.values) out.push(fieldError(`${path}.${k}`, 'field is not recognised (unknown field or wrong location)'))
     }
-    for (const req of s.required ?? []) if (value[req] === undefined) out.push(fieldError(`${path}.${req}`, 'is required'))
+    for (const req of s.required ?? []) if (value[req] === undefined || value[req] === null) out.push(fieldError(`${path}.${req}`, 'is required'))
   }
 }
 

@@ -4,7 +4,7 @@
 import {encodeResource} from '../datastore/codec.js'
 import type {ResourceStore, Typed, WriteOutcome} from '../datastore/store.js'
 import {describe} from '../datastore/store.js'
-import {AlreadyExistsError, CalicoError, ConflictError, DatastoreError, NotFoundError, ValidationError} from '../resources/errors.js'
+import {AlreadyExistsError, CalicoError, ConflictError, DatastoreError, joinProblems, NotFoundError, ValidationError} from '../resources/errors.js'
 import {defaultAndValidate, readManifestFiles, resourceFromDoc, splitDocuments} from '../resources/manifest.js'
 import type {KindDef, Resource, ValidateContext} from '../resources/types.js'
 import {RESOURCE_PREFIX} from '../datastore/keys.js'
@@ -42,7 +42,7 @@ export function loadManifests(path: string, opts: {recursive?: boolean; skipEmpt
       problems.push((error as Error).message)
     }
   }
-  if (problems.length > 0) throw new InputError(problems.join('\n'))
+  if (problems.length > 0) throw new InputError(joinProblems(problems))
   return loaded
 }
 
@@ -65,7 +65,7 @@ function validateAll(items: Loaded[], existing: Map<KindDef, Resource[]>, exists
       problems.push((error as Error).message)
     }
   }
-  if (problems.length > 0) throw new InputError(problems.join('\n'))
+  if (problems.length > 0) throw new InputError(joinProblems(problems))
 }
 
 /**
@@ -173,7 +173,7 @@ export async function writeResources(store: ResourceStore, verb: 'create' | 'app
     }
     updates.push(i)
   })
-  if (problems.length > 0) throw new InputError(problems.join('\n'))
+  if (problems.length > 0) throw new InputError(joinProblems(problems))
 
   if (opts.dryRun) {
     for (const i of creates) rows[i]!.action = 'created'

@@ -101,7 +101,7 @@ const RULES: ReadonlyArray<readonly [field: string, check: Check, source: string
   ['natOutgoingAddress', ipOf(4), 'validateFelixConfigSpec'],
   ['deviceRouteSourceAddress', ipOf(4), 'validateFelixConfigSpec'],
   ['deviceRouteSourceAddressIPv6', ipOf(6), 'validateFelixConfigSpec'],
-  ['externalNodesCIDRList', (v) => (Array.isArray(v) && v.some((c) => typeof c !== 'string' || parseNet(c)?.family !== 4) ? 'must be a list of IPv4 CIDRs' : undefined), 'validateFelixConfigSpec'],
+  ['externalNodesList', (v) => (Array.isArray(v) && v.some((c) => typeof c !== 'string' || parseNet(c)?.family !== 4) ? 'must be a list of IPv4 CIDRs' : undefined), 'validateFelixConfigSpec'],
   ['openstackRegion', (v) => (typeof v === 'string' && v !== '' ? (v.length > 46 ? 'is too long (at most 46 characters)' : labelNameProblem(v) && 'must be a valid DNS label') : undefined), 'validateFelixConfigSpec'],
   ['routeTableRange', (v) => rangeProblem(v, 1, 250, 'must be a range of route table indices within 1..250'), 'validateRouteTableRange'],
   ['kubeNodePortRanges', nodePortRangesProblem, 'validateFelixConfigSpec'],
