@@ -64,6 +64,8 @@ export interface KindDef {
   validateUpdate?(stored: Resource, next: Resource): FieldError[]
   /** Name rule when it differs from a DNS-1123 subdomain. */
   validateName?(name: string): string | undefined
+  /** What the kind does beyond its fields (shown in calicoctl-resources(7)). */
+  description?: string
   /** Reason the kind cannot be written by users, if it cannot. */
   readOnly?: string
   /** The name used in the etcd key, when it differs from metadata.name (older policy forms). */

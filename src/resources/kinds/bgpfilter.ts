@@ -75,6 +75,8 @@ export const BGPFilter: KindDef = {
   kind: 'BGPFilter',
   plural: 'bgpfilters',
   aliases: ['bgpfilter', 'bgpfilters', 'bgpf', 'bgpfs', 'bf', 'bfs'],
+  description:
+    "Import and export rules for BGP routes, named by BGPPeer spec.filters. On a host, node apply and node run render each filter's IPv4 rules as BIRD functions called by the peers that name them: rules in order, the first match accepts or rejects, a route no rule matches goes on to the next filter and then to the default (import: accept; export: Calico's own rules). A change is applied with a BIRD configure; sessions stay up.",
   namespaced: false,
   specFields,
   columns: ['NAME', 'NUMEXPORTV4', 'NUMIMPORTV4', 'NUMEXPORTV6', 'NUMIMPORTV6'],

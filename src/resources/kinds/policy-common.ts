@@ -293,7 +293,8 @@ export function policyTierReference(r: Resource): Reference[] {
 // its removal and then carries nothing but the tier. Learn and Ignore are accepted and stored
 // (upstream's enum) and change nothing in the would-be set.
 
-export const STAGED_ACTIONS = ['Set', 'Delete', 'Learn', 'Ignore'] as const
+export const STAGED_DESCRIPTION =
+  'A policy staged for review: stored, never programmed. spec.stagedAction Set (or empty) stands for the enforced policy of the same name, Delete for its removal (then only the tier may be set); Learn and Ignore are stored and change nothing. node explain shows the verdict the staged policies would give next to the enforced one.'
 /** The spec fields of a staged form: `stagedAction` first, then the enforced kind's. */
 export const stagedSpecFields = (enforced: Fields): Fields => [['stagedAction', str], ...enforced]
 

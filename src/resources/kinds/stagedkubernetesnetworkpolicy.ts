@@ -65,6 +65,7 @@ export const StagedKubernetesNetworkPolicy: KindDef = {
   kind: 'StagedKubernetesNetworkPolicy',
   plural: 'stagedkubernetesnetworkpolicies',
   aliases: ['stagedkubernetesnetworkpolicy', 'stagedkubernetesnetworkpolicies', 'stagedkubernetespolicy', 'sknp', 'stagedkubernetespolicies', 'skpol', 'skpols'],
+  description: 'A Kubernetes NetworkPolicy spec staged for review: stored, never programmed. With spec.stagedAction Delete every other field must be empty. node explain notes these but does not evaluate them.',
   namespaced: true,
   specFields,
   columns: ['NAME'],
