@@ -79,6 +79,21 @@ describe('BGPFilter', () => {
   - {interface: "a very long interface", action: Accept}
   - {action: Drop}
   - {cidr: 10.0.0.0/8, matchOperator: Inside, action: Accept}
+`,
+    )
+    // A second document: a file with many faults is summed up after ten lines.
+    const bad2 = doc(
+      'BGPFilter',
+      '{name: bad2}',
+      `  exportV4:
+  - {action: Accept}
+  - {action: Accept}
+  - {action: Accept}
+  - {action: Accept}
+  - {action: Accept}
+  - {action: Accept}
+  - {action: Accept}
+  - {action: Accept}
   - {cidr: 10.0.0.0/8, matchOperator: In, prefixLength: {max: 33}, action: Accept}
   - {source: Local, action: Accept}
   - {action: Reject, operations: [{setPriority: {value: 5}}]}
@@ -86,8 +101,10 @@ describe('BGPFilter', () => {
 `,
     )
     const r = await run(['create', '-f', '-'], {input: bad})
+    const r2 = await run(['create', '-f', '-'], {input: bad2})
     assert.equal(r.code, 1)
-    const e = r.stderr
+    assert.equal(r2.code, 1)
+    const e = r.stderr + r2.stderr
     // validateIPv4Network: strictly masked, IPv4 only.
     assert.match(e, /spec\.exportV4\[0\]\.cidr/)
     assert.match(e, /spec\.exportV4\[1\]\.cidr/)
@@ -107,6 +124,7 @@ describe('BGPFilter', () => {
     // action is required.
     assert.match(e, /spec\.exportV4\[11\]\.action.*required/)
     assert.equal(await raw('bgpfilters/bad'), null)
+    assert.equal(await raw('bgpfilters/bad2'), null)
   })
 
   test('a BGPPeer may name only filters that exist (or come in the same input)', async () => {
