@@ -4,6 +4,7 @@
 import {createHash} from 'node:crypto'
 import ipaddr from 'ipaddr.js'
 import {CalicoError} from '../../resources/errors.js'
+import type {BGPFilterRule} from '../../resources/kinds/bgpfilter.js'
 
 export const DEFAULT_AS = '64512'
 
@@ -36,20 +37,8 @@ export interface BirdPeerInput {
   filters?: string[]
 }
 
-/** One BGPFilter rule as stored (api/pkg/apis/projectcalico/v3/bgpfilter.go BGPFilterRuleV4). */
-export interface BirdFilterRuleInput {
-  cidr?: string
-  prefixLength?: {min?: number; max?: number}
-  source?: string
-  interface?: string
-  matchOperator?: string
-  peerType?: string
-  communities?: {values?: string[]}
-  asPathPrefix?: Array<string | number>
-  priority?: number
-  action?: string
-  operations?: Array<{addCommunity?: {value?: string}; prependASPath?: {prefix?: Array<string | number>}; setPriority?: {value?: number}}>
-}
+/** One BGPFilter rule as stored (the kind's own type: api/pkg/apis/projectcalico/v3/bgpfilter.go BGPFilterRuleV4). */
+export type BirdFilterRuleInput = BGPFilterRule
 
 export interface BirdFilterInput {
   name: string
