@@ -376,6 +376,8 @@ describe('BIRD with BGPFilters in network namespaces', {skip}, () => {
     const before = (await showProtocols(a.socketPath)).find((p) => p.name === 'Global_198_51_100_32')!
     const beforeB = (await showProtocols(b.socketPath)).find((p) => p.name === 'Global_198_51_100_31')!
     assert.match(before.info, /^Established/)
+    // BIRD 2 prints the time of the last state change to the millisecond: a reset would show.
+    assert.match(before.since, /\d:\d\d:\d\d\.\d{3}$/)
     const r = await sync(a, inputA(exportRejecting('192.168.10.0/26')))
     assert.deepEqual([r.changed, r.reloaded, r.status], [true, true, 'reloaded'])
     const onB = await waitFor('b sees the other block of a', async () => {
