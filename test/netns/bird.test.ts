@@ -18,6 +18,7 @@ import {
   showProtocols,
   syncBird,
 } from '../../src/dataplane/bird/index.js'
+import {birdPrefixes} from '../helpers/bird.js'
 import {ip, NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'
 
 const skip = netnsSkipReason('bird')
@@ -274,20 +275,6 @@ describe('BIRD route reflector in network namespaces', {skip}, () => {
   })
 })
 
-/** Prefixes in BIRD's table (`birdc show route`), from the lines that start a route. */
-async function birdTable(h: Host): Promise<string[]> {
-  const c = await BirdControl.connect(h.socketPath)
-  try {
-    const r = await c.command('show route')
-    return r.lines
-      .map((l) => /^(\d+\.\d+\.\d+\.\d+\/\d+)\s/.exec(l.text)?.[1])
-      .filter((p): p is string => p !== undefined)
-      .sort()
-  } finally {
-    c.close()
-  }
-}
-
 // BGPFilters as calico/node applies them (confd/pkg/resource/template/template_funcs.go and
 // confd/pkg/backends/calico/bgp_processor.go, v3.32.1): rules in order, first match decides, no
 // match falls through to the default; a filter change is a `configure`, the session stays up.
@@ -350,7 +337,7 @@ describe('BIRD with BGPFilters in network namespaces', {skip}, () => {
     rmSync(scratch, {recursive: true, force: true})
   })
 
-  const learned = (h: Host, prefix: string) => birdTable(h).then((t) => t.filter((p) => p.startsWith(prefix)))
+  const learned = (h: Host, prefix: string) => birdPrefixes(h.socketPath).then((t) => t.filter((p) => p.startsWith(prefix)))
 
   it('an export filter keeps the rejected block from the peer; an import filter applies its rules in order', async () => {
     await established(a, 'Global_198_51_100_32')
