@@ -127,6 +127,19 @@ describe('BGPFilter', () => {
     assert.equal(await raw('bgpfilters/bad2'), null)
   })
 
+  test('numorstring.ASNumber fields take 32-bit and dotted AS numbers (the Go type, wider than the CRD int32)', async () => {
+    const f = doc('BGPFilter', '{name: asn}', '  importV4:\n  - {asPathPrefix: [4200000000, "1.10"], action: Accept, operations: [{prependASPath: {prefix: ["0.65000"]}}]}\n')
+    const r = await run(['create', '-f', '-'], {input: f})
+    assert.equal(r.code, 0, r.stderr)
+    // api/pkg/lib/numorstring/asnumber.go: a uint32 with no MarshalJSON, so dotted input is stored as a number.
+    const rule = JSON.parse((await raw('bgpfilters/asn'))!).spec.importV4[0]
+    assert.deepEqual(rule.asPathPrefix, [4200000000, 65546])
+    assert.deepEqual(rule.operations[0].prependASPath.prefix, [65000])
+    const bad = await run(['create', '-f', '-'], {input: f.replace('asn}', 'asn2}').replace('4200000000', '4300000000')})
+    assert.equal(bad.code, 1)
+    assert.match(bad.stderr, /spec\.importV4\[0\]\.asPathPrefix\[0\]/)
+  })
+
   test('a BGPPeer may name only filters that exist (or come in the same input)', async () => {
     const peer = doc('BGPPeer', '{name: p1}', '  peerIP: 192.0.2.1\n  asNumber: 64513\n  filters: [f1]\n')
     const missing = await run(['create', '-f', '-'], {input: peer})

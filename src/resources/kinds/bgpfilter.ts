@@ -6,7 +6,7 @@ import {type FieldError, fieldError} from '../errors.js'
 import type {Fields} from '../schema.js'
 import {fieldsFromUpstream, type UpstreamSchema, upstreamSchema} from '../upstream.js'
 import type {KindDef, Resource} from '../types.js'
-import {checkAsNumber, parseNet} from '../validate.js'
+import {checkAsNumber, parseAsNumber, parseNet} from '../validate.js'
 
 export interface BGPFilterRule {
   cidr?: string
@@ -96,6 +96,17 @@ export const BGPFilter: KindDef = {
       default:
         return ''
     }
+  },
+  // numorstring.ASNumber is a uint32 without a MarshalJSON: "1.10" is read and written as 65546.
+  defaults(r) {
+    const s = (r.spec ?? {}) as BGPFilterSpec
+    const asNumbers = (list: unknown) => (Array.isArray(list) ? list.map((a) => parseAsNumber(a) ?? a) : list)
+    for (const dir of BGP_FILTER_DIRECTIONS)
+      for (const rule of s[dir] ?? []) {
+        if (!rule || typeof rule !== 'object') continue
+        if (rule.asPathPrefix) rule.asPathPrefix = asNumbers(rule.asPathPrefix) as BGPFilterRule['asPathPrefix']
+        for (const op of rule.operations ?? []) if (op?.prependASPath?.prefix) op.prependASPath.prefix = asNumbers(op.prependASPath.prefix) as Array<string | number>
+      }
   },
   validate(r) {
     const s = (r.spec ?? {}) as BGPFilterSpec
