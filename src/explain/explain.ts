@@ -11,6 +11,7 @@ import {desiredRoutes} from '../dataplane/routes/model.js'
 import {formatRoute, type Route} from '../dataplane/routes/types.js'
 import {buildIptablesInput, buildRouteInput, type HostContext, poolViews, type Snapshot} from '../node/snapshot.js'
 import {CalicoError} from '../resources/errors.js'
+import {kubernetesPolicyToCalico} from '../resources/kinds/stagedkubernetesnetworkpolicy.js'
 import type {Resource} from '../resources/types.js'
 import {ChainInterpreter, type Packet, protocolNumber} from './iptables-eval.js'
 
@@ -58,7 +59,7 @@ export interface ExplainResult {
   policy: SideVerdict[]
   verdict: 'Allow' | 'Deny'
   /** The same packet under the policies as they would be with every staged policy enforced. */
-  staged?: {policy: SideVerdict[]; verdict: 'Allow' | 'Deny'; notes: string[]}
+  staged?: {policy: SideVerdict[]; verdict: 'Allow' | 'Deny'}
 }
 
 /** Staged policies of a datastore (never programmed; shown next to the enforced verdict). */
@@ -262,23 +263,30 @@ const PROTO_NAMES: Record<number, string> = {1: 'icmp', 6: 'tcp', 17: 'udp', 132
  * The policies as they would be if the staged ones were enforced (the StagedAction semantics of
  * api/pkg/apis/projectcalico/v3/stagednetworkpolicy.go ConvertStagedPolicyToEnforced): Set (or
  * no action) puts the staged policy in place of the enforced one of the same name and namespace,
- * or adds it; Delete removes that policy; Learn and Ignore change nothing.
+ * or adds it; Delete removes that policy; Learn and Ignore change nothing. A staged Kubernetes
+ * policy stands for the Calico policy a Kubernetes NetworkPolicy is converted to.
  */
 export function withStagedPolicies(snap: Snapshot, staged: StagedPolicies): Snapshot {
-  const apply = (enforced: Resource[], list: Resource[], kind: string): Resource[] => {
-    const out = new Map(enforced.map((r) => [`${r.metadata.namespace ?? ''}/${r.metadata.name}`, r]))
+  const keyOf = (r: Resource) => `${r.metadata.namespace ?? ''}/${r.metadata.name}`
+  const apply = (enforced: Resource[], list: Resource[], toEnforced: (st: Resource) => Resource): Resource[] => {
+    const out = new Map(enforced.map((r) => [keyOf(r), r]))
     for (const st of list) {
-      const key = `${st.metadata.namespace ?? ''}/${st.metadata.name}`
-      const {stagedAction, ...spec} = specOf(st)
-      if (stagedAction === 'Delete') out.delete(key)
-      else if (stagedAction === undefined || stagedAction === '' || stagedAction === 'Set') out.set(key, {apiVersion: st.apiVersion, kind, metadata: st.metadata, spec})
+      const policy = toEnforced(st)
+      const action = specOf(st).stagedAction
+      if (action === 'Delete') out.delete(keyOf(policy))
+      else if (action === undefined || action === '' || action === 'Set') out.set(keyOf(policy), policy)
     }
     return [...out.values()]
   }
+  const calico = (kind: string) => (st: Resource): Resource => {
+    const {stagedAction: _, ...spec} = specOf(st)
+    return {apiVersion: st.apiVersion, kind, metadata: st.metadata, spec}
+  }
   return {
     ...snap,
-    globalNetworkPolicies: apply(snap.globalNetworkPolicies, staged.global, 'GlobalNetworkPolicy'),
-    networkPolicies: apply(snap.networkPolicies, staged.namespaced, 'NetworkPolicy'),
+    globalNetworkPolicies: apply(snap.globalNetworkPolicies, staged.global, calico('GlobalNetworkPolicy')),
+    // A staged Kubernetes policy stands for the knp.default.<name> policy Calico converts it to.
+    networkPolicies: apply(apply(snap.networkPolicies, staged.namespaced, calico('NetworkPolicy')), staged.kubernetes, kubernetesPolicyToCalico),
   }
 }
 
@@ -287,8 +295,11 @@ export function decidedBy(side: SideVerdict): string {
   const d = side.steps.find((s) => s.action === 'Allow' || s.action === 'Deny')
   let who = 'no policy or profile'
   if (d?.kind === 'policy') {
-    const name = d.name.slice(d.name.indexOf(' ') + 1)
-    who = d.tier && !name.startsWith(`${d.tier}.`) ? `${d.tier}.${name}` : name
+    // `GlobalNetworkPolicy name` or `NetworkPolicy ns/name`: shown as tier.name, ns/tier.name.
+    const full = d.name.slice(d.name.indexOf(' ') + 1)
+    const slash = full.indexOf('/')
+    const [ns, name] = slash >= 0 ? [`${full.slice(0, slash)}/`, full.slice(slash + 1)] : ['', full]
+    who = `${ns}${d.tier && !name.startsWith(`${d.tier}.`) ? `${d.tier}.${name}` : name}`
   } else if (d?.kind === 'profile') who = d.name.replace(/^Profile /, 'profile ')
   else if (d?.kind === 'end-of-tier') who = `end of tier ${d.name}`
   return `${side.verdict.toLowerCase()} by ${who}`
@@ -333,8 +344,7 @@ export function explain(snap: Snapshot, req: ExplainRequest, staged?: StagedPoli
   const result: ExplainResult = {packet: {...pkt, protocolName: PROTO_NAMES[protocol] ?? String(protocol)}, source, destination, path, encapsulation, policy, verdict: overall(policy)}
   if (staged && staged.global.length + staged.namespaced.length + staged.kubernetes.length > 0) {
     const would = sides(withStagedPolicies(snap, staged))
-    const notes = staged.kubernetes.length > 0 ? [`${staged.kubernetes.length} StagedKubernetesNetworkPolicy resource(s) not evaluated`] : []
-    result.staged = {policy: would, verdict: overall(would), notes}
+    result.staged = {policy: would, verdict: overall(would)}
   }
   return result
 }
@@ -370,7 +380,6 @@ export function formatExplain(r: ExplainResult): string {
     const would = r.staged?.policy[i]
     if (would) lines.push(`    enforced: ${decidedBy(s)}; staged: ${decidedBy(would)}${would.verdict !== s.verdict ? ' (enforcing the staged policies would change this)' : ''}`)
   }
-  for (const n of r.staged?.notes ?? []) lines.push(`  note: ${n}`)
   lines.push('', `Verdict: ${r.verdict}${r.staged ? ` (staged: ${r.staged.verdict})` : ''}`)
   return `${lines.join('\n')}\n`
 }

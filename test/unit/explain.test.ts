@@ -157,4 +157,21 @@ describe('node explain with staged policies', () => {
     assert.equal(explain(allowDns(), req, {global: [], namespaced: [deny('default')], kubernetes: []}).staged?.verdict, 'Deny')
     assert.equal(explain(allowDns(), req, {global: [], namespaced: [deny('other')], kubernetes: []}).staged?.verdict, 'Allow')
   })
+
+  test('a staged Kubernetes policy is evaluated as the knp.default policy Calico converts it to', () => {
+    // libcalico-go/lib/backend/k8s/conversion K8sNetworkPolicyToCalico: pods of orchestrator k8s, order 1000, Allow rules.
+    const s = seed()
+    for (const w of s.workloadEndpoints) w.metadata.labels = {...w.metadata.labels, 'projectcalico.org/orchestrator': 'k8s'}
+    const knp = (from: Record<string, unknown>) =>
+      staged('StagedKubernetesNetworkPolicy', 'db-in', {stagedAction: 'Set', podSelector: {matchLabels: {app: 'db'}}, ingress: [{from: [from], ports: [{port: 5432}]}], policyTypes: ['Ingress']}, 'default')
+    const req = {source: 'pod1', destination: 'pod2', port: 5432}
+    const fromNet = explain(s, req, {global: [], namespaced: [], kubernetes: [knp({ipBlock: {cidr: '203.0.113.0/24'}})]})
+    assert.deepEqual([fromNet.verdict, fromNet.staged?.verdict], ['Allow', 'Deny'])
+    assert.match(formatExplain(fromNet), /enforced: allow by profile projectcalico-default-allow; staged: deny by end of tier default/)
+    const fromClient = explain(s, req, {global: [], namespaced: [], kubernetes: [knp({podSelector: {matchLabels: {app: 'client'}}})]})
+    assert.equal(fromClient.staged?.verdict, 'Allow')
+    assert.match(formatExplain(fromClient), /staged: allow by default\/default\.knp\.default\.db-in/)
+    // UDP is not in the converted rule's protocol (TCP by default): denied at the end of the tier.
+    assert.equal(explain(s, {...req, protocol: 'udp'}, {global: [], namespaced: [], kubernetes: [knp({podSelector: {matchLabels: {app: 'client'}}})]}).staged?.verdict, 'Deny')
+  })
 })

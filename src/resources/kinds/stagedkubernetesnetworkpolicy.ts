@@ -65,7 +65,7 @@ export const StagedKubernetesNetworkPolicy: KindDef = {
   kind: 'StagedKubernetesNetworkPolicy',
   plural: 'stagedkubernetesnetworkpolicies',
   aliases: ['stagedkubernetesnetworkpolicy', 'stagedkubernetesnetworkpolicies', 'stagedkubernetespolicy', 'sknp', 'stagedkubernetespolicies', 'skpol', 'skpols'],
-  description: 'A Kubernetes NetworkPolicy spec staged for review: stored, never programmed. With spec.stagedAction Delete every other field must be empty. node explain notes these but does not evaluate them.',
+  description: 'A Kubernetes NetworkPolicy spec staged for review: stored, never programmed. With spec.stagedAction Delete every other field must be empty. node explain evaluates it as the knp.default.<name> policy Calico would convert it to.',
   namespaced: true,
   specFields,
   columns: ['NAME'],
@@ -106,4 +106,89 @@ function podSelectorCell(sel: Obj | undefined): string {
     .map(([k, v]) => `${k}:${v}`)
   const exprs = ((sel?.matchExpressions ?? []) as Obj[]).map((e) => `{${e.key} ${e.operator} [${(e.values ?? []).join(' ')}]}`)
   return `{${labels.length > 0 ? `map[${labels.join(' ')}]` : 'map[]'} [${exprs.join(' ')}]}`
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Calico policy a Kubernetes NetworkPolicy stands for (libcalico-go/lib/backend/k8s/conversion
+// K8sNetworkPolicyToCalico, v3.32.1): `knp.default.<name>` in the default tier, order 1000,
+// every rule an Allow, one per protocol and peer.
+
+/** The name Calico gives the policy converted from a Kubernetes NetworkPolicy. */
+export const kubernetesPolicyName = (name: string) => `knp.default.${name}`
+
+function labelSelectorToCalico(sel: Obj | undefined | null, pods: boolean): string {
+  const parts = pods ? ["projectcalico.org/orchestrator == 'k8s'"] : []
+  if (!sel) return parts.join(' && ')
+  const labels = Object.entries((sel.matchLabels ?? {}) as Record<string, string>)
+  const exprs = (sel.matchExpressions ?? []) as Obj[]
+  if (!pods && labels.length === 0 && exprs.length === 0) return 'all()'
+  for (const [k, v] of labels.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) parts.push(`${k} == '${v}'`)
+  for (const e of exprs) {
+    const values = ((e.values ?? []) as string[]).join("', '")
+    if (e.operator === 'In') parts.push(`${e.key} in { '${values}' }`)
+    else if (e.operator === 'NotIn') parts.push(`${e.key} not in { '${values}' }`)
+    else if (e.operator === 'Exists') parts.push(`has(${e.key})`)
+    else if (e.operator === 'DoesNotExist') parts.push(`! has(${e.key})`)
+  }
+  return parts.join(' && ')
+}
+
+function peerFields(peer: Obj | undefined): Obj {
+  if (!peer) return {}
+  const block = peer.ipBlock as Obj | undefined
+  if (block) {
+    const net = parseCidr(block.cidr)
+    if (!net) return {}
+    const notNets = ((block.except ?? []) as string[]).map((x) => parseCidr(x)?.text).filter((x): x is string => !!x)
+    return {nets: [net.text], ...(notNets.length > 0 ? {notNets} : {})}
+  }
+  const selector = labelSelectorToCalico(peer.podSelector, true)
+  const namespaceSelector = labelSelectorToCalico(peer.namespaceSelector, false)
+  return {...(selector ? {selector} : {}), ...(namespaceSelector ? {namespaceSelector} : {})}
+}
+
+function rulesFor(peers: Obj[] | undefined, ports: Obj[] | undefined, ingress: boolean): Obj[] {
+  // Per protocol, the ports (undefined: every port of it); a rule without ports matches any protocol.
+  let byProtocol = new Map<string, Array<number | string> | undefined>()
+  for (const p of ports ?? []) {
+    const protocol = String(p.protocol ?? 'TCP')
+    const port = p.port === undefined || p.port === null ? undefined : p.endPort !== undefined && p.endPort !== null ? `${p.port}:${p.endPort}` : p.port
+    if (port === undefined) byProtocol.set(protocol, undefined)
+    else if (!byProtocol.has(protocol) || byProtocol.get(protocol) !== undefined) byProtocol.set(protocol, [...(byProtocol.get(protocol) ?? []), port])
+  }
+  if ((ports ?? []).length === 0) byProtocol = new Map([['', undefined]])
+  const out: Obj[] = []
+  for (const protocol of [...byProtocol.keys()].sort()) {
+    const portList = byProtocol.get(protocol)
+    for (const peer of (peers ?? []).length > 0 ? peers! : [undefined]) {
+      const entity = peerFields(peer)
+      const dst = portList ? {ports: portList} : {}
+      out.push({
+        action: 'Allow',
+        ...(protocol ? {protocol} : {}),
+        ...(ingress ? {source: entity, destination: dst} : {destination: {...dst, ...entity}}),
+      })
+    }
+  }
+  return out
+}
+
+/** The enforced Calico NetworkPolicy of a staged Kubernetes policy's spec. */
+export function kubernetesPolicyToCalico(r: Resource): Resource {
+  const s = (r.spec ?? {}) as Obj
+  const types = (s.policyTypes ?? []) as string[]
+  const policyTypes = [...(types.includes('Ingress') ? ['Ingress'] : []), ...(types.includes('Egress') ? ['Egress'] : [])]
+  return {
+    apiVersion: r.apiVersion,
+    kind: 'NetworkPolicy',
+    metadata: {name: kubernetesPolicyName(r.metadata.name), ...(r.metadata.namespace ? {namespace: r.metadata.namespace} : {})},
+    spec: {
+      tier: 'default',
+      order: 1000,
+      selector: labelSelectorToCalico(s.podSelector, true),
+      ingress: ((s.ingress ?? []) as Obj[]).flatMap((x) => rulesFor(x.from, x.ports, true)),
+      egress: ((s.egress ?? []) as Obj[]).flatMap((x) => rulesFor(x.to, x.ports, false)),
+      types: policyTypes.length > 0 ? policyTypes : ['Ingress'],
+    },
+  }
 }
