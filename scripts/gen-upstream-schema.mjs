@@ -38,9 +38,12 @@ for (const file of [...ls('api/pkg/apis/projectcalico/v3/'), ...ls('api/pkg/lib/
 }
 const baseType = (t) => t.replace(/^(\*|\[\])+/, '').replace(/^map\[string\]/, '').replace(/^(\*|\[\])+/, '').replace(/^\w+\./, (p) => (p === 'metav1.' || p === 'numorstring.' ? p : ''))
 
+// Structs from Kubernetes' API that upstream's types embed, in their Go field order.
+const EXTERNAL = {SecretKeySelector: [{json: 'name', omitempty: true}, {json: 'key'}, {json: 'optional', goType: '*bool', omitempty: true}]}
+
 function goOrder(typeName) {
   const fields = structs.get(typeName)
-  if (!fields) return undefined
+  if (!fields) return EXTERNAL[typeName]
   const out = []
   for (const f of fields) {
     if (f.inline) out.push(...(goOrder(baseType(f.goType)) ?? []))
@@ -69,6 +72,7 @@ function compact(s, goType, field) {
   // Go's decoder refuses numbers that do not fit the field's integer type.
   if (base && /^u?int(8|16|32)$/.test(base)) out.goInt = base
   if (base === 'numorstring.Port' && !goType.includes('[]')) out.port = true
+  if (base === 'numorstring.ASNumber' && !goType.includes('[]')) out.asn = true
   const itemType = goType && sliceTypes.has(baseType(goType)) ? sliceTypes.get(baseType(goType)) : goType
   if (s.items) out.items = compact(s.items, itemType?.replace(/^\*?\[\]/, ''))
   if (s.additionalProperties && typeof s.additionalProperties === 'object') out.values = compact(s.additionalProperties, undefined)

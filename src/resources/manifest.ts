@@ -158,7 +158,7 @@ export function resourceFromDoc(d: SourcedDoc, flagNamespace?: string): {def: Ki
   const errors: FieldError[] = []
   // calicoctl decodes with Go's encoding/json: field names match whatever their case. Renaming
   // in place is safe before the copy (a node shared by aliases gets the same names everywhere).
-  const named = canonicalKeys(doc, documentShape(def)) as Record<string, unknown>
+  const named = canonicalKeys(doc, documentShape(def), d.owned ? undefined : new Map()) as Record<string, unknown>
   checkType(named, documentSchema(def), '', errors)
   const md = named.metadata as Record<string, unknown> | undefined
   if (!md || typeof md !== 'object') errors.push(fieldError('metadata', 'is required'))

@@ -9,6 +9,7 @@
 import {type FieldError, fieldError} from './errors.js'
 import {UPSTREAM} from './upstream-schema.js'
 import {parsePort, PortError} from './rules.js'
+import {parseAsNumber} from './validate.js'
 import type {FieldType, Fields} from './schema.js'
 
 /** A CRD schema node, compacted (see the generator). */
@@ -33,6 +34,8 @@ export interface UpstreamSchema {
   goInt?: string
   /** A numorstring.Port: a number, "min:max" or a port name. */
   port?: boolean
+  /** A numorstring.ASNumber: read from a number, "64512" or "1.10"; written as a number. */
+  asn?: boolean
   items?: UpstreamSchema
   values?: UpstreamSchema
   props?: Array<[string, UpstreamSchema]>
@@ -126,11 +129,21 @@ export function formatGoDuration(ns: bigint): string {
   return neg ? `-${out}` : out
 }
 
-/** Rewrites every valid duration field of `value` (per the schema) in Go's printed form. */
-export function normalizeDurations(value: unknown, s: UpstreamSchema | undefined): void {
+/**
+ * Rewrites values in the form Go's encoder writes them (per the schema): durations as
+ * Duration.String prints them, AS numbers as plain numbers. Invalid values are left for
+ * validation to report.
+ */
+export function normalizeGoValues(value: unknown, s: UpstreamSchema | undefined): void {
   if (!s || value === null || typeof value !== 'object') return
   if (Array.isArray(value)) {
-    if (s.items) for (const v of value) normalizeDurations(v, s.items)
+    // A list of numorstring.ASNumber (BGPFilter asPathPrefix, prependASPath.prefix).
+    if (s.items?.asn) {
+      for (const [i, v] of value.entries()) {
+        const n = typeof v === 'string' ? parseAsNumber(v) : undefined
+        if (n !== undefined) value[i] = n
+      }
+    } else if (s.items) for (const v of value) normalizeGoValues(v, s.items)
     return
   }
   const o = value as Record<string, unknown>
@@ -139,9 +152,12 @@ export function normalizeDurations(value: unknown, s: UpstreamSchema | undefined
     if (ps.duration && typeof v === 'string') {
       const ns = parseGoDuration(v)
       if (ns !== undefined) o[k] = formatGoDuration(ns)
-    } else normalizeDurations(v, ps)
+    } else if (ps.asn && typeof v === 'string') {
+      const n = parseAsNumber(v)
+      if (n !== undefined) o[k] = n
+    } else normalizeGoValues(v, ps)
   }
-  if (s.values) for (const v of Object.values(o)) normalizeDurations(v, s.values)
+  if (s.values) for (const v of Object.values(o)) normalizeGoValues(v, s.values)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,6 +166,8 @@ export function normalizeDurations(value: unknown, s: UpstreamSchema | undefined
 export function fieldTypeFromUpstream(s: UpstreamSchema): FieldType {
   const ptr = s.ptr === true || s.keep === true
   const always = s.keep === true
+  // numorstring.ASNumber decodes numbers and strings ("64512", "1.10"); the CRD says integer.
+  if (s.asn) return {t: 'intOrString', ptr}
   switch (s.t) {
     case 'string':
       return {t: 'string', ptr, always}
@@ -186,43 +204,68 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** The names an object may hold, from our schema and upstream's, and how to descend into each. */
 interface Shape {
-  names: string[]
+  names: ReadonlySet<string>
+  /** Lower-cased name → the name. */
+  lower: ReadonlyMap<string, string>
   child(name: string): Shape | undefined
-  items?: Shape
-  values?: Shape
+  items?: Shape | undefined
+  values?: Shape | undefined
 }
+
+// Shapes are built once per (our type, upstream schema) pair: a manifest walk only looks them up.
+const NONE = {}
+const shapeCache = new WeakMap<object, WeakMap<object, Shape | null>>()
 
 export function shapeOf(ft: FieldType | undefined, us: UpstreamSchema | undefined): Shape | undefined {
   const f = ft && ft.t !== 'any' ? ft : undefined
   if (!f && !us) return undefined
+  let inner = shapeCache.get(f ?? NONE)
+  if (!inner) shapeCache.set(f ?? NONE, (inner = new WeakMap()))
+  const cached = inner.get(us ?? NONE)
+  if (cached !== undefined) return cached ?? undefined
+  const made = makeShape(f, us)
+  inner.set(us ?? NONE, made ?? null)
+  return made
+}
+
+const EMPTY_NAMES: ReadonlySet<string> = new Set()
+const EMPTY_LOWER: ReadonlyMap<string, string> = new Map()
+
+function makeShape(f: FieldType | undefined, us: UpstreamSchema | undefined): Shape | undefined {
   if (f?.t === 'array' || (!f && us?.t === 'array')) {
     const items = shapeOf(f?.t === 'array' ? f.of : undefined, us?.items)
-    return {names: [], child: () => undefined, items}
+    return {names: EMPTY_NAMES, lower: EMPTY_LOWER, child: () => undefined, items}
   }
   if (f?.t === 'map' || (!f && us?.values && !us.props)) {
     const values = shapeOf(f?.t === 'map' ? f.of : undefined, us?.values)
-    return {names: [], child: () => undefined, values}
+    return {names: EMPTY_NAMES, lower: EMPTY_LOWER, child: () => undefined, values}
   }
   const ours = f?.t === 'object' ? f.fields : []
   const theirs = us?.props ?? []
   if (ours.length === 0 && theirs.length === 0) return undefined
-  const names = [...new Set([...ours.map(([k]) => k), ...theirs.map(([k]) => k)])]
+  const names = new Set([...ours.map(([k]) => k), ...theirs.map(([k]) => k)])
+  const oursBy = new Map(ours)
+  const theirsBy = new Map(theirs)
   return {
     names,
-    child: (name) => shapeOf(ours.find(([k]) => k === name)?.[1], theirs.find(([k]) => k === name)?.[1]),
+    lower: new Map([...names].map((n) => [n.toLowerCase(), n])),
+    child: (name) => shapeOf(oursBy.get(name), theirsBy.get(name)),
   }
 }
 
 /**
  * Renames keys that differ from a known field only in case to the field's own spelling, at every
  * depth, in place. A later key overwrites an earlier one of the same field, as Go's decoder does.
- * A node shared by YAML aliases is visited once, so an alias bomb costs no more than its text.
+ * With `seen` (for documents whose nodes YAML aliases may share), a shared node is visited once,
+ * so an alias bomb costs no more than its text.
  */
-export function canonicalKeys(value: unknown, shape: Shape | undefined, seen = new Map<object, unknown>()): unknown {
+export function canonicalKeys(value: unknown, shape: Shape | undefined, seen?: Map<object, unknown>): unknown {
   if (!shape || value === null || typeof value !== 'object') return value
-  const done = seen.get(value)
-  if (done !== undefined) return done
-  seen.set(value, value)
+  if (seen) {
+    const done = seen.get(value)
+    if (done !== undefined) return done
+    seen.set(value, value)
+  }
   if (Array.isArray(value)) {
     if (shape.items) for (let i = 0; i < value.length; i++) value[i] = canonicalKeys(value[i], shape.items, seen)
     return value
@@ -232,17 +275,17 @@ export function canonicalKeys(value: unknown, shape: Shape | undefined, seen = n
     for (const k of Object.keys(o)) o[k] = canonicalKeys(o[k], shape.values, seen)
     return o
   }
-  const lower = new Map(shape.names.map((n) => [n.toLowerCase(), n]))
+  const {names, lower} = shape
   const keys = Object.keys(o)
-  const renamed = keys.some((k) => !shape.names.includes(k) && lower.has(k.toLowerCase()))
+  const renamed = keys.some((k) => !names.has(k) && lower.has(k.toLowerCase()))
   const out: Obj = renamed ? {} : o
   for (const k of keys) {
-    const canon = shape.names.includes(k) ? k : (lower.get(k.toLowerCase()) ?? k)
+    const canon = names.has(k) ? k : (lower.get(k.toLowerCase()) ?? k)
     const v = canonicalKeys(o[k], shape.child(canon), seen)
     if (canon === '__proto__') Object.defineProperty(out, canon, {value: v, writable: true, enumerable: true, configurable: true})
     else out[canon] = v
   }
-  seen.set(value, out)
+  if (out !== o) seen?.set(value, out)
   return out
 }
 
@@ -270,6 +313,7 @@ function compilePattern(p: string): RegExp | null {
 }
 
 const INT32 = 2 ** 31
+const propMaps = new WeakMap<UpstreamSchema, Map<string, UpstreamSchema>>()
 const GO_INT_BOUNDS: Record<string, [number, number]> = {uint8: [0, 255], uint16: [0, 65535], uint32: [0, 2 ** 32 - 1], int8: [-128, 127], int16: [-32768, 32767], int32: [-INT32, INT32 - 1]}
 
 /**
@@ -306,7 +350,6 @@ export function checkUpstream(value: unknown, s: UpstreamSchema, path: string, o
     else if (s.enum && !s.enum.includes(value)) out.push(fieldError(path, `must be one of ${s.enum.join(', ')}`, value))
     else if (s.min !== undefined && value < s.min) out.push(fieldError(path, `must be at least ${s.min}`, value))
     else if (s.max !== undefined && value > s.max) out.push(fieldError(path, `must be at most ${s.max}`, value))
-    else if (s.format === 'int32' && (value >= INT32 || value < -INT32)) out.push(fieldError(path, 'must fit in 32 bits', value))
     return
   }
   if (Array.isArray(value) && s.t === 'array') {
@@ -318,7 +361,8 @@ export function checkUpstream(value: unknown, s: UpstreamSchema, path: string, o
   if (isObj(value) && s.t === 'object') {
     if (s.values) for (const [k, v] of Object.entries(value)) checkUpstream(v, s.values, `${path}.${k}`, out)
     if (!s.props) return
-    const known = new Map(s.props)
+    let known = propMaps.get(s)
+    if (!known) propMaps.set(s, (known = new Map(s.props)))
     for (const [k, v] of Object.entries(value)) {
       const ps = known.get(k)
       if (ps) checkUpstream(v, ps, `${path}.${k}`, out)

@@ -263,6 +263,8 @@ const bgpPeerCases: Case[] = [
   peer({peerIP: '198.51.100.1', filters: ['export-only']}, true, CL('bgppeer'), 'filter that exists'),
   peer({peerIP: '198.51.100.1', filters: ['no-such-filter']}, false, CL('bgppeer'), 'filter that does not exist', 'spec.filters[0]'),
   peer({peerIP: '198.51.100.1', filters: ['Bad_Name']}, false, `${API('bgppeer')} dive,name`, 'filter with a bad name', 'spec.filters[0]'),
+  peer({peerIP: '198.51.100.1', asNumber: 4200000000, localASNumber: '4200000001'}, true, `${API('bgppeer')} numorstring.ASNumber (uint32)`, '32-bit AS numbers'),
+  peer({peerIP: '198.51.100.1', asNumber: 4294967296}, false, `${API('bgppeer')} numorstring.ASNumber (uint32)`, 'AS number over 32 bits', 'spec.asNumber'),
   peer({ttlSecurity: 256}, false, `${API('bgppeer')} *uint8`, 'ttlSecurity over 255', 'spec.ttlSecurity'),
   peer({numAllowedLocalASNumbers: 2 ** 31}, false, `${API('bgppeer')} *int32`, 'int32 overflow', 'spec.numAllowedLocalASNumbers'),
   peer({peerIP: '198.51.100.1', maxRestartTime: '2m', keepaliveTime: '30s'}, true, `${API('bgppeer')} metav1.Duration`, 'timers'),
@@ -422,5 +424,29 @@ const endpointCases: Case[] = [
   {kind: 'IPReservation', name: 'r1', spec: {reservedCIDRs: ['198.51.100.0/33']}, ok: false, src: VT('should reject IPReservation with bad CIDR'), why: 'bad reservation', field: 'spec.reservedCIDRs[0]'},
 ]
 
-export const CORPUS: Case[] = [...decoding, ...metadata, ...felixCases, ...bgpConfigCases, ...bgpPeerCases, ...ipPoolCases, ...nodeCases, ...kccCases, ...policyCases, ...endpointCases]
+// ------------------------------------------------------------------------------------------
+// BGPFilter: API bgpfilter.go tags, V validateBGPFilterRule/Operation, CRD.
+const filt = (spec: Record<string, unknown>, ok: boolean, src: string, why: string, field?: string): Case => ({kind: 'BGPFilter', spec, ok, src, why, field})
+const bgpFilterCases: Case[] = [
+  filt({exportV4: [{cidr: '198.51.100.0/24', matchOperator: 'In', prefixLength: {min: 24, max: 28}, action: 'Accept'}], importV6: [{action: 'Reject'}]}, true, VT('should accept BGPFilter rule with In operator - 1'), 'filter rules'),
+  filt({exportV4: [{action: 'Accept', interface: 'eth*', source: 'RemotePeers', peerType: 'eBGP', asPathPrefix: [65000, '1.10'], priority: 10, communities: {values: ['65000:100']}, operations: [{addCommunity: {value: '65000:200'}}, {prependASPath: {prefix: [65000]}}, {setPriority: {value: 5}}]}]}, true, `${API('bgpfilter')}`, 'every rule field'),
+  filt({exportV4: [{cidr: '198.51.100.0/24', action: 'Accept'}]}, false, VT('should reject BGPFilter rule with no MatchOperator when CIDR is set - 1'), 'CIDR without operator', 'spec.exportV4[0].matchOperator'),
+  filt({importV4: [{matchOperator: 'Equal', action: 'Accept'}]}, false, VT('should reject BGPFilter rule with no CIDR when MatchOperator is set - 1'), 'operator without CIDR', 'spec.importV4[0].cidr'),
+  filt({importV4: [{prefixLength: {max: 30}, action: 'Accept'}]}, false, VT('should reject BGPFilterV4 rule with PrefixLength populated and CIDR missing'), 'prefix length without CIDR', 'spec.importV4[0].cidr'),
+  filt({exportV4: [{cidr: '198.51.100.0/24', matchOperator: 'In', prefixLength: {max: 33}, action: 'Accept'}]}, false, VT('should reject BGPFilterV4 rule with PrefixLength Max is out-of-bounds'), 'v4 prefix length 33', 'spec.exportV4[0].prefixLength.max'),
+  filt({exportV6: [{cidr: 'fd00::/64', matchOperator: 'In', prefixLength: {min: -1}, action: 'Accept'}]}, false, VT('should reject BGPFilterV6 rule with PrefixLength Min is negative'), 'v6 prefix length -1', 'spec.exportV6[0].prefixLength.min'),
+  filt({exportV4: [{cidr: 'fd00::/64', matchOperator: 'In', action: 'Accept'}]}, false, VT('should reject BGPFilter rule with invalid IPv4 CIDR - 1 '), 'v6 CIDR in a v4 rule', 'spec.exportV4[0].cidr'),
+  filt({exportV4: [{cidr: '198.51.100.0/24', matchOperator: 'Like', action: 'Accept'}]}, false, VT('should reject BGPFilter rule with invalid operator - 1'), 'operator', 'spec.exportV4[0].matchOperator'),
+  filt({exportV4: [{action: 'Allow'}]}, false, VT('should reject BGPFilter rule with invalid Action - 1'), 'action', 'spec.exportV4[0].action'),
+  filt({exportV4: [{interface: 'eth0'}]}, false, VT('should reject BGPFilter rule with no action - 1'), 'no action', 'spec.exportV4[0].action'),
+  filt({exportV4: [{action: 'Accept', interface: 'eth#0'}]}, false, VT('should reject invalid BGPFilter rule-v4 interface - 1'), 'interface', 'spec.exportV4[0].interface'),
+  filt({exportV4: [{action: 'Accept', source: 'LocalPeers'}]}, false, VT('should reject invalid BGPFilter rule-v4 source'), 'source', 'spec.exportV4[0].source'),
+  filt({exportV4: [{action: 'Accept', operations: [{}]}]}, false, VT('should reject BGPFilterOperation with no fields set'), 'empty operation', 'spec.exportV4[0].operations[0]'),
+  filt({exportV4: [{action: 'Accept', operations: [{addCommunity: {value: '65000:1'}, setPriority: {value: 2}}]}]}, false, VT('should reject BGPFilterOperation with two fields set'), 'two operations in one', 'spec.exportV4[0].operations[0]'),
+  filt({exportV4: [{action: 'Accept', operations: [{setPriority: {value: 0}}]}]}, false, `${API('bgpfilter')} gte=1`, 'priority 0', 'spec.exportV4[0].operations[0].setPriority.value'),
+  filt({exportV4: [{action: 'Accept', communities: {values: ['65000:1', '65000:2']}}]}, false, `${CRD('bgpfilters')} maxItems`, 'two communities', 'spec.exportV4[0].communities.values'),
+  filt({exportV4: [{action: 'Accept', communities: {values: ['70000:1']}}]}, false, `${CRD('bgpfilters')} pattern`, 'community over 16 bits', 'spec.exportV4[0].communities.values[0]'),
+]
+
+export const CORPUS: Case[] = [...decoding, ...metadata, ...felixCases, ...bgpConfigCases, ...bgpPeerCases, ...ipPoolCases, ...nodeCases, ...kccCases, ...policyCases, ...endpointCases, ...bgpFilterCases]
 

@@ -96,7 +96,7 @@ describe('BGPFilter', () => {
   - {action: Accept}
   - {cidr: 10.0.0.0/8, matchOperator: In, prefixLength: {max: 33}, action: Accept}
   - {source: Local, action: Accept}
-  - {action: Reject, operations: [{setPriority: {value: 5}}]}
+  - {action: Accept, operations: [{}]}
   - {matchOperator: ""}
 `,
     )
@@ -108,10 +108,11 @@ describe('BGPFilter', () => {
     // validateIPv4Network: strictly masked, IPv4 only.
     assert.match(e, /spec\.exportV4\[0\]\.cidr/)
     assert.match(e, /spec\.exportV4\[1\]\.cidr/)
-    // validateBGPFilterRule: CIDR and MatchOperator together; PrefixLength needs CIDR.
-    assert.match(e, /spec\.exportV4\[2\]\.cidr.*MatchOperator cannot be empty when CIDR is not/)
-    assert.match(e, /spec\.exportV4\[3\]\.matchOperator.*CIDR cannot be empty when MatchOperator is not/)
-    assert.match(e, /spec\.exportV4\[4\]\.prefixLength.*CIDR cannot be empty when PrefixLength is not/)
+    // validateBGPFilterRule: CIDR and MatchOperator together; PrefixLength needs CIDR (each
+    // reported on the field that is missing).
+    assert.match(e, /spec\.exportV4\[2\]\.matchOperator.*MatchOperator cannot be empty when CIDR is not/)
+    assert.match(e, /spec\.exportV4\[3\]\.cidr.*CIDR cannot be empty when MatchOperator is not/)
+    assert.match(e, /spec\.exportV4\[4\]\.cidr.*CIDR cannot be empty when PrefixLength is not/)
     // bgpFilterInterfaceRegex ^[a-zA-Z0-9_.*-]{1,15}$.
     assert.match(e, /spec\.exportV4\[5\]\.interface/)
     // filterActionRegex, matchOperator enum, prefixLength bounds, source oneof=RemotePeers.
@@ -119,8 +120,8 @@ describe('BGPFilter', () => {
     assert.match(e, /spec\.exportV4\[7\]\.matchOperator/)
     assert.match(e, /spec\.exportV4\[8\]\.prefixLength\.max/)
     assert.match(e, /spec\.exportV4\[9\]\.source/)
-    // bgpfilter.go XValidation: operations only with Accept.
-    assert.match(e, /spec\.exportV4\[10\]\.operations/)
+    // validateBGPFilterOperation: exactly one operation per entry.
+    assert.match(e, /spec\.exportV4\[10\]\.operations\[0\]/)
     // action is required.
     assert.match(e, /spec\.exportV4\[11\]\.action.*required/)
     assert.equal(await raw('bgpfilters/bad'), null)

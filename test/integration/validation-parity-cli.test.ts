@@ -130,6 +130,13 @@ describe('upstream-accepted manifests this tool used to refuse', () => {
     assert.deepEqual(node.spec.interfaces, [{name: 'eth0', addresses: ['198.51.100.5']}])
   })
 
+  test('a duration stored in another form (by an older writer) is printed as Go prints it', async () => {
+    await etcd.client.put('/calico/resources/v3/projectcalico.org/felixconfigurations/node.old').value('{"kind":"FelixConfiguration","apiVersion":"projectcalico.org/v3","metadata":{"name":"node.old"},"spec":{"reportingInterval":"125s"}}')
+    const r = await run(['get', 'felixconfiguration', 'node.old', '-o', 'yaml'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /reportingInterval: 2m5s\n/)
+  })
+
   test('a policy in a new tier is refused until the tier exists, then stored', async () => {
     const policy = file('apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: security.block\nspec:\n  tier: security\n  selector: all()\n')
     const before = await run(['apply', '-f', policy])

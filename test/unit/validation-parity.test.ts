@@ -72,3 +72,18 @@ describe('durations are stored as Go prints them', () => {
     })
   }
 })
+
+describe('AS numbers are stored as numbers, as numorstring.ASNumber writes them', () => {
+  for (const [kind, spec, read] of [
+    ['BGPConfiguration', {asNumber: '1.10'}, (x: any) => x.asNumber],
+    ['BGPPeer', {peerIP: '198.51.100.1', asNumber: '64513', localASNumber: '0.1'}, (x: any) => [x.asNumber, x.localASNumber]],
+    ['Node', {bgp: {asNumber: '65000'}}, (x: any) => x.bgp.asNumber],
+  ] as const) {
+    test(`${kind} ${JSON.stringify(spec)} (api/pkg/lib/numorstring/asnumber.go)`, () => {
+      const r = judge(manifest({kind, spec: spec as Record<string, unknown>, ok: true, src: '', why: ''}))
+      assert.ok('resources' in r, 'message' in r ? r.message : '')
+      const want = kind === 'BGPConfiguration' ? 65546 : kind === 'BGPPeer' ? [64513, 1] : 65000
+      assert.deepEqual(read(r.resources[0]!.spec), want)
+    })
+  }
+})

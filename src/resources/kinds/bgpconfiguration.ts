@@ -1,7 +1,7 @@
 import {type FieldError, fieldError} from '../errors.js'
 import type {Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
-import {fieldsFromUpstream, normalizeDurations, upstreamSchema} from '../upstream.js'
+import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {checkAsNumber, checkIP, IGNORED_INTERFACE, nameProblem, parseNet} from '../validate.js'
 
 export interface BGPConfigurationSpec {
@@ -62,7 +62,7 @@ export const BGPConfiguration: KindDef = {
     }
   },
   defaults(r: Resource) {
-    normalizeDurations(r.spec, upstream)
+    normalizeGoValues(r.spec, upstream)
   },
   validate(r) {
     const s = (r.spec ?? {}) as BGPConfigurationSpec

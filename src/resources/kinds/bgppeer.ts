@@ -1,6 +1,6 @@
 import {type FieldError, fieldError} from '../errors.js'
 import {intOrStr, type Fields} from '../schema.js'
-import {fieldsFromUpstream, normalizeDurations, upstreamSchema} from '../upstream.js'
+import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {validateSelector} from '../selector.js'
 import type {KindDef, Resource} from '../types.js'
 import {checkAsNumber, checkOneOf, isIP, nameProblem, parseAsNumber} from '../validate.js'
@@ -68,7 +68,7 @@ export const BGPPeer: KindDef = {
     }
   },
   defaults(r: Resource) {
-    normalizeDurations(r.spec, upstream)
+    normalizeGoValues(r.spec, upstream)
   },
   // libcalico-go/lib/validator/v3/validator.go validateBGPPeerSpec and the field tags of
   // api/pkg/apis/projectcalico/v3/bgppeer.go; neither peerIP nor asNumber is required.

@@ -2,7 +2,7 @@
 // upstream's CRD constraints plus the validator's tags and struct checks listed in RULES below.
 import {type FieldError, fieldError} from '../errors.js'
 import type {KindDef, Resource} from '../types.js'
-import {fieldsFromUpstream, normalizeDurations, upstreamSchema} from '../upstream.js'
+import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {compilesAsGoRegexp, IFACE_FILTER, INTERFACE_NAME, isIPv4, isIPv6, labelNameProblem, parseNet} from '../validate.js'
 import {parsePort, PortError} from '../rules.js'
 
@@ -164,7 +164,7 @@ export const FelixConfiguration: KindDef = {
     return col === 'NAME' ? r.metadata.name : ''
   },
   defaults(r: Resource) {
-    normalizeDurations(r.spec, upstream)
+    normalizeGoValues(r.spec, upstream)
   },
   validate(r) {
     const out: FieldError[] = []

@@ -3,7 +3,7 @@
 import {type FieldError, fieldError} from '../errors.js'
 import {validateSelector} from '../selector.js'
 import type {KindDef, Resource} from '../types.js'
-import {fieldsFromUpstream, normalizeDurations, upstreamSchema} from '../upstream.js'
+import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {checkOneOf, compilesAsGoRegexp, labelKeyProblem, labelValueProblem, nameProblem, parseNet} from '../validate.js'
 
 const upstream = upstreamSchema('KubeControllersConfiguration')!
@@ -29,7 +29,7 @@ export const KubeControllersConfiguration: KindDef = {
     return col === 'NAME' ? r.metadata.name : ''
   },
   defaults(r: Resource) {
-    normalizeDurations(r.spec, upstream.spec)
+    normalizeGoValues(r.spec, upstream.spec)
   },
   validate(r) {
     const out: FieldError[] = []

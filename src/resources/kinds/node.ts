@@ -1,7 +1,7 @@
 import {type FieldError, fieldError} from '../errors.js'
 import {intOrStr, list, obj, str, strList, type Fields} from '../schema.js'
 import type {KindDef} from '../types.js'
-import {checkAsNumber, checkCidr, checkIP, checkOneOf, isMAC, isWireguardKey, nameProblem, parseNet} from '../validate.js'
+import {checkAsNumber, checkCidr, checkIP, checkOneOf, isMAC, isWireguardKey, nameProblem, parseAsNumber, parseNet} from '../validate.js'
 
 export interface NodeBGPSpec {
   ipv4Address?: string
@@ -84,6 +84,14 @@ export const Node: KindDef = {
         return ip(s.bgp?.ipv6Address)
       default:
         return ''
+    }
+  },
+  defaults(r) {
+    // numorstring.ASNumber reads "64512" and "1.10" and writes a plain number, as Go does.
+    const b = (r.spec as NodeSpec | undefined)?.bgp
+    if (b && typeof b.asNumber === 'string') {
+      const n = parseAsNumber(b.asNumber)
+      if (n !== undefined) b.asNumber = n
     }
   },
   validate(r) {
