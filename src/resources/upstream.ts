@@ -220,7 +220,10 @@ export function shapeOf(ft: FieldType | undefined, us: UpstreamSchema | undefine
   const f = ft && ft.t !== 'any' ? ft : undefined
   if (!f && !us) return undefined
   let inner = shapeCache.get(f ?? NONE)
-  if (!inner) shapeCache.set(f ?? NONE, (inner = new WeakMap()))
+  if (!inner) {
+    inner = new WeakMap()
+    shapeCache.set(f ?? NONE, inner)
+  }
   const cached = inner.get(us ?? NONE)
   if (cached !== undefined) return cached ?? undefined
   const made = makeShape(f, us)
@@ -323,6 +326,8 @@ const GO_INT_BOUNDS: Record<string, [number, number]> = {uint8: [0, 255], uint16
  */
 export function checkUpstream(value: unknown, s: UpstreamSchema, path: string, out: FieldError[]): void {
   if (value === null || value === undefined) return
+  // Go drops the zero value of an omitempty field before anything sees it (`types: []`, `""`).
+  if (!s.ptr && !s.keep && (value === '' || value === 0 || value === false || (Array.isArray(value) && value.length === 0))) return
   if (s.duration) {
     if (typeof value === 'string' && parseGoDuration(value) === undefined)
       out.push(fieldError(path, 'must be a duration such as 90s, 1m30s or 250ms', value))
@@ -362,7 +367,10 @@ export function checkUpstream(value: unknown, s: UpstreamSchema, path: string, o
     if (s.values) for (const [k, v] of Object.entries(value)) checkUpstream(v, s.values, `${path}.${k}`, out)
     if (!s.props) return
     let known = propMaps.get(s)
-    if (!known) propMaps.set(s, (known = new Map(s.props)))
+    if (!known) {
+      known = new Map(s.props)
+      propMaps.set(s, known)
+    }
     for (const [k, v] of Object.entries(value)) {
       const ps = known.get(k)
       if (ps) checkUpstream(v, ps, `${path}.${k}`, out)

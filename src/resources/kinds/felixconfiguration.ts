@@ -2,7 +2,7 @@
 // upstream's CRD constraints plus the validator's tags and struct checks listed in RULES below.
 import {type FieldError, fieldError} from '../errors.js'
 import type {KindDef, Resource} from '../types.js'
-import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
+import {fieldsFromUpstream, normalizeGoValues, parseGoDuration, upstreamSchema} from '../upstream.js'
 import {compilesAsGoRegexp, IFACE_FILTER, INTERFACE_NAME, isIPv4, isIPv6, labelNameProblem, parseNet} from '../validate.js'
 import {parsePort, PortError} from '../rules.js'
 
@@ -63,7 +63,7 @@ const RULES: ReadonlyArray<readonly [field: string, check: Check, source: string
   ['bpfLogLevel', oneOf('Debug', 'Info', 'Off'), 'tag bpfLogLevel'],
   ['bpfConntrackLogLevel', oneOf('Off', 'Debug'), 'tag oneof'],
   ['bpfConntrackMode', oneOf('Auto', 'Userspace', 'BPFProgram'), 'tag oneof'],
-  ['bpfLogFilters', (v) => (v && typeof v === 'object' && Object.keys(v).some((k) => k !== 'all' && !INTERFACE_NAME.test(k)) ? 'keys must be interface names' : undefined), 'tag bpfLogFilters'],
+  ['bpfLogFilters', (v) => (v && typeof v === 'object' && Object.keys(v).some((k) => !INTERFACE_NAME.test(k)) ? 'keys must be interface names' : undefined), 'tag bpfLogFilters'],
   ['bpfDataIfacePattern', goRegexp, 'tag regexp'],
   ['bpfL3IfacePattern', goRegexp, 'tag regexp'],
   ['bpfConnectTimeLoadBalancing', oneOf('TCP', 'Enabled', 'Disabled'), 'tag oneof'],
@@ -105,7 +105,7 @@ const RULES: ReadonlyArray<readonly [field: string, check: Check, source: string
   ['openstackRegion', (v) => (typeof v === 'string' && v !== '' ? (v.length > 46 ? 'is too long (at most 46 characters)' : labelNameProblem(v) && 'must be a valid DNS label') : undefined), 'validateFelixConfigSpec'],
   ['routeTableRange', (v) => rangeProblem(v, 1, 250, 'must be a range of route table indices within 1..250'), 'validateRouteTableRange'],
   ['kubeNodePortRanges', nodePortRangesProblem, 'validateFelixConfigSpec'],
-  ['healthTimeoutOverrides', (v) => (Array.isArray(v) && v.some((h) => typeof h?.name === 'string' && !HTO_NAME.test(h.name)) ? 'names must match ^[a-zA-Z0-9_ -]+$' : Array.isArray(v) && v.some((h) => typeof h?.timeout === 'string' && h.timeout.startsWith('-')) ? 'timeouts must not be negative' : undefined), 'validateHealthTimeoutOverride'],
+  ['healthTimeoutOverrides', (v) => (Array.isArray(v) && v.some((h) => typeof h?.name === 'string' && !HTO_NAME.test(h.name)) ? 'names must match ^[a-zA-Z0-9_ -]+$' : Array.isArray(v) && v.some((h) => typeof h?.timeout === 'string' && (parseGoDuration(h.timeout) ?? 0n) < 0n) ? 'timeouts must not be negative' : undefined), 'validateHealthTimeoutOverride'],
   ['failsafeInboundHostPorts', protoPortsProblem, 'validateProtoPort'],
   ['failsafeOutboundHostPorts', protoPortsProblem, 'validateProtoPort'],
   ['routeTableRanges', routeTableRangesProblem, 'validateRouteTableIDRange, validateFelixConfigSpec'],
