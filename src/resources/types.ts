@@ -83,6 +83,8 @@ export interface KindDef {
   listOrder?(items: Resource[]): Resource[]
   /** Resources the datastore presents without storing them (get and list include them). */
   builtIn?(): Resource[]
+  /** What the kind does beyond its fields (shown in calicoctl-resources(7)). */
+  description?: string
   /** The name used in the etcd key, when it differs from metadata.name (older policy forms). */
   legacyKeyNames?(name: string): string[]
   /** Adjusts the document written to etcd only (e.g. Calico's policy name annotation). */

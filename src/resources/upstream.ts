@@ -137,7 +137,13 @@ export function formatGoDuration(ns: bigint): string {
 export function normalizeGoValues(value: unknown, s: UpstreamSchema | undefined): void {
   if (!s || value === null || typeof value !== 'object') return
   if (Array.isArray(value)) {
-    if (s.items) for (const v of value) normalizeGoValues(v, s.items)
+    // A list of numorstring.ASNumber (BGPFilter asPathPrefix, prependASPath.prefix).
+    if (s.items?.asn) {
+      for (const [i, v] of value.entries()) {
+        const n = typeof v === 'string' ? parseAsNumber(v) : undefined
+        if (n !== undefined) value[i] = n
+      }
+    } else if (s.items) for (const v of value) normalizeGoValues(v, s.items)
     return
   }
   const o = value as Record<string, unknown>

@@ -1,8 +1,8 @@
 // BGPFilter: import and export rules for BGP peers (named by BGPPeer spec.filters). Every
 // v3.32.1 field from upstream's API (../upstream.ts); the validator's checks on top
 // (libcalico-go/lib/validator/v3/validator.go validateBGPFilterRule, validateBGPFilterOperation,
-// and the tags of api/pkg/apis/projectcalico/v3/bgpfilter.go). Stored only: this tool's BIRD
-// configuration does not apply filters.
+// and the tags of api/pkg/apis/projectcalico/v3/bgpfilter.go). On a host the BIRD part renders
+// them (src/dataplane/bird).
 import {type FieldError, fieldError} from '../errors.js'
 import type {KindDef, Resource} from '../types.js'
 import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
@@ -11,14 +11,22 @@ import {checkAsNumber, parseNet} from '../validate.js'
 const upstream = upstreamSchema('BGPFilter')!.spec!
 const INTERFACE = /^[a-zA-Z0-9_.*-]{1,15}$/
 
-type Rule = {
+/** One rule as stored (BGPFilterRuleV4/V6); the BIRD model reads the same shape. */
+export interface BGPFilterRule {
   cidr?: string
   prefixLength?: {min?: number; max?: number}
+  source?: string
   interface?: string
   matchOperator?: string
-  asPathPrefix?: unknown[]
-  operations?: Array<Record<string, unknown>>
+  peerType?: string
+  communities?: {values?: string[]}
+  asPathPrefix?: Array<string | number>
+  priority?: number
+  action?: string
+  operations?: Array<{addCommunity?: {value?: string}; prependASPath?: {prefix?: Array<string | number>}; setPriority?: {value?: number}}>
 }
+type Rule = BGPFilterRule
+
 const LISTS = [
   ['exportV4', 4],
   ['importV4', 4],
@@ -40,9 +48,9 @@ function ruleProblems(rule: Rule, family: 4 | 6, path: string, out: FieldError[]
     out.push(fieldError(`${path}.interface`, 'must be an interface name or pattern (letters, digits, _ . * -) of at most 15 characters', rule.interface))
   ;(rule.asPathPrefix ?? []).forEach((a, i) => checkAsNumber(a, `${path}.asPathPrefix[${i}]`, out))
   ;(rule.operations ?? []).forEach((op, i) => {
-    const set = ['addCommunity', 'prependASPath', 'setPriority'].filter((k) => op && op[k] !== undefined && op[k] !== null)
+    const set = (['addCommunity', 'prependASPath', 'setPriority'] as const).filter((k) => op && op[k] !== undefined && op[k] !== null)
     if (set.length !== 1) out.push(fieldError(`${path}.operations[${i}]`, 'exactly one operation must be set'))
-    const prefix = (op?.prependASPath as {prefix?: unknown[]} | undefined)?.prefix
+    const prefix = op?.prependASPath?.prefix
     ;(prefix ?? []).forEach((a, j) => checkAsNumber(a, `${path}.operations[${i}].prependASPath.prefix[${j}]`, out))
   })
 }
@@ -51,6 +59,8 @@ export const BGPFilter: KindDef = {
   kind: 'BGPFilter',
   plural: 'bgpfilters',
   aliases: ['bgpfilter', 'bgpfilters', 'bgpf', 'bgpfs', 'bf', 'bfs'],
+  description:
+    "Import and export rules for BGP routes, named by BGPPeer spec.filters. On a host, node apply and node run render each filter's IPv4 rules as BIRD functions called by the peers that name them: rules in order, the first match accepts or rejects, a route no rule matches goes on to the next filter and then to the default (import: accept; export: Calico's own rules). A change is applied with a BIRD configure; sessions stay up.",
   namespaced: false,
   specFields: fieldsFromUpstream(upstream),
   columns: ['NAME', 'NUMEXPORTV4', 'NUMIMPORTV4', 'NUMEXPORTV6', 'NUMIMPORTV6'],
