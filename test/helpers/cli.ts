@@ -18,6 +18,8 @@ export interface CliOptions {
   /** Run inside this network namespace (via `ip netns exec`). */
   netns?: string
   timeoutMs?: number
+  /** Working directory (commands that write into it, such as `cluster diags`). */
+  cwd?: string
 }
 
 export function cli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
@@ -26,7 +28,7 @@ export function cli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const file = opts.netns ? 'ip' : process.execPath
   const argv = opts.netns ? ['netns', 'exec', opts.netns, process.execPath, BIN, ...args] : [BIN, ...args]
   return new Promise((resolve) => {
-    const child = execFile(file, argv, {env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 256 * 1024 * 1024}, (err, stdout, stderr) => {
+    const child = execFile(file, argv, {env, cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 256 * 1024 * 1024}, (err, stdout, stderr) => {
       const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? ((err as any).code as number) : 1) : 0
       resolve({code, stdout: String(stdout), stderr: String(stderr)})
     })

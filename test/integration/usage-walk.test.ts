@@ -109,7 +109,11 @@ async function runLine(command: string, args: string[]) {
     if (archive?.startsWith(tmpdir())) rmSync(join(archive, '..'), {recursive: true, force: true})
     return r
   }
-  return run(fill(args, files))
+  // cluster diags writes its archive into the working directory: the test's own.
+  const r = await run(fill(args, files), {cwd: dir})
+  const kept = /Created temporary directory: (\S+)/.exec(r.stdout)?.[1]
+  if (kept?.startsWith(tmpdir())) rmSync(kept, {recursive: true, force: true})
+  return r
 }
 
 describe('upstream calicoctl command lines parse', () => {
