@@ -45,6 +45,8 @@ export class ResourceStore {
   }
 
   async get(def: KindDef, name: string, namespace?: string): Promise<Resource | undefined> {
+    const builtIn = def.builtIn?.().find((r) => r.metadata.name === name)
+    if (builtIn) return builtIn
     const kv = await this.ds.get(this.keyOf(def, name, namespace))
     if (kv) return decodeResource(def, kv)
     for (const legacy of def.legacyKeyNames?.(name) ?? []) {
@@ -70,6 +72,8 @@ export class ResourceStore {
   async list(def: KindDef, namespace?: string): Promise<{items: Resource[]; revision: string}> {
     const {kvs, revision} = await this.ds.list(listPrefix(def, namespace))
     const items = kvs.filter((kv) => parseResourceKey(kv.key)).map((kv) => this.fromKV(def, kv))
+    // Built-in resources come last, as Calico's etcd backend appends them.
+    if (def.builtIn) items.push(...def.builtIn())
     return {items, revision}
   }
 

@@ -27,13 +27,9 @@ export abstract class WriteCommand<T extends typeof Command> extends BaseCommand
     }
     await this.checkVersionMismatch()
     const store = await this.store()
-    if (!f['dry-run']) {
-      const {ensureInitialized} = await import('../service/version.js')
-      await ensureInitialized(store).catch(() => {})
-    }
     const progress = await import('./progress.js')
     const bar = progress.start(`${verb === 'apply' ? 'Applying' : verb === 'create' ? 'Creating' : 'Replacing'} resources`, loaded.length)
-    const rows = await writeResources(store, verb, loaded, {skipExists: extra.skipExists, dryRun: f['dry-run'], onProgress: (d) => bar.update(d)}).finally(() => bar.stop())
+    const rows = await writeResources(store, verb, loaded, {skipExists: extra.skipExists, initialize: true, dryRun: f['dry-run'], onProgress: (d) => bar.update(d)}).finally(() => bar.stop())
     const s = summarize(verb, rows, f['dry-run'])
     this.out(s.stdout)
     if (!s.ok) throw new CalicoError(s.stderr.trimEnd())

@@ -80,3 +80,10 @@ export class NotFoundError extends CalicoError {}
 export class AlreadyExistsError extends CalicoError {}
 export class ConflictError extends CalicoError {}
 export class DatastoreError extends CalicoError {}
+
+/** Calico's "operation X is not supported on Y[: reason]". */
+export class NotSupportedError extends CalicoError {
+  constructor(operation: string, identifier: string, reason?: string) {
+    super(`operation ${operation} is not supported on ${identifier}${reason ? `: ${reason}` : ''}`)
+  }
+}

@@ -1,5 +1,5 @@
 // What every Calico v3 resource looks like, and what a kind must say about itself.
-import type {FieldError} from './errors.js'
+import type {CalicoError, FieldError} from './errors.js'
 import type {Fields} from './schema.js'
 
 export const API_VERSION = 'projectcalico.org/v3'
@@ -29,6 +29,9 @@ export interface ValidateContext {
   existing?: Resource[]
 }
 
+/** The verbs a kind may refuse. */
+export type WriteVerb = 'create' | 'apply' | 'update' | 'delete'
+
 /** Cluster values table cells may show (calicoctl's template function `config`). */
 export interface CellContext {
   /** The AS number nodes inherit: the default BGPConfiguration's, 64512 when it sets none, or `unknown`. */
@@ -57,8 +60,16 @@ export interface KindDef {
   validateUpdate?(stored: Resource, next: Resource): FieldError[]
   /** Name rule when it differs from a DNS-1123 subdomain. */
   validateName?(name: string): string | undefined
-  /** Reason the kind cannot be written by users, if it cannot. */
-  readOnly?: string
+  /**
+   * Calicoctl's refusal of a write to this resource, whatever its content (ClusterInformation,
+   * `knp.default.*` policies, the built-in profile); `stored` says whether it exists. Checked
+   * before validation; `update` is a replace, patch or label, `apply` an apply.
+   */
+  refuse?(verb: WriteVerb, r: Resource, stored: boolean): CalicoError | undefined
+  /** The order calicoctl lists this kind in, when not the datastore's (tiers: by spec.order). */
+  listOrder?(items: Resource[]): Resource[]
+  /** Resources the datastore presents without storing them (get and list include them). */
+  builtIn?(): Resource[]
   /** The name used in the etcd key, when it differs from metadata.name (older policy forms). */
   legacyKeyNames?(name: string): string[]
   /** Adjusts the document written to etcd only (e.g. Calico's policy name annotation). */

@@ -7,6 +7,7 @@ import {describe} from '../datastore/store.js'
 import {AlreadyExistsError, CalicoError, ConflictError, DatastoreError, NotFoundError, ValidationError} from '../resources/errors.js'
 import {defaultAndValidate, readManifestFiles, resourceFromDoc, splitDocuments} from '../resources/manifest.js'
 import type {KindDef, Resource} from '../resources/types.js'
+import {ensureInitialized} from './initialize.js'
 
 export type Loaded = Typed
 
@@ -97,12 +98,21 @@ async function storedByKey(store: ResourceStore, items: Loaded[]): Promise<{byKe
   return {byKey, byKind}
 }
 
+/** A write or delete naming a resourceVersion that is no longer the stored one. */
+function staleVersion(def: KindDef, r: Resource, rv: string, stored: Resource): ConflictError {
+  return new ConflictError(
+    `update conflict: ${describe(def, r.metadata.name, r.metadata.namespace)} (resourceVersion ${rv} is out of date; latest is ${stored.metadata.resourceVersion}): get the resource again, or leave resourceVersion out`,
+  )
+}
+
 function sameContent(def: KindDef, a: Resource, b: Resource): boolean {
   return encodeResource(def, a) === encodeResource(def, b)
 }
 
 export interface WriteOptions {
   skipExists?: boolean
+  /** Initialise the cluster first, as calicoctl's create/apply/replace do (ensureInitialized). */
+  initialize?: boolean
   dryRun?: boolean
   onProgress?: (done: number, total: number) => void
 }
@@ -110,18 +120,45 @@ export interface WriteOptions {
 /** Calicoctl retries an update without a resourceVersion this many times on conflict. */
 const UPDATE_RETRIES = 5
 
+/**
+ * A manifest refused before anything was written, worded as calicoctl words a failed write
+ * ("failed to apply 'BGPPeer' resource: ...", "failed to apply any 'BGPPeer' resources:"), then
+ * one line per problem.
+ */
+function refusedManifest(verb: Verb, items: Loaded[], problems: string): InputError {
+  const kinds = new Set(items.map((i) => i.def.kind))
+  const kind = kinds.size === 1 ? ` '${[...kinds][0]}'` : ''
+  if (items.length === 1) return new InputError(`failed to ${verb}${kind} resource: ${problems}`)
+  return new InputError(`failed to ${verb} any${kind} resources:\n${problems.replace(/^/gm, '  ')}`)
+}
+
+/** The refusal calicoctl gives this write whatever the resource holds (see KindDef.refuse). */
+function refusal(verb: Verb, def: KindDef, resource: Resource, stored: boolean): CalicoError | undefined {
+  return def.refuse?.(verb === 'replace' ? 'update' : verb, resource, stored)
+}
+
 export async function writeResources(store: ResourceStore, verb: 'create' | 'apply' | 'replace', items: Loaded[], opts: WriteOptions = {}): Promise<ResultRow[]> {
-  for (const {def, resource} of items)
-    if (def.readOnly && verb !== 'create') throw new CalicoError(`operation ${verb} is not supported on ${describe(def, resource.metadata.name)}: ${def.readOnly}`)
   if (!opts.dryRun) store.ds.expectWrites(items.length)
   const {byKey, byKind} = await storedByKey(store, items)
-  validateAll(items, byKind)
-
   const rows: ResultRow[] = items.map(({def, resource}) => ({def, resource}))
+  // Refused resources are reported as calicoctl does, per resource, and never validated.
+  for (const row of rows) {
+    const refused = refusal(verb, row.def, row.resource, byKey.has(keyOf(row.def, row.resource)))
+    if (refused instanceof AlreadyExistsError && verb === 'create' && opts.skipExists) row.action = 'skipped'
+    else if (refused) row.error = refused
+  }
+  const toValidate = items.filter((_, i) => !rows[i]!.error && !rows[i]!.action)
+  try {
+    validateAll(toValidate, byKind)
+  } catch (error) {
+    throw error instanceof InputError ? refusedManifest(verb, items, error.message) : error
+  }
+
   const creates: number[] = []
   const updates: number[] = []
   const problems: string[] = []
   rows.forEach((row, i) => {
+    if (row.error || row.action) return
     const {def, resource} = row
     const stored = byKey.get(keyOf(def, resource))
     const userRv = resource.metadata.resourceVersion
@@ -138,34 +175,30 @@ export async function writeResources(store: ResourceStore, verb: 'create' | 'app
       else row.error = new AlreadyExistsError(`resource already exists: ${describe(def, resource.metadata.name, resource.metadata.namespace)}`)
       return
     }
-    if (def.readOnly) {
-      row.error = new CalicoError(`operation ${verb} is not supported on ${describe(def, resource.metadata.name)}: ${def.readOnly}`)
-      return
-    }
     const errs = def.validateUpdate?.(stored, resource) ?? []
     if (errs.length > 0) {
       problems.push(new ValidationError(describe(def, resource.metadata.name, resource.metadata.namespace), errs).message)
       return
     }
     if (userRv && userRv !== stored.metadata.resourceVersion) {
-      row.error = new ConflictError(`update conflict: ${describe(def, resource.metadata.name, resource.metadata.namespace)} (resourceVersion ${userRv} is out of date; latest is ${stored.metadata.resourceVersion})`)
+      row.error = staleVersion(def, resource, userRv, stored)
       return
     }
     row.resource = store.prepareUpdate(stored, resource)
-    if (sameContent(def, row.resource, stored)) {
-      row.action = 'unchanged'
-      row.resource = stored
-      return
-    }
     updates.push(i)
   })
-  if (problems.length > 0) throw new InputError(problems.join('\n'))
+  if (problems.length > 0) throw refusedManifest(verb, items, problems.join('\n'))
 
   if (opts.dryRun) {
     for (const i of creates) rows[i]!.action = 'created'
-    for (const i of updates) rows[i]!.action = 'updated'
+    // An update is written even when nothing changed (a new revision, as calicoctl's); a dry
+    // run says which updates would change no content.
+    for (const i of updates) rows[i]!.action = sameContent(rows[i]!.def, rows[i]!.resource, byKey.get(keyOf(rows[i]!.def, rows[i]!.resource))!) ? 'unchanged' : 'updated'
     return rows
   }
+  // Calicoctl initialises the cluster before it writes (never for a manifest it refuses whole).
+  // As calicoctl, a failed initialisation does not stop the write (it is retried next time).
+  if (opts.initialize && creates.length + updates.length > 0) await ensureInitialized(store).catch(() => undefined)
 
   const total = creates.length + updates.length
   let done = 0
@@ -236,12 +269,15 @@ export interface DeleteOptions {
 
 export async function deleteResources(store: ResourceStore, targets: Loaded[], opts: DeleteOptions = {}): Promise<ResultRow[]> {
   const rows: ResultRow[] = targets.map(({def, resource}) => ({def, resource}))
-  for (const row of rows) if (row.def.readOnly) row.error = new CalicoError(`operation delete is not supported on ${describe(row.def, row.resource.metadata.name)}: ${row.def.readOnly}`)
+  for (const row of rows) row.error = refusal('delete', row.def, row.resource, true)
   const live = rows.filter((r) => !r.error)
   if (opts.dryRun) {
     const {byKey} = await storedByKey(store, live)
     for (const row of live) {
-      if (byKey.has(keyOf(row.def, row.resource))) row.action = 'deleted'
+      const stored = byKey.get(keyOf(row.def, row.resource))
+      const rv = row.resource.metadata.resourceVersion
+      if (stored && rv && rv !== stored.metadata.resourceVersion) row.error = staleVersion(row.def, row.resource, rv, stored)
+      else if (stored) row.action = 'deleted'
       else if (opts.skipNotExists) row.action = 'skipped'
       else row.error = new NotFoundError(`resource does not exist: ${describe(row.def, row.resource.metadata.name, row.resource.metadata.namespace)}`)
     }

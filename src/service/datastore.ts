@@ -16,7 +16,8 @@ import {CalicoError, ConflictError} from '../resources/errors.js'
 import {KINDS, kindByName} from '../resources/registry.js'
 import {API_VERSION, type Resource} from '../resources/types.js'
 import {ipamState} from './ipam.js'
-import {clusterInformation, ensureInitialized} from './version.js'
+import {ensureInitialized} from './initialize.js'
+import {clusterInformation} from './version.js'
 
 /** Kinds calicoctl leaves out of an export (and ClusterInformation, which gets its own section). */
 const NOT_EXPORTED = new Set(['WorkloadEndpoint', 'Profile', 'ClusterInformation'])

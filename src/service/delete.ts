@@ -26,11 +26,9 @@ export async function runDelete(store: ResourceStore, req: DeleteRequest): Promi
   let targets: Loaded[]
   if (req.filename) {
     if (req.kind) throw new CalicoError('give either a kind and names or --filename, not both')
-    targets = loadManifests(req.filename, {recursive: req.recursive, skipEmpty: req.skipEmpty, namespace: req.namespace}).map((l) => {
-      // Delete by the name in the file; the rest of the document does not matter.
-      delete l.resource.metadata.resourceVersion
-      return l
-    })
+    // Delete by the name in the file; a resourceVersion there must still be the stored one
+    // (else an update conflict, nothing deleted), as calicoctl's delete -f.
+    targets = loadManifests(req.filename, {recursive: req.recursive, skipEmpty: req.skipEmpty, namespace: req.namespace})
   } else {
     if (!req.kind) throw new CalicoError('missing resource kind: e.g. delete ippool NAME, or --filename')
     const def = resolveKind(req.kind)

@@ -46,6 +46,7 @@ export async function runGet(store: ResourceStore, req: GetRequest, preflight: (
     if (g.names.length === 0) {
       if (req.selector) items = await selectByLabels(store, g.def, req.selector, g.namespace)
       else ({items, revision} = await store.list(g.def, g.namespace))
+      if (g.def.listOrder) items = g.def.listOrder(items)
     } else {
       items = []
       for (const name of g.names) {

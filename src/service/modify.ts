@@ -21,7 +21,8 @@ async function readModifyWrite(
   for (let attempt = 0; ; attempt++) {
     const stored = await store.get(def, name, namespace)
     if (!stored) throw new NotFoundError(`resource does not exist: ${describe(def, name, namespace)}`)
-    if (def.readOnly) throw new CalicoError(`operation update is not supported on ${describe(def, name)}: ${def.readOnly}`)
+    const refused = def.refuse?.('update', stored, true)
+    if (refused) throw refused
     const changed = change(structuredClone(stored))
     // The changed document must still be a valid resource of the same identity.
     const {resource} = resourceFromDoc({source: describe(def, name, namespace), doc: changed as unknown as Record<string, unknown>})

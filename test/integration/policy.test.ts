@@ -67,7 +67,8 @@ describe('policy and endpoint kinds', () => {
       assert.ok(keys.includes(PREFIX + k), `missing ${k}`)
 
     const tiers = await run(['get', 'tiers'])
-    assert.equal(tiers.stdout, 'NAME       ORDER   \ndefault    1e+06   \nsecurity   100     \n\n')
+    // By order, with the tiers calicoctl's initialisation creates (as upstream's test_tier_list_order).
+    assert.equal(tiers.stdout, 'NAME            ORDER   \nsecurity        100     \nkube-admin      1000    \ndefault         1e+06   \nkube-baseline   1e+07   \n\n')
     const gnp = await run(['get', 'gnp', '-o', 'wide'])
     assert.match(gnp.stdout, /^NAME\s+TIER\s+ORDER\s+SELECTOR\s*\n/)
     assert.match(gnp.stdout, /db-access\s+default\s+100\.5\s+role == 'db'/)
@@ -96,7 +97,8 @@ describe('policy and endpoint kinds', () => {
     const kinds: Array<[string, string[]]> = [
       ['gnp', []],
       ['networkpolicy', ['-A']],
-      ['profile', []],
+      // By name: the list holds the built-in profile too, whose update calicoctl refuses.
+      ['profile', ['web-profile']],
       ['hostendpoint', []],
       ['workloadendpoint', ['-A']],
       ['globalnetworkset', []],

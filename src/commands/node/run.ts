@@ -60,7 +60,13 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
     const datastore = await this.etcd()
-    const {dryRun: _never, ...pass} = passOptions(await this.store(), f, false, !noBird)
+    const store = await this.store()
+    // As calico-node at start: record this agent's version and the cluster type (CLUSTER_TYPE).
+    const {ensureInitialized} = await import('../../service/initialize.js')
+    await ensureInitialized(store, {calicoVersion: `v${this.config.version}`, clusterType: process.env.CLUSTER_TYPE || 'etcd,bgp'}).catch((err) =>
+      log('warn', `cannot initialise the cluster information: ${(err as Error).message}`),
+    )
+    const {dryRun: _never, ...pass} = passOptions(store, f, false, !noBird)
     await runNodeAgent({
       datastore,
       pass: {...pass, bird: {...pass.bird!, ...(f['bird-timers'] === 'fast' ? {timers: FAST_TIMERS} : {})}},

@@ -1,3 +1,7 @@
+// ClusterInformation: written by the host agent (as calico-node does) and by calicoctl's own
+// initialisation only; calicoctl refuses every user write to it, whatever the name
+// (calicoctl/calicoctl/resourcemgr/{resourcemgr,clusterinfo}.go).
+import {NotSupportedError} from '../errors.js'
 import {boolPtr, str, type Fields} from '../schema.js'
 import type {KindDef} from '../types.js'
 
@@ -22,5 +26,9 @@ export const ClusterInformation: KindDef = {
     const v = {NAME: r.metadata.name, CLUSTERGUID: s.clusterGUID, CLUSTERTYPE: s.clusterType, CALICOVERSION: s.calicoVersion, DATASTOREREADY: s.datastoreReady}[col]
     return v === undefined ? '' : String(v)
   },
-  readOnly: 'resource is readonly',
+  refuse(verb) {
+    // The operation names are calicoctl's: its apply refuses first, with its own wording.
+    if (verb === 'apply') return new NotSupportedError('apply', 'ClusterInformation', 'resource is readonly')
+    return new NotSupportedError({create: 'create or apply', update: 'apply or replace', delete: 'delete'}[verb], 'ClusterInformation')
+  },
 }

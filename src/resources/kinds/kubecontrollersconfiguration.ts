@@ -14,7 +14,7 @@ const specFields: Fields = [
 export const KubeControllersConfiguration: KindDef = {
   kind: 'KubeControllersConfiguration',
   plural: 'kubecontrollersconfigurations',
-  aliases: ['kubecontrollersconfiguration', 'kubecontrollersconfigurations'],
+  aliases: ['kubecontrollersconfiguration', 'kubecontrollersconfigurations', 'kubecontrollersconfig', 'kubecontrollersconfigs'],
   namespaced: false,
   specFields,
   columns: ['NAME'],

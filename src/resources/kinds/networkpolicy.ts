@@ -1,14 +1,13 @@
 // NetworkPolicy: namespaced policy, calicoctl aliases policy/np/pol.
-import type {FieldError} from '../errors.js'
 import type {KindDef} from '../types.js'
 import {
-  checkNotKubernetesPolicy,
   networkPolicyNameProblem,
   networkPolicySpecFields,
   policyCell,
   policyDefaults,
   policyLegacyKeyNames,
   policyNameFromKey,
+  refuseKubernetesPolicy,
   withMetadataAnnotation,
   validatePolicy,
 } from './policy-common.js'
@@ -24,11 +23,8 @@ export const NetworkPolicy: KindDef = {
   cell: policyCell,
   defaults: policyDefaults,
   toStorage: withMetadataAnnotation,
-  validate(r) {
-    const out: FieldError[] = validatePolicy(r, false)
-    checkNotKubernetesPolicy(r, out)
-    return out
-  },
+  validate: (r) => validatePolicy(r, false),
+  refuse: refuseKubernetesPolicy,
   validateName: networkPolicyNameProblem,
   legacyKeyNames: policyLegacyKeyNames,
   nameFromKey: policyNameFromKey,

@@ -1,11 +1,11 @@
 // What NetworkPolicy, GlobalNetworkPolicy, their staged forms and Profile share: the Rule and
 // EntityRule schemas in Calico's Go field order, policy defaulting, policy names in etcd keys
 // across Calico versions, and a few table-cell helpers.
-import {type FieldError, fieldError} from '../errors.js'
+import {type CalicoError, type FieldError, fieldError, NotFoundError, NotSupportedError} from '../errors.js'
 import {inferPolicyTypes, validatePolicySpec} from '../rules.js'
 import type {PolicyType} from '../policy-types.js'
 import {bool, intOrStr, list, num, obj, str, strList, strMap, type FieldType, type Fields} from '../schema.js'
-import type {Resource} from '../types.js'
+import type {Resource, WriteVerb} from '../types.js'
 
 const intP: FieldType = {t: 'int', ptr: true}
 const numP: FieldType = {t: 'number', ptr: true}
@@ -225,10 +225,17 @@ export function validatePolicy(r: Resource, global: boolean): FieldError[] {
   return validatePolicySpec(r.spec, 'spec', {global})
 }
 
-/** Kubernetes network policies are mirrored by Calico, not managed through it. */
-export function checkNotKubernetesPolicy(r: Resource, out: FieldError[]): void {
-  if (r.metadata.name?.startsWith('knp.default.'))
-    out.push(fieldError('metadata.name', 'kubernetes network policies must be managed through the kubernetes API', r.metadata.name))
+/**
+ * In etcd, `knp.default.*` names carry Kubernetes network policies: calicoctl refuses to create,
+ * update or delete them (calicoctl/calicoctl/resourcemgr/networkpolicy.go). Its apply and replace
+ * read the policy first, so an absent one is "does not exist".
+ */
+export function refuseKubernetesPolicy(verb: WriteVerb, r: Resource, stored: boolean): CalicoError | undefined {
+  if (!r.metadata.name?.startsWith('knp.default.')) return undefined
+  const id = `NetworkPolicy(${r.metadata.namespace ?? 'default'}/${r.metadata.name})`
+  if ((verb === 'apply' || verb === 'update') && !stored) return new NotFoundError(`resource does not exist: ${id}`)
+  const op = {create: 'create or apply', apply: 'apply or replace', update: 'apply or replace', delete: 'delete'}[verb]
+  return new NotSupportedError(op, id, 'kubernetes network policies must be managed through the kubernetes API')
 }
 
 // ---------------------------------------------------------------------------------------------

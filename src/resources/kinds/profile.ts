@@ -1,6 +1,6 @@
 // Profile: rules and labels shared by endpoints that name it. Calico's etcd backend presents a
 // built-in `projectcalico-default-allow` profile that users cannot change.
-import {type FieldError, fieldError} from '../errors.js'
+import {AlreadyExistsError, type FieldError, fieldError, NotSupportedError} from '../errors.js'
 import {validateRules} from '../rules.js'
 import {strMap, type Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
@@ -14,12 +14,15 @@ const specFields: Fields = [
 
 export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow'
 
-/** The profile Calico synthesises on Get and List: allow everything both ways. */
+/**
+ * The profile Calico's etcd backend presents on get and list without storing it: allow
+ * everything both ways, resourceVersion "1" (libcalico-go/lib/resources/static.go).
+ */
 export function defaultAllowProfile(): Resource {
   return {
     apiVersion: 'projectcalico.org/v3',
     kind: 'Profile',
-    metadata: {name: DEFAULT_ALLOW_PROFILE},
+    metadata: {name: DEFAULT_ALLOW_PROFILE, resourceVersion: '1'},
     spec: {ingress: [{action: 'Allow'}], egress: [{action: 'Allow'}]},
   }
 }
@@ -69,11 +72,19 @@ export const Profile: KindDef = {
     r.spec ??= {}
     ruleDefaults(r.spec as Record<string, unknown>)
   },
+  builtIn: () => [defaultAllowProfile()],
+  // As libcalico-go's clientv3/profile.go: the built-in profile already exists, and cannot be
+  // updated or deleted.
+  refuse(verb, r) {
+    if (r.metadata.name !== DEFAULT_ALLOW_PROFILE) return undefined
+    const quoted = JSON.stringify(DEFAULT_ALLOW_PROFILE)
+    if (verb === 'create') return new AlreadyExistsError(`resource already exists: ${DEFAULT_ALLOW_PROFILE}: the profile ${quoted} is provided by Calico`)
+    if (verb === 'delete') return new NotSupportedError('Delete', DEFAULT_ALLOW_PROFILE, `The profile ${quoted} is a default provided by Calico and cannot be deleted`)
+    return new NotSupportedError('Update', DEFAULT_ALLOW_PROFILE, `The profile ${quoted} is a default provided by Calico and cannot be updated`)
+  },
   validate(r) {
     const s = (r.spec ?? {}) as {ingress?: unknown; egress?: unknown; labelsToApply?: Record<string, unknown>}
     const out: FieldError[] = []
-    if (r.metadata.name === DEFAULT_ALLOW_PROFILE)
-      out.push(fieldError('metadata.name', `the ${DEFAULT_ALLOW_PROFILE} profile is built in and cannot be created or changed`, r.metadata.name))
     out.push(...validateRules(s.ingress, 'spec.ingress', {direction: 'ingress'}))
     out.push(...validateRules(s.egress, 'spec.egress', {direction: 'egress'}))
     checkLabels(s.labelsToApply, 'spec.labelsToApply', out)

@@ -62,4 +62,8 @@ export const Tier: KindDef = {
     return out
   },
   validateName: labelNameProblem,
+  // calicoctl lists tiers by order, lowest first; a tier without one goes last (resourcemgr/tier.go).
+  listOrder: (items) => items.toSorted((a, b) => orderOf(a) - orderOf(b)),
 }
+
+const orderOf = (r: {spec?: TierSpec}) => (typeof r.spec?.order === 'number' ? r.spec.order : Number.POSITIVE_INFINITY)
