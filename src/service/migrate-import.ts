@@ -160,7 +160,7 @@ export function parseImportFile(text: string, source: string): ImportFile {
     for (const d of splitDocuments([{source, text: sections[0]!}])) {
       try {
         const item = resourceFromDoc(d)
-        if (item.def.readOnly) problems.push(`${describe(item.def, item.resource.metadata.name)}: ${item.def.readOnly}; it belongs in the ClusterInformation section`)
+        if (item.def.kind === 'ClusterInformation') problems.push(`${describe(item.def, item.resource.metadata.name)}: resource is readonly; it belongs in the ClusterInformation section`)
         else resources.push(item)
       } catch (error) {
         problems.push((error as Error).message)
