@@ -132,7 +132,9 @@ export class EtcdDatastore {
   private wireKv(): Promise<GrpcWireKv> | undefined {
     if (!this.kvOptions || process.env.CALICOCTL_ETCD_TRANSPORT === 'gateway') return undefined
     const options = this.kvOptions
-    this.wire ??= import('./wire.js').then((m) => new m.GrpcWireKv(options))
+    // The same members, in the same order, with the same time budget as the unary calls.
+    const members = this.kv instanceof GatewayKv ? this.kv.members : undefined
+    this.wire ??= import('./wire.js').then((m) => new m.GrpcWireKv(options, members))
     return this.wire
   }
 
@@ -204,7 +206,9 @@ export class EtcdDatastore {
       name = /^(\w+): /.exec(reason)?.[1] ?? name
       reason = reason.replace(/^\w+: /, '')
     }
-    if (/Deadline|deadline/.test(name + reason)) reason = `no answer within ${this.config.timeoutMs / 1000}s`
+    if (error instanceof GatewayError && error.perMember) {
+      // Already one line naming each member and what it did.
+    } else if (/Deadline|deadline/.test(name + reason)) reason = `no answer within ${this.config.timeoutMs / 1000}s`
     else if (/Unavailable|ECONNREFUSED|No connection established/.test(name + reason)) reason = /Last error: (?:Error: )?([^.]*)/.exec(reason)?.[1] ?? (error instanceof GatewayError ? reason : 'connection refused or unavailable')
     else if (/Unauthenticated|auth|permission/i.test(name + reason)) reason = `connection is unauthorized: ${reason}`
     // OpenSSL's own text ("80DC…:error:0A000412:SSL routines:…") says little; say what it means.
