@@ -241,11 +241,11 @@ export class Members {
   }
 
   /** The error a call gives up with: every member and what it did. */
-  giveUp(last: unknown): GatewayError {
+  giveUp(last: unknown, notSent = false): GatewayError {
     const kind = last instanceof GatewayError ? (/^(\w+): /.exec(last.message)?.[1] ?? 'Unavailable') : 'Unavailable'
     const what = (i: number) => this.did.get(i) ?? 'not tried'
     const text = this.targets.length === 1 ? what(0) : this.targets.map((t, i) => `${t.url} ${what(i)}`).join('; ')
-    return new GatewayError(`${kind}: ${text}`, false, true)
+    return new GatewayError(`${kind}: ${text}`, notSent, true)
   }
 }
 
@@ -284,6 +284,8 @@ export abstract class MemberKv implements KvApi {
   private async call<R extends 'range' | 'txn'>(rpc: R, req: Rpcs[R][0], idempotent: boolean): Promise<Rpcs[R][1]> {
     const m = this.members
     let last: unknown
+    // Every attempt was refused before etcd acted on it (the caller may say nothing was written).
+    let noneSent = true
     for (let round = 0; ; round++) {
       if (round > 0) {
         if (m.remaining() <= ROUND_PAUSE_MS) break
@@ -304,6 +306,7 @@ export abstract class MemberKv implements KvApi {
           last = error
           if (!(error instanceof GatewayError)) throw error
           const refusedBeforeActing = error.notSent || NOT_APPLIED.test(error.message)
+          noneSent &&= refusedBeforeActing
           const retry = refusedBeforeActing || (idempotent && !/^(Unauthenticated|PermissionDenied|InvalidArgument|ResourceExhausted)/.test(error.message))
           // Answers that are not about reaching the cluster (bad auth, too large) end the call.
           if (!retry) throw error
@@ -316,7 +319,7 @@ export abstract class MemberKv implements KvApi {
       // After a member gave no answer, the rest of the budget is not spent on another round.
       if (waited && m.remaining() <= 0) break
     }
-    throw m.giveUp(last)
+    throw m.giveUp(last, noneSent)
   }
 
   /** With user and password: a token first, and once more when etcd says it expired. */
