@@ -70,6 +70,13 @@ export const PIPELINE = 4
 /** etcd's default limit on operations in one transaction. */
 export const MAX_TXN_OPS = 128
 
+const CONFIRMED = new WeakMap<Error, Set<string>>()
+
+/** After writeBatch failed with `error`: the keys whose writes etcd had confirmed (others may have landed unheard). */
+export function confirmedWrites(error: unknown): Set<string> {
+  return (error instanceof Error && CONFIRMED.get(error)) || new Set()
+}
+
 function toKV(kv: RawKV): KeyValue {
   return {key: kv.key.toString(), value: kv.value.toString(), modRevision: kv.mod_revision, createRevision: kv.create_revision}
 }
@@ -312,7 +319,13 @@ export class EtcdDatastore {
     })
     const settled = await Promise.allSettled(lanes)
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
-    if (failed) throw failed.reason
+    if (failed) {
+      // The keys whose writes etcd confirmed before the failure (see confirmedWrites).
+      const keys = new Set<string>()
+      out.forEach((results, b) => results?.forEach((r, j) => r.ok && keys.add(batches[b]![j]!.key)))
+      if (failed.reason instanceof Error) CONFIRMED.set(failed.reason, keys)
+      throw failed.reason
+    }
     return out.flat()
   }
 

@@ -2,12 +2,14 @@
 // everything is parsed and validated first, then written in as few transactions as possible.
 
 import {encodeResource} from '../datastore/codec.js'
+import {confirmedWrites} from '../datastore/etcd.js'
 import type {ResourceStore, Typed, WriteOutcome} from '../datastore/store.js'
 import {describe} from '../datastore/store.js'
 import {AlreadyExistsError, CalicoError, ConflictError, DatastoreError, NotFoundError, ValidationError} from '../resources/errors.js'
 import {defaultAndValidate, readManifestFiles, resourceFromDoc, splitDocuments} from '../resources/manifest.js'
 import type {KindDef, Resource} from '../resources/types.js'
 import {ensureInitialized} from './initialize.js'
+import {afterFailure} from './landed.js'
 
 export type Loaded = Typed
 
@@ -202,20 +204,19 @@ export async function writeResources(store: ResourceStore, verb: 'create' | 'app
 
   const total = creates.length + updates.length
   let done = 0
-  // Writes land batch by batch; if etcd fails part-way, say how far we got (each resource is one
-  // key, so every resource is either whole or absent, and re-running the same command finishes).
-  let landed = 0
-  const progress = (base: number) => (n: number) => {
-    landed = Math.min(total, Math.max(landed, base + n))
-    opts.onProgress?.(base + n, total)
-  }
+  const progress = (base: number) => (n: number) => opts.onProgress?.(base + n, total)
   try {
     return await writeAll()
   } catch (error) {
     if (!(error instanceof DatastoreError)) throw error
-    throw new DatastoreError(
-      `${error.message}; ${landed} of ${total} resource write(s) landed before the failure (every resource is either fully written or untouched): re-run the same command to finish`,
-    )
+    // etcd failed part-way: say exactly what landed, read back by key and revision (landed.ts).
+    const confirmed = confirmedWrites(error)
+    const attempted = [...creates, ...updates].map((i) => {
+      const {def, resource, action} = rows[i]!
+      const etcdKey = store.keyOf(def, resource.metadata.name, resource.metadata.namespace)
+      return {def, resource, before: byKey.get(keyOf(def, resource)), confirmed: action !== undefined || confirmed.has(etcdKey)}
+    })
+    throw await afterFailure(error, attempted, async () => (await storedByKey(store, attempted)).byKey, (a) => keyOf(a.def, a.resource))
   }
 
   async function writeAll(): Promise<ResultRow[]> {
