@@ -169,6 +169,12 @@ function outcome(error: unknown, waitMs: number): string {
 /** etcd refused the request before acting on it: another member may take it, even a write. */
 const NOT_APPLIED = /etcdserver: (no leader|not capable|too many requests)|ErrGRPCNoLeader/
 
+/** The member could not be reached or could not serve (as opposed to answering the call). */
+const UNREACHABLE = /^(Unavailable|DeadlineExceeded|Error|Cancelled):|etcdserver: (leader changed|request timed out|no leader)/
+
+/** Worth another round over the members once the others have been tried. */
+const TRANSIENT = /ECONNREFUSED|ECONNRESET|etcdserver: (leader changed|no leader)/
+
 /** Pause between rounds over every member while the budget lasts (an election takes about a second). */
 const ROUND_PAUSE_MS = 250
 
@@ -292,7 +298,7 @@ export abstract class MemberKv implements KvApi {
         await new Promise((r) => setTimeout(r, ROUND_PAUSE_MS))
       }
       const order = m.order()
-      let waited = false
+      let lasting = false
       for (let k = 0; k < order.length; k++) {
         const i = order[k]!
         const waitMs = m.waitFor(i, order.length - k)
@@ -306,18 +312,17 @@ export abstract class MemberKv implements KvApi {
           last = error
           if (!(error instanceof GatewayError)) throw error
           const refusedBeforeActing = error.notSent || NOT_APPLIED.test(error.message)
+          // Any other answer from a member (bad auth, too large, compacted) ends the call as it is.
+          if (!refusedBeforeActing && !UNREACHABLE.test(error.message)) throw error
           noneSent &&= refusedBeforeActing
-          const retry = refusedBeforeActing || (idempotent && !/^(Unauthenticated|PermissionDenied|InvalidArgument|ResourceExhausted)/.test(error.message))
-          // Answers that are not about reaching the cluster (bad auth, too large) end the call.
-          if (!retry) throw error
           m.failed(i, error, waitMs, started)
-          if (/^DeadlineExceeded/.test(error.message)) waited = true
+          // Refusals and elections pass; anything else (no answer, TLS) is not worth another round.
+          if (!TRANSIENT.test(error.message)) lasting = true
           // A write that may have reached etcd is never sent again: the caller re-reads.
           if (!refusedBeforeActing && !idempotent) throw m.giveUp(error)
         }
       }
-      // After a member gave no answer, the rest of the budget is not spent on another round.
-      if (waited && m.remaining() <= 0) break
+      if (lasting) break
     }
     throw m.giveUp(last, noneSent)
   }

@@ -35,15 +35,16 @@ export abstract class WriteCommand<T extends typeof Command> extends BaseCommand
     const progress = await import('./progress.js')
     const bar = progress.start(`${verb === 'apply' ? 'Applying' : verb === 'create' ? 'Creating' : 'Replacing'} resources`, loaded.length)
     const {PartialWriteError, reportOf} = await import('../service/landed.js')
-    const json = (report: unknown) => this.out(`${JSON.stringify(report, null, 2)}\n`)
+    // Written out before the command exits (a failure exits at once, a pipe drains later).
+    const json = (report: unknown) => new Promise<void>((resolve) => process.stdout.write(`${JSON.stringify(report, null, 2)}\n`, () => resolve()))
     const rows = await writeResources(store, verb, loaded, {skipExists: extra.skipExists, initialize: true, dryRun: f['dry-run'], onProgress: (d) => bar.update(d)})
-      .catch((error: unknown) => {
-        if (error instanceof PartialWriteError && f.output === 'json') json(error.report)
+      .catch(async (error: unknown) => {
+        if (error instanceof PartialWriteError && f.output === 'json') await json(error.report)
         throw error
       })
       .finally(() => bar.stop())
     const s = summarize(verb, rows, f['dry-run'])
-    if (f.output === 'json') json(reportOf(rows))
+    if (f.output === 'json') await json(reportOf(rows))
     else this.out(s.stdout)
     if (!s.ok) throw new CalicoError(s.stderr.trimEnd())
     await this.waitForNodes(s.revision)
