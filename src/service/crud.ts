@@ -284,10 +284,17 @@ export async function deleteResources(store: ResourceStore, targets: Loaded[], o
     }
     return rows
   }
-  const outcomes = await store.deleteMany(
-    live.map((r) => ({def: r.def, name: r.resource.metadata.name, namespace: r.resource.metadata.namespace, resourceVersion: r.resource.metadata.resourceVersion, resource: r.resource})),
-    (n) => opts.onProgress?.(n, live.length),
-  )
+  const outcomes = await store
+    .deleteMany(
+      live.map((r) => ({def: r.def, name: r.resource.metadata.name, namespace: r.resource.metadata.namespace, resourceVersion: r.resource.metadata.resourceVersion, resource: r.resource})),
+      (n) => opts.onProgress?.(n, live.length),
+    )
+    .catch(async (error: unknown) => {
+      if (!(error instanceof DatastoreError)) throw error
+      // Failed part-way: which are gone, read back (landed.ts).
+      const attempted = live.map(({def, resource}) => ({def, resource, confirmed: false, deletion: true}))
+      throw await afterFailure(error, attempted, async () => (await storedByKey(store, attempted)).byKey, (a) => keyOf(a.def, a.resource))
+    })
   outcomes.forEach((o, j) => {
     const row = live[j]!
     if (o.ok) {

@@ -41,6 +41,8 @@ export interface Attempted {
   before?: Resource | undefined
   /** The write's own answer said it landed. */
   confirmed: boolean
+  /** A deletion: it landed when the key is gone. */
+  deletion?: boolean
 }
 
 /** Names shown in the one-line message; `-o json` lists every one. */
@@ -65,6 +67,7 @@ export function reportOf(rows: Array<{def: KindDef; resource: Resource; action?:
 
 /** Did this command's write of `a` land, given what is stored now? */
 function landed(a: Attempted, now: Resource | undefined): boolean {
+  if (a.deletion) return !now || (a.resource.metadata.uid !== undefined && now.metadata.uid !== a.resource.metadata.uid)
   if (!now) return false
   if (!a.before) return now.metadata.uid === a.resource.metadata.uid || a.confirmed
   return now.metadata.resourceVersion !== a.before.metadata.resourceVersion
@@ -94,14 +97,15 @@ export async function afterFailure(
     else report.notWritten.push(ref(a))
   }
   const total = attempted.length
+  const what = attempted.some((a) => a.deletion) ? 'deletion(s)' : 'resource write(s)'
   const names = (list: ReportedResource[]) => {
     const shown = list.slice(0, SHOWN).map((r) => describe({kind: r.kind, namespaced: r.namespace !== undefined} as KindDef, r.name, r.namespace))
     return `${shown.join(', ')}${list.length > SHOWN ? ` and ${list.length - SHOWN} more (-o json lists every one)` : ''}`
   }
   const counted = stored
-    ? `read back after the failure, ${report.written.length} of ${total} resource write(s) landed`
-    : `the read-back failed too, so only the ${report.written.length} of ${total} resource write(s) etcd confirmed are known to have landed`
-  const missing = report.notWritten.length > 0 ? `; ${stored ? 'not written' : 'not confirmed'}: ${names(report.notWritten)}` : ''
+    ? `read back after the failure, ${report.written.length} of ${total} ${what} landed`
+    : `the read-back failed too, so only the ${report.written.length} of ${total} ${what} etcd confirmed are known to have landed`
+  const missing = report.notWritten.length > 0 ? `; ${stored ? 'not done' : 'not confirmed'}: ${names(report.notWritten)}` : ''
   return new PartialWriteError(
     `${cause.message}; ${counted}${missing} (every resource is either fully written or untouched): re-run the same command to finish`,
     report,
