@@ -64,6 +64,9 @@ function prefixEnd(prefix: Buffer): Buffer {
   return Buffer.from([0])
 }
 
+/** What a read-back after a failed write may add to --timeout. */
+export const READ_BACK_GRACE_MS = 1000
+
 /** Transactions of one bulk write in flight at once. */
 export const PIPELINE = 4
 
@@ -143,6 +146,11 @@ export class EtcdDatastore {
     const members = this.kv instanceof GatewayKv ? this.kv.members : undefined
     this.wire ??= import('./wire.js').then((m) => new m.GrpcWireKv(options, members))
     return this.wire
+  }
+
+  /** A write failed part-way: allow the read-back of what landed a short grace (Members.graceForReadBack). */
+  graceForReadBack(): void {
+    if (this.kv instanceof GatewayKv) this.kv.members.graceForReadBack(READ_BACK_GRACE_MS)
   }
 
   /** The grpc client, for watches; created on first use. */

@@ -232,6 +232,19 @@ export class Members {
     return this.alive.has(i) || untried <= 1 ? left : left / untried
   }
 
+  /**
+   * After a write failed part-way, one short extension so that what landed can be read back
+   * (an election ends within it); given once per command, so the command still ends within
+   * --timeout plus `ms`.
+   */
+  graceForReadBack(ms: number): void {
+    if (this.graced) return
+    this.graced = true
+    if (this.deadline !== undefined && this.remaining() < ms) this.deadline = Date.now() + ms
+  }
+
+  private graced = false
+
   answered(i: number): void {
     this.current = i
     this.alive.add(i)

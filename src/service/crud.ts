@@ -216,6 +216,7 @@ export async function writeResources(store: ResourceStore, verb: 'create' | 'app
       const etcdKey = store.keyOf(def, resource.metadata.name, resource.metadata.namespace)
       return {def, resource, before: byKey.get(keyOf(def, resource)), confirmed: action !== undefined || confirmed.has(etcdKey)}
     })
+    store.ds.graceForReadBack()
     throw await afterFailure(error, attempted, async () => (await storedByKey(store, attempted)).byKey, (a) => keyOf(a.def, a.resource))
   }
 
@@ -293,6 +294,7 @@ export async function deleteResources(store: ResourceStore, targets: Loaded[], o
       if (!(error instanceof DatastoreError)) throw error
       // Failed part-way: which are gone, read back (landed.ts).
       const attempted = live.map(({def, resource}) => ({def, resource, confirmed: false, deletion: true}))
+      store.ds.graceForReadBack()
       throw await afterFailure(error, attempted, async () => (await storedByKey(store, attempted)).byKey, (a) => keyOf(a.def, a.resource))
     })
   outcomes.forEach((o, j) => {
