@@ -26,7 +26,15 @@ export interface ResultRow {
 }
 
 /** Many problems found before writing, reported together, one line each. */
-export class InputError extends CalicoError {}
+export class InputError extends CalicoError {
+  /** How many of the input's resources the problems concern, when counted. */
+  constructor(
+    message: string,
+    readonly failed?: number,
+  ) {
+    super(message)
+  }
+}
 
 export function loadManifests(path: string, opts: {recursive?: boolean; skipEmpty?: boolean; namespace?: string | undefined; readStdin?: () => string}): Loaded[] {
   const files = readManifestFiles(path, opts)
@@ -67,7 +75,7 @@ export function validateAll(items: Loaded[], existing: Map<KindDef, Resource[]>)
       problems.push((error as Error).message)
     }
   }
-  if (problems.length > 0) throw new InputError(problems.join('\n'))
+  if (problems.length > 0) throw new InputError(problems.join('\n'), problems.length)
 }
 
 function keyOf(def: KindDef, r: Resource): string {
@@ -127,7 +135,7 @@ const UPDATE_RETRIES = 5
  * ("failed to apply 'BGPPeer' resource: ...", "failed to apply any 'BGPPeer' resources:"), then
  * one line per problem.
  */
-function refusedManifest(verb: Verb, items: Loaded[], problems: string): InputError {
+function refusedManifest(verb: Verb | 'validate', items: Loaded[], problems: string): InputError {
   const kinds = new Set(items.map((i) => i.def.kind))
   const kind = kinds.size === 1 ? ` '${[...kinds][0]}'` : ''
   if (items.length === 1) return new InputError(`failed to ${verb}${kind} resource: ${problems}`)
@@ -317,8 +325,21 @@ export async function deleteResources(store: ResourceStore, targets: Loaded[], o
 
 /** Offline validation of files: every problem in every document, or the count that passed. */
 export function validateFiles(path: string, opts: {recursive?: boolean; skipEmpty?: boolean}): {count: number; kind?: string} {
-  const loaded = loadManifests(path, opts)
-  validateAll(loaded, new Map())
+  let loaded: Loaded[]
+  try {
+    loaded = loadManifests(path, opts)
+  } catch (error) {
+    // As calicoctl validate words a file it cannot read or decode.
+    throw error instanceof CalicoError ? new InputError(`failed to execute command: ${error.message}`) : error
+  }
+  try {
+    validateAll(loaded, new Map())
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error
+    const ok = loaded.length - (error.failed ?? loaded.length)
+    if (ok <= 0) throw refusedManifest('validate', loaded, error.message)
+    throw new InputError(`Partial success: validated ${ok} out of ${loaded.length} resources; hit error(s):\n${error.message.replace(/^/gm, '  ')}`)
+  }
   const kinds = new Set(loaded.map((l) => l.def.kind))
   return kinds.size === 1 ? {count: loaded.length, kind: [...kinds][0]!} : {count: loaded.length}
 }

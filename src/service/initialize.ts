@@ -6,6 +6,7 @@
 // empty ("unknown" in `version`) until an agent has run. Safe to repeat; concurrent callers
 // converge (create races and update conflicts are retried).
 import {randomBytes} from 'node:crypto'
+import {setTimeout as sleep} from 'node:timers/promises'
 import type {ResourceStore} from '../datastore/store.js'
 import {AlreadyExistsError, ConflictError} from '../resources/errors.js'
 import {STATIC_TIERS} from '../resources/kinds/tier.js'
@@ -57,4 +58,20 @@ export async function ensureInitialized(store: ResourceStore, opts: InitOptions 
   const outcomes = await store.createMany(tiers.map((resource) => ({def: tier, resource})))
   const failed = outcomes.find((o) => !o.ok && !(o.error instanceof AlreadyExistsError))
   if (failed && !failed.ok) throw failed.error
+}
+
+/** ensureInitialized, retried every `retryMs` until it succeeds or `signal` aborts; failures reported once each. */
+export async function initializeUntilDone(store: ResourceStore, opts: InitOptions, signal: AbortSignal, warn: (message: string) => void, retryMs = 5000): Promise<void> {
+  let last = ''
+  while (!signal.aborted) {
+    try {
+      await ensureInitialized(store, opts)
+      return
+    } catch (err) {
+      const message = `cannot initialise the cluster information (retrying): ${(err as Error).message}`
+      if (message !== last) warn(message)
+      last = message
+    }
+    await sleep(retryMs, undefined, {signal}).catch(() => undefined) // aborted: the loop ends
+  }
 }

@@ -37,7 +37,7 @@ const profile = (icmp: Record<string, unknown>) => ({
   },
 })
 /** Why upstream's exact error text is not ours (yet): the reason a wording check is a todo. */
-const WORDING = "issue #21 (validation parity): our message names the field by its path (spec.peerIP) in our own words, not as upstream's Go validator words it"
+const WORDING = "issue #21 (validation parity): our message names the field by its path (e.g. spec.peerIP) in our own words, not as upstream's Go validator words it"
 const TOO_SMALL = '(IP pool size is too small for use with Calico IPAM. It must be equal to or greater than the block size.)'
 
 // [upstream test name, resource, upstream's expected error text, todo reason when our wording differs]

@@ -183,9 +183,17 @@ describe('policy names', () => {
     assert.match(GlobalNetworkPolicy.validateName?.('a.b.c') ?? '', /name must consist/)
   })
 
-  test('knp.default. policies are refused (managed by Kubernetes)', () => {
-    const lines = errorsOf(NetworkPolicy, res('NetworkPolicy', 'knp.default.x', {}, {namespace: 'ns'}))
-    assert.ok(lines.some((l) => l.includes('kubernetes network policies must be managed through the kubernetes API')))
+  // calicoctl/calicoctl/resourcemgr/networkpolicy.go: valid as a name, refused as a write.
+  test('knp.default. policies are valid but every write is refused (managed by Kubernetes)', () => {
+    const knp = res('NetworkPolicy', 'knp.default.x', {}, {namespace: 'ns'})
+    accepted(NetworkPolicy, knp)
+    const why = (verb: 'create' | 'apply' | 'update' | 'delete', stored: boolean) => NetworkPolicy.refuse?.(verb, knp, stored)?.message
+    assert.equal(why('create', false), 'operation create or apply is not supported on NetworkPolicy(ns/knp.default.x): kubernetes network policies must be managed through the kubernetes API')
+    assert.equal(why('delete', true), 'operation delete is not supported on NetworkPolicy(ns/knp.default.x): kubernetes network policies must be managed through the kubernetes API')
+    assert.match(why('update', true)!, /^operation apply or replace is not supported/)
+    // An apply or replace reads the policy first: an absent one does not exist.
+    assert.equal(why('apply', false), 'resource does not exist: NetworkPolicy(ns/knp.default.x)')
+    assert.equal(NetworkPolicy.refuse?.('create', res('NetworkPolicy', 'default.x', {}, {namespace: 'ns'}), false), undefined)
   })
 })
 
@@ -321,8 +329,13 @@ describe('Profile', () => {
     assert.match(j, /spec\.labelsToApply/)
   })
 
+  // libcalico-go/lib/clientv3/profile.go: it already exists, and cannot be updated or deleted.
   test('the built-in default-allow profile cannot be written', () => {
-    assert.match(errorsOf(Profile, res('Profile', 'projectcalico-default-allow', {})).join('\n'), /built in/)
+    const allow = res('Profile', 'projectcalico-default-allow', {})
+    assert.match(Profile.refuse?.('create', allow, true)?.message ?? '', /^resource already exists: projectcalico-default-allow/)
+    assert.match(Profile.refuse?.('update', allow, true)?.message ?? '', /^operation Update is not supported on projectcalico-default-allow/)
+    assert.match(Profile.refuse?.('delete', allow, true)?.message ?? '', /^operation Delete is not supported on projectcalico-default-allow/)
+    assert.equal(Profile.refuse?.('create', res('Profile', 'p', {}), false), undefined)
   })
 
   test('LABELS cell is sorted key=value pairs', () => {

@@ -61,11 +61,10 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
     process.once('SIGINT', () => stop('SIGINT'))
     const datastore = await this.etcd()
     const store = await this.store()
-    // As calico-node at start: record this agent's version and the cluster type (CLUSTER_TYPE).
-    const {ensureInitialized} = await import('../../service/initialize.js')
-    await ensureInitialized(store, {calicoVersion: `v${this.config.version}`, clusterType: process.env.CLUSTER_TYPE || 'etcd,bgp'}).catch((err) =>
-      log('warn', `cannot initialise the cluster information: ${(err as Error).message}`),
-    )
+    // As calico-node at start: record this agent's version and the cluster type (CLUSTER_TYPE),
+    // retried in the background while etcd cannot be reached (the agent does not wait for it).
+    const {initializeUntilDone} = await import('../../service/initialize.js')
+    void initializeUntilDone(store, {calicoVersion: `v${this.config.version}`, clusterType: process.env.CLUSTER_TYPE || 'etcd,bgp'}, ac.signal, (m) => log('warn', m))
     const {dryRun: _never, ...pass} = passOptions(store, f, false, !noBird)
     await runNodeAgent({
       datastore,

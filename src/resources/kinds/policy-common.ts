@@ -1,7 +1,7 @@
 // What NetworkPolicy, GlobalNetworkPolicy, their staged forms and Profile share: the Rule and
 // EntityRule schemas in Calico's Go field order, policy defaulting, policy names in etcd keys
 // across Calico versions, and a few table-cell helpers.
-import {type CalicoError, type FieldError, fieldError, NotFoundError, NotSupportedError} from '../errors.js'
+import {type CalicoError, type FieldError, NotFoundError, NotSupportedError} from '../errors.js'
 import {inferPolicyTypes, validatePolicySpec} from '../rules.js'
 import type {PolicyType} from '../policy-types.js'
 import {bool, intOrStr, list, num, obj, str, strList, strMap, type FieldType, type Fields} from '../schema.js'
