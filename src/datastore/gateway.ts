@@ -205,6 +205,8 @@ export class Members {
   private deadline?: number
   /** What each member did the last time it failed. */
   private readonly did = new Map<number, string>()
+  /** The read-back grace was given. */
+  private graced = false
   token?: string
 
   constructor(
@@ -219,6 +221,18 @@ export class Members {
     const n = this.targets.length
     const all = Array.from({length: n}, (_, k) => (this.current + k) % n)
     return [...all.filter((i) => !this.slow.has(i)), ...all.filter((i) => this.slow.has(i))]
+  }
+
+  /**
+   * A long-running process (the agent) is not one command: a budget spent longer ago than
+   * another --timeout is forgotten, so its next call tries the members again. A CLI command has
+   * ended by then.
+   */
+  forgetStale(now = Date.now()): void {
+    if (this.deadline !== undefined && now > this.deadline + this.timeoutMs) {
+      this.deadline = undefined
+      this.graced = false
+    }
   }
 
   /** Milliseconds left (the full timeout while nothing has failed). */
@@ -242,8 +256,6 @@ export class Members {
     this.graced = true
     if (this.deadline !== undefined && this.remaining() < ms) this.deadline = Date.now() + ms
   }
-
-  private graced = false
 
   answered(i: number): void {
     this.current = i
@@ -302,6 +314,7 @@ export abstract class MemberKv implements KvApi {
   /** One call, following the members' rule (see Members). */
   private async call<R extends 'range' | 'txn'>(rpc: R, req: Rpcs[R][0], idempotent: boolean): Promise<Rpcs[R][1]> {
     const m = this.members
+    m.forgetStale()
     let last: unknown
     // Every attempt was refused before etcd acted on it (the caller may say nothing was written).
     let noneSent = true

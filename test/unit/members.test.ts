@@ -42,6 +42,16 @@ describe('Members', () => {
     assert.equal(m.remaining(), 5000)
   })
 
+  it('a budget spent longer ago than another --timeout is forgotten (a long-running agent tries again)', () => {
+    const m = new Members([A], 1000)
+    const t0 = Date.now()
+    m.failed(0, noAnswer, 1000, t0 - 1500)
+    m.forgetStale(t0)
+    assert.ok(m.remaining() <= 0, 'still spent within the command')
+    m.forgetStale(t0 + 600)
+    assert.equal(m.remaining(), 1000)
+  })
+
   it('a member not yet heard from gets a share while others are untried; one that answered gets all', () => {
     const m = new Members([A, B, C], 6000)
     assert.equal(m.waitFor(0, 3), 2000)
