@@ -303,6 +303,7 @@ function resourcesPage(bin, kinds, pkg) {
     if (aliases.length) facts.push(`aliases ${aliases.map((a) => bold(a)).join(', ')}`)
     facts.push(k.namespaced ? 'namespaced (\\-n/\\-\\-namespace, default "default")' : 'cluster\\-scoped')
     s += `${facts.join('; ')}.\n`
+    if (k.description) s += `.br\n${esc(k.description)}\n`
     if (k.readOnly) s += `.br\nRead only: ${esc(k.readOnly)}.\n`
     s += `.br\nColumns: ${esc(k.columns.join(', '))}.\n`
     if (k.wideColumns?.length) s += `.br\nWide columns (\\-o wide): ${esc(k.wideColumns.join(', '))}.\n`

@@ -11,6 +11,7 @@ import {desiredRoutes} from '../dataplane/routes/model.js'
 import {formatRoute, type Route} from '../dataplane/routes/types.js'
 import {buildIptablesInput, buildRouteInput, type HostContext, poolViews, type Snapshot} from '../node/snapshot.js'
 import {CalicoError} from '../resources/errors.js'
+import {kubernetesPolicyToCalico} from '../resources/kinds/stagedkubernetesnetworkpolicy.js'
 import type {Resource} from '../resources/types.js'
 import {ChainInterpreter, type Packet, protocolNumber} from './iptables-eval.js'
 
@@ -57,6 +58,15 @@ export interface ExplainResult {
   encapsulation: string
   policy: SideVerdict[]
   verdict: 'Allow' | 'Deny'
+  /** The same packet under the policies as they would be with every staged policy enforced. */
+  staged?: {policy: SideVerdict[]; verdict: 'Allow' | 'Deny'}
+}
+
+/** Staged policies of a datastore (never programmed; shown next to the enforced verdict). */
+export interface StagedPolicies {
+  global: Resource[]
+  namespaced: Resource[]
+  kubernetes: Resource[]
 }
 
 export interface ExplainRequest {
@@ -249,7 +259,53 @@ export function evaluateSide(input: IptablesInput, dir: 'ingress' | 'egress', ep
 
 const PROTO_NAMES: Record<number, string> = {1: 'icmp', 6: 'tcp', 17: 'udp', 132: 'sctp'}
 
-export function explain(snap: Snapshot, req: ExplainRequest): ExplainResult {
+/**
+ * The policies as they would be if the staged ones were enforced (the StagedAction semantics of
+ * api/pkg/apis/projectcalico/v3/stagednetworkpolicy.go ConvertStagedPolicyToEnforced): Set (or
+ * no action) puts the staged policy in place of the enforced one of the same name and namespace,
+ * or adds it; Delete removes that policy; Learn and Ignore change nothing. A staged Kubernetes
+ * policy stands for the Calico policy a Kubernetes NetworkPolicy is converted to.
+ */
+export function withStagedPolicies(snap: Snapshot, staged: StagedPolicies): Snapshot {
+  const keyOf = (r: Resource) => `${r.metadata.namespace ?? ''}/${r.metadata.name}`
+  const apply = (enforced: Resource[], list: Resource[], toEnforced: (st: Resource) => Resource): Resource[] => {
+    const out = new Map(enforced.map((r) => [keyOf(r), r]))
+    for (const st of list) {
+      const policy = toEnforced(st)
+      const action = specOf(st).stagedAction
+      if (action === 'Delete') out.delete(keyOf(policy))
+      else if (action === undefined || action === '' || action === 'Set') out.set(keyOf(policy), policy)
+    }
+    return [...out.values()]
+  }
+  const calico = (kind: string) => (st: Resource): Resource => {
+    const {stagedAction: _, ...spec} = specOf(st)
+    return {apiVersion: st.apiVersion, kind, metadata: st.metadata, spec}
+  }
+  return {
+    ...snap,
+    globalNetworkPolicies: apply(snap.globalNetworkPolicies, staged.global, calico('GlobalNetworkPolicy')),
+    // A staged Kubernetes policy stands for the knp.default.<name> policy Calico converts it to.
+    networkPolicies: apply(apply(snap.networkPolicies, staged.namespaced, calico('NetworkPolicy')), staged.kubernetes, kubernetesPolicyToCalico),
+  }
+}
+
+/** What decided one side, e.g. `allow by default.allow-dns` or `deny by end of tier default`. */
+export function decidedBy(side: SideVerdict): string {
+  const d = side.steps.find((s) => s.action === 'Allow' || s.action === 'Deny')
+  let who = 'no policy or profile'
+  if (d?.kind === 'policy') {
+    // `GlobalNetworkPolicy name` or `NetworkPolicy ns/name`: shown as tier.name, ns/tier.name.
+    const full = d.name.slice(d.name.indexOf(' ') + 1)
+    const slash = full.indexOf('/')
+    const [ns, name] = slash >= 0 ? [`${full.slice(0, slash)}/`, full.slice(slash + 1)] : ['', full]
+    who = `${ns}${d.tier && !name.startsWith(`${d.tier}.`) ? `${d.tier}.${name}` : name}`
+  } else if (d?.kind === 'profile') who = d.name.replace(/^Profile /, 'profile ')
+  else if (d?.kind === 'end-of-tier') who = `end of tier ${d.name}`
+  return `${side.verdict.toLowerCase()} by ${who}`
+}
+
+export function explain(snap: Snapshot, req: ExplainRequest, staged?: StagedPolicies): ExplainResult {
   const source = resolveEndpoint(snap, req.source)
   const destination = resolveEndpoint(snap, req.destination)
   if (!source.workload && !destination.workload) throw new CalicoError('at least one of source and destination must be a workload')
@@ -276,12 +332,21 @@ export function explain(snap: Snapshot, req: ExplainRequest): ExplainResult {
   }
   if (dNode && dNode !== sNode) path.push(hop(snap, dNode, destination.ip))
 
-  const policy: SideVerdict[] = []
-  if (source.workload) policy.push(evaluateSide(buildIptablesInput(snap, hostFor(snap, source.workload.node), compileSelector), 'egress', source, pkt))
-  if (destination.workload) policy.push(evaluateSide(buildIptablesInput(snap, hostFor(snap, destination.workload.node), compileSelector), 'ingress', destination, pkt))
+  const sides = (s: Snapshot): SideVerdict[] => {
+    const out: SideVerdict[] = []
+    if (source.workload) out.push(evaluateSide(buildIptablesInput(s, hostFor(s, source.workload.node), compileSelector), 'egress', source, pkt))
+    if (destination.workload) out.push(evaluateSide(buildIptablesInput(s, hostFor(s, destination.workload.node), compileSelector), 'ingress', destination, pkt))
+    return out
+  }
+  const policy = sides(snap)
   const pathOk = path.length > 0 && path.every((h) => h.via !== 'none' && h.via !== 'blackhole') && (!dNode || path[path.length - 1]!.via === 'local')
-  const verdict = policy.every((p) => p.verdict === 'Allow') && (pathOk || !dNode) ? 'Allow' : 'Deny'
-  return {packet: {...pkt, protocolName: PROTO_NAMES[protocol] ?? String(protocol)}, source, destination, path, encapsulation, policy, verdict}
+  const overall = (p: SideVerdict[]) => (p.every((x) => x.verdict === 'Allow') && (pathOk || !dNode) ? 'Allow' : 'Deny')
+  const result: ExplainResult = {packet: {...pkt, protocolName: PROTO_NAMES[protocol] ?? String(protocol)}, source, destination, path, encapsulation, policy, verdict: overall(policy)}
+  if (staged && staged.global.length + staged.namespaced.length + staged.kubernetes.length > 0) {
+    const would = sides(withStagedPolicies(snap, staged))
+    result.staged = {policy: would, verdict: overall(would)}
+  }
+  return result
 }
 
 function describeEndpoint(e: Endpoint): string {
@@ -301,7 +366,7 @@ export function formatExplain(r: ExplainResult): string {
   r.path.forEach((h, i) => lines.push(`  ${i + 1}. on ${h.node}: ${h.route ?? '(no route)'}`, `     ${h.detail}`))
   if (r.path.length === 0) lines.push('  (the source is not a workload: its route to the destination host is outside Calico)')
   lines.push(`  encapsulation: ${r.encapsulation}`, '', 'Policy:')
-  for (const s of r.policy) {
+  for (const [i, s] of r.policy.entries()) {
     lines.push(`  ${s.direction} ${s.direction === 'egress' ? 'from' : 'to'} ${s.endpoint} on ${s.node}:`)
     if (s.steps.length === 0) lines.push('    (no policy or profile applies)')
     for (const st of s.steps) {
@@ -312,7 +377,9 @@ export function formatExplain(r: ExplainResult): string {
     }
     for (const n of s.notes) lines.push(`    note: ${n}`)
     lines.push(`    => ${s.verdict}`)
+    const would = r.staged?.policy[i]
+    if (would) lines.push(`    enforced: ${decidedBy(s)}; staged: ${decidedBy(would)}${would.verdict !== s.verdict ? ' (enforcing the staged policies would change this)' : ''}`)
   }
-  lines.push('', `Verdict: ${r.verdict}`)
+  lines.push('', `Verdict: ${r.verdict}${r.staged ? ` (staged: ${r.staged.verdict})` : ''}`)
   return `${lines.join('\n')}\n`
 }

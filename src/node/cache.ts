@@ -21,6 +21,7 @@ export const KIND_OF: Record<ResourceField, string> = {
   nodes: 'Node',
   bgpConfigurations: 'BGPConfiguration',
   bgpPeers: 'BGPPeer',
+  bgpFilters: 'BGPFilter',
   felixConfigurations: 'FelixConfiguration',
   networkPolicies: 'NetworkPolicy',
   globalNetworkPolicies: 'GlobalNetworkPolicy',

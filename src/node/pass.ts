@@ -115,7 +115,7 @@ export function partsForChanges(c: CacheChanges, nodeName: string): Set<PartName
   // Another node's block or affinity cannot change what this node holds or can claim (it only
   // takes space); its own, a freed block, handles and the IPAM config can.
   if (c.ipamNodes.has(nodeName) || c.ipamNodes.has('') || c.fields.has('reservations')) add('ipam')
-  if (c.fields.has('bgpConfigurations') || c.fields.has('bgpPeers')) add('bird')
+  if (c.fields.has('bgpConfigurations') || c.fields.has('bgpPeers') || c.fields.has('bgpFilters')) add('bird')
   // ipipMTU feeds the tunnel; defaultEndpointToHostAction iptables.
   if (c.fields.has('felixConfigurations')) add('tunnel', 'iptables')
   // Local workloads get a route each.

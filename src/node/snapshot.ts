@@ -3,7 +3,7 @@
 // pure builders that turn it into the inputs of the four dataplane parts (tunnel, routes,
 // iptables, BIRD). Kinds that are not registered (yet) are read as empty.
 
-import type {BirdModelInput, BirdNodeInput, BirdPeerInput, BirdPoolInput} from '../dataplane/bird/index.js'
+import type {BirdFilterInput, BirdModelInput, BirdNodeInput, BirdPeerInput, BirdPoolInput} from '../dataplane/bird/index.js'
 import type {HostEndpointInput, IptablesInput, NetworkSetInput, PolicyInput, ProfileInput, TierInput, WorkloadEndpointInput} from '../dataplane/iptables/types.js'
 import type {IpipMode, RouteModelInput} from '../dataplane/routes/model.js'
 import type {SyncTunnelInput} from '../dataplane/tunnel/index.js'
@@ -23,6 +23,7 @@ export interface Snapshot {
   blocks: BlockInfo[]
   bgpConfigurations: Resource[]
   bgpPeers: Resource[]
+  bgpFilters: Resource[]
   felixConfigurations: Resource[]
   networkPolicies: Resource[]
   globalNetworkPolicies: Resource[]
@@ -44,7 +45,7 @@ export async function readSnapshot(store: ResourceStore, ipam: Ipam): Promise<Sn
 
 export function emptySnapshot(): Snapshot {
   return {
-    pools: [], nodes: [], blocks: [], bgpConfigurations: [], bgpPeers: [], felixConfigurations: [], networkPolicies: [], globalNetworkPolicies: [],
+    pools: [], nodes: [], blocks: [], bgpConfigurations: [], bgpPeers: [], bgpFilters: [], felixConfigurations: [], networkPolicies: [], globalNetworkPolicies: [],
     profiles: [], tiers: [], workloadEndpoints: [], hostEndpoints: [], networkSets: [], globalNetworkSets: [], reservations: [],
   }
 }
@@ -300,7 +301,12 @@ export function buildBirdInput(snap: Snapshot, host: HostContext): BirdModelInpu
       ...(s.sourceAddress ? {sourceAddress: s.sourceAddress} : {}),
       ...(typeof s.ttlSecurity === 'number' && s.ttlSecurity > 0 ? {ttlSecurity: s.ttlSecurity} : {}),
       ...(s.reversePeering === 'Manual' ? {reversePeering: 'Manual' as const} : {}),
+      ...(Array.isArray(s.filters) && s.filters.length > 0 ? {filters: s.filters.filter((f: unknown): f is string => typeof f === 'string')} : {}),
     }
+  })
+  const filters: BirdFilterInput[] = snap.bgpFilters.map((r) => {
+    const s = specOf(r)
+    return {name: r.metadata.name, ...(Array.isArray(s.importV4) ? {importV4: s.importV4} : {}), ...(Array.isArray(s.exportV4) ? {exportV4: s.exportV4} : {})}
   })
   const pools: BirdPoolInput[] = poolViews(snap).map((p) => ({
     cidr: p.cidr,
@@ -326,6 +332,7 @@ export function buildBirdInput(snap: Snapshot, host: HostContext): BirdModelInpu
     nodes,
     peers,
     pools,
+    filters,
     ownBlocks: snap.blocks
       .filter((b) => b.node === host.nodeName)
       .map((b) => b.cidr)

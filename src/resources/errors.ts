@@ -54,7 +54,9 @@ function clip(s: string): string {
 }
 
 export function formatFieldError(e: FieldError): string {
-  return e.value === undefined ? `${e.field}: ${e.reason}` : `${e.field} = '${showValue(e.value)}': ${e.reason}`
+  // A reason may quote the input (a selector's label): clipped like the value, one short line.
+  const reason = e.reason.length > 200 ? `${e.reason.slice(0, 197)}...` : e.reason
+  return e.value === undefined ? `${e.field}: ${reason}` : `${e.field} = '${showValue(e.value)}': ${reason}`
 }
 
 /** A resource that failed validation; `message` holds one line per field error. */
@@ -66,6 +68,17 @@ export class ValidationError extends Error {
     super(errors.map((e) => `${clip(resource)}: ${formatFieldError(e)}`).join('\n'))
     this.name = 'ValidationError'
   }
+}
+
+/** Problems shown before the rest are summed up in one line (a file with many faults stays readable). */
+export const MAX_PROBLEM_LINES = 10
+
+/** Joins one-line problems, keeping the first ten and summing up the rest in one more line. */
+export function joinProblems(messages: string[]): string {
+  const lines = messages.flatMap((m) => m.split('\n'))
+  if (lines.length <= MAX_PROBLEM_LINES + 1) return lines.join('\n')
+  const rest = lines.length - MAX_PROBLEM_LINES
+  return [...lines.slice(0, MAX_PROBLEM_LINES), `... and ${rest} more problem${rest === 1 ? '' : 's'} (${lines.length} in all; fix these and run again to see the rest)`].join('\n')
 }
 
 /** An error that the CLI prints as-is (one line) and that maps to exit status 1. */

@@ -8,7 +8,8 @@ import {CalicoError, type FieldError, fieldError, ValidationError} from './error
 import {kindByName} from './registry.js'
 import {checkType} from './schema.js'
 import {API_VERSION, type KindDef, type Resource, type ValidateContext} from './types.js'
-import {labelKeyProblem, labelValueProblem, nameProblem} from './validate.js'
+import {checkAnnotations, isRFC3339, labelKeyProblem, labelValueProblem, nameProblem} from './validate.js'
+import {addUpstreamFindings, canonicalKeys, shapeOf, type UpstreamSchema, upstreamSchema} from './upstream.js'
 import {loadSimpleYaml} from './yaml-subset.js'
 
 export interface ManifestFile {
@@ -44,6 +45,14 @@ export interface SourcedDoc {
   owned?: boolean
 }
 
+/**
+ * js-yaml's default schema without its timestamp type: Go's YAML reader leaves an unquoted
+ * timestamp as the text written, which metav1.Time then parses (or refuses) as RFC 3339.
+ * Duplicate keys are refused (js-yaml's default; calicoctl's strict decoder refuses them too).
+ */
+const yamlTypes = (yaml as unknown as {types: Record<'merge' | 'binary' | 'omap' | 'pairs' | 'set', yaml.Type>}).types
+const MANIFEST_SCHEMA = yaml.CORE_SCHEMA.extend({implicit: [yamlTypes.merge], explicit: [yamlTypes.binary, yamlTypes.omap, yamlTypes.pairs, yamlTypes.set]})
+
 /** More resource documents than anyone applies at once: YAML aliases can make billions. */
 const MAX_DOCUMENTS = 250_000
 
@@ -57,7 +66,7 @@ export function splitDocuments(files: ManifestFile[]): SourcedDoc[] {
       for (const d of doc) push(source, d, owned)
       return
     }
-    if (typeof doc !== 'object') throw new CalicoError(`${source}: expected a resource document, got ${JSON.stringify(doc)}`)
+    if (typeof doc !== 'object') throw new CalicoError(`${source}: expected a resource document, got ${clipText(JSON.stringify(doc) ?? String(doc))}`)
     const d = doc as Record<string, unknown>
     if (typeof d.kind === 'string' && d.kind.endsWith('List') && Array.isArray(d.items)) {
       for (const item of d.items) push(source, item, owned)
@@ -73,7 +82,7 @@ export function splitDocuments(files: ManifestFile[]): SourcedDoc[] {
       // (whose aliases can put one object in several documents).
       const simple = loadSimpleYaml(f.text)
       owned = simple !== undefined
-      docs = simple ?? (yaml.loadAll(f.text, undefined, {json: true}) as unknown[])
+      docs = simple ?? (yaml.loadAll(f.text, undefined, {schema: MANIFEST_SCHEMA}) as unknown[])
     } catch (error) {
       const m = (error as Error).message.split('\n')[0]
       throw new CalicoError(`${f.source}: invalid YAML/JSON: ${m}`)
@@ -93,6 +102,11 @@ export function resolveNamespace(def: KindDef, docNamespace: string | undefined,
   if (docNamespace && flagNamespace && docNamespace !== flagNamespace)
     throw new CalicoError(`resource namespace does not match client namespace. ${docNamespace} != ${flagNamespace}`)
   return docNamespace || flagNamespace || 'default'
+}
+
+/** Input quoted in a message, cut short: one line stays one short line. */
+function clipText(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s
 }
 
 function label(kind: string, doc: Record<string, unknown>): string {
@@ -120,19 +134,36 @@ function copyDocument<T>(v: T): T {
   return out as T
 }
 
+const shapes = new WeakMap<KindDef, ReturnType<typeof shapeOf>>()
+function documentShape(def: KindDef) {
+  let s = shapes.get(def)
+  if (!s) {
+    const up = upstreamSchema(def.kind)
+    const props: Array<[string, UpstreamSchema]> = []
+    if (up?.spec) props.push(['spec', up.spec])
+    if (up?.status) props.push(['status', up.status])
+    s = shapeOf(documentSchema(def), {t: 'object', props})
+    shapes.set(def, s)
+  }
+  return s
+}
+
 /** Strict structural parse of one document into a resource of a known kind. */
 export function resourceFromDoc(d: SourcedDoc, flagNamespace?: string): {def: KindDef; resource: Resource} {
   const {doc} = d
   const kind = typeof doc.kind === 'string' ? doc.kind : ''
   const def = kindByName(kind)
   if (doc.apiVersion !== API_VERSION || !def)
-    throw new CalicoError(`${d.source}: unknown resource type (${kind || '<none>'}) and/or version (${String(doc.apiVersion ?? '<none>')})`)
+    throw new CalicoError(`${d.source}: unknown resource type (${clipText(kind || '<none>')}) and/or version (${clipText(String(doc.apiVersion ?? '<none>'))})`)
   const errors: FieldError[] = []
-  checkType(doc, documentSchema(def), '', errors)
-  const md = doc.metadata as Record<string, unknown> | undefined
+  // calicoctl decodes with Go's encoding/json: field names match whatever their case. Renaming
+  // in place is safe before the copy (a node shared by aliases gets the same names everywhere).
+  const named = canonicalKeys(doc, documentShape(def), d.owned ? undefined : new Map()) as Record<string, unknown>
+  checkType(named, documentSchema(def), '', errors)
+  const md = named.metadata as Record<string, unknown> | undefined
   if (!md || typeof md !== 'object') errors.push(fieldError('metadata', 'is required'))
-  if (errors.length > 0) throw new ValidationError(label(def.kind, doc), errors)
-  const resource = (d.owned ? doc : copyDocument(doc)) as unknown as Resource
+  if (errors.length > 0) throw new ValidationError(label(def.kind, named), errors)
+  const resource = (d.owned ? named : copyDocument(named)) as unknown as Resource
   const ns = resolveNamespace(def, resource.metadata.namespace, flagNamespace)
   if (ns !== undefined) resource.metadata.namespace = ns
   resource.spec ??= {}
@@ -159,7 +190,15 @@ export function defaultAndValidate(def: KindDef, r: Resource, ctx: ValidateConte
     const p = labelKeyProblem(k) ?? (typeof v === 'string' ? labelValueProblem(v) : undefined)
     if (p) errors.push(fieldError(`metadata.labels.${k.length > 60 ? `${k.slice(0, 57)}...` : k}`, p, v))
   }
+  checkAnnotations(r.metadata.annotations, 'metadata.annotations', errors)
+  for (const f of ['creationTimestamp', 'deletionTimestamp'] as const) {
+    const v = r.metadata[f]
+    if (typeof v === 'string' && v !== '' && !isRFC3339(v)) errors.push(fieldError(`metadata.${f}`, 'must be an RFC 3339 time such as 2024-01-02T15:04:05Z', v))
+  }
   errors.push(...(def.validate?.(r, ctx) ?? []))
+  addUpstreamFindings(r.spec, upstreamSchema(def.kind)?.spec, 'spec', errors)
+  if (ctx.exists)
+    for (const ref of def.references?.(r) ?? []) if (!ctx.exists(ref.kind, ref.name)) errors.push(fieldError(ref.field, `${ref.kind}(${ref.name}) does not exist`, ref.name))
   if (errors.length > 0) throw new ValidationError(`${def.kind}(${r.metadata.namespace ? `${r.metadata.namespace}/` : ''}${name || '<no name>'})`, errors)
   return r
 }

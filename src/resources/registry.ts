@@ -1,5 +1,6 @@
 // Every kind the tool knows, looked up by kind, plural or alias (case-insensitive).
 import {BGPConfiguration} from './kinds/bgpconfiguration.js'
+import {BGPFilter} from './kinds/bgpfilter.js'
 import {BGPPeer} from './kinds/bgppeer.js'
 import {ClusterInformation} from './kinds/clusterinformation.js'
 import {FelixConfiguration} from './kinds/felixconfiguration.js'
@@ -13,13 +14,17 @@ import {NetworkPolicy} from './kinds/networkpolicy.js'
 import {NetworkSet} from './kinds/networkset.js'
 import {Node} from './kinds/node.js'
 import {Profile} from './kinds/profile.js'
+import {StagedGlobalNetworkPolicy} from './kinds/stagedglobalnetworkpolicy.js'
+import {StagedKubernetesNetworkPolicy} from './kinds/stagedkubernetesnetworkpolicy.js'
+import {StagedNetworkPolicy} from './kinds/stagednetworkpolicy.js'
 import {Tier} from './kinds/tier.js'
 import {WorkloadEndpoint} from './kinds/workloadendpoint.js'
 import type {KindDef} from './types.js'
 
 /** Adding a kind: write its file under kinds/ and list it here. */
 export const KINDS: KindDef[] = [IPPool, BGPPeer, BGPConfiguration, Node, FelixConfiguration, ClusterInformation, IPReservation, KubeControllersConfiguration,
-  NetworkPolicy, GlobalNetworkPolicy, Profile, HostEndpoint, WorkloadEndpoint, GlobalNetworkSet, NetworkSet, Tier]
+  NetworkPolicy, GlobalNetworkPolicy, Profile, HostEndpoint, WorkloadEndpoint, GlobalNetworkSet, NetworkSet, Tier, BGPFilter, StagedGlobalNetworkPolicy, StagedNetworkPolicy,
+  StagedKubernetesNetworkPolicy]
 
 const byName = new Map<string, KindDef>()
 for (const def of KINDS) for (const n of [def.kind, def.plural, ...def.aliases]) byName.set(n.toLowerCase(), def)

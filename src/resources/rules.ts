@@ -7,6 +7,7 @@ import ipaddr from 'ipaddr.js'
 import {type FieldError, fieldError} from './errors.js'
 import type {PolicyType, Protocol} from './policy-types.js'
 import {validateSelector} from './selector.js'
+import {checkAnnotations} from './validate.js'
 
 export type Direction = 'ingress' | 'egress'
 
@@ -440,6 +441,7 @@ function checkMetadata(v: unknown, path: string, errors: FieldError[]): void {
   for (const [k, val] of Object.entries(v.annotations)) {
     if (typeof val !== 'string') errors.push(fieldError(`${field}.${k}`, 'must be a string', val))
   }
+  checkAnnotations(v.annotations, field, errors)
 }
 
 /**

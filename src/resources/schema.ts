@@ -3,11 +3,12 @@
 // and Go's `omitempty` when encoding (zero values vanish unless the Go field is a pointer).
 import {type FieldError, fieldError} from './errors.js'
 
+/** `always`: a Go field tagged without omitempty, written (as its zero value) even when absent. */
 export type FieldType =
-  | {t: 'string'; ptr?: boolean}
-  | {t: 'bool'; ptr?: boolean}
-  | {t: 'int'; ptr?: boolean; min?: number; max?: number}
-  | {t: 'number'; ptr?: boolean}
+  | {t: 'string'; ptr?: boolean; always?: boolean}
+  | {t: 'bool'; ptr?: boolean; always?: boolean}
+  | {t: 'int'; ptr?: boolean; min?: number; max?: number; always?: boolean}
+  | {t: 'number'; ptr?: boolean; always?: boolean}
   /** An int or a string (Go's intstr / numorstring types, e.g. ports, AS numbers, protocols). */
   | {t: 'intOrString'; ptr?: boolean}
   | {t: 'array'; of: FieldType; ptr?: boolean}
@@ -123,6 +124,11 @@ export function checkType(value: unknown, type: FieldType, path: string, out: Fi
   }
 }
 
+/** What Go keeps for a JSON null in a list or map element: a string stays "", anything else null. */
+function nullAs(t: FieldType): unknown {
+  return t.t === 'string' ? '' : null
+}
+
 function isZero(v: unknown): boolean {
   return (
     v === undefined ||
@@ -143,11 +149,11 @@ export function canonicalize(value: unknown, type: FieldType): unknown {
   if (value === null || value === undefined) return undefined
   switch (type.t) {
     case 'array':
-      return Array.isArray(value) ? value.map((v) => canonicalize(v, type.of) ?? null) : value
+      return Array.isArray(value) ? value.map((v) => canonicalize(v, type.of) ?? nullAs(type.of)) : value
     case 'map': {
       if (!isPlainObject(value)) return value
       const out: Record<string, unknown> = {}
-      for (const k of Object.keys(value).sort()) out[k] = canonicalize(value[k], type.of)
+      for (const k of Object.keys(value).sort()) out[k] = canonicalize(value[k], type.of) ?? nullAs(type.of)
       return out
     }
     case 'object': {
@@ -157,7 +163,10 @@ export function canonicalize(value: unknown, type: FieldType): unknown {
         // Go emits a non-pointer struct field even when empty (`"source":{}`).
         const embedded = ft.t === 'object' && !ft.ptr
         const v = canonicalize(embedded ? (value[k] ?? {}) : value[k], ft)
-        if (v === undefined) continue
+        if (v === undefined) {
+          if ('always' in ft && ft.always) out[k] = ft.t === 'string' ? '' : ft.t === 'bool' ? false : 0
+          continue
+        }
         const keep = embedded || ('ptr' in ft && ft.ptr) || !isZero(v)
         if (keep) out[k] = v
       }

@@ -27,6 +27,17 @@ export interface Resource<S = any> {
 export interface ValidateContext {
   /** Other resources of the same kind already stored (for overlap checks); absent offline. */
   existing?: Resource[]
+  /** Whether a resource this one refers to is stored (or in the same input); absent offline. */
+  exists?: (kind: string, name: string) => boolean
+}
+
+/** A resource this one names and that must exist when it is written (upstream client checks). */
+export interface Reference {
+  kind: string
+  /** The kind's plural in etcd keys (the kind may be one this tool does not manage). */
+  plural: string
+  name: string
+  field: string
 }
 
 /** The verbs a kind may refuse. */
@@ -56,6 +67,8 @@ export interface KindDef {
   defaults?(r: Resource): void
   /** Field checks on one resource, all errors at once. */
   validate?(r: Resource, ctx: ValidateContext): FieldError[]
+  /** Resources this one names that must exist (a policy's tier, a peer's filters). */
+  references?(r: Resource): Reference[]
   /** Checks that depend on the stored version (immutable fields). */
   validateUpdate?(stored: Resource, next: Resource): FieldError[]
   /** Name rule when it differs from a DNS-1123 subdomain. */
@@ -70,6 +83,8 @@ export interface KindDef {
   listOrder?(items: Resource[]): Resource[]
   /** Resources the datastore presents without storing them (get and list include them). */
   builtIn?(): Resource[]
+  /** What the kind does beyond its fields (shown in calicoctl-resources(7)). */
+  description?: string
   /** The name used in the etcd key, when it differs from metadata.name (older policy forms). */
   legacyKeyNames?(name: string): string[]
   /** Adjusts the document written to etcd only (e.g. Calico's policy name annotation). */

@@ -37,6 +37,32 @@ export function labelKeyProblem(key: string): string | undefined {
   return undefined
 }
 
+/** Annotations as validator.go validateObjectMetaAnnotations checks them: each key (lower-cased)
+ *  a qualified name, and keys plus values at most 256 KiB in all. */
+export function checkAnnotations(annotations: unknown, field: string, out: FieldError[]): void {
+  if (!annotations || typeof annotations !== 'object') return
+  let total = 0
+  for (const [k, v] of Object.entries(annotations)) {
+    const p = labelKeyProblem(k.toLowerCase())
+    if (p) out.push(fieldError(`${field}.${k.length > 60 ? `${k.slice(0, 57)}...` : k}`, p.replace('label key', 'annotation key')))
+    total += Buffer.byteLength(k) + (typeof v === 'string' ? Buffer.byteLength(v) : 0)
+  }
+  const limit = 256 * 1024
+  if (total > limit) out.push(fieldError(field, `total size of annotations is too large by ${total - limit} bytes`))
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/
+
+/** A timestamp as Go's time.Parse(time.RFC3339, …) takes it (metav1.Time's JSON form). */
+export function isRFC3339(text: string): boolean {
+  const m = RFC3339.exec(text)
+  if (!m) return false
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number]
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate()
+  const zoneOk = m[8] === 'Z' || (Number(m[9]) < 24 && Number(m[10]) < 60)
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= days && h < 24 && mi < 60 && sec < 60 && zoneOk
+}
+
 /** Kubernetes' rule for label values: empty, or at most 63 characters like a label key name. */
 export function labelValueProblem(value: string): string | undefined {
   if (value === '') return undefined
@@ -75,7 +101,7 @@ function fastIPv4Cidr(text: string): ParsedCidr | undefined {
 }
 
 export function parseCidr(text: string): ParsedCidr | undefined {
-  if (typeof text !== 'string') return undefined
+  if (typeof text !== 'string' || text.includes('%')) return undefined
   const fast = fastIPv4Cidr(text)
   if (fast) return fast
   try {
@@ -106,8 +132,52 @@ export function isIPv4(text: string): boolean {
   return typeof text === 'string' && ipaddr.IPv4.isValidFourPartDecimal(text)
 }
 
+/** An IPv6 address as Go's net.ParseIP takes it: no zone (`%eth0`), which ipaddr.js would allow. */
+export function isIPv6(text: string): boolean {
+  return typeof text === 'string' && !text.includes('%') && ipaddr.IPv6.isValid(text)
+}
+
 export function isIP(text: string): boolean {
-  return typeof text === 'string' && (ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text))
+  return typeof text === 'string' && (ipaddr.IPv4.isValidFourPartDecimal(text) || isIPv6(text))
+}
+
+/** Go's net.ParseMAC: 6, 8 or 20 bytes as hex pairs split by ':' or '-', or hex quads split by '.'. */
+export function isMAC(text: string): boolean {
+  const pairs = /^[0-9a-fA-F]{2}(?:([:-])[0-9a-fA-F]{2})+$/.exec(text)
+  if (pairs) {
+    const n = text.split(pairs[1]!).length
+    return (n === 6 || n === 8 || n === 20) && !text.includes(pairs[1] === ':' ? '-' : ':')
+  }
+  if (/^[0-9a-fA-F]{4}(?:\.[0-9a-fA-F]{4})+$/.test(text)) {
+    const n = text.split('.').length
+    return n === 3 || n === 4 || n === 10
+  }
+  return false
+}
+
+/** A WireGuard key as wgtypes.ParseKey takes it: 32 bytes in standard, padded base64. */
+export function isWireguardKey(text: string): boolean {
+  return /^[A-Za-z0-9+/]{43}=$/.test(text)
+}
+
+/** Interface names (validator.go interfaceRegex) and interface filters (ifaceFilterRegex). */
+export const INTERFACE_NAME = /^[a-zA-Z0-9_.-]{1,15}$/
+export const IFACE_FILTER = /^[a-zA-Z0-9:._+-]{1,15}$/
+/** BGPConfiguration ignoredInterfaces and BGPFilter interfaces (ignoredInterfaceRegex). */
+export const IGNORED_INTERFACE = /^[a-zA-Z0-9_.*-]{1,15}$/
+
+/**
+ * Whether Go's regexp package would compile the text. JavaScript's syntax is close; RE2's
+ * inline flags are accepted, look-arounds and back-references are not (RE2 has none).
+ */
+export function compilesAsGoRegexp(text: string): boolean {
+  if (/\\(?:[1-9]|k<)|\(\?<?[=!]/.test(text)) return false
+  try {
+    new RegExp(text.replace(/^\(\?[imsU]+\)/, ''))
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** A canonical dotted-quad IPv4 address (as ParsedCidr.address has it) as an unsigned 32-bit number. */
@@ -160,7 +230,7 @@ export function checkOneOf(v: unknown, allowed: readonly string[], field: string
 
 export function checkIP(v: unknown, field: string, out: FieldError[], family?: 4 | 6): void {
   if (v === undefined || v === '') return
-  const ok = typeof v === 'string' && (family === 4 ? isIPv4(v) : family === 6 ? ipaddr.IPv6.isValid(v) : isIP(v))
+  const ok = typeof v === 'string' && (family === 4 ? isIPv4(v) : family === 6 ? isIPv6(v) : isIP(v))
   if (!ok) out.push(fieldError(field, `must be a valid IPv${family ?? '4 or IPv6'} address`, v))
 }
 

@@ -5,9 +5,10 @@ import {encodeResource} from '../datastore/codec.js'
 import {confirmedWrites} from '../datastore/etcd.js'
 import type {ResourceStore, Typed, WriteOutcome} from '../datastore/store.js'
 import {describe} from '../datastore/store.js'
-import {AlreadyExistsError, CalicoError, ConflictError, DatastoreError, NotFoundError, ValidationError} from '../resources/errors.js'
+import {AlreadyExistsError, CalicoError, ConflictError, DatastoreError, joinProblems, NotFoundError, ValidationError} from '../resources/errors.js'
 import {defaultAndValidate, readManifestFiles, resourceFromDoc, splitDocuments} from '../resources/manifest.js'
-import type {KindDef, Resource} from '../resources/types.js'
+import type {KindDef, Resource, ValidateContext} from '../resources/types.js'
+import {RESOURCE_PREFIX} from '../datastore/keys.js'
 import {ensureInitialized} from './initialize.js'
 import {afterFailure} from './landed.js'
 
@@ -52,12 +53,12 @@ export function loadManifests(path: string, opts: {recursive?: boolean; skipEmpt
       problems.push((error as Error).message)
     }
   }
-  if (problems.length > 0) throw new InputError(problems.join('\n'))
+  if (problems.length > 0) throw new InputError(joinProblems(problems))
   return loaded
 }
 
 /** Defaults and validates every resource against what is stored; throws listing every problem. */
-export function validateAll(items: Loaded[], existing: Map<KindDef, Resource[]>): void {
+export function validateAll(items: Loaded[], existing: Map<KindDef, Resource[]>, exists?: ValidateContext['exists']): void {
   const problems: string[] = []
   // Same-kind resources in this input count as existing too (two new overlapping pools); a
   // stored resource being replaced by one in the input is represented by the input's version.
@@ -70,12 +71,25 @@ export function validateAll(items: Loaded[], existing: Map<KindDef, Resource[]>)
   }
   for (const {def, resource} of items) {
     try {
-      defaultAndValidate(def, resource, {existing: contexts.get(def)!})
+      defaultAndValidate(def, resource, {existing: contexts.get(def)!, exists})
     } catch (error) {
       problems.push((error as Error).message)
     }
   }
-  if (problems.length > 0) throw new InputError(problems.join('\n'), problems.length)
+  if (problems.length > 0) throw new InputError(joinProblems(problems), problems.length)
+}
+
+/**
+ * What the input refers to and must exist (a policy's tier, a BGPPeer's filters: upstream's
+ * client checks), each read once by key; resources in the input itself count as existing.
+ */
+async function referencedResources(store: ResourceStore, items: Loaded[]): Promise<ValidateContext['exists']> {
+  const wanted = new Map<string, string>()
+  for (const {def, resource} of items) for (const ref of def.references?.(resource) ?? []) wanted.set(`${ref.kind}/${ref.name}`, `${RESOURCE_PREFIX}${ref.plural}/${ref.name}`)
+  if (wanted.size === 0) return undefined
+  const found = new Set(items.map(({def, resource}) => `${def.kind}/${resource.metadata.name}`))
+  await Promise.all([...wanted].filter(([k]) => !found.has(k)).map(async ([k, key]) => (await store.ds.get(key)) && found.add(k)))
+  return (kind, name) => found.has(`${kind}/${name}`)
 }
 
 function keyOf(def: KindDef, r: Resource): string {
@@ -159,7 +173,7 @@ export async function writeResources(store: ResourceStore, verb: 'create' | 'app
   }
   const toValidate = items.filter((_, i) => !rows[i]!.error && !rows[i]!.action)
   try {
-    validateAll(toValidate, byKind)
+    validateAll(toValidate, byKind, await referencedResources(store, toValidate))
   } catch (error) {
     throw error instanceof InputError ? refusedManifest(verb, items, error.message) : error
   }
@@ -197,7 +211,7 @@ export async function writeResources(store: ResourceStore, verb: 'create' | 'app
     row.resource = store.prepareUpdate(stored, resource)
     updates.push(i)
   })
-  if (problems.length > 0) throw refusedManifest(verb, items, problems.join('\n'))
+  if (problems.length > 0) throw refusedManifest(verb, items, joinProblems(problems))
 
   if (opts.dryRun) {
     for (const i of creates) rows[i]!.action = 'created'

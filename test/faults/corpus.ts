@@ -82,7 +82,8 @@ export function hostileCorpus(): HostileCase[] {
     add(`GlobalNetworkSet net ${JSON.stringify(c)}`, VALID_BASES.networkset!.replace('10.20.0.0/24', y(c)), {expect: /nets/})
   }
   for (const ip of BAD_IPS) {
-    add(`BGPPeer peerIP ${JSON.stringify(ip)}`, VALID_BASES.bgppeer!.replace('198.51.100.20', y(ip)), {expect: /peerIP/})
+    // An empty peerIP is valid upstream (validator.go validateBGPPeerSpec requires none of peerIP/asNumber).
+    if (ip !== '') add(`BGPPeer peerIP ${JSON.stringify(ip)}`, VALID_BASES.bgppeer!.replace('198.51.100.20', y(ip)), {expect: /peerIP/})
     if (ip !== '') add(`Node ipv4Address ${JSON.stringify(ip)}`, VALID_BASES.node!.replace('198.51.100.30/24', y(ip)), {expect: /ipv4Address/})
     add(`HostEndpoint expectedIP ${JSON.stringify(ip)}`, VALID_BASES.hostendpoint!.replace('198.51.100.10', y(ip)), {expect: /expectedIPs/})
   }

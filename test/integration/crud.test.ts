@@ -149,7 +149,8 @@ describe('create / apply / replace', () => {
     assert.equal((await run(['apply', '-f', d, '-R'])).stdout, "Successfully applied 2 'IPPool' resource(s)\n")
     const s = await run(['apply', '-f', '-'], {input: `- ${JSON.stringify({apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: {name: 'pp'}, spec: {peerIP: '198.51.100.1', asNumber: '1.10'}})}`})
     assert.equal(s.code, 0, s.stderr)
-    assert.equal((await raw('/calico/resources/v3/projectcalico.org/bgppeers/pp')).spec.asNumber, '1.10')
+    // numorstring.ASNumber reads "1.10" and Go writes it as the number it is (asnumber.go: a uint32).
+    assert.equal((await raw('/calico/resources/v3/projectcalico.org/bgppeers/pp')).spec.asNumber, 65546)
     // Piped input is the manifest, never taken for the kind/name arguments (oclif would otherwise).
     const del = await run(['delete', '-f', '-'], {input: pool('t1', '10.30.0.0/16')})
     assert.equal(del.code, 0, del.stderr)

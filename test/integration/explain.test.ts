@@ -68,6 +68,25 @@ test('node explain: path and verdict from the datastore, text and json', async (
   assert.equal(j.packet.protocolName, 'tcp')
   assert.equal(j.policy[1].steps[1].rule, 2)
 
+  // A staged policy that would let ICMP in is shown next to the enforced Deny, read from etcd
+  // through the CLI like any other kind, and changes nothing that is enforced.
+  const staged = await run(['apply', '-f', '-'], {
+    input: `apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata: {name: deny-icmp}
+spec: {stagedAction: Set, selector: "app == 'db'", ingress: [{action: Allow}], types: [Ingress]}
+`,
+  })
+  assert.equal(staged.code, 0, staged.stderr)
+  const both = await run(['node', 'explain', 'pod1', 'pod2'])
+  assert.equal(both.code, 0, both.stderr)
+  assert.match(both.stdout, /enforced: deny by default\.deny-icmp; staged: allow by default\.deny-icmp \(enforcing the staged policies would change this\)/)
+  assert.match(both.stdout, /Verdict: Deny \(staged: Allow\)/)
+  const bothJson = JSON.parse((await run(['node', 'explain', 'pod1', 'pod2', '-o', 'json'])).stdout)
+  assert.deepEqual([bothJson.verdict, bothJson.staged.verdict], ['Deny', 'Allow'])
+  assert.equal((await run(['delete', 'sgnp', 'deny-icmp'])).code, 0)
+  assert.doesNotMatch((await run(['node', 'explain', 'pod1', 'pod2'])).stdout, /staged/)
+
   await run(['ippool', 'mode', 'default-ipv4-ippool', 'bgp'])
   const bgp = await run(['node', 'explain', 'pod1', 'pod2'])
   assert.match(bgp.stdout, /via 198\.51\.100\.96 dev <uplink> proto bird/)

@@ -9,6 +9,7 @@ import {after, before, describe, it} from 'node:test'
 import {
   applyBirdConfig,
   type BirdModelInput,
+  type BirdFilterInput,
   type BirdNodeInput,
   BirdControl,
   type BirdPoolInput,
@@ -17,6 +18,7 @@ import {
   showProtocols,
   syncBird,
 } from '../../src/dataplane/bird/index.js'
+import {birdPrefixes} from '../helpers/bird.js'
 import {ip, NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'
 
 const skip = netnsSkipReason('bird')
@@ -270,5 +272,110 @@ describe('BIRD route reflector in network namespaces', {skip}, () => {
     const status = peerStatusTable(await showProtocols(rr.socketPath))
     assert.match(status, /\| 198\.51\.100\.20 \| node specific \| up/)
     assert.match(status, /\| 198\.51\.100\.21 \| node specific \| up/)
+  })
+})
+
+// BGPFilters as calico/node applies them (confd/pkg/resource/template/template_funcs.go and
+// confd/pkg/backends/calico/bgp_processor.go, v3.32.1): rules in order, first match decides, no
+// match falls through to the default; a filter change is a `configure`, the session stays up.
+describe('BIRD with BGPFilters in network namespaces', {skip}, () => {
+  const lab = new NetnsLab('bf')
+  const scratch = mkdtempSync(join(tmpdir(), 'bird-filter-'))
+  let a: Host
+  let b: Host
+  const nodes: BirdNodeInput[] = [
+    {name: 'a', ipv4Address: '198.51.100.31/24', labels: {}},
+    {name: 'b', ipv4Address: '198.51.100.32/24', labels: {}},
+  ]
+  const exportRejecting = (block: string): BirdFilterInput => ({
+    name: 'exp',
+    exportV4: [{cidr: block, matchOperator: 'Equal', action: 'Reject'}],
+  })
+  // The accept of one /26 comes first and wins over the broader reject after it; 192.168.21.0/26
+  // matches neither rule and falls through to the default (accept).
+  const imp: BirdFilterInput = {
+    name: 'imp',
+    importV4: [
+      {cidr: '192.168.20.64/26', matchOperator: 'Equal', action: 'Accept'},
+      {cidr: '192.168.20.0/24', matchOperator: 'In', prefixLength: {min: 26, max: 26}, action: 'Reject'},
+    ],
+  }
+  const inputA = (exp: BirdFilterInput): BirdModelInput => ({
+    nodeName: 'a',
+    nodeIPv4: '198.51.100.31/24',
+    global: {nodeToNodeMeshEnabled: false},
+    nodes,
+    peers: [{name: 'to-b', peerIP: '198.51.100.32', asNumber: '64512', filters: ['exp', 'imp']}],
+    filters: [exp, imp],
+    pools: [pool('Never')],
+    ownBlocks: ['192.168.10.0/26', '192.168.10.64/26'],
+    selects,
+  })
+  const inputB: BirdModelInput = {
+    nodeName: 'b',
+    nodeIPv4: '198.51.100.32/24',
+    global: {nodeToNodeMeshEnabled: false},
+    nodes,
+    peers: [{name: 'to-a', peerIP: '198.51.100.31', asNumber: '64512'}],
+    pools: [pool('Never')],
+    ownBlocks: ['192.168.20.0/26', '192.168.20.64/26', '192.168.21.0/26'],
+    selects,
+  }
+
+  before(async () => {
+    a = makeHost(lab, 'a', 'a', '198.51.100.31', scratch)
+    b = makeHost(lab, 'b', 'b', '198.51.100.32', scratch)
+    lab.link(a.ns, 'eth0', '198.51.100.31/24', b.ns, 'eth0', '198.51.100.32/24')
+    await sync(a, inputA(exportRejecting('192.168.10.64/26')))
+    await sync(b, inputB)
+    startBird(lab, a)
+    startBird(lab, b)
+  })
+
+  after(async () => {
+    await lab.cleanup()
+    rmSync(scratch, {recursive: true, force: true})
+  })
+
+  const learned = (h: Host, prefix: string) => birdPrefixes(h.socketPath).then((t) => t.filter((p) => p.startsWith(prefix)))
+
+  it('an export filter keeps the rejected block from the peer; an import filter applies its rules in order', async () => {
+    await established(a, 'Global_198_51_100_32')
+    await established(b, 'Global_198_51_100_31')
+    const onB = await waitFor('a block of a on b', async () => {
+      const t = await learned(b, '192.168.10.')
+      return t.length > 0 ? t : undefined
+    })
+    assert.deepEqual(onB, ['192.168.10.0/26'])
+    const onA = await waitFor('blocks of b on a', async () => {
+      const t = await learned(a, '192.168.2')
+      return t.length >= 2 ? t : undefined
+    })
+    assert.deepEqual(onA, ['192.168.20.64/26', '192.168.21.0/26'])
+    // The kernel agrees with BIRD's table (a Never pool: BIRD installs the routes).
+    assert.deepEqual(
+      birdRoutes(b.ns).map((r) => r.dst),
+      ['192.168.10.0/26'],
+    )
+  })
+
+  it('changing a filter reconfigures BIRD without resetting the session', async () => {
+    const before = (await showProtocols(a.socketPath)).find((p) => p.name === 'Global_198_51_100_32')!
+    const beforeB = (await showProtocols(b.socketPath)).find((p) => p.name === 'Global_198_51_100_31')!
+    assert.match(before.info, /^Established/)
+    // BIRD 2 prints the time of the last state change to the millisecond: a reset would show.
+    assert.match(before.since, /\d:\d\d:\d\d\.\d{3}$/)
+    const r = await sync(a, inputA(exportRejecting('192.168.10.0/26')))
+    assert.deepEqual([r.changed, r.reloaded, r.status], [true, true, 'reloaded'])
+    const onB = await waitFor('b sees the other block of a', async () => {
+      const t = await learned(b, '192.168.10.')
+      return t.length === 1 && t[0] === '192.168.10.64/26' ? t : undefined
+    })
+    assert.deepEqual(onB, ['192.168.10.64/26'])
+    const after = (await showProtocols(a.socketPath)).find((p) => p.name === 'Global_198_51_100_32')!
+    const afterB = (await showProtocols(b.socketPath)).find((p) => p.name === 'Global_198_51_100_31')!
+    // Same state, same "since" on both ends: the session was never torn down.
+    assert.deepEqual([after.state, after.since, after.info], [before.state, before.since, before.info])
+    assert.deepEqual([afterB.state, afterB.since, afterB.info], [beforeB.state, beforeB.since, beforeB.info])
   })
 })

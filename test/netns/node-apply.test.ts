@@ -4,10 +4,12 @@
 // nothing, a GlobalNetworkPolicy stops the ping until it is deleted, and an IPIP pool on this
 // kernel (no ipip module) fails only the tunl0 part.
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
+import {showProtocols} from '../../src/dataplane/bird/index.js'
+import {birdPrefixes} from '../helpers/bird.js'
 import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 import {inNs, ip, NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'
@@ -208,6 +210,40 @@ describe('node apply and workloads on two hosts (BGP, ipipMode Never)', {skip, t
     const b = await apply(node)
     assert.equal(b.code, 0, `${b.stdout}\n${b.stderr}`)
     await waitFor('ping after the policy is gone', () => (pings(master.pod, podIP.pod2 ?? '') ? true : undefined), 20_000)
+  })
+
+  it('a BGPFilter on a BGPPeer keeps pod1\'s block from the peer until the filter is gone', async () => {
+    const blockOf = (ipText: string) => `${ipText.split('.').slice(0, 3).join('.')}.${Number(ipText.split('.')[3]) & ~63}/26`
+    const block1 = blockOf(podIP.pod1 ?? '')
+    const onNode = () => routes(node.ns, 'proto', 'bird').some((x) => x.dst === block1)
+    assert.ok(onNode(), 'pod1 block learned before the filter')
+    const masterSocket = join(master.dir, 'bird.ctl')
+    assert.ok((await birdPrefixes(masterSocket, 'show route export Mesh_198_51_100_96')).includes(block1))
+    const r = await local(['apply', '-f', '-'], {
+      input: `apiVersion: projectcalico.org/v3
+kind: BGPFilter
+metadata: {name: hide-pod1}
+spec:
+  exportV4: [{cidr: ${block1}, matchOperator: Equal, action: Reject}]
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: master-to-node}
+spec: {node: master, peerIP: ${node.addr}, asNumber: 64512, filters: [hide-pod1]}
+`,
+    })
+    assert.equal(r.code, 0, r.stderr)
+    const a = await apply(master)
+    assert.equal(a.code, 0, `${a.stdout}\n${a.stderr}`)
+    assert.match(readFileSync(join(master.dir, 'bird', 'bird.cfg'), 'utf8'), /'bgp_hide-pod1_exportFilterV4'\(\);\n\s+calico_export_to_bgp_peers\(true\);/)
+    // The peer's own session now carries the filter: once it is up, BIRD exports everything but pod1's block.
+    await waitFor('master-to-node session up', async () => ((await showProtocols(masterSocket)).find((p) => p.name === 'Node_198_51_100_96')?.info.startsWith('Established') ? true : undefined), 60_000)
+    assert.ok(!(await birdPrefixes(masterSocket, 'show route export Node_198_51_100_96')).includes(block1))
+    await waitFor('pod1 block withdrawn from node', () => (onNode() ? undefined : true), 60_000)
+    assert.equal((await local(['delete', 'bgppeer', 'master-to-node'])).code, 0)
+    assert.equal((await local(['delete', 'bgpfilter', 'hide-pod1'])).code, 0)
+    assert.equal((await apply(master)).code, 0)
+    await waitFor('pod1 block back on node', () => (onNode() ? true : undefined), 60_000)
   })
 
   it('an IPIP pool fails only the tunl0 part on a kernel without IPIP', async () => {

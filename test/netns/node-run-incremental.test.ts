@@ -2,12 +2,15 @@
 // namespace, BIRD supervised, pool in BGP mode), a policy written to etcd makes a pass that runs
 // only the iptables part and still puts the policy's rule into the kernel; a second host joining
 // (its Node and block) makes passes on master that leave node registration and tunl0 alone, and
-// the new host's block arrives in master's kernel as a BGP route.
+// the new host's block arrives in master's kernel as a BGP route; a BGPFilter on a BGPPeer runs
+// only the BIRD part, its import rule refuses the other host's block, and a filter change is a
+// BIRD configure that keeps the session.
 import assert from 'node:assert/strict'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
+import {BirdControl, showProtocols} from '../../src/dataplane/bird/index.js'
 import {NodeRunAgent} from '../helpers/agent.js'
 import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
@@ -29,6 +32,19 @@ spec:
       protocol: ICMP
     - action: Allow
 `
+
+/** BIRD's count of routes the protocol's import filter refused (`show protocols all`, Import updates). */
+async function importFiltered(socket: string, protocol: string): Promise<number> {
+  const c = await BirdControl.connect(socket)
+  try {
+    const r = await c.command(`show protocols all ${protocol}`)
+    const line = r.lines.map((l) => l.text).find((t) => /^\s*Import updates:/.test(t)) ?? ''
+    // Columns: received, rejected, filtered, ignored, accepted.
+    return Number(line.trim().split(/\s+/)[4] ?? 0) || 0
+  } finally {
+    c.close()
+  }
+}
 
 /** The `pass (...) took N ms: ... (times)` lines logged after `from`. */
 const passLines = (agent: NodeRunAgent, from: number) => agent.log.slice(from).filter((l) => /\] pass \(.*\) took \d+ ms/.test(l))
@@ -116,5 +132,43 @@ describe('node run: incremental passes', {skip, timeout: 300_000}, () => {
     }
     assert.ok(lines.some((l) => /routes \d+ ms, bird \d+ ms/.test(l)), lines.join('\n'))
     for (const l of lines) console.log(`# ${l.replace(/^.*\] /, '')}`)
+  })
+
+  it('a BGPFilter reaches the running BIRD through the watch: only the BIRD part runs, a filter change keeps the session', async () => {
+    assert.ok(master && other)
+    const socket = join(scratch, 'master', 'bird.ctl')
+    const fromNode = () => (JSON.parse(ip('-j', '-n', mNs, 'route', 'show', 'proto', 'bird') || '[]') as Array<{dst: string; gateway?: string}>).filter((x) => x.gateway === '198.51.100.96')
+    const filter = (action: 'Accept' | 'Reject') => `apiVersion: projectcalico.org/v3
+kind: BGPFilter
+metadata: {name: from-node}
+spec:
+  importV4: [{cidr: 192.168.0.0/16, matchOperator: In, action: ${action}}]
+`
+    const from = master.log.length
+    const r = await local(['apply', '-f', '-'], {
+      input: `${filter('Reject')}---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: master-to-node}
+spec: {node: master, peerIP: 198.51.100.96, asNumber: 64512, filters: [from-node]}
+`,
+    })
+    assert.equal(r.code, 0, r.stderr)
+    await waitFor('master up with the filtered peer', async () => ((await showProtocols(socket)).find((p) => p.name === 'Node_198_51_100_96')?.info.startsWith('Established') ? true : undefined), 60_000)
+    // BIRD counts what the import filter refused: the node's block arrived and was filtered.
+    await waitFor('the node block filtered on import', async () => ((await importFiltered(socket, 'Node_198_51_100_96')) > 0 ? true : undefined), 60_000)
+    await waitFor('the node block gone from master', () => (fromNode().length === 0 ? true : undefined), 60_000)
+    assert.match(readFileSync(join(scratch, 'master', 'bird', 'bird.cfg'), 'utf8'), /'bgp_from-node_importFilterV4'\(\);/)
+    const lines = passLines(master, from).filter((l) => /: [1-9]\d* changes?/.test(l))
+    assert.ok(lines.length > 0, 'no pass with changes')
+    for (const l of lines) assert.match(l, /node not run, ipam not run, tunnel not run, routes not run, bird \d+ ms, iptables not run\)$/, l)
+
+    const before = (await showProtocols(socket)).find((p) => p.name === 'Node_198_51_100_96')!
+    const accept = await local(['apply', '-f', '-'], {input: filter('Accept')})
+    assert.equal(accept.code, 0, accept.stderr)
+    await waitFor('the node block back on master', () => (fromNode().length > 0 ? true : undefined), 60_000)
+    const after = (await showProtocols(socket)).find((p) => p.name === 'Node_198_51_100_96')!
+    // BIRD's configure re-ran the import filter over the session it had: same state, same since.
+    assert.deepEqual([after.state, after.since], [before.state, before.since])
   })
 })

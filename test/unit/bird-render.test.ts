@@ -195,3 +195,75 @@ describe('BIRD renderer', () => {
     assertBirdParses(t, 'no-ipv4')
   })
 })
+
+// confd/pkg/resource/template/template_funcs.go (BGPFilterBIRDFuncs, filterStatement,
+// BGPFilterFunctionName) and confd/pkg/backends/calico/bgp_processor.go (buildImportFilter,
+// buildExportFilter), v3.32.1: the semantics; the text is our own.
+describe('BIRD renderer: BGPFilters', () => {
+  const filtered = (over: Partial<BirdModelInput> = {}) =>
+    render({
+      global: {nodeToNodeMeshEnabled: false},
+      peers: [
+        {name: 'tor', peerIP: '203.0.113.1', asNumber: '64600', filters: ['first', 'missing', 'second']},
+        {name: 'plain', peerIP: '203.0.113.2', asNumber: '64512'},
+      ],
+      filters: [
+        {
+          name: 'first',
+          exportV4: [
+            {cidr: '192.168.10.0/26', matchOperator: 'Equal', action: 'Reject'},
+            {cidr: '192.168.0.0/16', matchOperator: 'In', prefixLength: {min: 24}, action: 'Accept', peerType: 'eBGP'},
+          ],
+          importV4: [{cidr: '10.0.0.0/8', matchOperator: 'NotIn', action: 'Reject'}],
+        },
+        {name: 'second', importV4: [{source: 'RemotePeers', interface: 'eth*', communities: {values: ['65000:100']}, action: 'Accept', operations: [{prependASPath: {prefix: [1, '1.10']}}]}]},
+      ],
+      ...over,
+    })
+
+  it('one function per filter and direction, rules in order as guarded if-statements, no default inside', () => {
+    const t = filtered()
+    const exp = filterBody(t, "function 'bgp_first_exportFilterV4'(bool is_same_as) {")
+    assert.equal(
+      exp,
+      "function 'bgp_first_exportFilterV4'(bool is_same_as) {\n" +
+        '  if ((net = 192.168.10.0/26)) then { reject; }\n' +
+        '  if (!is_same_as) then { if ((net ~ [ 192.168.0.0/16{24,32} ])) then { accept; } }\n' +
+        '}',
+    )
+    assert.equal(filterBody(t, "function 'bgp_first_importFilterV4'() {"), "function 'bgp_first_importFilterV4'() {\n  if ((net !~ 10.0.0.0/8)) then { reject; }\n}")
+    // Operations run before the action; AS numbers are prepended last first, dotted ones made plain.
+    assert.match(
+      t,
+      /^ {2}if \(\(source = RTS_BGP\) && \(defined\(ifname\) && ifname ~ "eth\*"\) && \(\(65000, 100\) ~ bgp_community\)\) then \{ bgp_path\.prepend\(65546\); bgp_path\.prepend\(1\); accept; \}$/m,
+    )
+    assertBirdParses(t, 'filters')
+  })
+
+  it('a peer calls its filters in spec.filters order before the defaults; missing filters and peers without filters are untouched', () => {
+    const t = filtered()
+    const tor = block(t, 'Global_203_0_113_1')
+    assert.match(tor, /import filter \{\n {6}'bgp_first_importFilterV4'\(\);\n {6}'bgp_second_importFilterV4'\(\);\n {6}accept;\n {4}\};/)
+    assert.match(tor, /export filter \{\n {6}'bgp_first_exportFilterV4'\(false\);\n {6}calico_export_to_bgp_peers\(false\);\n {6}reject;\n {4}\};/)
+    const plain = block(t, 'Global_203_0_113_2')
+    assert.match(plain, /import all;/)
+    assert.match(plain, /export filter \{ calico_export_to_bgp_peers\(true\); reject; \};/)
+    // Without filters the text is what it always was.
+    assert.doesNotMatch(render(), /BGP filters|FilterV4/)
+  })
+
+  it('long filter names are cut and hashed to fit a 64-character BIRD symbol', () => {
+    const name = `f${'x'.repeat(60)}`
+    const t = filtered({filters: [{name, importV4: [{action: 'Reject'}]}], peers: [{name: 'tor', peerIP: '203.0.113.1', asNumber: '64600', filters: [name]}]})
+    const sym = /function '([^']+)'\(\)/.exec(t)?.[1] ?? ''
+    assert.equal(sym.length, 64)
+    assert.match(sym, /^bgp_fx{27}_[0-9A-F]{16}_importFilterV4$/)
+    assert.ok(block(t, 'Global_203_0_113_1').includes(`'${sym}'();`))
+    assertBirdParses(t, 'long-filter')
+  })
+
+  it('a stored filter BIRD could not take is refused with its name, field and reason', () => {
+    assert.throws(() => filtered({filters: [{name: 'bad', exportV4: [{cidr: '192.168.0.0/16', matchOperator: 'In', prefixLength: {min: 30, max: 20}, action: 'Accept'}]}]}), /BGPFilter bad exportV4\[0\]: prefixLength/)
+    assert.throws(() => filtered({filters: [{name: 'bad', importV4: [{interface: 'eth"0', action: 'Accept'}]}]}), /BGPFilter bad importV4\[0\]: interface/)
+  })
+})

@@ -112,3 +112,66 @@ describe('node explain', () => {
     assert.throws(() => explain(s, {source: '10.0.0.1', destination: '10.0.0.2'}), /at least one/)
   })
 })
+
+// Staged policies (api/pkg/apis/projectcalico/v3/stagednetworkpolicy.go
+// ConvertStagedPolicyToEnforced): shown next to the enforced verdict, never enforced.
+describe('node explain with staged policies', () => {
+  const staged = (kind: string, name: string, spec: Record<string, unknown>, ns?: string) => res(kind, name, spec, ns ? {namespace: ns} : {})
+  const allowDns = () => {
+    const s = seed()
+    s.globalNetworkPolicies = [gnp('allow-dns', {tier: 'default', selector: "app == 'db'", ingress: [{action: 'Allow', protocol: 'UDP', destination: {ports: [53]}}], types: ['Ingress']})]
+    return s
+  }
+
+  test('a staged Set policy that would deny shows both verdicts; the enforced one is unchanged', () => {
+    const lockdown = staged('StagedGlobalNetworkPolicy', 'lockdown', {stagedAction: 'Set', tier: 'default', order: 1, selector: "app == 'db'", ingress: [{action: 'Deny'}], types: ['Ingress']})
+    const r = explain(allowDns(), {source: 'pod1', destination: 'pod2', protocol: 'udp', port: 53}, {global: [lockdown], namespaced: [], kubernetes: []})
+    assert.equal(r.verdict, 'Allow')
+    assert.equal(r.staged?.verdict, 'Deny')
+    const text = formatExplain(r)
+    assert.match(text, /enforced: allow by default\.allow-dns; staged: deny by default\.lockdown \(enforcing the staged policies would change this\)/)
+    assert.match(text, /Verdict: Allow \(staged: Deny\)/)
+    // Without staged policies nothing is added.
+    const plain = formatExplain(explain(allowDns(), {source: 'pod1', destination: 'pod2', protocol: 'udp', port: 53}, {global: [], namespaced: [], kubernetes: []}))
+    assert.doesNotMatch(plain, /staged/)
+  })
+
+  test('Set replaces the policy of the same name; Delete removes it; Learn changes nothing', () => {
+    const req = {source: 'pod1', destination: 'pod2', protocol: 'udp', port: 53}
+    const replaced = staged('StagedGlobalNetworkPolicy', 'allow-dns', {stagedAction: 'Set', tier: 'default', selector: "app == 'db'", ingress: [{action: 'Allow', protocol: 'TCP'}], types: ['Ingress']})
+    const r1 = explain(allowDns(), req, {global: [replaced], namespaced: [], kubernetes: []})
+    assert.deepEqual([r1.verdict, r1.staged?.verdict], ['Allow', 'Deny'])
+    assert.match(formatExplain(r1), /staged: deny by end of tier default/)
+    const removed = staged('StagedGlobalNetworkPolicy', 'allow-dns', {stagedAction: 'Delete', tier: 'default'})
+    const r2 = explain(allowDns(), req, {global: [removed], namespaced: [], kubernetes: []})
+    // With the only policy gone, no policy selects pod2 and its profile (default allow) decides.
+    assert.deepEqual([r2.verdict, r2.staged?.verdict], ['Allow', 'Allow'])
+    assert.match(formatExplain(r2), /staged: allow by profile projectcalico-default-allow/)
+    const learn = staged('StagedGlobalNetworkPolicy', 'allow-dns', {stagedAction: 'Learn', tier: 'default', selector: "app == 'db'", ingress: [{action: 'Deny'}]})
+    assert.equal(explain(allowDns(), req, {global: [learn], namespaced: [], kubernetes: []}).staged?.verdict, 'Allow')
+  })
+
+  test('a staged namespaced policy applies in its namespace only', () => {
+    const req = {source: 'pod1', destination: 'pod2', protocol: 'udp', port: 53}
+    const deny = (ns: string) => staged('StagedNetworkPolicy', 'lock', {stagedAction: 'Set', tier: 'default', order: 1, selector: "app == 'db'", ingress: [{action: 'Deny'}], types: ['Ingress']}, ns)
+    assert.equal(explain(allowDns(), req, {global: [], namespaced: [deny('default')], kubernetes: []}).staged?.verdict, 'Deny')
+    assert.equal(explain(allowDns(), req, {global: [], namespaced: [deny('other')], kubernetes: []}).staged?.verdict, 'Allow')
+  })
+
+  test('a staged Kubernetes policy is evaluated as the knp.default policy Calico converts it to', () => {
+    // libcalico-go/lib/backend/k8s/conversion K8sNetworkPolicyToCalico: pods of orchestrator k8s, order 1000, Allow rules.
+    const s = seed()
+    for (const w of s.workloadEndpoints) w.metadata.labels = {...w.metadata.labels, 'projectcalico.org/orchestrator': 'k8s'}
+    const knp = (from: Record<string, unknown>) =>
+      staged('StagedKubernetesNetworkPolicy', 'db-in', {stagedAction: 'Set', podSelector: {matchLabels: {app: 'db'}}, ingress: [{from: [from], ports: [{port: 5432}]}], policyTypes: ['Ingress']}, 'default')
+    const req = {source: 'pod1', destination: 'pod2', port: 5432}
+    const fromNet = explain(s, req, {global: [], namespaced: [], kubernetes: [knp({ipBlock: {cidr: '203.0.113.0/24'}})]})
+    assert.deepEqual([fromNet.verdict, fromNet.staged?.verdict], ['Allow', 'Deny'])
+    assert.match(formatExplain(fromNet), /enforced: allow by profile projectcalico-default-allow; staged: deny by end of tier default/)
+    const fromClient = explain(s, req, {global: [], namespaced: [], kubernetes: [knp({podSelector: {matchLabels: {app: 'client'}}})]})
+    assert.equal(fromClient.staged?.verdict, 'Allow')
+    assert.match(formatExplain(fromClient), /staged: allow by default\/default\.knp\.default\.db-in/)
+    // UDP is not in the converted rule's protocol (TCP by default): denied at the end of the tier.
+    assert.equal(explain(s, {...req, protocol: 'udp'}, {global: [], namespaced: [], kubernetes: [knp({podSelector: {matchLabels: {app: 'client'}}})]}).staged?.verdict, 'Deny')
+  })
+})

@@ -10,38 +10,13 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, test} from 'node:test'
-import type {EtcdDatastore} from '../../src/datastore/etcd.js'
-import {ResourceStore} from '../../src/datastore/store.js'
 import {CalicoError, ValidationError} from '../../src/resources/errors.js'
 import {loadManifests, writeResources} from '../../src/service/crud.js'
 import {hostileCorpus, VALID_BASES} from '../faults/corpus.js'
+import {recordingStore} from '../helpers/recording-store.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'ctl-hostile-'))
 after(() => rmSync(dir, {recursive: true, force: true}))
-
-/** An etcd stand-in: empty, and it remembers every write it is asked for. */
-function recordingStore(): {store: ResourceStore; writes: unknown[]} {
-  const writes: unknown[] = []
-  const ds = {
-    config: {endpoints: ['fake'], timeoutMs: 1000},
-    get: async () => undefined,
-    list: async () => ({kvs: [], revision: '1'}),
-    write: async (op: unknown) => {
-      writes.push(op)
-      return {ok: true, revision: '2'}
-    },
-    expectWrites: () => {},
-    writeBatch: async (ops: unknown[]) => {
-      writes.push(...ops)
-      return ops.map(() => ({ok: true, revision: '2'}))
-    },
-    txn: async (_g: unknown, w: unknown[]) => {
-      writes.push(...w)
-      return {succeeded: true, revision: '2'}
-    },
-  }
-  return {store: new ResourceStore(ds as unknown as EtcdDatastore), writes}
-}
 
 async function applyFile(path: string): Promise<{error?: unknown; writes: unknown[]}> {
   const {store, writes} = recordingStore()

@@ -10,6 +10,7 @@ import {NetworkPolicy} from '../../src/resources/kinds/networkpolicy.js'
 import {NetworkSet} from '../../src/resources/kinds/networkset.js'
 import {goFloat, joinAndTruncate, normalizePort, policyNameFromKey} from '../../src/resources/kinds/policy-common.js'
 import {Profile} from '../../src/resources/kinds/profile.js'
+import {kubernetesPolicyToCalico} from '../../src/resources/kinds/stagedkubernetesnetworkpolicy.js'
 import {Tier} from '../../src/resources/kinds/tier.js'
 import {WorkloadEndpoint, workloadEndpointName} from '../../src/resources/kinds/workloadendpoint.js'
 import {defaultAndValidate} from '../../src/resources/manifest.js'
@@ -370,5 +371,43 @@ describe('goFloat', () => {
     assert.equal(goFloat(10_000_000), '1e+07')
     assert.equal(goFloat(0.5), '0.5')
     assert.equal(goFloat(0.00001), '1e-05')
+  })
+})
+
+// libcalico-go/lib/backend/k8s/conversion/conversion.go K8sNetworkPolicyToCalico (v3.32.1).
+describe('StagedKubernetesNetworkPolicy as the Calico policy it stands for', () => {
+  test('selectors, one Allow per protocol and peer, TCP by default, ports with endPort as ranges, types', () => {
+    const p = kubernetesPolicyToCalico({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'StagedKubernetesNetworkPolicy',
+      metadata: {name: 'web', namespace: 'shop'},
+      spec: {
+        stagedAction: 'Set',
+        podSelector: {matchLabels: {tier: 'web', app: 'shop'}, matchExpressions: [{key: 'env', operator: 'NotIn', values: ['dev', 'test']}]},
+        ingress: [
+          {
+            from: [{namespaceSelector: {}}, {ipBlock: {cidr: '198.51.100.7/24', except: ['198.51.100.128/25']}}],
+            ports: [{port: 443}, {protocol: 'UDP', port: 5000, endPort: 5010}],
+          },
+        ],
+        egress: [{to: [{podSelector: {matchExpressions: [{key: 'db', operator: 'Exists'}]}}]}],
+        policyTypes: ['Egress', 'Ingress'],
+      },
+    })
+    assert.equal(p.metadata.name, 'knp.default.web')
+    assert.equal(p.metadata.namespace, 'shop')
+    assert.deepEqual(p.spec, {
+      tier: 'default',
+      order: 1000,
+      selector: "projectcalico.org/orchestrator == 'k8s' && app == 'shop' && tier == 'web' && env not in { 'dev', 'test' }",
+      ingress: [
+        {action: 'Allow', protocol: 'TCP', source: {selector: "projectcalico.org/orchestrator == 'k8s'", namespaceSelector: 'all()'}, destination: {ports: [443]}},
+        {action: 'Allow', protocol: 'TCP', source: {nets: ['198.51.100.0/24'], notNets: ['198.51.100.128/25']}, destination: {ports: [443]}},
+        {action: 'Allow', protocol: 'UDP', source: {selector: "projectcalico.org/orchestrator == 'k8s'", namespaceSelector: 'all()'}, destination: {ports: ['5000:5010']}},
+        {action: 'Allow', protocol: 'UDP', source: {nets: ['198.51.100.0/24'], notNets: ['198.51.100.128/25']}, destination: {ports: ['5000:5010']}},
+      ],
+      egress: [{action: 'Allow', destination: {selector: "projectcalico.org/orchestrator == 'k8s' && has(db)"}}],
+      types: ['Ingress', 'Egress'],
+    })
   })
 })

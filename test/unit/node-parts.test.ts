@@ -31,6 +31,7 @@ describe('partsForChanges', () => {
     assert.deepEqual(parts(changes(['reservations'])), ['ipam'])
     assert.deepEqual(parts(changes(['bgpConfigurations'])), ['bird'])
     assert.deepEqual(parts(changes(['bgpPeers'])), ['bird'])
+    assert.deepEqual(parts(changes(['bgpFilters'])), ['bird'])
     assert.deepEqual(parts(changes(['felixConfigurations'])), ['tunnel', 'iptables'])
     assert.deepEqual(parts(changes(['workloadEndpoints'])), ['routes', 'iptables'])
     assert.deepEqual(parts(changes([])), [])

@@ -154,4 +154,17 @@ describe('BIRD input', () => {
     assert.deepEqual(b.peers, [{name: 'tor', nodeSelector: 'all()', peerIP: '198.51.100.1', asNumber: '65001', keepOriginalNextHop: true, ttlSecurity: 2}])
     assert.ok(buildBirdModel(b).peers.some((p) => p.ip === '198.51.100.1' && p.asNumber === '65001' && p.keepNextHop), JSON.stringify(buildBirdModel(b).peers))
   })
+  it('gives BIRD every BGPFilter and each peer its spec.filters, in order', () => {
+    const peer = res('BGPPeer', 'tor', {peerIP: '198.51.100.1', asNumber: 65001, filters: ['b', 'a']})
+    const a = res('BGPFilter', 'a', {exportV4: [{cidr: '192.168.0.0/16', matchOperator: 'In', action: 'Reject'}], importV6: [{action: 'Reject'}]})
+    const b = res('BGPFilter', 'b', {importV4: [{action: 'Accept'}]})
+    const input = buildBirdInput(snapshot({bgpPeers: [peer], bgpFilters: [a, b]}), HOST)
+    assert.deepEqual(input.peers[0]?.filters, ['b', 'a'])
+    assert.deepEqual(input.filters, [
+      {name: 'a', exportV4: [{cidr: '192.168.0.0/16', matchOperator: 'In', action: 'Reject'}]},
+      {name: 'b', importV4: [{action: 'Accept'}]},
+    ])
+    const tor = buildBirdModel(input).peers.find((p) => p.ip === '198.51.100.1')!
+    assert.deepEqual([tor.importFilters, tor.exportFilters], [['bgp_b_importFilterV4'], ['bgp_a_exportFilterV4']])
+  })
 })

@@ -1,8 +1,10 @@
 // Desired BIRD state for one node, computed from plain data (no datastore access here).
 // Peer selection follows calico/node's confd rules: node-to-node mesh, global peers,
 // node-specific peers, peerSelector peers (with automatic reverse peering) and route reflectors.
+import {createHash} from 'node:crypto'
 import ipaddr from 'ipaddr.js'
 import {CalicoError} from '../../resources/errors.js'
+import type {BGPFilterRule} from '../../resources/kinds/bgpfilter.js'
 
 export const DEFAULT_AS = '64512'
 
@@ -31,6 +33,17 @@ export interface BirdPeerInput {
   ttlSecurity?: number
   /** `Auto` (default): nodes selected by peerSelector peer back automatically. */
   reversePeering?: 'Auto' | 'Manual'
+  /** BGPFilter names, applied in this order (spec.filters). */
+  filters?: string[]
+}
+
+/** One BGPFilter rule as stored (the kind's own type: api/pkg/apis/projectcalico/v3/bgpfilter.go BGPFilterRuleV4). */
+export type BirdFilterRuleInput = BGPFilterRule
+
+export interface BirdFilterInput {
+  name: string
+  importV4?: BirdFilterRuleInput[]
+  exportV4?: BirdFilterRuleInput[]
 }
 
 export interface BirdPoolInput {
@@ -60,6 +73,8 @@ export interface BirdModelInput {
   pools: BirdPoolInput[]
   /** CIDRs of IPAM blocks affine to this node. */
   ownBlocks: string[]
+  /** Every BGPFilter (those the peers name are looked up here). */
+  filters?: BirdFilterInput[]
   selects: (selector: string, labels: Record<string, string>) => boolean
 }
 
@@ -84,6 +99,39 @@ export interface BirdPeer {
   rrClusterID?: string
   keepNextHop: boolean
   internal: boolean
+  /** BGPFilter functions to call on import and on export, in the peer's order (IPv4 rules only). */
+  importFilters: string[]
+  exportFilters: string[]
+}
+
+export type FilterMatch =
+  | {t: 'net'; op: '=' | '!=' | '~' | '!~'; cidr: string; len?: [number, number]}
+  | {t: 'fromPeers'}
+  | {t: 'ifname'; pattern: string}
+  | {t: 'community'; value: number[]}
+  | {t: 'asPathPrefix'; asns: string[]}
+  | {t: 'priority'; value: number}
+
+export type FilterOperation = {t: 'addCommunity'; value: number[]} | {t: 'prependAS'; asns: string[]} | {t: 'setPriority'; value: number}
+
+/** One rule, checked and reduced to what BIRD needs; rules run in order, the first match decides. */
+export interface FilterRule {
+  match: FilterMatch[]
+  /** Only towards/from peers of this kind: `iBGP` (same AS) or `eBGP`. */
+  peerType?: 'iBGP' | 'eBGP'
+  operations: FilterOperation[]
+  action: 'accept' | 'reject'
+}
+
+/** A BGPFilter's BIRD function for one direction. */
+export interface FilterFunction {
+  /** BIRD symbol, e.g. `bgp_f1_exportFilterV4` (written quoted). */
+  fn: string
+  filter: string
+  direction: 'import' | 'export'
+  /** The function takes `is_same_as` when a rule names a peer type. */
+  takesPeerType: boolean
+  rules: FilterRule[]
 }
 
 export type PoolMode = 'ipip' | 'vxlan' | 'bgp'
@@ -110,6 +158,8 @@ export interface BirdModel {
   peers: BirdPeer[]
   pools: BirdPool[]
   ownBlocks: string[]
+  /** BGPFilter functions (every filter with IPv4 rules, by name), called by the peers that name them. */
+  filterFunctions: FilterFunction[]
 }
 
 /** `64512` or dotted `1.10` → plain decimal string. Throws on anything else. */
@@ -170,6 +220,100 @@ function checkPassword(pw: string | undefined, where: string): string | undefine
   return pw
 }
 
+// ---------------------------------------------------------------------------------------------
+// BGPFilters. Semantics as calico/node renders them (confd/pkg/resource/template/template_funcs.go
+// and confd/pkg/backends/calico/bgp_processor.go, v3.32.1): one BIRD function per filter and
+// direction; a peer's import and export filters call its filters' functions in spec.filters
+// order. Inside a function the rules run in order and the first that matches accepts or rejects
+// the route for good; a route no rule matches falls through to the next filter, then to the
+// default (import: accept; export: Calico's own export rules).
+
+const BIRD_SYMBOL_MAX = 64
+const MATCH_OPERATORS: Record<string, '=' | '!=' | '~' | '!~'> = {Equal: '=', NotEqual: '!=', In: '~', NotIn: '!~'}
+const FILTER_INTERFACE = /^[a-zA-Z0-9_.*-]{1,15}$/
+
+/** The BIRD symbol for a filter's function: names that would pass 64 characters are cut and a hash added, as confd does. */
+export function filterFunctionName(filter: string, direction: 'import' | 'export'): string {
+  const room = BIRD_SYMBOL_MAX - `bgp__${direction}FilterV4`.length
+  let name = filter
+  if (name.length > room) name = `${name.slice(0, room - 17)}_${createHash('sha256').update(name).digest('hex').toUpperCase().slice(0, 16)}`
+  return `bgp_${name}_${direction}FilterV4`
+}
+
+function community(value: unknown, where: string): number[] {
+  const parts = typeof value === 'string' ? value.split(':') : []
+  const nums = parts.map((p) => (/^\d{1,10}$/.test(p) ? Number(p) : Number.NaN))
+  if ((nums.length !== 2 && nums.length !== 3) || nums.some((n) => !(n <= 0xffffffff)) || (nums.length === 2 && nums.some((n) => n > 0xffff)))
+    throw new CalicoError(`${where}: '${String(value)}' is not a BGP community (aa:nn or aa:nn:mm)`)
+  return nums
+}
+
+function priorityValue(v: unknown, where: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 2147483646) throw new CalicoError(`${where}: priority must be an integer from 1 to 2147483646`)
+  return v
+}
+
+function filterRule(r: BirdFilterRuleInput, where: string): FilterRule {
+  const match: FilterMatch[] = []
+  if (r.cidr) {
+    const op = MATCH_OPERATORS[r.matchOperator ?? '']
+    if (!op) throw new CalicoError(`${where}: matchOperator must be Equal, NotEqual, In or NotIn with a cidr`)
+    const [addr, bits] = r.cidr.split('/')
+    if (!ipaddr.IPv4.isValidFourPartDecimal(addr ?? '') || !/^\d{1,2}$/.test(bits ?? '') || Number(bits) > 32 || ipv4Of(r.cidr) === undefined)
+      throw new CalicoError(`${where}: cidr '${r.cidr}' is not an IPv4 network`)
+    const m: FilterMatch = {t: 'net', op, cidr: `${addr}/${Number(bits)}`}
+    if (r.prefixLength) {
+      const lo = Math.max(Number(bits), r.prefixLength.min ?? 0)
+      const hi = Math.min(32, r.prefixLength.max ?? 32)
+      if (lo > hi) throw new CalicoError(`${where}: prefixLength selects no length of ${r.cidr} (/${lo} to /${hi})`)
+      m.len = [lo, hi]
+    }
+    match.push(m)
+  }
+  if (r.source === 'RemotePeers') match.push({t: 'fromPeers'})
+  else if (r.source) throw new CalicoError(`${where}: source must be RemotePeers`)
+  if (r.interface) {
+    if (!FILTER_INTERFACE.test(r.interface)) throw new CalicoError(`${where}: interface '${r.interface}' is not an interface name or pattern`)
+    match.push({t: 'ifname', pattern: r.interface})
+  }
+  const c = r.communities?.values?.[0]
+  if (c !== undefined) match.push({t: 'community', value: community(c, where)})
+  if (r.asPathPrefix && r.asPathPrefix.length > 0) match.push({t: 'asPathPrefix', asns: r.asPathPrefix.map((a) => normalizeAS(String(a), `${where} asPathPrefix`))})
+  if (r.priority !== undefined && r.priority !== null) match.push({t: 'priority', value: priorityValue(r.priority, where)})
+  if (r.action !== 'Accept' && r.action !== 'Reject') throw new CalicoError(`${where}: action must be Accept or Reject`)
+  const operations: FilterOperation[] = (r.operations ?? []).map((op, i) => {
+    const at = `${where} operations[${i}]`
+    if (op.addCommunity) return {t: 'addCommunity', value: community(op.addCommunity.value, at)}
+    if (op.prependASPath) return {t: 'prependAS', asns: (op.prependASPath.prefix ?? []).map((a) => normalizeAS(String(a), `${at} prefix`))}
+    if (op.setPriority) return {t: 'setPriority', value: priorityValue(op.setPriority.value, at)}
+    throw new CalicoError(`${at}: no operation set`)
+  })
+  const rule: FilterRule = {match, operations, action: r.action === 'Accept' ? 'accept' : 'reject'}
+  if (r.peerType === 'iBGP' || r.peerType === 'eBGP') rule.peerType = r.peerType
+  else if (r.peerType) throw new CalicoError(`${where}: peerType must be iBGP or eBGP`)
+  return rule
+}
+
+/** The functions of every filter with IPv4 rules, by filter name then direction (import first). */
+export function buildFilterFunctions(filters: readonly BirdFilterInput[]): FilterFunction[] {
+  const out: FilterFunction[] = []
+  for (const f of [...filters].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(f.name)) throw new CalicoError(`BGPFilter '${f.name}': name cannot be a BIRD symbol`)
+    for (const direction of ['import', 'export'] as const) {
+      const rules = (direction === 'import' ? f.importV4 : f.exportV4) ?? []
+      if (rules.length === 0) continue
+      const built = rules.map((r, i) => filterRule(r, `BGPFilter ${f.name} ${direction}V4[${i}]`))
+      out.push({fn: filterFunctionName(f.name, direction), filter: f.name, direction, takesPeerType: built.some((r) => r.peerType !== undefined), rules: built})
+    }
+  }
+  return out
+}
+
+/** The functions a peer calls, in its spec.filters order; names without IPv4 rules (or missing) call nothing. */
+function peerFilterCalls(names: readonly string[] | undefined, fns: readonly FilterFunction[], direction: 'import' | 'export'): string[] {
+  return (names ?? []).flatMap((n) => fns.filter((f) => f.filter === n && f.direction === direction).map((f) => f.fn))
+}
+
 export function buildBirdModel(input: BirdModelInput): BirdModel {
   const globalAS = normalizeAS(input.global.asNumber || DEFAULT_AS, 'global AS number')
   const localAS = input.asNumber ? normalizeAS(input.asNumber, `AS number of node ${input.nodeName}`) : globalAS
@@ -188,6 +332,7 @@ export function buildBirdModel(input: BirdModelInput): BirdModel {
     peers: [],
     pools,
     ownBlocks,
+    filterFunctions: buildFilterFunctions(input.filters ?? []),
   }
   if (listenPort !== undefined) base.listenPort = listenPort
   if (!nodeIP) return base
@@ -205,11 +350,14 @@ export function buildBirdModel(input: BirdModelInput): BirdModel {
   for (const o of others) if (o.node.routeReflectorClusterID) clusterOfIP.set(o.ip, o.node.routeReflectorClusterID)
 
   const byName = new Map<string, BirdPeer>()
-  const add = (p: Omit<BirdPeer, 'protocol' | 'internal' | 'rrClusterID'>, peerCluster: string | undefined): void => {
+  type NewPeer = Omit<BirdPeer, 'protocol' | 'internal' | 'rrClusterID' | 'importFilters' | 'exportFilters'> & {filters?: string[] | undefined}
+  const add = ({filters, ...p}: NewPeer, peerCluster: string | undefined): void => {
     const protocol = protocolName(p.kind, p.ip, p.port)
     if (byName.has(protocol)) return
     const internal = p.asNumber === localAS
-    const peer: BirdPeer = {...p, protocol, internal}
+    const importFilters = peerFilterCalls(filters, base.filterFunctions, 'import')
+    const exportFilters = peerFilterCalls(filters, base.filterFunctions, 'export')
+    const peer: BirdPeer = {...p, protocol, internal, importFilters, exportFilters}
     if (rrClusterID && internal && peerCluster !== rrClusterID) peer.rrClusterID = rrClusterID
     // Keeping the original next hop only means something towards an external peer.
     if (internal) peer.keepNextHop = false
@@ -226,7 +374,7 @@ export function buildBirdModel(input: BirdModelInput): BirdModel {
     const meshPassword = checkPassword(input.global.nodeMeshPassword, 'BGPConfiguration nodeMeshPassword')
     for (const o of others) {
       if (o.node.routeReflectorClusterID) continue
-      const peer: Omit<BirdPeer, 'protocol' | 'internal' | 'rrClusterID'> = {
+      const peer: NewPeer = {
         kind: 'Mesh',
         ip: o.ip,
         asNumber: nodeAS(o.node),
@@ -252,6 +400,7 @@ export function buildBirdModel(input: BirdModelInput): BirdModel {
     const password = checkPassword(p.password, where)
     const common = {
       origin: `BGPPeer ${p.name}`,
+      filters: p.filters,
       keepNextHop: p.keepOriginalNextHop === true,
       ...(password ? {password} : {}),
       ...(p.ttlSecurity ? {ttlSecurity: p.ttlSecurity} : {}),

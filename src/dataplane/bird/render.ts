@@ -1,6 +1,6 @@
 // Renders one BIRD 2 configuration file from a BirdModel. Pure and deterministic: the same model
 // always gives byte-identical text, so an unchanged datastore never causes a reload.
-import type {BirdModel, BirdPeer, BirdPool} from './model.js'
+import type {BirdModel, BirdPeer, BirdPool, FilterFunction, FilterMatch, FilterOperation, FilterRule} from './model.js'
 
 export interface BgpTimers {
   connectDelay: number
@@ -66,7 +66,88 @@ function renderPoolsForExport(pools: BirdPool[]): string[] {
   return out
 }
 
-function renderPeer(p: BirdPeer): string[] {
+// ---------------------------------------------------------------------------------------------
+// BGPFilter functions.
+
+/** Route priorities (Linux metrics, lower wins) travel as bgp_local_pref (higher wins): x = 2^31-1 - y. */
+const PRIORITY_BASE = 2147483647
+
+function matchText(m: FilterMatch): string {
+  switch (m.t) {
+    case 'net':
+      return m.len ? `(net ${m.op} [ ${m.cidr}{${m.len[0]},${m.len[1]}} ])` : `(net ${m.op} ${m.cidr})`
+    case 'fromPeers':
+      return '(source = RTS_BGP)'
+    case 'ifname':
+      return `(defined(ifname) && ifname ~ "${m.pattern}")`
+    case 'community':
+      return m.value.length === 2 ? `((${m.value.join(', ')}) ~ bgp_community)` : `((${m.value.join(', ')}) ~ bgp_large_community)`
+    case 'asPathPrefix':
+      return `(bgp_path ~ [= ${m.asns.join(' ')} * =])`
+    case 'priority':
+      return `(defined(bgp_local_pref) && bgp_local_pref = ${PRIORITY_BASE - m.value})`
+  }
+}
+
+function operationText(op: FilterOperation): string[] {
+  switch (op.t) {
+    case 'addCommunity':
+      return [op.value.length === 2 ? `bgp_community.add((${op.value.join(', ')}));` : `bgp_large_community.add((${op.value.join(', ')}));`]
+    case 'prependAS':
+      // Each prepend goes in front: the last one written ends up first.
+      return [...op.asns].reverse().map((a) => `bgp_path.prepend(${a});`)
+    case 'setPriority':
+      return [`bgp_local_pref = ${PRIORITY_BASE - op.value};`]
+  }
+}
+
+function ruleText(r: FilterRule): string {
+  const body = [...r.operations.flatMap(operationText), `${r.action};`].join(' ')
+  let text = r.match.length > 0 ? `if (${r.match.map(matchText).join(' && ')}) then { ${body} }` : body
+  if (r.peerType) text = `if (${r.peerType === 'iBGP' ? '' : '!'}is_same_as) then { ${text} }`
+  return text
+}
+
+function renderFilterFunction(f: FilterFunction): string[] {
+  return [
+    `# BGPFilter ${f.filter}, ${f.direction}V4: rules in order, the first match decides; no match falls through`,
+    `function '${f.fn}'(${f.takesPeerType ? 'bool is_same_as' : ''}) {`,
+    ...f.rules.map((r) => `  ${ruleText(r)}`),
+    '}',
+  ]
+}
+
+function filterCall(fns: readonly FilterFunction[], fn: string, internal: boolean): string {
+  return `'${fn}'(${fns.find((f) => f.fn === fn)?.takesPeerType ? String(internal) : ''});`
+}
+
+/** A peer's import and export statements: the defaults alone, or its filters' calls before them. */
+function peerChannelFilters(p: BirdPeer, fns: readonly FilterFunction[]): string[] {
+  const lines: string[] = []
+  if (p.importFilters.length === 0) lines.push('    import all;')
+  else lines.push('    import filter {', ...p.importFilters.map((fn) => `      ${filterCall(fns, fn, p.internal)}`), '      accept;', '    };')
+  if (p.exportFilters.length === 0) {
+    lines.push(`    export filter { calico_export_to_bgp_peers(${p.internal}); reject; };`)
+    return lines
+  }
+  lines.push('    export filter {')
+  const matchesPriority = fns.some((f) => p.exportFilters.includes(f.fn) && f.rules.some((r) => r.match.some((m) => m.t === 'priority')))
+  if (matchesPriority) {
+    // A route's priority is its kernel metric here and its bgp_local_pref once learned over BGP.
+    lines.push(
+      '      if (source = RTS_BGP && defined(bgp_local_pref)) then {',
+      `        krt_metric = ${PRIORITY_BASE} - bgp_local_pref;`,
+      '      } else {',
+      '        if (!defined(krt_metric)) then { krt_metric = 1024; }',
+      `        bgp_local_pref = ${PRIORITY_BASE} - krt_metric;`,
+      '      }',
+    )
+  }
+  lines.push(...p.exportFilters.map((fn) => `      ${filterCall(fns, fn, p.internal)}`), `      calico_export_to_bgp_peers(${p.internal});`, '      reject;', '    };')
+  return lines
+}
+
+function renderPeer(p: BirdPeer, fns: readonly FilterFunction[]): string[] {
   const lines: string[] = []
   lines.push(`# ${p.kind === 'Mesh' ? 'Mesh peer' : p.kind === 'Global' ? 'Global peer' : 'Node-specific peer'} ${p.ip} (${p.origin})`)
   lines.push(`protocol bgp ${p.protocol} from bgp_template {`)
@@ -78,8 +159,7 @@ function renderPeer(p: BirdPeer): string[] {
   if (p.rrClusterID) lines.push('  rr client;', `  rr cluster id ${p.rrClusterID};`)
   if (p.password) lines.push(`  password "${p.password}";`)
   lines.push('  ipv4 {')
-  lines.push('    import all;')
-  lines.push(`    export filter { calico_export_to_bgp_peers(${p.internal}); reject; };`)
+  lines.push(...peerChannelFilters(p, fns))
   if (p.keepNextHop && !p.internal) lines.push('    next hop keep;')
   lines.push('  };')
   lines.push('}')
@@ -117,6 +197,10 @@ export function renderBirdConfig(m: BirdModel, opts: RenderOptions = {}): string
   L.push('  reject;')
   L.push('}')
   L.push('')
+  if (m.filterFunctions.length > 0) {
+    L.push('# ------------- BGP filters -------------')
+    for (const f of m.filterFunctions) L.push(...renderFilterFunction(f), '')
+  }
   L.push('# Only routes learned over BGP reach the kernel; blocks of IPIP/VXLAN pools are programmed by calicoctl.')
   L.push('filter calico_kernel_programming {')
   L.push('  if (source != RTS_BGP) then reject; # our blackholes and kernel-learned routes stay as they are')
@@ -194,7 +278,7 @@ export function renderBirdConfig(m: BirdModel, opts: RenderOptions = {}): string
     if (kind === 'Mesh' && m.meshNote) L.push(`# ${m.meshNote}`)
     else if (peers.length === 0) L.push(`# ${none}`)
     for (const p of peers) {
-      L.push(...renderPeer(p))
+      L.push(...renderPeer(p, m.filterFunctions))
       L.push('')
     }
     L.push('')

@@ -1,8 +1,9 @@
 import {type FieldError, fieldError} from '../errors.js'
-import {bool, boolPtr, int, intOrStr, intPtr, list, obj, str, strList, type Fields} from '../schema.js'
+import {intOrStr, type Fields} from '../schema.js'
+import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {validateSelector} from '../selector.js'
 import type {KindDef, Resource} from '../types.js'
-import {checkAsNumber, checkOneOf, isIP} from '../validate.js'
+import {checkAsNumber, checkOneOf, isIP, nameProblem, parseAsNumber} from '../validate.js'
 
 export interface BGPPeerSpec {
   node?: string
@@ -19,31 +20,20 @@ export interface BGPPeerSpec {
   [k: string]: unknown
 }
 
-const specFields: Fields = [
-  ['node', str],
-  ['peerIP', str],
-  ['asNumber', intOrStr],
-  ['nodeSelector', str],
-  ['peerSelector', str],
-  ['keepOriginalNextHop', bool],
-  ['nextHopMode', str],
-  ['password', obj([['secretKeyRef', obj([['name', str], ['key', str], ['optional', boolPtr]], true)]], true)],
-  ['sourceAddress', str],
-  ['failureDetectionMode', str],
-  ['restartMode', str],
-  ['maxRestartTime', str],
-  ['birdGatewayMode', str],
-  ['numAllowedLocalASNumbers', intPtr],
-  ['ttlSecurity', intPtr],
-  ['keepaliveTime', str],
-  ['reachableBy', str],
-  ['filters', strList],
-  ['localWorkloadSelector', str],
-  ['reversePeering', str],
-  ['localASNumber', intOrStr],
-]
-void int
-void list
+const upstream = upstreamSchema('BGPPeer')!.spec!
+// numorstring.ASNumber decodes numbers and strings ("64512", "1.10"); the CRD says integer.
+const specFields: Fields = fieldsFromUpstream(upstream, {asNumber: intOrStr, localASNumber: {t: 'intOrString', ptr: true}})
+
+/** validator.go validateReachableBy: an address of the peer's family, only with a peerIP. */
+function reachableByProblem(reachableBy: string | undefined, peerIP: string | undefined): string | undefined {
+  if (!reachableBy) return undefined
+  if (!peerIP) return 'must be empty when peerIP is empty'
+  if (!isIP(reachableBy)) return 'is not a valid IP address'
+  const peer = splitPeerIP(peerIP)
+  if (!peer) return undefined // reported on peerIP
+  if (reachableBy.includes(':') !== peer.ip.includes(':')) return 'reachableBy and peerIP address families differ'
+  return undefined
+}
 
 /** `IP` or `IP:port`, IPv6 with a port as `[v6]:port`. */
 export function splitPeerIP(v: string): {ip: string; port?: number} | undefined {
@@ -77,21 +67,30 @@ export const BGPPeer: KindDef = {
         return ''
     }
   },
+  defaults(r: Resource) {
+    normalizeGoValues(r.spec, upstream)
+  },
+  // libcalico-go/lib/validator/v3/validator.go validateBGPPeerSpec and the field tags of
+  // api/pkg/apis/projectcalico/v3/bgppeer.go; neither peerIP nor asNumber is required.
   validate(r: Resource) {
     const s = (r.spec ?? {}) as BGPPeerSpec
     const out: FieldError[] = []
+    const asSet = s.asNumber !== undefined && parseAsNumber(s.asNumber) !== 0
+    if (s.node) {
+      const p = nameProblem(s.node)
+      if (p) out.push(fieldError('spec.node', p, s.node))
+    }
     if (s.node && s.nodeSelector) out.push(fieldError('spec.node', 'Node field must be empty when NodeSelector is specified', s.node))
-    if (s.peerSelector) {
-      if (s.peerIP) out.push(fieldError('spec.peerIP', 'PeerIP field must be empty when PeerSelector is specified', s.peerIP))
-      if (s.asNumber !== undefined) out.push(fieldError('spec.asNumber', 'ASNumber field must be empty when PeerSelector is specified', s.asNumber))
-    }
+    if (s.peerIP && s.peerSelector) out.push(fieldError('spec.peerIP', 'PeerIP field must be empty when PeerSelector is specified', s.peerIP))
+    if (asSet && s.peerSelector) out.push(fieldError('spec.asNumber', 'ASNumber field must be empty when PeerSelector is specified', s.asNumber))
     if (s.localWorkloadSelector) {
-      if (s.asNumber === undefined) out.push(fieldError('spec.asNumber', 'is required with localWorkloadSelector'))
-      if (s.peerIP || s.peerSelector) out.push(fieldError('spec.localWorkloadSelector', 'cannot be combined with peerIP or peerSelector'))
+      if (!asSet) out.push(fieldError('spec.asNumber', 'ASNumber field must NOT be empty when LocalWorkloadSelector is specified'))
+      if (s.peerIP) out.push(fieldError('spec.peerIP', 'PeerIP field must be empty when LocalWorkloadSelector is specified', s.peerIP))
+      if (s.peerSelector) out.push(fieldError('spec.peerSelector', 'PeerSelector field must be empty when LocalWorkloadSelector is specified', s.peerSelector))
     }
-    if (s.peerIP && !splitPeerIP(s.peerIP)) out.push(fieldError('spec.peerIP', 'must be an IP address, IP:port, or [IPv6]:port', s.peerIP))
-    if (!s.peerIP && !s.peerSelector && !s.localWorkloadSelector) out.push(fieldError('spec.peerIP', 'one of peerIP, peerSelector or localWorkloadSelector is required'))
-    if (s.peerIP && s.asNumber === undefined) out.push(fieldError('spec.asNumber', 'is required with peerIP'))
+    if (s.peerIP && !splitPeerIP(s.peerIP)) out.push(fieldError('spec.peerIP', 'must be an IP address, IPv4:port, or [IPv6]:port', s.peerIP))
+    const reach = reachableByProblem(s.reachableBy as string | undefined, s.peerIP)
+    if (reach) out.push(fieldError('spec.reachableBy', reach, s.reachableBy))
     checkAsNumber(s.asNumber, 'spec.asNumber', out)
     checkAsNumber(s.localASNumber, 'spec.localASNumber', out)
     for (const f of ['nodeSelector', 'peerSelector', 'localWorkloadSelector'] as const) {
@@ -99,14 +98,22 @@ export const BGPPeer: KindDef = {
       if (typeof v === 'string' && v) out.push(...validateSelector(v, `spec.${f}`, {allowGlobal: false}))
     }
     checkOneOf(s.nextHopMode, ['Auto', 'Self', 'Keep'], 'spec.nextHopMode', out)
-    if (s.keepOriginalNextHop && s.nextHopMode) out.push(fieldError('spec.keepOriginalNextHop', 'cannot be true while nextHopMode is set'))
+    if (s.keepOriginalNextHop && s.nextHopMode !== undefined)
+      out.push(fieldError('spec.keepOriginalNextHop', 'is deprecated and must not be true when nextHopMode is set'))
     checkOneOf(s.sourceAddress, ['UseNodeIP', 'None'], 'spec.sourceAddress', out)
     checkOneOf(s.reversePeering, ['Auto', 'Manual'], 'spec.reversePeering', out)
-    checkOneOf(s.failureDetectionMode as string, ['None', 'BFDIfDirectlyConnected'], 'spec.failureDetectionMode', out)
-    checkOneOf(s.restartMode as string, ['GracefulRestart', 'LongLivedGracefulRestart'], 'spec.restartMode', out)
-    checkOneOf(s.birdGatewayMode as string, ['Recursive', 'DirectIfDirectlyConnected'], 'spec.birdGatewayMode', out)
+    const ttl = s.ttlSecurity as unknown
+    if (typeof ttl === 'number' && (ttl < 0 || ttl > 255)) out.push(fieldError('spec.ttlSecurity', 'must be between 0 and 255 (a uint8)', ttl))
+    ;((s.filters ?? []) as unknown[]).forEach((f, i) => {
+      const p = typeof f === 'string' ? nameProblem(f) : undefined
+      if (p) out.push(fieldError(`spec.filters[${i}]`, p, f))
+    })
     const pw = s.password?.secretKeyRef
-    if (s.password && (!pw?.name || !pw?.key)) out.push(fieldError('spec.password.secretKeyRef', 'needs both name and key'))
+    if (s.password && pw && !pw.key) out.push(fieldError('spec.password.secretKeyRef.key', 'is required'))
     return out
+  },
+  references(r: Resource) {
+    const filters = ((r.spec as BGPPeerSpec | undefined)?.filters ?? []) as unknown[]
+    return filters.flatMap((f, i) => (typeof f === 'string' && f ? [{kind: 'BGPFilter', plural: 'bgpfilters', name: f, field: `spec.filters[${i}]`}] : []))
   },
 }

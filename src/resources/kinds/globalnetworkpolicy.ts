@@ -8,6 +8,7 @@ import {
   policyDefaults,
   policyLegacyKeyNames,
   policyNameFromKey,
+  policyTierReference,
   withMetadataAnnotation,
   validatePolicy,
 } from './policy-common.js'
@@ -30,4 +31,5 @@ export const GlobalNetworkPolicy: KindDef = {
   validateName: globalNetworkPolicyNameProblem,
   legacyKeyNames: policyLegacyKeyNames,
   nameFromKey: policyNameFromKey,
+  references: policyTierReference,
 }

@@ -6,6 +6,7 @@ import {parseNet} from '../validate.js'
 import {joinAndTruncate} from './policy-common.js'
 
 const specFields: Fields = [['nets', strList]]
+const RESERVED_NAMESPACE_LABEL = 'projectcalico.org/namespace'
 
 /** calicoctl truncates the NETS cell at 80 characters. */
 export const NETS_CELL_WIDTH = 80
@@ -22,6 +23,9 @@ export function validateNets(r: Resource): FieldError[] {
   nets.forEach((n, i) => {
     if (typeof n !== 'string' || !parseNet(n)) out.push(fieldError(`spec.nets[${i}]`, 'must be a valid IP address or CIDR', n))
   })
+  // validator.go validateNetworkSet / validateGlobalNetworkSet: a label kept for Calico's own use.
+  if (Object.hasOwn(r.metadata.labels ?? {}, RESERVED_NAMESPACE_LABEL))
+    out.push(fieldError(`metadata.labels.${RESERVED_NAMESPACE_LABEL}`, `${RESERVED_NAMESPACE_LABEL} is not a valid label name`))
   return out
 }
 

@@ -133,7 +133,9 @@ export const IPPool: KindDef = {
       if (uses.length > 1) out.push(fieldError('spec.allowedUses', 'LoadBalancer cannot be combined with other uses', uses))
       if (ipip || vxlan) out.push(fieldError('spec.allowedUses', 'LoadBalancer pools cannot use IPIP or VXLAN', uses))
       if ((s.nodeSelector ?? 'all()') !== 'all()') out.push(fieldError('spec.nodeSelector', "LoadBalancer pools need nodeSelector all()", s.nodeSelector))
-      if (!s.disableBGPExport) out.push(fieldError('spec.disableBGPExport', 'must be true for LoadBalancer pools'))
+      // validator.go validateIPPoolSpec refuses disableBGPExport on LoadBalancer pools (its
+      // message says the opposite; the check is `isLoadBalancer && pool.DisableBGPExport`).
+      if (s.disableBGPExport) out.push(fieldError('spec.disableBGPExport', 'must not be true on a LoadBalancer pool', true))
     }
     if (uses.includes('Tunnel') && s.namespaceSelector) out.push(fieldError('spec.namespaceSelector', 'is not allowed on a pool with the Tunnel use'))
     if (s.ipip) out.push(fieldError('spec.ipip', 'is a v1 field that may not be set'))

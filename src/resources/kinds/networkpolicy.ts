@@ -7,6 +7,7 @@ import {
   policyDefaults,
   policyLegacyKeyNames,
   policyNameFromKey,
+  policyTierReference,
   refuseKubernetesPolicy,
   withMetadataAnnotation,
   validatePolicy,
@@ -28,4 +29,5 @@ export const NetworkPolicy: KindDef = {
   validateName: networkPolicyNameProblem,
   legacyKeyNames: policyLegacyKeyNames,
   nameFromKey: policyNameFromKey,
+  references: policyTierReference,
 }

@@ -1,11 +1,12 @@
 // What NetworkPolicy, GlobalNetworkPolicy, their staged forms and Profile share: the Rule and
 // EntityRule schemas in Calico's Go field order, policy defaulting, policy names in etcd keys
 // across Calico versions, and a few table-cell helpers.
-import {type CalicoError, type FieldError, NotFoundError, NotSupportedError} from '../errors.js'
+import {type CalicoError, type FieldError, fieldError, NotFoundError, NotSupportedError} from '../errors.js'
 import {inferPolicyTypes, validatePolicySpec} from '../rules.js'
 import type {PolicyType} from '../policy-types.js'
 import {bool, intOrStr, list, num, obj, str, strList, strMap, type FieldType, type Fields} from '../schema.js'
-import type {Resource, WriteVerb} from '../types.js'
+import type {Reference, Resource, WriteVerb} from '../types.js'
+import {STATIC_TIERS} from './tier.js'
 
 const intP: FieldType = {t: 'int', ptr: true}
 const numP: FieldType = {t: 'number', ptr: true}
@@ -281,4 +282,51 @@ export function policyCell(r: Resource, col: string): string {
     default:
       return ''
   }
+}
+
+/**
+ * The tier a policy names must exist when it is written (libcalico-go/lib/clientv3/networkpolicy.go
+ * and globalnetworkpolicy.go Create). Calico creates the static tiers itself, so they always count.
+ */
+export function policyTierReference(r: Resource): Reference[] {
+  const tier = ((r.spec ?? {}) as Obj).tier
+  if (typeof tier !== 'string' || tier === '' || Object.hasOwn(STATIC_TIERS, tier)) return []
+  return [{kind: 'Tier', plural: 'tiers', name: tier, field: 'spec.tier'}]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staged policies (api/pkg/apis/projectcalico/v3/staged*.go): a policy as it would be if
+// enforced, plus `stagedAction`. Set (or empty) stages the policy of the same name; Delete stages
+// its removal and then carries nothing but the tier. Learn and Ignore are accepted and stored
+// (upstream's enum) and change nothing in the would-be set.
+
+export const STAGED_DESCRIPTION =
+  'A policy staged for review: stored, never programmed. spec.stagedAction Set (or empty) stands for the enforced policy of the same name, Delete for its removal (then only the tier may be set); Learn and Ignore are stored and change nothing. node explain shows the verdict the staged policies would give next to the enforced one.'
+/** The spec fields of a staged form: `stagedAction` first, then the enforced kind's. */
+export const stagedSpecFields = (enforced: Fields): Fields => [['stagedAction', str], ...enforced]
+
+/** Upstream's Create/Update: policy defaulting, then Delete drops the defaulted types. */
+export function stagedPolicyDefaults(r: Resource): void {
+  policyDefaults(r)
+  const spec = r.spec as Obj
+  if (spec.stagedAction === 'Delete') delete spec.types
+}
+
+/** The enforced spec a staged one stands for (stagedAction removed). */
+export function enforcedSpec(r: Resource): Obj {
+  const {stagedAction: _, ...rest} = (r.spec ?? {}) as Obj
+  return rest
+}
+
+/**
+ * validator.go validateStaged(Global)NetworkPolicy: with Delete every field but the tier must
+ * be empty; otherwise the enforced form is checked as that kind would be.
+ */
+export function validateStagedPolicy(r: Resource, global: boolean): FieldError[] {
+  const spec = enforcedSpec(r)
+  if ((r.spec as Obj | undefined)?.stagedAction === 'Delete') {
+    const extra = Object.entries(spec).filter(([k, v]) => k !== 'tier' && v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && v !== false && v !== '')
+    return extra.length > 0 ? [fieldError('spec', `Spec fields, except Tier, should all be zero-value if stagedAction is Delete (found ${extra.map(([k]) => k).join(', ')})`)] : []
+  }
+  return validatePolicySpec(spec, 'spec', {global})
 }

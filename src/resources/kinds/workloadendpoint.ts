@@ -4,7 +4,7 @@ import ipaddr from 'ipaddr.js'
 import {type FieldError, fieldError} from '../errors.js'
 import {list, obj, str, strList, type FieldType, type Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
-import {isIP, nameProblem, parseCidr, parseNet} from '../validate.js'
+import {isIP, isMAC, nameProblem, parseCidr, parseNet} from '../validate.js'
 import {checkEndpointPort, checkInterfaceName, checkNames} from './hostendpoint.js'
 import {joinAndTruncate, normalizeProtocol} from './policy-common.js'
 
@@ -113,7 +113,6 @@ export function workloadEndpointName(spec: WorkloadEndpointSpec): {name: string}
 }
 
 const CONTAINER_ID = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/
-const MAC = /^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$|^([0-9a-fA-F]{4}\.){2}[0-9a-fA-F]{4}$/
 
 function spec(r: Resource): WorkloadEndpointSpec {
   r.spec ??= {}
@@ -217,11 +216,16 @@ export const WorkloadEndpoint: KindDef = {
         if (!parsedNets.some(([net, len]) => net.kind() === ip.kind() && ip.match(net, len)))
           out.push(fieldError(`${field}.internalIP`, 'NAT is not in the endpoint networks', n.internalIP))
       }
-      if (n.externalIP && !isIP(n.externalIP)) out.push(fieldError(`${field}.externalIP`, 'must be a valid IP address', n.externalIP))
+      // validator.go validateIPNAT: both addresses, of one family.
+      if (!n.externalIP || !isIP(n.externalIP)) out.push(fieldError(`${field}.externalIP`, 'must be a valid IP address', n.externalIP))
+      else if (n.internalIP && isIP(n.internalIP) && n.internalIP.includes(':') !== n.externalIP.includes(':'))
+        out.push(fieldError(`${field}.externalIP`, 'mismatched IP versions (internalIP and externalIP must be of one family)', n.externalIP))
     })
     checkNames(s.profiles, 'spec.profiles', out)
-    checkInterfaceName(s.interfaceName, 'spec.interfaceName', out)
-    if (s.mac && !MAC.test(s.mac)) out.push(fieldError('spec.mac', 'must be a valid MAC address', s.mac))
+    // internalapi/workloadendpoint.go: interfaceName is tagged `interface` without omitempty.
+    if (!s.interfaceName) out.push(fieldError('spec.interfaceName', 'is required'))
+    else checkInterfaceName(s.interfaceName, 'spec.interfaceName', out)
+    if (s.mac && !isMAC(s.mac)) out.push(fieldError('spec.mac', 'must be a valid MAC address', s.mac))
     ;(s.ports ?? []).forEach((p, i) => {
       const field = `spec.ports[${i}]`
       checkEndpointPort(p, field, out, false)
