@@ -64,11 +64,21 @@ function prefixEnd(prefix: Buffer): Buffer {
   return Buffer.from([0])
 }
 
+/** What a read-back after a failed write may add to --timeout. */
+export const READ_BACK_GRACE_MS = 1000
+
 /** Transactions of one bulk write in flight at once. */
 export const PIPELINE = 4
 
 /** etcd's default limit on operations in one transaction. */
 export const MAX_TXN_OPS = 128
+
+const CONFIRMED = new WeakMap<Error, Set<string>>()
+
+/** After writeBatch failed with `error`: the keys whose writes etcd had confirmed (others may have landed unheard). */
+export function confirmedWrites(error: unknown): Set<string> {
+  return (error instanceof Error && CONFIRMED.get(error)) || new Set()
+}
 
 function toKV(kv: RawKV): KeyValue {
   return {key: kv.key.toString(), value: kv.value.toString(), modRevision: kv.mod_revision, createRevision: kv.create_revision}
@@ -132,8 +142,15 @@ export class EtcdDatastore {
   private wireKv(): Promise<GrpcWireKv> | undefined {
     if (!this.kvOptions || process.env.CALICOCTL_ETCD_TRANSPORT === 'gateway') return undefined
     const options = this.kvOptions
-    this.wire ??= import('./wire.js').then((m) => new m.GrpcWireKv(options))
+    // The same members, in the same order, with the same time budget as the unary calls.
+    const members = this.kv instanceof GatewayKv ? this.kv.members : undefined
+    this.wire ??= import('./wire.js').then((m) => new m.GrpcWireKv(options, members))
     return this.wire
+  }
+
+  /** A write failed part-way: allow the read-back of what landed a short grace (Members.graceForReadBack). */
+  graceForReadBack(): void {
+    if (this.kv instanceof GatewayKv) this.kv.members.graceForReadBack(READ_BACK_GRACE_MS)
   }
 
   /** The grpc client, for watches; created on first use. */
@@ -204,7 +221,9 @@ export class EtcdDatastore {
       name = /^(\w+): /.exec(reason)?.[1] ?? name
       reason = reason.replace(/^\w+: /, '')
     }
-    if (/Deadline|deadline/.test(name + reason)) reason = `no answer within ${this.config.timeoutMs / 1000}s`
+    if (error instanceof GatewayError && error.perMember) {
+      // Already one line naming each member and what it did.
+    } else if (/Deadline|deadline/.test(name + reason)) reason = `no answer within ${this.config.timeoutMs / 1000}s`
     else if (/Unavailable|ECONNREFUSED|No connection established/.test(name + reason)) reason = /Last error: (?:Error: )?([^.]*)/.exec(reason)?.[1] ?? (error instanceof GatewayError ? reason : 'connection refused or unavailable')
     else if (/Unauthenticated|auth|permission/i.test(name + reason)) reason = `connection is unauthorized: ${reason}`
     // OpenSSL's own text ("80DC…:error:0A000412:SSL routines:…") says little; say what it means.
@@ -308,7 +327,13 @@ export class EtcdDatastore {
     })
     const settled = await Promise.allSettled(lanes)
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
-    if (failed) throw failed.reason
+    if (failed) {
+      // The keys whose writes etcd confirmed before the failure (see confirmedWrites).
+      const keys = new Set<string>()
+      out.forEach((results, b) => results?.forEach((r, j) => r.ok && keys.add(batches[b]![j]!.key)))
+      if (failed.reason instanceof Error) CONFIRMED.set(failed.reason, keys)
+      throw failed.reason
+    }
     return out.flat()
   }
 

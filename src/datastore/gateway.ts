@@ -77,6 +77,8 @@ export class GatewayError extends Error {
     message: string,
     /** The request surely never reached etcd, so trying another member is safe even for a write. */
     readonly notSent = false,
+    /** The message already names every member and what it did (Members.giveUp). */
+    readonly perMember = false,
   ) {
     super(message)
   }
@@ -155,18 +157,145 @@ export interface Rpcs {
   authenticate: [{name: string; password: string}, {token?: string}]
 }
 
+/** What a member did with one attempt, in the words the final error uses. */
+function outcome(error: unknown, waitMs: number): string {
+  const m = error instanceof Error ? error.message : String(error)
+  if (/^DeadlineExceeded/.test(m)) return `no answer within ${Math.round(waitMs) / 1000}s`
+  if (/no leader/.test(m)) return 'no leader'
+  if (/ECONNREFUSED/.test(m)) return 'connection refused'
+  return m.replace(/^\w+: /, '')
+}
+
+/** etcd refused the request before acting on it: another member may take it, even a write. */
+const NOT_APPLIED = /etcdserver: (no leader|not capable|too many requests)|ErrGRPCNoLeader/
+
+/** The member could not be reached or could not serve (as opposed to answering the call). */
+const UNREACHABLE = /^(Unavailable|DeadlineExceeded|Error|Cancelled):|etcdserver: (leader changed|request timed out|no leader)/
+
+/** Worth another round over the members once the others have been tried. */
+const TRANSIENT = /ECONNREFUSED|ECONNRESET|etcdserver: (leader changed|no leader)/
+
+/** Pause between rounds over every member while the budget lasts (an election takes about a second). */
+const ROUND_PAUSE_MS = 250
+
 /**
- * What every transport shares: the members to try in turn and the auth token. A subclass sends
- * one call to one member (`send`).
+ * One command's knowledge of the etcd members, shared by every transport it uses (the JSON
+ * gateway for unary calls, gRPC for bulk writes): the order to try them in and how much of
+ * --timeout is left. The rule, the same for every call:
+ *  - calls start at the member that answered last; a member that gave no answer is tried last
+ *    for the rest of the command;
+ *  - a call moves on to the next member when this one refused the connection, has no leader, or
+ *    (a read, or a write that surely never reached it) gave no answer; after a round of
+ *    refusals it pauses and tries again;
+ *  - --timeout bounds the command's waiting, not each call's: from the first failed attempt the
+ *    clock runs until some member answers again, and once it has run out every call fails at
+ *    once with what each member did the last time it was tried;
+ *  - a member not yet heard from gets a share of what is left while others remain untried, so
+ *    one black hole first in the list cannot spend the whole budget.
+ */
+export class Members {
+  readonly targets: Target[]
+  /** The member that answered last; calls start there. */
+  current = 0
+  /** Members that gave no answer: tried last. */
+  private readonly slow = new Set<number>()
+  /** Members that answered at least once. */
+  private readonly alive = new Set<number>()
+  /** When the budget runs out, once a call has failed (undefined while calls succeed). */
+  private deadline?: number
+  /** What each member did the last time it failed. */
+  private readonly did = new Map<number, string>()
+  /** The read-back grace was given. */
+  private graced = false
+  token?: string
+
+  constructor(
+    endpoints: string[],
+    readonly timeoutMs: number,
+  ) {
+    this.targets = endpoints.map(parseEndpoint)
+  }
+
+  /** Members in the order to try them. */
+  order(): number[] {
+    const n = this.targets.length
+    const all = Array.from({length: n}, (_, k) => (this.current + k) % n)
+    return [...all.filter((i) => !this.slow.has(i)), ...all.filter((i) => this.slow.has(i))]
+  }
+
+  /**
+   * A long-running process (the agent) is not one command: a budget spent longer ago than
+   * another --timeout is forgotten, so its next call tries the members again. A CLI command has
+   * ended by then.
+   */
+  forgetStale(now = Date.now()): void {
+    if (this.deadline !== undefined && now > this.deadline + this.timeoutMs) {
+      this.deadline = undefined
+      this.graced = false
+    }
+  }
+
+  /** Milliseconds left (the full timeout while nothing has failed). */
+  remaining(now = Date.now()): number {
+    return this.deadline === undefined ? this.timeoutMs : this.deadline - now
+  }
+
+  /** How long one attempt at member i may wait, `untried` members (i among them) still to try in this round. */
+  waitFor(i: number, untried: number): number {
+    const left = this.remaining()
+    return this.alive.has(i) || untried <= 1 ? left : left / untried
+  }
+
+  /**
+   * After a write failed part-way, one short extension so that what landed can be read back
+   * (an election ends within it); given once per command, so the command still ends within
+   * --timeout plus `ms`.
+   */
+  graceForReadBack(ms: number): void {
+    if (this.graced) return
+    this.graced = true
+    if (this.deadline !== undefined && this.remaining() < ms) this.deadline = Date.now() + ms
+  }
+
+  answered(i: number): void {
+    this.current = i
+    this.alive.add(i)
+    this.slow.delete(i)
+    this.deadline = undefined
+  }
+
+  failed(i: number, error: unknown, waitMs: number, startedAt: number): void {
+    this.deadline ??= startedAt + this.timeoutMs
+    const what = outcome(error, waitMs)
+    if (/^no answer/.test(what)) this.slow.add(i)
+    this.did.set(i, what)
+  }
+
+  /** The error a call gives up with: every member and what it did. */
+  giveUp(last: unknown, notSent = false): GatewayError {
+    const kind = last instanceof GatewayError ? (/^(\w+): /.exec(last.message)?.[1] ?? 'Unavailable') : 'Unavailable'
+    const what = (i: number) => this.did.get(i) ?? 'not tried'
+    const text = this.targets.length === 1 ? what(0) : this.targets.map((t, i) => `${t.url} ${what(i)}`).join('; ')
+    return new GatewayError(`${kind}: ${text}`, notSent, true)
+  }
+}
+
+/**
+ * What every transport shares: the members (failover and the time budget, see Members) and the
+ * auth token. A subclass sends one call to one member (`send`), waiting at most `waitMs`.
  */
 export abstract class MemberKv implements KvApi {
-  protected readonly targets: Target[]
-  /** The member that answered last; calls start there. */
-  protected current = 0
-  private token?: string
+  readonly members: Members
 
-  constructor(protected readonly opts: GatewayOptions) {
-    this.targets = opts.endpoints.map(parseEndpoint)
+  constructor(
+    protected readonly opts: GatewayOptions,
+    members?: Members,
+  ) {
+    this.members = members ?? new Members(opts.endpoints, opts.timeoutMs)
+  }
+
+  protected get targets(): Target[] {
+    return this.members.targets
   }
 
   range(req: RangeRequest): Promise<RangeResponse> {
@@ -180,44 +309,66 @@ export abstract class MemberKv implements KvApi {
   abstract close(): void
 
   /** One call to one member; failures are GatewayErrors worded like grpc's. */
-  protected abstract send<R extends keyof Rpcs>(t: Target, rpc: R, req: Rpcs[R][0], token?: string): Promise<Rpcs[R][1]>
+  protected abstract send<R extends keyof Rpcs>(t: Target, rpc: R, req: Rpcs[R][0], waitMs: number, token?: string): Promise<Rpcs[R][1]>
 
-  /**
-   * One call, moving on to the next member when this one cannot be reached: always for reads,
-   * and for writes only when the request surely never left (a refused connection).
-   */
+  /** One call, following the members' rule (see Members). */
   private async call<R extends 'range' | 'txn'>(rpc: R, req: Rpcs[R][0], idempotent: boolean): Promise<Rpcs[R][1]> {
+    const m = this.members
+    m.forgetStale()
     let last: unknown
-    for (let attempt = 0; attempt < this.targets.length; attempt++) {
-      const i = (this.current + attempt) % this.targets.length
-      try {
-        const out = await this.authorized(this.targets[i]!, rpc, req)
-        this.current = i
-        return out
-      } catch (error) {
-        last = error
-        const retry = error instanceof GatewayError && (error.notSent || (idempotent && !/^(Unauthenticated|PermissionDenied|InvalidArgument)/.test(error.message)))
-        if (!retry) throw error
+    // Every attempt was refused before etcd acted on it (the caller may say nothing was written).
+    let noneSent = true
+    for (let round = 0; ; round++) {
+      if (round > 0) {
+        if (m.remaining() <= ROUND_PAUSE_MS) break
+        await new Promise((r) => setTimeout(r, ROUND_PAUSE_MS))
       }
+      const order = m.order()
+      let lasting = false
+      for (let k = 0; k < order.length; k++) {
+        const i = order[k]!
+        const waitMs = m.waitFor(i, order.length - k)
+        if (waitMs <= 0) break
+        const started = Date.now()
+        try {
+          const out = await this.authorized(m.targets[i]!, rpc, req, waitMs)
+          m.answered(i)
+          return out
+        } catch (error) {
+          last = error
+          if (!(error instanceof GatewayError)) throw error
+          const refusedBeforeActing = error.notSent || NOT_APPLIED.test(error.message)
+          // Any other answer from a member (bad auth, too large, compacted) ends the call as it is.
+          if (!refusedBeforeActing && !UNREACHABLE.test(error.message)) throw error
+          noneSent &&= refusedBeforeActing
+          m.failed(i, error, waitMs, started)
+          // Refusals and elections pass; anything else (no answer, TLS) is not worth another round.
+          if (!TRANSIENT.test(error.message)) lasting = true
+          // A write that may have reached etcd is never sent again: the caller re-reads.
+          if (!refusedBeforeActing && !idempotent) throw m.giveUp(error)
+        }
+      }
+      if (lasting) break
     }
-    throw last
+    throw m.giveUp(last, noneSent)
   }
 
   /** With user and password: a token first, and once more when etcd says it expired. */
-  private async authorized<R extends 'range' | 'txn'>(t: Target, rpc: R, req: Rpcs[R][0]): Promise<Rpcs[R][1]> {
+  private async authorized<R extends 'range' | 'txn'>(t: Target, rpc: R, req: Rpcs[R][0], waitMs: number): Promise<Rpcs[R][1]> {
     const auth = this.opts.auth
-    if (!auth) return this.send(t, rpc, req)
+    if (!auth) return this.send(t, rpc, req, waitMs)
+    const m = this.members
     for (let fresh = false; ; fresh = true) {
-      if (!this.token) {
-        const r = await this.send(t, 'authenticate', {name: auth.username, password: auth.password})
+      if (!m.token) {
+        const r = await this.send(t, 'authenticate', {name: auth.username, password: auth.password}, waitMs)
         if (!r.token) throw new GatewayError('Unauthenticated: etcd returned no auth token')
-        this.token = r.token
+        m.token = r.token
       }
       try {
-        return await this.send(t, rpc, req, this.token)
+        return await this.send(t, rpc, req, waitMs, m.token)
       } catch (error) {
         if (fresh || !(error instanceof GatewayError) || !/invalid auth token/.test(error.message)) throw error
-        this.token = undefined
+        m.token = undefined
       }
     }
   }
@@ -229,7 +380,7 @@ export class GatewayKv extends MemberKv {
   /** Loaded only for https endpoints: it brings TLS and crypto, a tenth of a short run's start-up. */
   private https?: typeof import('node:https')
 
-  protected async send<R extends keyof Rpcs>(t: Target, rpc: R, req: Rpcs[R][0], token?: string): Promise<Rpcs[R][1]> {
+  protected async send<R extends keyof Rpcs>(t: Target, rpc: R, req: Rpcs[R][0], waitMs: number, token?: string): Promise<Rpcs[R][1]> {
     if (rpc === 'range') {
       const r = req as RangeRequest
       const body = {
@@ -238,13 +389,13 @@ export class GatewayKv extends MemberKv {
         ...(r.limit ? {limit: String(r.limit)} : {}),
         ...(r.revision ? {revision: String(r.revision)} : {}),
       }
-      const res = (await this.post(t, '/v3/kv/range', body, token)) as {header?: {revision?: string}; kvs?: JsonKV[]; more?: boolean}
+      const res = (await this.post(t, '/v3/kv/range', body, waitMs, token)) as {header?: {revision?: string}; kvs?: JsonKV[]; more?: boolean}
       return {header: {revision: res.header?.revision ?? '0'}, kvs: (res.kvs ?? []).map(decodeKV), more: res.more === true} satisfies RangeResponse as Rpcs[R][1]
     }
-    if (rpc === 'authenticate') return (await this.post(t, '/v3/auth/authenticate', req, token)) as Rpcs[R][1]
+    if (rpc === 'authenticate') return (await this.post(t, '/v3/auth/authenticate', req, waitMs, token)) as Rpcs[R][1]
     const r = req as TxnRequest
     const body = {compare: r.compare.map(encodeCompare), success: r.success.map(encodeOp), failure: r.failure.map(encodeOp)}
-    const res = (await this.post(t, '/v3/kv/txn', body, token)) as {
+    const res = (await this.post(t, '/v3/kv/txn', body, waitMs, token)) as {
       header?: {revision?: string}
       succeeded?: boolean
       responses?: Array<{response_delete_range?: {prev_kvs?: JsonKV[]}; response_range?: {kvs?: JsonKV[]}}>
@@ -264,7 +415,7 @@ export class GatewayKv extends MemberKv {
     this.agents.clear()
   }
 
-  private async post(t: Target, path: string, body: unknown, token?: string): Promise<unknown> {
+  private async post(t: Target, path: string, body: unknown, waitMs: number, token?: string): Promise<unknown> {
     if (t.https) this.https ??= await import('node:https')
     else this.http ??= await import('node:http')
     const mod = (t.https ? this.https : this.http)!
@@ -282,15 +433,20 @@ export class GatewayKv extends MemberKv {
       method: 'POST',
       path,
       agent,
-      headers: {'content-type': 'application/json', 'content-length': payload.length, ...(token ? {authorization: token} : {})},
+      // hasleader: a member without a leader says so at once instead of holding the call (etcd's
+      // WithRequireLeader), so the call moves on to a member that has one.
+      headers: {'content-type': 'application/json', 'content-length': payload.length, 'grpc-metadata-hasleader': 'true', ...(token ? {authorization: token} : {})},
       ...(t.socketPath ? {socketPath: t.socketPath} : {host: t.host, port: t.port}),
     }
     return new Promise((resolve, reject) => {
       let req: ClientRequest | undefined
+      // Until the socket connects, nothing was sent: a member that never accepted the connection
+      // may be skipped even for a write.
+      let connected = false
       const timer = setTimeout(() => {
         req?.destroy()
-        reject(new GatewayError(`DeadlineExceeded: no answer within ${this.opts.timeoutMs / 1000}s`))
-      }, this.opts.timeoutMs)
+        reject(new GatewayError(`DeadlineExceeded: no answer within ${Math.round(waitMs) / 1000}s`, !connected))
+      }, waitMs)
       const done = (f: () => void) => {
         clearTimeout(timer)
         f()
@@ -313,6 +469,10 @@ export class GatewayKv extends MemberKv {
             else reject(new GatewayError(`${GRPC_CODES[json.code ?? 2] ?? 'Unknown'}: ${json.message ?? json.error ?? `HTTP ${res.statusCode}`}`))
           }),
         )
+      })
+      req.on('socket', (sock) => {
+        if (!sock.connecting) connected = true
+        else sock.once('connect', () => (connected = true))
       })
       req.on('error', (err: NodeJS.ErrnoException) =>
         done(() => {

@@ -15,6 +15,8 @@ interface Session {
   session: ClientHttp2Session
   /** Set once the connection (and TLS handshake) is up: before that, nothing was sent. */
   connected: boolean
+  /** Set once the member's HTTP/2 settings arrived: before that, etcd cannot have read a request. */
+  heard: boolean
   /** Why we closed it (a call's deadline): the other calls on it fail for the same reason. */
   closedFor?: GatewayError
 }
@@ -23,15 +25,15 @@ export class GrpcWireKv extends MemberKv {
   private sessions = new Map<string, Session>()
   private http2?: typeof import('node:http2')
 
-  protected async send<R extends keyof Rpcs>(t: Target, rpc: R, req: Rpcs[R][0], token?: string): Promise<Rpcs[R][1]> {
+  protected async send<R extends keyof Rpcs>(t: Target, rpc: R, req: Rpcs[R][0], waitMs: number, token?: string): Promise<Rpcs[R][1]> {
     const body = rpc === 'range' ? encodeRange(req as Rpcs['range'][0]) : rpc === 'txn' ? encodeTxn(req as Rpcs['txn'][0]) : encodeAuthenticate(req as Rpcs['authenticate'][0])
-    const message = await this.unary(t, PATHS[rpc], body, token)
+    const message = await this.unary(t, PATHS[rpc], body, waitMs, token)
     return (rpc === 'range' ? decodeRange(message) : rpc === 'txn' ? decodeTxn(message) : decodeAuthenticate(message)) as Rpcs[R][1]
   }
 
   /** Opens the connection to the member calls start at, ahead of the first call. */
   connect(): void {
-    this.session(this.targets[this.current]!).catch(() => {})
+    this.session(this.targets[this.members.order()[0]!]!).catch(() => {})
   }
 
   close(): void {
@@ -51,10 +53,13 @@ export class GrpcWireKv extends MemberKv {
       ...(net && t.socketPath ? {createConnection: () => net.connect(t.socketPath!)} : {}),
       ...(t.https ? {ca: tls.ca, cert: tls.cert, key: tls.key, ALPNProtocols: ['h2']} : {}),
     })
-    const s: Session = {session, connected: false}
+    const s: Session = {session, connected: false, heard: false}
     session.once('connect', () => {
       s.connected = true
       session.setLocalWindowSize(WINDOW)
+    })
+    session.once('remoteSettings', () => {
+      s.heard = true
     })
     // Errors reach the streams too; this keeps a session error from being an uncaught exception.
     session.on('error', () => {})
@@ -67,7 +72,7 @@ export class GrpcWireKv extends MemberKv {
     return s
   }
 
-  private async unary(t: Target, path: string, frame: Buffer, token?: string): Promise<Buffer> {
+  private async unary(t: Target, path: string, frame: Buffer, waitMs: number, token?: string): Promise<Buffer> {
     const s = await this.session(t)
     return new Promise<Buffer>((resolve, reject) => {
       let stream: ClientHttp2Stream | undefined
@@ -82,12 +87,13 @@ export class GrpcWireKv extends MemberKv {
       }
       const timer = setTimeout(() => {
         // A member that stopped answering keeps no session: the next call connects afresh.
-        s.closedFor ??= new GatewayError(`DeadlineExceeded: no answer within ${this.opts.timeoutMs / 1000}s`)
+        s.closedFor ??= new GatewayError(`DeadlineExceeded: no answer within ${Math.round(waitMs) / 1000}s`, !s.heard)
         fail(s.closedFor)
         s.session.destroy()
-      }, this.opts.timeoutMs)
+      }, waitMs)
       try {
-        stream = s.session.request({':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...(token ? {token} : {})})
+        // hasleader: see GatewayKv.post.
+        stream = s.session.request({':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', hasleader: 'true', ...(token ? {token} : {})})
       } catch (error) {
         fail(new GatewayError(`Unavailable: ${(error as Error).message}`, !s.connected))
         return

@@ -12,12 +12,17 @@ export const fileFlags = {
   'skip-empty': Flags.boolean({summary: 'Do not error if the file or directory holds no resources.'}),
   namespace: Flags.string({char: 'n', summary: 'Namespace of the resources (namespaced kinds only); defaults to the one in the file, else "default".'}),
   'dry-run': Flags.boolean({summary: 'Validate against the datastore and report what would change; write nothing.'}),
+  output: Flags.string({
+    char: 'o',
+    options: ['json'],
+    summary: 'json: list the resources written and those not written (also when etcd fails part-way) on stdout instead of the summary.',
+  }),
   ...waitFlag,
 }
 
 export abstract class WriteCommand<T extends typeof Command> extends BaseCommand<T> {
   protected async runWrite(verb: 'create' | 'apply' | 'replace', extra: {skipExists?: boolean} = {}): Promise<void> {
-    const f = this.flags as unknown as {filename: string; recursive: boolean; 'skip-empty': boolean; namespace?: string; 'dry-run': boolean}
+    const f = this.flags as unknown as {filename: string; recursive: boolean; 'skip-empty': boolean; namespace?: string; 'dry-run': boolean; output?: string}
     const {loadManifests, writeResources} = await import('../service/crud.js')
     const {summarize} = await import('../output/summary.js')
     const loaded = loadManifests(f.filename, {recursive: f.recursive, skipEmpty: f['skip-empty'], namespace: f.namespace})
@@ -29,9 +34,18 @@ export abstract class WriteCommand<T extends typeof Command> extends BaseCommand
     const store = await this.store()
     const progress = await import('./progress.js')
     const bar = progress.start(`${verb === 'apply' ? 'Applying' : verb === 'create' ? 'Creating' : 'Replacing'} resources`, loaded.length)
-    const rows = await writeResources(store, verb, loaded, {skipExists: extra.skipExists, initialize: true, dryRun: f['dry-run'], onProgress: (d) => bar.update(d)}).finally(() => bar.stop())
+    const {PartialWriteError, reportOf} = await import('../service/landed.js')
+    // Written out before the command exits (a failure exits at once, a pipe drains later).
+    const json = (report: unknown) => new Promise<void>((resolve) => process.stdout.write(`${JSON.stringify(report, null, 2)}\n`, () => resolve()))
+    const rows = await writeResources(store, verb, loaded, {skipExists: extra.skipExists, initialize: true, dryRun: f['dry-run'], onProgress: (d) => bar.update(d)})
+      .catch(async (error: unknown) => {
+        if (error instanceof PartialWriteError && f.output === 'json') await json(error.report)
+        throw error
+      })
+      .finally(() => bar.stop())
     const s = summarize(verb, rows, f['dry-run'])
-    this.out(s.stdout)
+    if (f.output === 'json') await json(reportOf(rows))
+    else this.out(s.stdout)
     if (!s.ok) throw new CalicoError(s.stderr.trimEnd())
     await this.waitForNodes(s.revision)
   }

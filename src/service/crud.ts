@@ -2,6 +2,7 @@
 // everything is parsed and validated first, then written in as few transactions as possible.
 
 import {encodeResource} from '../datastore/codec.js'
+import {confirmedWrites} from '../datastore/etcd.js'
 import type {ResourceStore, Typed, WriteOutcome} from '../datastore/store.js'
 import {describe} from '../datastore/store.js'
 import {AlreadyExistsError, CalicoError, ConflictError, DatastoreError, joinProblems, NotFoundError, ValidationError} from '../resources/errors.js'
@@ -9,6 +10,7 @@ import {defaultAndValidate, readManifestFiles, resourceFromDoc, splitDocuments} 
 import type {KindDef, Resource, ValidateContext} from '../resources/types.js'
 import {RESOURCE_PREFIX} from '../datastore/keys.js'
 import {ensureInitialized} from './initialize.js'
+import {afterFailure} from './landed.js'
 
 export type Loaded = Typed
 
@@ -224,20 +226,20 @@ export async function writeResources(store: ResourceStore, verb: 'create' | 'app
 
   const total = creates.length + updates.length
   let done = 0
-  // Writes land batch by batch; if etcd fails part-way, say how far we got (each resource is one
-  // key, so every resource is either whole or absent, and re-running the same command finishes).
-  let landed = 0
-  const progress = (base: number) => (n: number) => {
-    landed = Math.min(total, Math.max(landed, base + n))
-    opts.onProgress?.(base + n, total)
-  }
+  const progress = (base: number) => (n: number) => opts.onProgress?.(base + n, total)
   try {
     return await writeAll()
   } catch (error) {
     if (!(error instanceof DatastoreError)) throw error
-    throw new DatastoreError(
-      `${error.message}; ${landed} of ${total} resource write(s) landed before the failure (every resource is either fully written or untouched): re-run the same command to finish`,
-    )
+    // etcd failed part-way: say exactly what landed, read back by key and revision (landed.ts).
+    const confirmed = confirmedWrites(error)
+    const attempted = [...creates, ...updates].map((i) => {
+      const {def, resource, action} = rows[i]!
+      const etcdKey = store.keyOf(def, resource.metadata.name, resource.metadata.namespace)
+      return {def, resource, before: byKey.get(keyOf(def, resource)), confirmed: action !== undefined || confirmed.has(etcdKey)}
+    })
+    store.ds.graceForReadBack()
+    throw await afterFailure(error, attempted, async () => (await storedByKey(store, attempted)).byKey, (a) => keyOf(a.def, a.resource))
   }
 
   async function writeAll(): Promise<ResultRow[]> {
@@ -305,10 +307,18 @@ export async function deleteResources(store: ResourceStore, targets: Loaded[], o
     }
     return rows
   }
-  const outcomes = await store.deleteMany(
-    live.map((r) => ({def: r.def, name: r.resource.metadata.name, namespace: r.resource.metadata.namespace, resourceVersion: r.resource.metadata.resourceVersion, resource: r.resource})),
-    (n) => opts.onProgress?.(n, live.length),
-  )
+  const outcomes = await store
+    .deleteMany(
+      live.map((r) => ({def: r.def, name: r.resource.metadata.name, namespace: r.resource.metadata.namespace, resourceVersion: r.resource.metadata.resourceVersion, resource: r.resource})),
+      (n) => opts.onProgress?.(n, live.length),
+    )
+    .catch(async (error: unknown) => {
+      if (!(error instanceof DatastoreError)) throw error
+      // Failed part-way: which are gone, read back (landed.ts).
+      const attempted = live.map(({def, resource}) => ({def, resource, confirmed: false, deletion: true}))
+      store.ds.graceForReadBack()
+      throw await afterFailure(error, attempted, async () => (await storedByKey(store, attempted)).byKey, (a) => keyOf(a.def, a.resource))
+    })
   outcomes.forEach((o, j) => {
     const row = live[j]!
     if (o.ok) {

@@ -134,6 +134,8 @@ export interface TestEtcdMember {
   readonly running: boolean
   /** SIGKILL: the member is gone at once, as when its machine dies. */
   kill(): Promise<void>
+  /** Starts a killed member again on its data directory (it rejoins the cluster). */
+  restart(): Promise<void>
 }
 
 export interface TestEtcdCluster {
@@ -161,7 +163,7 @@ export async function startEtcdCluster(size = 3): Promise<TestEtcdCluster> {
   }
   const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(',')
   const token = `ctl-${process.pid}-${Date.now()}`
-  const procs = specs.map((s) =>
+  const launch = (s: (typeof specs)[number]) =>
     spawn(
       'etcd',
       [
@@ -177,25 +179,33 @@ export async function startEtcdCluster(size = 3): Promise<TestEtcdCluster> {
         '--logger', 'zap', '--log-level', 'error',
       ],
       {cwd: s.dir, stdio: ['ignore', 'ignore', 'inherit'], env: {PATH: process.env.PATH ?? '/usr/bin:/bin'}},
-    ),
-  )
+    )
+  const procs: ChildProcess[] = specs.map(launch)
   const members: TestEtcdMember[] = specs.map((s, i) => {
-    const p = procs[i] as ChildProcess
+    const proc = () => procs[i] as ChildProcess
     return {
       name: s.name,
       endpoint: `http://127.0.0.1:${s.clientPort}`,
       unixEndpoint: `unix://${s.dir}/etcd.sock:${s.clientPort}`,
       get pid() {
-        return p.pid ?? -1
+        return proc().pid ?? -1
       },
       get running() {
-        return p.exitCode === null && p.signalCode === null
+        return proc().exitCode === null && proc().signalCode === null
       },
       async kill() {
+        const p = proc()
         if (p.exitCode !== null || p.signalCode !== null) return
         const exited = new Promise((r) => p.once('exit', r))
         p.kill('SIGKILL')
         await exited
+      },
+      async restart() {
+        if (this.running) return
+        // Its data directory holds its membership: it rejoins the cluster it left. The killed
+        // process left its unix socket behind, which would stop the new one from listening.
+        rmSync(join(s.dir, `etcd.sock:${s.clientPort}`), {force: true})
+        procs[i] = launch(s)
       },
     }
   })
