@@ -344,3 +344,19 @@ export function registerNode(store: ResourceStore, id: NodeIdentity, opts: {dryR
     opts,
   )
 }
+
+/**
+ * Registration as the first datastore action of `node run` and `node apply`: one read of this
+ * host's Node, then create or update it. Nothing else is read first, so the Node is visible
+ * (and `workload add` can run) before any snapshot is listed or the dataplane is touched.
+ */
+export async function registerThisNode(
+  store: ResourceStore,
+  opts: IdentityOptions,
+  deps: {interfaces?: HostInterface[]} = {},
+): Promise<NodeRegistration & {identity: NodeIdentity}> {
+  const existing = await store.get(nodeDef(), resolveNodeName(opts))
+  const identity = await resolveIdentity(opts, existing, deps)
+  const reg = await registerNode(store, identity, existing ? {existing} : {})
+  return {...reg, identity}
+}

@@ -5,6 +5,7 @@
 import {mkdir} from 'node:fs/promises'
 import {type BgpTimers, syncBird} from '../dataplane/bird/index.js'
 import {compileSelector, type IptablesBackend, type IptablesSyncer, syncIptables} from '../dataplane/iptables/index.js'
+import {ensureIpForwarding} from '../dataplane/netlink.js'
 import {formatRoute, formatRouteOp, RouteSyncError, syncRoutes} from '../dataplane/routes/index.js'
 import {formatTunnelOp, syncTunnel, TunnelUnavailableError} from '../dataplane/tunnel/index.js'
 import type {ResourceStore} from '../datastore/store.js'
@@ -75,6 +76,8 @@ export interface NodePassOptions {
    */
   iptables?: {enabled: boolean; backend?: IptablesBackend; syncer?: IptablesSyncer; verify?: boolean}
   bird?: {enabled: boolean; configDir: string; socketPath: string; timers?: BgpTimers; log?: string}
+  /** Switch on net.ipv4.ip_forward (Felix IPForwarding, default Enabled); false leaves it alone. */
+  ipForwarding?: boolean
   /** Injected host interfaces (tests); default: read over netlink. */
   interfaces?: HostInterface[]
   /** Where the pass gets its snapshot (`node run`: the watch-fed cache); default: read etcd. */
@@ -326,6 +329,7 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
     } else {
       if (!host.hostInterface) routesPart.notes.push(noInterface)
       try {
+        if (opts.ipForwarding !== false && (await ensureIpForwarding({dryRun}))) routesPart.changes.push(`${dryRun ? 'enable' : 'enabled'} net.ipv4.ip_forward`)
         const r = await syncRoutes(buildRouteInput(snap, {...host, hostInterface: host.hostInterface || 'lo'}), {dryRun})
         routesPart.changes.push(...r.ops.map(formatRouteOp))
         if (r.sysctlChanges > 0) routesPart.changes.push(`set ${r.sysctlChanges} workload interface sysctl${r.sysctlChanges === 1 ? '' : 's'}`)

@@ -52,6 +52,8 @@ export interface NodeRunOptions {
   debounceMs: number
   statusFile?: string
   bird?: BirdSupervision
+  /** Write this host's Node before anything else (default true). */
+  register?: boolean
   /** Watch the kernel's routes (`ip monitor route`) to restore a deleted owned route at once. */
   routeMonitor?: boolean
   log: Logger
@@ -127,7 +129,13 @@ class BirdSupervisor {
     let tail = ''
     child.stdout?.on('data', (b: Buffer) => (tail = (tail + b.toString()).slice(-2000)))
     child.stderr?.on('data', (b: Buffer) => (tail = (tail + b.toString()).slice(-2000)))
-    child.once('error', (err) => this.log('error', `BIRD: cannot start ${this.cfg.binary}: ${message(err)}`))
+    child.once('error', (err) => {
+      // No such binary: restarting cannot help. Say so once and run without BGP.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.stopping = true
+        this.log('error', `BIRD: ${this.cfg.binary} not found; BGP routes are not programmed (install BIRD 2, or pass --no-bird when BGP is managed elsewhere)`)
+      } else this.log('error', `BIRD: cannot start ${this.cfg.binary}: ${message(err)}`)
+    })
     child.once('spawn', () => this.log('info', `BIRD started (pid ${child.pid}): ${this.cfg.binary} ${args.join(' ')}`))
     const startedAt = Date.now()
     child.once('close', (code, sig) => {
@@ -213,6 +221,18 @@ export function deletedDst(line: string): string | undefined {
   return m[1].includes('/') ? m[1] : `${m[1]}/32`
 }
 
+/** Writes or refreshes this host's Node resource and logs it; a failure is logged and left to the first pass (it retries). */
+async function registerFirst(opts: NodeRunOptions, log: Logger): Promise<void> {
+  const t0 = Date.now()
+  try {
+    const {registerThisNode} = await import('./identity.js')
+    const r = await registerThisNode(opts.pass.store, opts.pass.identity, opts.pass.interfaces ? {interfaces: opts.pass.interfaces} : {})
+    log('info', `Node ${r.identity.name} ${r.action === 'unchanged' ? 'already registered' : r.action} (${r.identity.ipv4Address}) in ${Date.now() - t0} ms`)
+  } catch (err) {
+    log('error', `cannot register this node yet: ${message(err)}; the first pass retries`)
+  }
+}
+
 /** Runs the agent until `signal` aborts. Rejects only when the start-up (first revision read) fails. */
 export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   const {log, signal} = opts
@@ -250,6 +270,25 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   let failures = 0
   let stopped = false
   let bird: BirdSupervisor | undefined
+  let birdChecked = false
+  // After the first pass (it wrote the config): reuse a BIRD that answers on the socket (the pass
+  // reloaded it), else start one and keep it running.
+  const startBird = async () => {
+    if (!opts.bird || stopped) return
+    const {BirdControl} = await import('../dataplane/bird/index.js')
+    const control = existsSync(opts.bird.socketPath) ? await BirdControl.connect(opts.bird.socketPath).catch(() => undefined) : undefined
+    if (control) {
+      // Not ours to stop: reloaded on the generated config now and on each change, never killed.
+      const r = await control.configure().catch((err) => ({ok: false, message: message(err)}))
+      control.close()
+      log(r.ok ? 'info' : 'warn', `BIRD already answers on ${opts.bird.socketPath}: reusing it, not starting another (configure: ${r.message})`)
+    } else if (!existsSync(opts.bird.configPath)) log('error', `no BIRD config at ${opts.bird.configPath}; BIRD not started`)
+    else {
+      bird = new BirdSupervisor(opts.bird, log, () => schedule('BIRD restarted', 1000))
+      bird.start()
+      status.bird = {supervised: true, restarts: 0}
+    }
+  }
   // Owned routes the kernel reported deleted while a pass ran. Checked when it ends: the pass may
   // have deleted them itself, or read the kernel before they went (or not run its routes part).
   const deletedMidPass = new Set<string>()
@@ -325,6 +364,10 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     if (watch) status.revision = watch.lastRevision
     if (bird) status.bird = {supervised: true, ...(bird.child?.pid ? {pid: bird.child.pid} : {}), restarts: bird.restarts}
     status.state = 'running'
+    if (!birdChecked) {
+      birdChecked = true
+      await startBird()
+    }
     await writeStatus()
     if (appliedRev) await publish(statusFromPass(r, appliedRev, {passes: status.passes, pid: process.pid, startedAt: status.startedAt}))
   }
@@ -416,19 +459,13 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   await writeStatus()
   log('info', `node run: pid ${process.pid}; resync every ${opts.resyncIntervalMs / 1000}s, drift check every ${opts.checkIntervalMs / 1000}s`)
 
-  // Start: the revision before the first pass, then the pass, then BIRD on the config it wrote.
+  // Registration first: this host's Node is written before the datastore is listed or the
+  // dataplane touched, so `workload add` works as soon as the agent is started.
+  if (opts.register !== false) await registerFirst(opts, log)
+
+  // Start: the revision before the first pass, then the pass; BIRD starts on the config the
+  // first pass wrote (see startBird, called when that pass ends).
   await openWatch('start')
-  await settle()
-  if (opts.bird && !stopped) {
-    const {showProtocols} = await import('../dataplane/bird/index.js')
-    const alreadyUp = existsSync(opts.bird.socketPath) && (await showProtocols(opts.bird.socketPath).then(() => true, () => false))
-    if (alreadyUp) log('warn', `BIRD already answers on ${opts.bird.socketPath}; not starting another`)
-    else if (!existsSync(opts.bird.configPath)) log('error', `no BIRD config at ${opts.bird.configPath}; BIRD not started`)
-    else {
-      bird = new BirdSupervisor(opts.bird, log, () => schedule('BIRD restarted', 1000))
-      bird.start()
-    }
-  }
   startMonitor()
   const resync = setInterval(() => schedule('resync', 0), opts.resyncIntervalMs)
   const check = opts.checkIntervalMs > 0 ? setInterval(() => schedule('drift check', 0), opts.checkIntervalMs) : undefined

@@ -6,6 +6,8 @@
 import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
 import type {ResourceStore} from '../datastore/store.js'
+import {type IptablesBackend, resolveIptablesBackend} from '../dataplane/iptables/executor.js'
+import {dropUntilProgrammed, removePendingDrops} from '../dataplane/iptables/pending.js'
 import {ensureWorkloadInterfaceSysctls, OWNED_ROUTE_PROTOCOL, openNetlink} from '../dataplane/netlink.js'
 import {Ipam} from '../ipam/index.js'
 import {assertSafeName, runChecked, runCommand} from '../lib/exec.js'
@@ -13,7 +15,8 @@ import {CalicoError, NotFoundError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
 import type {KindDef, Resource} from '../resources/types.js'
 import {formatFieldError} from '../resources/errors.js'
-import {DEFAULT_ALLOW_PROFILE, findNode, poolsForNode, readSnapshot, selects} from './snapshot.js'
+import {nodeDef} from './identity.js'
+import {DEFAULT_ALLOW_PROFILE, poolsForNode, selects} from './snapshot.js'
 
 export const WORKLOAD_ORCHESTRATOR = 'calicoctl'
 export const WORKLOAD_ENDPOINT = 'eth0'
@@ -74,6 +77,12 @@ export interface AddWorkloadOptions {
   ip?: string
   labels?: Record<string, string>
   profiles?: string[]
+  /** How long to wait for this host's Node to be registered (default 30 s; 0: do not wait). */
+  waitNodeMs?: number
+  /** Told once, when it has to wait for the Node. */
+  onWait?: (message: string) => void
+  /** Drop the workload's traffic until the agent programs its policy (default: with the `auto` backend). */
+  iptables?: {enabled: boolean; backend?: IptablesBackend}
 }
 
 export interface WorkloadInfo {
@@ -117,21 +126,29 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
   const nsPath = namespacePath(opts.netns)
   if (!existsSync(nsPath)) throw new CalicoError(`network namespace ${opts.netns} does not exist (${nsPath})`)
   const wepName = workloadEndpointName(opts.node, opts.name)
-  if (await opts.store.get(def, wepName, namespace)) throw new CalicoError(`workload ${namespace}/${opts.name} already exists on node ${opts.node}`)
+  // Only the keys this command needs (its endpoint, this Node, the pools, the reservations):
+  // never a snapshot of the whole datastore.
+  const [existing, found, poolList, reservationList] = await Promise.all([
+    opts.store.get(def, wepName, namespace),
+    opts.store.get(nodeDef(), opts.node),
+    listKind(opts.store, 'IPPool'),
+    listKind(opts.store, 'IPReservation'),
+  ])
+  if (existing) throw new CalicoError(`workload ${namespace}/${opts.name} already exists on node ${opts.node}`)
+  const node = found ?? (await waitForNode(opts))
   const iface = workloadInterfaceName(namespace, opts.name)
   const peer = `tmp${iface.slice(4)}`
 
   const ipam = new Ipam(opts.store.ds, {selects})
-  const snap = await readSnapshot(opts.store, ipam)
-  const node = findNode(snap, opts.node)
-  if (!node) throw new CalicoError(`node ${opts.node} is not registered: run 'calicoctl node apply' on it first`)
   const labels = node.metadata.labels ?? {}
-  const pools = poolsForNode(snap, labels)
+  const pools = poolsForNode({pools: poolList}, labels)
   const handleId = workloadHandle(namespace, opts.name)
   const attrs = {node: opts.node, namespace, workload: opts.name, type: 'workload'}
+  // Resolved before anything is written: a host without iptables fails here, not half-way.
+  const backend = opts.iptables?.enabled === false ? undefined : await resolveIptablesBackend(opts.iptables?.backend ?? 'auto')
   let address: string
   if (!opts.ip || opts.ip === 'auto') {
-    const reservations = snap.reservations.flatMap((r) => ((r.spec as {reservedCIDRs?: string[]} | undefined)?.reservedCIDRs ?? []).filter((c) => !c.includes(':')))
+    const reservations = reservationList.flatMap((r) => ((r.spec as {reservedCIDRs?: string[]} | undefined)?.reservedCIDRs ?? []).filter((c) => !c.includes(':')))
     const res = await ipam.autoAssign({node: opts.node, nodeLabels: labels, num: 1, handleId, attrs, pools, reservations})
     address = res.ips[0] as string
   } else {
@@ -143,6 +160,11 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
   try {
     await ip(['link', 'add', iface, 'address', HOST_SIDE_MAC, 'type', 'veth', 'peer', 'name', peer])
     undo.push(() => runCommand('ip', ['link', 'del', iface]))
+    // Fail closed: the interface is dropped before it is up, until the agent programs its policy.
+    if (backend) {
+      await dropUntilProgrammed(iface, backend)
+      undo.push(() => removePendingDrops(iface, backend))
+    }
     await ip(['link', 'set', peer, 'netns', nsPath])
     await inPod(nsPath, ['link', 'set', 'lo', 'up'])
     await inPod(nsPath, ['link', 'set', peer, 'name', WORKLOAD_ENDPOINT])
@@ -191,11 +213,36 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
   }
 }
 
+/** Polls this host's Node until it is registered or `waitNodeMs` has passed (saying so once). */
+async function waitForNode(opts: AddWorkloadOptions): Promise<Resource> {
+  const waitMs = opts.waitNodeMs ?? DEFAULT_WAIT_NODE_MS
+  const hint = `start 'calicoctl node run' (or run 'calicoctl node apply') on it`
+  if (waitMs > 0) {
+    opts.onWait?.(`node ${opts.node} is not registered yet: waiting up to ${waitMs / 1000}s for it (${hint})`)
+    const deadline = Date.now() + waitMs
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))))
+      const node = await opts.store.get(nodeDef(), opts.node)
+      if (node) return node
+    }
+  }
+  throw new CalicoError(`node ${opts.node} is not registered${waitMs > 0 ? ` after ${waitMs / 1000}s` : ''}: ${hint} first`)
+}
+
+export const DEFAULT_WAIT_NODE_MS = 30_000
+
+async function listKind(store: ResourceStore, kind: string): Promise<Resource[]> {
+  const def = kindByName(kind)
+  return def ? (await store.list(def)).items : []
+}
+
 export interface RemoveWorkloadOptions {
   store: ResourceStore
   name: string
   node: string
   namespace?: string
+  /** Removes the drops `workload add` left when the agent had not programmed the host yet. */
+  iptables?: {enabled: boolean; backend?: IptablesBackend}
 }
 
 /** Deletes the veth (its /32 route goes with it), releases the address and deletes the WorkloadEndpoint. */
@@ -211,6 +258,8 @@ export async function removeWorkload(opts: RemoveWorkloadOptions): Promise<Workl
   assertSafeName('interface name', iface)
   const del = await runCommand('ip', ['link', 'del', iface])
   if (del.exitCode !== 0 && !/Cannot find device/.test(del.stderr)) throw new CalicoError(`cannot delete ${iface}: ${del.stderr.trim()}`)
+  // Best effort: with no usable iptables here, `workload add` could not have left drops either.
+  if (opts.iptables?.enabled !== false) await resolveIptablesBackend(opts.iptables?.backend ?? 'auto').then((b) => removePendingDrops(iface, b)).catch(() => {})
   await new Ipam(opts.store.ds, {selects}).releaseByHandle(workloadHandle(namespace, opts.name))
   const [res] = await opts.store.deleteMany([{def, name: wepName, namespace}])
   if (res && !res.ok && !(res.error instanceof NotFoundError)) throw res.error

@@ -26,6 +26,12 @@ export default class NodeApply extends BaseCommand<typeof NodeApply> {
     'iptables-backend': Flags.option({options: ['auto', 'nft', 'legacy'] as const, default: 'auto', summary: "Which iptables flavour to program (auto: the one the system's iptables uses)."})(),
     'lock-file': Flags.string({default: '/var/run/calico/node-apply.lock', summary: 'Lock file that serialises passes on this host.'}),
     'lock-timeout': Flags.string({default: '60s', summary: 'How long to wait for another pass holding the lock.'}),
+    'ip-forwarding': Flags.option({
+      options: ['Enabled', 'Disabled'] as const,
+      default: 'Enabled',
+      env: 'FELIX_IPFORWARDING',
+      summary: 'Enabled: switch on net.ipv4.ip_forward, as Felix does (IPForwarding); Disabled: leave it as it is (host protection only).',
+    })(),
     'bird-log': Flags.string({hidden: true, summary: 'Where BIRD logs (stderr, syslog or an absolute path).'}),
   }
 
@@ -35,15 +41,24 @@ export default class NodeApply extends BaseCommand<typeof NodeApply> {
     const {parseDuration} = await import('../../lib/base-command.js')
     const {runNodePass, formatNodePass} = await import('../../node/pass.js')
     const f = this.flags
+    const store = await this.store()
+    const identity = {
+      ...(f.name ? {name: f.name} : {}),
+      ...(f.ip ? {ip: f.ip} : {}),
+      ...(f['ip-autodetection-method'] ? {autodetectionMethod: f['ip-autodetection-method']} : {}),
+      ...(f.as ? {as: f.as} : {}),
+    }
+    // Registration first (as `node run`): the Node is written before the snapshot is read and
+    // before any dataplane work; the pass's node part then finds it in place.
+    if (!f['dry-run']) {
+      const {registerThisNode} = await import('../../node/identity.js')
+      await registerThisNode(store, identity)
+    }
     const result = await runNodePass({
-      store: await this.store(),
-      identity: {
-        ...(f.name ? {name: f.name} : {}),
-        ...(f.ip ? {ip: f.ip} : {}),
-        ...(f['ip-autodetection-method'] ? {autodetectionMethod: f['ip-autodetection-method']} : {}),
-        ...(f.as ? {as: f.as} : {}),
-      },
+      store,
+      identity,
       dryRun: f['dry-run'],
+      ipForwarding: f['ip-forwarding'] === 'Enabled',
       lockFile: f['lock-file'],
       lockWaitMs: parseDuration(f['lock-timeout']),
       iptables: {enabled: !f['no-iptables'], backend: f['iptables-backend']},

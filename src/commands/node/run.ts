@@ -7,9 +7,9 @@ const {'dry-run': _dryRun, output: _output, ...applyFlags} = NodeApply.flags
 export default class NodeRun extends BaseCommand<typeof NodeRun> {
   static override summary = 'Keep this host in line with the datastore: a node pass at start, then on every change in etcd.'
   static override description =
-    "Runs the same pass as 'node apply' at start, then watches etcd (Calico resources and IPAM) and re-applies on every change, debounced. A dropped etcd connection resumes from the last revision seen; a compacted watch and every --resync-interval cause a full resync; every --check-interval a pass runs anyway, so a route deleted by hand, a flushed cali- chain or a restarted BIRD are put right. With --supervise-bird it starts BIRD on the generated config, restarts it when it dies and stops it on exit. Logs one line per change to stderr (--log-level, default info). SIGTERM or SIGINT stop it; routes, tunl0 and iptables stay as they are."
+    "Runs the same pass as 'node apply' at start, then watches etcd (Calico resources and IPAM) and re-applies on every change, debounced. A dropped etcd connection resumes from the last revision seen; a compacted watch and every --resync-interval cause a full resync; every --check-interval a pass runs anyway, so a route deleted by hand, a flushed cali- chain or a restarted BIRD are put right. This host's Node resource is written first, before anything else is read. As calico/node, it runs BIRD: after the first pass it starts BIRD on the generated config and control socket unless one already answers there (that one is reloaded and left running), restarts it when it dies and stops it on exit; --no-bird leaves BGP to someone else. It switches on net.ipv4.ip_forward unless --ip-forwarding=Disabled. Logs one line per change to stderr (--log-level, default info). SIGTERM or SIGINT stop it; routes, tunl0 and iptables stay as they are."
   static override examples = [
-    '<%= config.bin %> node run --supervise-bird',
+    '<%= config.bin %> node run',
     '<%= config.bin %> node run --name=master --ip=198.51.100.95/24 --bird-config-dir=/tmp/m/bird --bird-socket=/tmp/m/bird.ctl --status-file=/tmp/m/status.json',
   ]
   static override flags = {
@@ -18,8 +18,8 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
     'check-interval': Flags.string({default: '10s', summary: 'Re-check the kernel and BIRD this often to repair drift (0 = never).'}),
     debounce: Flags.string({default: '100ms', summary: 'Wait this long after a datastore change for more before applying.'}),
     'status-file': Flags.string({default: '/var/run/calico/node-status.json', summary: "Where to record the process id and the last pass ('node status' reads it)."}),
-    'supervise-bird': Flags.boolean({summary: 'Start BIRD with the generated configuration, restart it if it dies, stop it on exit.'}),
-    'bird-binary': Flags.string({default: 'bird', summary: 'The BIRD 2 daemon to supervise.'}),
+    'supervise-bird': Flags.boolean({hidden: true, deprecated: {message: 'BIRD is supervised by default now; --supervise-bird does nothing (use --no-bird to opt out)'}, summary: 'Deprecated: BIRD is supervised by default.'}),
+    'bird-binary': Flags.string({default: 'bird', summary: 'The BIRD 2 daemon started when none answers on --bird-socket.'}),
     'bird-timers': Flags.option({options: ['calico', 'fast'] as const, default: 'calico', hidden: true, summary: 'BGP connect/retry timers: calico-node\'s, or fast ones for labs.'})(),
     'no-route-monitor': Flags.boolean({hidden: true, summary: 'Do not watch kernel route deletions (rely on --check-interval).'}),
   }
@@ -55,6 +55,7 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
           ...(f['ip-autodetection-method'] ? {autodetectionMethod: f['ip-autodetection-method']} : {}),
           ...(f.as ? {as: f.as} : {}),
         },
+        ipForwarding: f['ip-forwarding'] === 'Enabled',
         lockFile: f['lock-file'],
         lockWaitMs: parseDuration(f['lock-timeout']),
         iptables: {enabled: !f['no-iptables'], backend: f['iptables-backend']},
@@ -70,7 +71,7 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
       checkIntervalMs: parseDuration(f['check-interval']),
       debounceMs: parseDuration(f.debounce),
       statusFile: f['status-file'],
-      ...(f['supervise-bird'] && !f['no-bird'] ? {bird: {binary: f['bird-binary'], configPath: join(configDir, 'bird.cfg'), socketPath: f['bird-socket']}} : {}),
+      ...(!f['no-bird'] ? {bird: {binary: f['bird-binary'], configPath: join(configDir, 'bird.cfg'), socketPath: f['bird-socket']}} : {}),
       routeMonitor: !f['no-route-monitor'],
       log,
       signal: ac.signal,
