@@ -5,7 +5,6 @@
 import {mkdir} from 'node:fs/promises'
 import {type BgpTimers, syncBird} from '../dataplane/bird/index.js'
 import {compileSelector, type IptablesBackend, type IptablesSyncer, syncIptables} from '../dataplane/iptables/index.js'
-import {ensureIpForwarding} from '../dataplane/netlink.js'
 import {formatRoute, formatRouteOp, RouteSyncError, syncRoutes} from '../dataplane/routes/index.js'
 import {formatTunnelOp, syncTunnel, TunnelUnavailableError} from '../dataplane/tunnel/index.js'
 import type {ResourceStore} from '../datastore/store.js'
@@ -329,8 +328,8 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
     } else {
       if (!host.hostInterface) routesPart.notes.push(noInterface)
       try {
-        if (opts.ipForwarding !== false && (await ensureIpForwarding({dryRun}))) routesPart.changes.push(`${dryRun ? 'enable' : 'enabled'} net.ipv4.ip_forward`)
-        const r = await syncRoutes(buildRouteInput(snap, {...host, hostInterface: host.hostInterface || 'lo'}), {dryRun})
+        const r = await syncRoutes(buildRouteInput(snap, {...host, hostInterface: host.hostInterface || 'lo'}), {dryRun, ipForwarding: opts.ipForwarding !== false})
+        if (r.ipForwardingEnabled) routesPart.changes.push(`${dryRun ? 'enable' : 'enabled'} net.ipv4.ip_forward`)
         routesPart.changes.push(...r.ops.map(formatRouteOp))
         if (r.sysctlChanges > 0) routesPart.changes.push(`set ${r.sysctlChanges} workload interface sysctl${r.sysctlChanges === 1 ? '' : 's'}`)
         routesPart.notes.push(...r.skipped.map((s) => `not programmed: ${formatRoute(s.route)} (${s.reason})`))

@@ -379,13 +379,6 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     await publishNodeStatus(opts.datastore, s).catch((err) => log('warn', `cannot publish node status: ${message(err)}`))
   }
 
-  const settle = async () => {
-    while (running || timer) {
-      if (running) await running
-      else await sleep(Math.max(opts.debounceMs, 10))
-    }
-  }
-
   // --- the watch ---
   let watch: DatastoreWatch | undefined
   const openWatch = async (reason: string): Promise<void> => {

@@ -204,7 +204,6 @@ export class TwoHosts {
     for (const h of this.hosts) {
       // A default route via an unused address, so proxy ARP answers for 169.254.1.1.
       ip('-n', h.ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
-      inNs(h.ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1'])
     }
     const r = await this.local(['apply', '-f', '-'], {input: poolYaml({natOutgoing: this.opts.natOutgoing ?? false})})
     assert.equal(r.code, 0, r.stderr)

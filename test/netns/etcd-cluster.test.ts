@@ -77,7 +77,6 @@ describe('node run against a three-member etcd cluster with the watch member kil
     const gw = lab.addHost('g')
     lab.link(ns, 'eth0', '198.51.100.95/24', gw, 'eth0', '198.51.100.96/24')
     ip('-n', ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
-    inNs(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1'])
     const r = await cliFor(cluster.endpoints)(['apply', '-f', '-'], {input: POOL})
     assert.equal(r.code, 0, r.stderr)
   })

@@ -241,7 +241,6 @@ describe('node apply killed with SIGKILL at random points', {skip, timeout: 2_40
     const gw = lab.addHost('g')
     lab.link(ns, 'eth0', '198.51.100.95/24', gw, 'eth0', '198.51.100.96/24')
     ip('-n', ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
-    inNs(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1'])
     for (const doc of [POOLS, PEER_NODE]) {
       const r = await local(['apply', '-f', '-'], {input: doc})
       assert.equal(r.code, 0, r.stderr)

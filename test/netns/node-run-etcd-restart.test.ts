@@ -74,7 +74,6 @@ describe('node run across an etcd crash and restart', {skip, timeout: 600_000}, 
     const gw = lab.addHost('g')
     lab.link(ns, 'eth0', '198.51.100.95/24', gw, 'eth0', '198.51.100.96/24')
     ip('-n', ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
-    inNs(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1'])
     const r = await local(['apply', '-f', '-'], {input: POOL})
     assert.equal(r.code, 0, r.stderr)
   })

@@ -114,7 +114,6 @@ describe('node run on two hosts (BGP mode)', {skip, timeout: 300_000}, () => {
     lab.link(master.ns, 'eth0', '198.51.100.95/24', node.ns, 'eth0', '198.51.100.96/24')
     for (const h of [master, node]) {
       ip('-n', h.ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
-      inNs(h.ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1'])
     }
     const r = await local(['apply', '-f', '-'], {input: POOL})
     assert.equal(r.code, 0, r.stderr)
