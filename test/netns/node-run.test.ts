@@ -89,7 +89,7 @@ describe('node run on two hosts (BGP mode)', {skip, timeout: 300_000}, () => {
   const startAgent = (h: Host): Agent => {
     const agent = new NodeRunAgent({
       ns: h.ns, name: h.name, ip: `${h.addr}/24`, dir: h.dir, endpoints: etcd.unixEndpoint,
-      extraArgs: ['--supervise-bird', '--bird-timers', 'fast', '--check-interval', '1s'],
+      extraArgs: ['--bird-timers', 'fast', '--check-interval', '1s'],
     })
     agents.push(agent)
     h.agent = agent
@@ -136,7 +136,7 @@ describe('node run on two hosts (BGP mode)', {skip, timeout: 300_000}, () => {
       await waitFor(`${h.name} BIRD socket`, () => (existsSync(join(h.dir, 'bird.ctl')) ? true : undefined))
       const st = await run(['node', 'status', '--bird-socket', join(h.dir, 'bird.ctl'), '--status-file', join(h.dir, 'status.json')], {netns: h.ns})
       assert.match(st.stdout, /^Calico process is running\./, st.stdout + st.stderr)
-      assert.match(h.agent?.log.join('\n') ?? '', /\[INFO\] node: created Node/)
+      assert.match(h.agent?.log.join('\n') ?? '', new RegExp(`\\[INFO\\] Node ${h.name} created `))
     }
     const got = await local(['get', 'nodes'])
     assert.match(got.stdout, /master/)

@@ -99,7 +99,7 @@ describe('--wait, node list and node explain --live on two hosts running node ru
   const startAgent = (h: Host): Agent => {
     const agent = new NodeRunAgent({
       ns: h.ns, name: h.name, ip: `${h.addr}/24`, dir: h.dir, endpoints: etcd.unixEndpoint,
-      extraArgs: ['--supervise-bird', '--bird-timers', 'fast', '--check-interval', '1s'],
+      extraArgs: ['--bird-timers', 'fast', '--check-interval', '1s'],
     })
     agents.push(agent)
     h.agent = agent

@@ -50,10 +50,8 @@ export default class NodeApply extends BaseCommand<typeof NodeApply> {
     }
     // Registration first (as `node run`): the Node is written before the snapshot is read and
     // before any dataplane work; the pass's node part then finds it in place.
-    if (!f['dry-run']) {
-      const {registerThisNode} = await import('../../node/identity.js')
-      await registerThisNode(store, identity)
-    }
+    const {registerThisNode} = await import('../../node/identity.js')
+    const reg = f['dry-run'] ? undefined : await registerThisNode(store, identity)
     const result = await runNodePass({
       store,
       identity,
@@ -64,6 +62,13 @@ export default class NodeApply extends BaseCommand<typeof NodeApply> {
       iptables: {enabled: !f['no-iptables'], backend: f['iptables-backend']},
       bird: {enabled: !f['no-bird'], configDir: f['bird-config-dir'], socketPath: f['bird-socket'], ...(f['bird-log'] ? {log: f['bird-log']} : {})},
     })
+    // The registration is reported as the node part's change, as a pass would report it.
+    const nodePart = result.parts.find((p) => p.part === 'node')
+    if (reg && reg.action !== 'unchanged' && nodePart) {
+      nodePart.changes.unshift(`${reg.action} Node ${reg.identity.name}`, ...reg.changes.map((c) => `  ${c}`))
+      if (nodePart.status === 'unchanged') nodePart.status = 'changed'
+      result.changed = true
+    }
     if (f.output === 'json') this.out(`${JSON.stringify(result, null, 2)}\n`)
     const text = formatNodePass(result)
     if (f.output === 'text') this.out(text.stdout)
