@@ -11,17 +11,12 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {NodeRunAgent} from '../test/helpers/agent.js'
 import {BIN} from '../test/helpers/cli.js'
+import {poolYaml, uplinkedHost} from '../test/helpers/hosts.js'
 import {startEtcd, type TestEtcd} from '../test/helpers/etcd.js'
-import {ip, NetnsLab, waitFor} from '../test/helpers/netns.js'
+import {NetnsLab, waitFor} from '../test/helpers/netns.js'
 
 const RUNS = Number(process.env.BENCH_AGENT_RUNS ?? 3)
 const PREV = process.env.BENCH_PREV_BIN ?? '/work/main/bin/run.js'
-
-const POOL = `apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata: {name: default-ipv4-ippool}
-spec: {cidr: 192.168.0.0/16, blockSize: 26, ipipMode: Never, natOutgoing: false}
-`
 
 export interface AgentStart {
   registeredMs: number
@@ -54,12 +49,10 @@ async function once(bin: string, ours: boolean): Promise<AgentStart> {
   let agent: NodeRunAgent | undefined
   try {
     await new Promise<void>((resolve, reject) =>
-      execFile(process.execPath, [BIN, 'apply', '-f', '-'], {env: {...process.env, ETCD_ENDPOINTS: etcd.endpoint, CALICOCTL_CONFIG: '/nonexistent'}}, (e) => (e ? reject(e) : resolve())).stdin?.end(POOL),
+      execFile(process.execPath, [BIN, 'apply', '-f', '-'], {env: {...process.env, ETCD_ENDPOINTS: etcd.endpoint, CALICOCTL_CONFIG: '/nonexistent'}}, (e) => (e ? reject(e) : resolve())).stdin?.end(poolYaml()),
     )
-    const host = lab.addHost('h')
+    const host = uplinkedHost(lab)
     const pod = lab.addHost('p')
-    lab.link(host, 'eth0', '198.51.100.95/24', lab.addHost('g'), 'eth0', '198.51.100.96/24')
-    ip('-n', host, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
     const t0 = Date.now()
     agent = new NodeRunAgent({ns: host, name: 'h', ip: '198.51.100.95/24', dir, endpoints: etcd.unixEndpoint, bin})
     const add = ['workload', 'add', 'w1', '--netns', pod, '--node', 'h']

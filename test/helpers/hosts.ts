@@ -36,6 +36,18 @@ spec:
 `
 }
 
+/**
+ * One host namespace (`short`) whose eth0 198.51.100.95/24 faces a gateway namespace, with a
+ * default route via an unused address (proxy ARP answers only for addresses the host can route).
+ * Nothing else is set by hand: forwarding is the agent's to switch on.
+ */
+export function uplinkedHost(lab: NetnsLab, short = 'h'): string {
+  const ns = lab.addHost(short)
+  lab.link(ns, 'eth0', '198.51.100.95/24', lab.addHost(`${short}g`), 'eth0', '198.51.100.96/24')
+  ip('-n', ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
+  return ns
+}
+
 export interface SimHost {
   name: 'master' | 'node'
   /** The host's network namespace. */

@@ -14,20 +14,10 @@ import {after, before, describe, it} from 'node:test'
 import {NodeRunAgent} from '../helpers/agent.js'
 import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
+import {poolYaml, uplinkedHost} from '../helpers/hosts.js'
 import {inNs, ip, NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'
 
 const skip = netnsSkipReason('bird', 'birdc', 'ping', 'etcd', 'iptables', 'ipset')
-
-const POOL = `apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata:
-  name: default-ipv4-ippool
-spec:
-  cidr: 192.168.0.0/16
-  blockSize: 26
-  ipipMode: Never
-  natOutgoing: false
-`
 
 const alive = (pid: number) => {
   try {
@@ -77,14 +67,10 @@ describe('node run and workload add with default flags', {skip, timeout: 240_000
   before(async () => {
     etcd = await startEtcd()
     run = cliFor(etcd.unixEndpoint)
-    host = lab.addHost('h')
+    host = uplinkedHost(lab)
     pod1 = lab.addHost('p1')
     pod2 = lab.addHost('p2')
-    const gw = lab.addHost('g')
-    lab.link(host, 'eth0', '198.51.100.95/24', gw, 'eth0', '198.51.100.96/24')
-    // An unused gateway: proxy ARP answers only for addresses the host can route.
-    ip('-n', host, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
-    const r = await cliFor(etcd.endpoint)(['apply', '-f', '-'], {input: POOL})
+    const r = await cliFor(etcd.endpoint)(['apply', '-f', '-'], {input: poolYaml()})
     assert.equal(r.code, 0, r.stderr)
   })
 
