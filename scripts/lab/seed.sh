@@ -101,9 +101,9 @@ at() {  # at HOST REGEX: ms from T_RUN to the first log line matching REGEX, or 
   _ts=$(grep -m1 -E "$2" $W/$1/run.log | cut -d' ' -f1)
   [ -n "$_ts" ] && echo $(( ($(date -d "$_ts" +%s%N) - T_RUN) / 1000000 )) || echo none
 }
-for h in master node; do until_ok 120 grep -qE 'pass \(start' $W/$h/run.log || { fail "node-run-$h-started"; tail -20 $W/$h/run.log; }; done
+for h in master node; do until_ok 120 grep -qE 'pass \(([^)]*, )?start' $W/$h/run.log || { fail "node-run-$h-started"; tail -20 $W/$h/run.log; }; done
 TIMES=""
-for h in master node; do TIMES="$TIMES $h-registered=$(at $h "\[INFO\] Node $h (created|updated|already registered)") $h-first-pass=$(at $h 'pass \(start')"; done
+for h in master node; do TIMES="$TIMES $h-registered=$(at $h "\[INFO\] Node $h (created|updated|already registered)") $h-first-pass=$(at $h 'pass \(([^)]*, )?start')"; done
 section timings; echo "$TIMES$(echo "$WL_MS" | sed 's/\(pod[12]\)=/ workload-add-\1=/g')"; section end
 say "ms after start:$TIMES"
 for h in master node; do until_ok 60 test -S $W/$h/bird.ctl || fail "bird-$h-started"; done

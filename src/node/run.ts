@@ -19,22 +19,11 @@ import {SnapshotCache} from './cache.js'
 import {publishNodeStatus, statusFromPass} from './node-status-key.js'
 import {formatPassTimes, type NodePassOptions, type NodePassResult, type PartName, partsForChanges, runNodePass, type SnapshotSource} from './pass.js'
 import {selects} from './snapshot.js'
+import {registerAndLog} from './identity.js'
+import type {Logger} from './log.js'
 import {DatastoreWatch, type WatchEvent} from './watch.js'
 
-export const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
-export type LogLevel = (typeof LOG_LEVELS)[number]
-
-export type Logger = (level: Exclude<LogLevel, 'panic' | 'trace'>, message: string) => void
-
-/** One line per message on a stream: `2024-05-01T10:00:00.000Z [INFO] message`, filtered by level. */
-export function makeLogger(level: string, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  const norm = (level === 'warning' ? 'warn' : level) as LogLevel
-  const max = Math.max(0, LOG_LEVELS.indexOf(norm))
-  return (lvl, message) => {
-    if (LOG_LEVELS.indexOf(lvl) > max) return
-    write(`${new Date().toISOString()} [${lvl.toUpperCase()}] ${message}\n`)
-  }
-}
+export {LOG_LEVELS, type Logger, type LogLevel, makeLogger} from './log.js'
 
 export interface BirdSupervision {
   binary: string
@@ -52,7 +41,7 @@ export interface NodeRunOptions {
   debounceMs: number
   statusFile?: string
   bird?: BirdSupervision
-  /** Write this host's Node before anything else (default true). */
+  /** Write this host's Node before anything else (default true; false: the caller did, see registerAndLog). */
   register?: boolean
   /** Watch the kernel's routes (`ip monitor route`) to restore a deleted owned route at once. */
   routeMonitor?: boolean
@@ -219,18 +208,6 @@ export function deletedDst(line: string): string | undefined {
   const m = /^Deleted (?:(?:unicast|blackhole|unreachable|prohibit|throw) )?(\d+\.\d+\.\d+\.\d+(?:\/\d+)?)\s/.exec(line)
   if (!m?.[1]) return undefined
   return m[1].includes('/') ? m[1] : `${m[1]}/32`
-}
-
-/** Writes or refreshes this host's Node resource and logs it; a failure is logged and left to the first pass (it retries). */
-async function registerFirst(opts: NodeRunOptions, log: Logger): Promise<void> {
-  const t0 = Date.now()
-  try {
-    const {registerThisNode} = await import('./identity.js')
-    const r = await registerThisNode(opts.pass.store, opts.pass.identity, opts.pass.interfaces ? {interfaces: opts.pass.interfaces} : {})
-    log('info', `Node ${r.identity.name} ${r.action === 'unchanged' ? 'already registered' : r.action} (${r.identity.ipv4Address}) in ${Date.now() - t0} ms`)
-  } catch (err) {
-    log('error', `cannot register this node yet: ${message(err)}; the first pass retries`)
-  }
 }
 
 /** Runs the agent until `signal` aborts. Rejects only when the start-up (first revision read) fails. */
@@ -454,7 +431,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
 
   // Registration first: this host's Node is written before the datastore is listed or the
   // dataplane touched, so `workload add` works as soon as the agent is started.
-  if (opts.register !== false) await registerFirst(opts, log)
+  if (opts.register !== false) await registerAndLog(opts.pass.store, opts.pass.identity, log, opts.pass.interfaces)
 
   // Start: the revision before the first pass, then the pass; BIRD starts on the config the
   // first pass wrote (see startBird, called when that pass ends).

@@ -3,7 +3,7 @@
 // other end is `eth0` in the workload's network namespace with a /32 address and a default route
 // via 169.254.1.1 (answered by proxy ARP on the cali interface); the address comes from IPAM and
 // the WorkloadEndpoint resource records it all. Run in the host's network namespace, as root.
-import {createHash} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import {existsSync} from 'node:fs'
 import type {ResourceStore} from '../datastore/store.js'
 import {type IptablesBackend, resolveIptablesBackend} from '../dataplane/iptables/executor.js'
@@ -96,12 +96,20 @@ export interface WorkloadInfo {
   profiles: string[]
 }
 
-async function ip(args: string[]): Promise<string> {
-  return runChecked('ip', args)
+/**
+ * Runs `ip` commands as one `ip -batch` process, on the host or (nsPath) inside the workload's
+ * namespace: a process start costs more than the commands (seconds under user-mode-linux).
+ */
+async function ipBatch(nsPath: string | undefined, lines: string[]): Promise<void> {
+  const [file, args] = nsPath ? ['nsenter', [`--net=${nsPath}`, 'ip', '-batch', '-']] : ['ip', ['-batch', '-']]
+  await runChecked(file, args, {input: `${lines.join('\n')}\n`})
 }
 
-async function inPod(nsPath: string, args: string[]): Promise<string> {
-  return runChecked('nsenter', [`--net=${nsPath}`, 'ip', ...args])
+/** A random locally administered unicast MAC for the workload's eth0 (set here, so it need not be read back). */
+function workloadMac(): string {
+  const b = randomBytes(6)
+  b[0] = ((b[0] ?? 0) & 0xfe) | 0x02
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':')
 }
 
 function info(r: Resource): WorkloadInfo {
@@ -158,23 +166,26 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
 
   const undo: Array<() => Promise<unknown>> = [() => ipam.releaseByHandle(handleId)]
   try {
-    await ip(['link', 'add', iface, 'address', HOST_SIDE_MAC, 'type', 'veth', 'peer', 'name', peer])
-    undo.push(() => runCommand('ip', ['link', 'del', iface]))
-    // Fail closed: the interface is dropped before it is up, until the agent programs its policy.
+    // Fail closed: the drops go in before the interface exists (a rule may name an interface to come).
     if (backend) {
       await dropUntilProgrammed(iface, backend)
       undo.push(() => removePendingDrops(iface, backend))
     }
-    await ip(['link', 'set', peer, 'netns', nsPath])
-    await inPod(nsPath, ['link', 'set', 'lo', 'up'])
-    await inPod(nsPath, ['link', 'set', peer, 'name', WORKLOAD_ENDPOINT])
-    await inPod(nsPath, ['addr', 'add', `${address}/32`, 'dev', WORKLOAD_ENDPOINT])
-    await inPod(nsPath, ['link', 'set', WORKLOAD_ENDPOINT, 'up'])
-    await inPod(nsPath, ['route', 'add', POD_GATEWAY, 'dev', WORKLOAD_ENDPOINT, 'scope', 'link'])
-    await inPod(nsPath, ['route', 'add', 'default', 'via', POD_GATEWAY, 'dev', WORKLOAD_ENDPOINT])
-    const links = JSON.parse(await inPod(nsPath, ['-j', 'link', 'show', WORKLOAD_ENDPOINT])) as Array<{address?: string}>
-    const mac = links[0]?.address
-    await ip(['link', 'set', iface, 'up'])
+    const mac = workloadMac()
+    undo.push(() => runCommand('ip', ['link', 'del', iface]))
+    await ipBatch(undefined, [
+      `link add ${iface} address ${HOST_SIDE_MAC} type veth peer name ${peer} address ${mac}`,
+      `link set ${peer} netns ${nsPath}`,
+      `link set ${iface} up`,
+    ])
+    await ipBatch(nsPath, [
+      'link set lo up',
+      `link set ${peer} name ${WORKLOAD_ENDPOINT}`,
+      `addr add ${address}/32 dev ${WORKLOAD_ENDPOINT}`,
+      `link set ${WORKLOAD_ENDPOINT} up`,
+      `route add ${POD_GATEWAY} dev ${WORKLOAD_ENDPOINT} scope link`,
+      `route add default via ${POD_GATEWAY} dev ${WORKLOAD_ENDPOINT}`,
+    ])
     await ensureWorkloadInterfaceSysctls(iface)
     // The /32 route, as node apply's routes part would write it, so the workload works at once.
     const nl = openNetlink()

@@ -251,7 +251,7 @@ export class TwoHosts {
   async addPod(h: SimHost, name: string, opts: {namespace?: string; labels?: Record<string, string>; profiles?: string[]; ports?: number[]} = {}): Promise<Pod> {
     const podNs = this.lab.addHost(`p${this.pods.length}`)
     const labels = opts.labels ?? {}
-    const args = ['workload', 'add', name, '--netns', podNs, '--node', h.name, '-o', 'json']
+    const args = ['workload', 'add', name, '--netns', podNs, '--node', h.name, '--iptables-backend', this.backend, '-o', 'json']
     if (opts.namespace) args.push('--namespace', opts.namespace)
     if (Object.keys(labels).length > 0) args.push('--labels', Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','))
     for (const p of opts.profiles ?? []) args.push('--profile', p)

@@ -28,9 +28,7 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
     const {requireNetAdmin} = await import('../../node/privilege.js')
     requireNetAdmin('node run')
     const {parseDuration} = await import('../../lib/base-command.js')
-    const {runNodeAgent, makeLogger} = await import('../../node/run.js')
-    const {FAST_TIMERS} = await import('../../dataplane/bird/index.js')
-    const {join} = await import('node:path')
+    const {makeLogger} = await import('../../node/log.js')
     const f = this.flags
     // calico/node logs at info unless told otherwise; the global default (panic) suits one-shot commands.
     const explicit = this.argv.some((a) => a === '--log-level' || a.startsWith('--log-level='))
@@ -45,16 +43,26 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
     const datastore = await this.etcd()
+    const store = await this.store()
+    const identity = {
+      ...(f.name ? {name: f.name} : {}),
+      ...(f.ip ? {ip: f.ip} : {}),
+      ...(f['ip-autodetection-method'] ? {autodetectionMethod: f['ip-autodetection-method']} : {}),
+      ...(f.as ? {as: f.as} : {}),
+    }
+    // Registration first, before the rest of the agent is even loaded: `workload add` can run
+    // as soon as this is logged.
+    const {registerAndLog} = await import('../../node/identity.js')
+    await registerAndLog(store, identity, log)
+    const {runNodeAgent} = await import('../../node/run.js')
+    const {FAST_TIMERS} = await import('../../dataplane/bird/index.js')
+    const {join} = await import('node:path')
     await runNodeAgent({
       datastore,
+      register: false,
       pass: {
-        store: await this.store(),
-        identity: {
-          ...(f.name ? {name: f.name} : {}),
-          ...(f.ip ? {ip: f.ip} : {}),
-          ...(f['ip-autodetection-method'] ? {autodetectionMethod: f['ip-autodetection-method']} : {}),
-          ...(f.as ? {as: f.as} : {}),
-        },
+        store,
+        identity,
         ipForwarding: f['ip-forwarding'] === 'Enabled',
         lockFile: f['lock-file'],
         lockWaitMs: parseDuration(f['lock-timeout']),
