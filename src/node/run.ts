@@ -5,7 +5,7 @@
 // partsForChanges); start, resync, drift checks, retries, a restarted BIRD or a deleted route run
 // every part. A dropped stream resumes from the last revision; a cancelled watch (compaction) and
 // every resync interval re-list the datastore; a periodic check and a kernel route monitor catch
-// drift (an owned route deleted, a flushed cali- chain, BIRD restarted). BIRD can be supervised.
+// drift (an owned route deleted, a flushed cali- chain, BIRD restarted). As calico-node it runs BIRD (started after the first pass unless one answers on the socket; --no-bird opts out).
 // SIGTERM/SIGINT stop the agent and leave the dataplane in place.
 import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'

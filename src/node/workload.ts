@@ -83,6 +83,8 @@ export interface AddWorkloadOptions {
   onWait?: (message: string) => void
   /** Drop the workload's traffic until the agent programs its policy (default: with the `auto` backend). */
   iptables?: {enabled: boolean; backend?: IptablesBackend}
+  /** Aborted (SIGTERM, a caller's time limit): stop at the next step and undo what was done. */
+  signal?: AbortSignal
 }
 
 export interface WorkloadInfo {
@@ -165,12 +167,17 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
   }
 
   const undo: Array<() => Promise<unknown>> = [() => ipam.releaseByHandle(handleId)]
+  const step = () => {
+    if (opts.signal?.aborted) throw new CalicoError(`workload add ${namespace}/${opts.name} interrupted: everything it did is undone`)
+  }
   try {
+    step()
     // Fail closed: the drops go in before the interface exists (a rule may name an interface to come).
     if (backend) {
       await dropUntilProgrammed(iface, backend)
       undo.push(() => removePendingDrops(iface, backend))
     }
+    step()
     const mac = workloadMac()
     undo.push(() => runCommand('ip', ['link', 'del', iface]))
     await ipBatch(undefined, [
@@ -178,6 +185,7 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
       `link set ${peer} netns ${nsPath}`,
       `link set ${iface} up`,
     ])
+    step()
     await ipBatch(nsPath, [
       'link set lo up',
       `link set ${peer} name ${WORKLOAD_ENDPOINT}`,
@@ -186,6 +194,7 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
       `route add ${POD_GATEWAY} dev ${WORKLOAD_ENDPOINT} scope link`,
       `route add default via ${POD_GATEWAY} dev ${WORKLOAD_ENDPOINT}`,
     ])
+    step()
     await ensureWorkloadInterfaceSysctls(iface)
     // The /32 route, as node apply's routes part would write it, so the workload works at once.
     const nl = openNetlink()
@@ -197,6 +206,7 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
       nl.close()
     }
 
+    step()
     const r: Resource = {
       apiVersion: 'projectcalico.org/v3',
       kind: 'WorkloadEndpoint',
@@ -231,11 +241,12 @@ async function waitForNode(opts: AddWorkloadOptions): Promise<Resource> {
   if (waitMs > 0) {
     opts.onWait?.(`node ${opts.node} is not registered yet: waiting up to ${waitMs / 1000}s for it (${hint})`)
     const deadline = Date.now() + waitMs
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !opts.signal?.aborted) {
       await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))))
       const node = await opts.store.get(nodeDef(), opts.node)
       if (node) return node
     }
+    if (opts.signal?.aborted) throw new CalicoError(`workload add interrupted while waiting for node ${opts.node} to register: nothing was done`)
   }
   throw new CalicoError(`node ${opts.node} is not registered${waitMs > 0 ? ` after ${waitMs / 1000}s` : ''}: ${hint} first`)
 }

@@ -6,13 +6,13 @@
 // (felix/dataplane/linux/endpoint_mgr.go); `node run` registers the Node first, starts BIRD when
 // none answers and stops it on exit, and reuses (reloads, never stops) a BIRD that answers.
 import assert from 'node:assert/strict'
-import {type ChildProcess, spawn} from 'node:child_process'
+import {type ChildProcess, execFile, spawn} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {NodeRunAgent} from '../helpers/agent.js'
-import {cliFor} from '../helpers/cli.js'
+import {BIN, cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 import {poolYaml, uplinkedHost} from '../helpers/hosts.js'
 import {inNs, ip, NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'
@@ -89,6 +89,20 @@ describe('node run and workload add with default flags', {skip, timeout: 240_000
     assert.equal(lines.length, 2, r.stderr)
     assert.match(lines[0] ?? '', /node h is not registered yet: waiting up to 1s/)
     assert.match(lines[1] ?? '', /node h is not registered after 1s/)
+    assert.doesNotMatch(ip('-n', host, 'link', 'show'), /cali/)
+  })
+
+  it('workload add interrupted (SIGTERM, as from a timeout) while it waits: exits 1 at once, nothing done', async () => {
+    const t0 = Date.now()
+    const env = {...process.env, ETCD_ENDPOINTS: etcd.unixEndpoint, DATASTORE_TYPE: 'etcdv3', CALICOCTL_CONFIG: '/nonexistent-default', NO_COLOR: '1'}
+    const argv = ['netns', 'exec', host, 'timeout', '--preserve-status', '-s', 'TERM', '6', process.execPath, BIN, 'workload', 'add', 'pod0', '--netns', pod1, '--node', 'h']
+    const r = await new Promise<{code: number; stderr: string}>((resolve) =>
+      execFile('ip', argv, {env, timeout: 60_000}, (err, _out, stderr) => resolve({code: err ? Number((err as NodeJS.ErrnoException).code) : 0, stderr: String(stderr)})),
+    )
+    assert.equal(r.code, 1, r.stderr)
+    assert.match(r.stderr, /interrupted while waiting for node h to register: nothing was done/)
+    // Hang guard, not a timing assertion: it did not sit out the 30 s wait.
+    assert.ok(Date.now() - t0 < 25_000)
     assert.doesNotMatch(ip('-n', host, 'link', 'show'), /cali/)
   })
 

@@ -29,7 +29,11 @@ export default class WorkloadAdd extends BaseCommand<typeof WorkloadAdd> {
     const {resolveNodeName} = await import('../../node/identity.js')
     const {parseDuration} = await import('../../lib/base-command.js')
     const f = this.flags
+    // SIGTERM/SIGINT (e.g. a `timeout` around the call) undo what was done instead of leaving half a workload.
+    const ac = new AbortController()
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => ac.abort())
     const w = await addWorkload({
+      signal: ac.signal,
       store: await this.store(),
       name: this.args.name,
       node: resolveNodeName({...(f.node ? {name: f.node} : {})}),
