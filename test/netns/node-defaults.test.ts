@@ -54,6 +54,7 @@ describe('node run and workload add with default flags', {skip, timeout: 240_000
   const agents: NodeRunAgent[] = []
   let ownBird: ChildProcess | undefined
 
+  const cliEnv = () => ({...process.env, ETCD_ENDPOINTS: etcd.unixEndpoint, DATASTORE_TYPE: 'etcdv3', CALICOCTL_CONFIG: '/nonexistent-default', NO_COLOR: '1'})
   const addWorkload = async (name: string, netns: string, extra: string[] = []) => {
     const r = await run(['workload', 'add', name, '--netns', netns, '--node', 'h', '-o', 'json', ...extra], {netns: host})
     if (r.code === 0) {
@@ -94,7 +95,7 @@ describe('node run and workload add with default flags', {skip, timeout: 240_000
 
   it('workload add interrupted (SIGTERM, as from a timeout) while it waits: exits 1 at once, nothing done', async () => {
     const t0 = Date.now()
-    const env = {...process.env, ETCD_ENDPOINTS: etcd.unixEndpoint, DATASTORE_TYPE: 'etcdv3', CALICOCTL_CONFIG: '/nonexistent-default', NO_COLOR: '1'}
+    const env = cliEnv()
     const argv = ['netns', 'exec', host, 'timeout', '--preserve-status', '-s', 'TERM', '6', process.execPath, BIN, 'workload', 'add', 'pod0', '--netns', pod1, '--node', 'h']
     const r = await new Promise<{code: number; stderr: string}>((resolve) =>
       execFile('ip', argv, {env, timeout: 60_000}, (err, _out, stderr) => resolve({code: err ? Number((err as NodeJS.ErrnoException).code) : 0, stderr: String(stderr)})),
@@ -107,14 +108,23 @@ describe('node run and workload add with default flags', {skip, timeout: 240_000
   })
 
   it('workload add waits for the Node and proceeds once it is registered', async () => {
-    const adding = addWorkload('pod1', pod1)
+    // Started on its own, so that the Node is registered only once it says it waits.
+    let stderr = ''
+    let stdout = ''
+    const child = spawn('ip', ['netns', 'exec', host, process.execPath, BIN, 'workload', 'add', 'pod1', '--netns', pod1, '--node', 'h', '-o', 'json'], {env: cliEnv()})
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()))
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    await waitFor('workload add to say it waits', () => (/waiting/.test(stderr) ? true : undefined), 30_000, 100)
     // Registration by a one-shot pass that leaves forwarding and iptables alone.
     const a = await run(['node', 'apply', ...common(), '--no-iptables', '--no-bird', '--ip-forwarding', 'Disabled'], {netns: host})
     assert.equal(a.code, 0, a.stderr)
-    const r = await adding
-    assert.equal(r.code, 0, r.stderr)
-    assert.match(r.stderr, /^node h is not registered yet: waiting up to 30s/)
-    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+    assert.equal(await exited, 0, stderr)
+    assert.match(stderr, /^node h is not registered yet: waiting up to 30s/)
+    assert.equal(stderr.trim().split('\n').length, 1, stderr)
+    const w = JSON.parse(stdout) as {ip: string; interfaceName: string}
+    ips.pod1 = w.ip.split('/')[0] ?? ''
+    ifaces.pod1 = w.interfaceName
     assert.equal(sysctl('ip_forward'), '0', 'IPForwarding Disabled leaves net.ipv4.ip_forward alone')
     const r2 = await addWorkload('pod2', pod2)
     assert.equal(r2.code, 0, r2.stderr)
