@@ -68,7 +68,7 @@ async function once(bin: string, ours: boolean): Promise<AgentStart> {
     const workloadReadyMs = Date.now() - t0
     const a = agent
     const registeredMs = await waitFor('the registration in the log', () => logAt(a, /\] (Node h (created|already registered|updated) |node: created Node h)/, t0), 120_000, 100)
-    const firstPassMs = await waitFor('the first pass in the log', () => logAt(a, /pass \(([^)]*, )?start/, t0), 120_000, 100)
+    const firstPassMs = await waitFor('the first pass in the log', () => logAt(a, /\[INFO\] pass \(/, t0), 120_000, 100)
     return {registeredMs, firstPassMs, workloadAddMs, workloadReadyMs}
   } finally {
     await agent?.stop()
