@@ -186,7 +186,7 @@ async function nodeRunScale(etcd: TestEtcd, ds: EtcdDatastore, dir: string): Pro
     agent = new NodeRunAgent({
       ns, name: 'host-0', ip: '172.16.0.0/16', dir: join(dir, 'run'), endpoints: etcd.unixEndpoint,
       // Only the writes below make passes: no periodic drift check or resync during the measurement.
-      extraArgs: ['--debounce', debounce, '--check-interval', '0', '--resync-interval', '60m', ...(bird ? ['--supervise-bird', '--bird-timers', 'fast'] : ['--no-bird'])],
+      extraArgs: ['--debounce', debounce, '--check-interval', '0', '--resync-interval', '60m', ...(bird ? ['--bird-timers', 'fast'] : ['--no-bird'])],
     })
     const progress = (m: string) => process.env.BENCH_VERBOSE && console.error(`# ${m}`)
     progress(`node run started (pid ${agent.pid})`)

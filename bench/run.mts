@@ -7,6 +7,7 @@ import {cpus, loadavg, totalmem} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {bulk} from './apply.mjs'
+import {agentStart} from './agent-start.mjs'
 import {type BirdBench, birdBench} from './bird.mjs'
 import {hostScale} from './host-scale.mjs'
 import {type IptablesBench, iptablesBench} from './iptables.mjs'
@@ -156,6 +157,25 @@ try {
   rows.push({what: 'iptables', ours: `not run: ${ipt}`, baseline: '-', ratio: '-', target: '-', met: null})
 }
 
+// The agent as a user starts it (#20): registration, first pass, `workload add`, against the previous build.
+let agent: Awaited<ReturnType<typeof agentStart>> | string
+try {
+  agent = await agentStart()
+  const a = agent
+  for (const [what, k, target] of [
+    ['node run: start -> Node registered', 'registeredMs', 1000],
+    ['node run: start -> first pass done', 'firstPassMs', undefined],
+    ['workload add (typed at node run start)', 'workloadAddMs', 1000],
+    ['node run start -> workload added', 'workloadReadyMs', undefined],
+  ] as const) {
+    const prev = a.prev?.[k]
+    rows.push({what, ours: `${a.ours[k]} ms`, baseline: prev === undefined ? '-' : `previous build: ${prev} ms`, ratio: prev === undefined ? '-' : x(a.ours[k], prev), target: target ? `< ${target} ms` : '-', met: target ? a.ours[k] < target : null})
+  }
+} catch (err) {
+  agent = (err as Error).message
+  rows.push({what: 'node run start / workload add', ours: `not run: ${agent}`, baseline: '-', ratio: '-', target: '-', met: null})
+}
+
 const load1 = loadavg()
 const header: Row = {what: 'what', ours: 'ours', baseline: 'baseline', ratio: 'ratio', target: 'target', met: null}
 const cells = (r: Row) => [r.what, r.ours, r.baseline, r.ratio, r.target, r === header ? 'met?' : r.met === null ? '-' : r.met ? 'yes' : 'NO']
@@ -167,4 +187,4 @@ const machine = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 
 const loads = `load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${load1.map((l) => l.toFixed(2)).join(' ')} at end`
 console.log(table)
 console.log(`\n${machine}; ${loads}; ${((Date.now() - started) / 1000).toFixed(0)} s`)
-writeFileSync(join(HERE, 'results.json'), `${JSON.stringify({date: new Date().toISOString(), machine, loadStart: load0, loadEnd: load1, startup: s, bulk: b, hostScale: h, ipam: ipamOut, selector: sel, bird, routes, iptables: ipt, rows}, null, 2)}\n`)
+writeFileSync(join(HERE, 'results.json'), `${JSON.stringify({date: new Date().toISOString(), machine, loadStart: load0, loadEnd: load1, startup: s, bulk: b, hostScale: h, ipam: ipamOut, selector: sel, bird, routes, iptables: ipt, agentStart: agent, rows}, null, 2)}\n`)

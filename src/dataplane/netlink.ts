@@ -326,24 +326,43 @@ export class Netlink {
   }
 }
 
+/** Writes each /proc/sys value that differs; returns the number of writes (with dryRun: that would be made). */
+async function ensureProcSys(values: ReadonlyArray<readonly [string, string]>, dryRun = false): Promise<number> {
+  let writes = 0
+  for (const [path, value] of values) {
+    const current = (await readFile(path, 'utf8')).trim()
+    if (current !== value) {
+      if (!dryRun) await writeFile(path, `${value}\n`)
+      writes++
+    }
+  }
+  return writes
+}
+
 /**
- * Sets the sysctls a workload interface needs: proxy ARP so the pod's gateway 169.254.1.1 is
- * answered by the host, with no reply delay. Writes only what differs; returns the number of writes.
+ * Sets the sysctls a workload interface needs, as Felix does: forwarding on it, proxy ARP so the
+ * pod's gateway 169.254.1.1 is answered by the host, with no reply delay. Writes only what
+ * differs; returns the number of writes.
  */
 export async function ensureWorkloadInterfaceSysctls(iface: string, opts: {dryRun?: boolean; procRoot?: string} = {}): Promise<number> {
   const procRoot = opts.procRoot ?? '/proc'
   assertSafeName('interface name', iface)
   if (iface.includes('/') || iface === '.' || iface === '..' || iface.length > 15) throw new Error(`invalid interface name '${iface}'`)
-  let writes = 0
-  for (const [path, value] of [
-    [`${procRoot}/sys/net/ipv4/conf/${iface}/proxy_arp`, '1'],
-    [`${procRoot}/sys/net/ipv4/neigh/${iface}/proxy_delay`, '0'],
-  ] as const) {
-    const current = (await readFile(path, 'utf8')).trim()
-    if (current !== value) {
-      if (!opts.dryRun) await writeFile(path, `${value}\n`)
-      writes++
-    }
-  }
-  return writes
+  return ensureProcSys(
+    [
+      [`${procRoot}/sys/net/ipv4/conf/${iface}/forwarding`, '1'],
+      [`${procRoot}/sys/net/ipv4/conf/${iface}/proxy_arp`, '1'],
+      [`${procRoot}/sys/net/ipv4/neigh/${iface}/proxy_delay`, '0'],
+    ],
+    opts.dryRun,
+  )
+}
+
+/**
+ * `net.ipv4.ip_forward=1`, as Felix does at start when IPForwarding is Enabled (its default):
+ * without it the host neither routes workload traffic nor answers proxy ARP for the pods'
+ * gateway. Returns true when it was (or, with dryRun, would be) switched on.
+ */
+export async function ensureIpForwarding(opts: {dryRun?: boolean; procRoot?: string} = {}): Promise<boolean> {
+  return (await ensureProcSys([[`${opts.procRoot ?? '/proc'}/sys/net/ipv4/ip_forward`, '1']], opts.dryRun)) > 0
 }

@@ -10,6 +10,7 @@ import {openNetlink} from '../dataplane/netlink.js'
 import {CalicoError, ConflictError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
 import type {KindDef, Resource} from '../resources/types.js'
+import type {Logger} from './log.js'
 
 /** One host interface with its IPv4 addresses as CIDRs (`198.51.100.95/24`). */
 export interface HostInterface {
@@ -343,4 +344,34 @@ export function registerNode(store: ResourceStore, id: NodeIdentity, opts: {dryR
     }),
     opts,
   )
+}
+
+/**
+ * Registration as the first datastore action of `node run` and `node apply`: one read of this
+ * host's Node, then create or update it. Nothing else is read first, so the Node is visible
+ * (and `workload add` can run) before any snapshot is listed or the dataplane is touched.
+ */
+export async function registerThisNode(
+  store: ResourceStore,
+  opts: IdentityOptions,
+  deps: {interfaces?: HostInterface[]} = {},
+): Promise<NodeRegistration & {identity: NodeIdentity}> {
+  const existing = await store.get(nodeDef(), resolveNodeName(opts))
+  const identity = await resolveIdentity(opts, existing, deps)
+  const reg = await registerNode(store, identity, existing ? {existing} : {})
+  return {...reg, identity}
+}
+
+/**
+ * registerThisNode for `node run`, logged: a failure is logged, not thrown (the first pass
+ * registers again and retries).
+ */
+export async function registerAndLog(store: ResourceStore, opts: IdentityOptions, log: Logger, interfaces?: HostInterface[]): Promise<void> {
+  const t0 = Date.now()
+  try {
+    const r = await registerThisNode(store, opts, interfaces ? {interfaces} : {})
+    log('info', `Node ${r.identity.name} ${r.action === 'unchanged' ? 'already registered' : r.action} (${r.identity.ipv4Address}) in ${Date.now() - t0} ms`)
+  } catch (err) {
+    log('error', `cannot register this node yet: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}; the first pass retries`)
+  }
 }

@@ -75,6 +75,8 @@ export interface NodePassOptions {
    */
   iptables?: {enabled: boolean; backend?: IptablesBackend; syncer?: IptablesSyncer; verify?: boolean}
   bird?: {enabled: boolean; configDir: string; socketPath: string; timers?: BgpTimers; log?: string}
+  /** Switch on net.ipv4.ip_forward (Felix IPForwarding, default Enabled); false leaves it alone. */
+  ipForwarding?: boolean
   /** Injected host interfaces (tests); default: read over netlink. */
   interfaces?: HostInterface[]
   /** Where the pass gets its snapshot (`node run`: the watch-fed cache); default: read etcd. */
@@ -326,7 +328,8 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
     } else {
       if (!host.hostInterface) routesPart.notes.push(noInterface)
       try {
-        const r = await syncRoutes(buildRouteInput(snap, {...host, hostInterface: host.hostInterface || 'lo'}), {dryRun})
+        const r = await syncRoutes(buildRouteInput(snap, {...host, hostInterface: host.hostInterface || 'lo'}), {dryRun, ipForwarding: opts.ipForwarding !== false})
+        if (r.ipForwardingEnabled) routesPart.changes.push(`${dryRun ? 'enable' : 'enabled'} net.ipv4.ip_forward`)
         routesPart.changes.push(...r.ops.map(formatRouteOp))
         if (r.sysctlChanges > 0) routesPart.changes.push(`set ${r.sysctlChanges} workload interface sysctl${r.sysctlChanges === 1 ? '' : 's'}`)
         routesPart.notes.push(...r.skipped.map((s) => `not programmed: ${formatRoute(s.route)} (${s.reason})`))

@@ -5,7 +5,7 @@
 // partsForChanges); start, resync, drift checks, retries, a restarted BIRD or a deleted route run
 // every part. A dropped stream resumes from the last revision; a cancelled watch (compaction) and
 // every resync interval re-list the datastore; a periodic check and a kernel route monitor catch
-// drift (an owned route deleted, a flushed cali- chain, BIRD restarted). BIRD can be supervised.
+// drift (an owned route deleted, a flushed cali- chain, BIRD restarted). As calico-node it runs BIRD (started after the first pass unless one answers on the socket; --no-bird opts out).
 // SIGTERM/SIGINT stop the agent and leave the dataplane in place.
 import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
@@ -19,22 +19,11 @@ import {SnapshotCache} from './cache.js'
 import {publishNodeStatus, statusFromPass} from './node-status-key.js'
 import {formatPassTimes, type NodePassOptions, type NodePassResult, type PartName, partsForChanges, runNodePass, type SnapshotSource} from './pass.js'
 import {selects} from './snapshot.js'
+import {registerAndLog} from './identity.js'
+import type {Logger} from './log.js'
 import {DatastoreWatch, type WatchEvent} from './watch.js'
 
-export const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
-export type LogLevel = (typeof LOG_LEVELS)[number]
-
-export type Logger = (level: Exclude<LogLevel, 'panic' | 'trace'>, message: string) => void
-
-/** One line per message on a stream: `2024-05-01T10:00:00.000Z [INFO] message`, filtered by level. */
-export function makeLogger(level: string, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  const norm = (level === 'warning' ? 'warn' : level) as LogLevel
-  const max = Math.max(0, LOG_LEVELS.indexOf(norm))
-  return (lvl, message) => {
-    if (LOG_LEVELS.indexOf(lvl) > max) return
-    write(`${new Date().toISOString()} [${lvl.toUpperCase()}] ${message}\n`)
-  }
-}
+export {LOG_LEVELS, type Logger, type LogLevel, makeLogger} from './log.js'
 
 export interface BirdSupervision {
   binary: string
@@ -52,6 +41,8 @@ export interface NodeRunOptions {
   debounceMs: number
   statusFile?: string
   bird?: BirdSupervision
+  /** Write this host's Node before anything else (default true; false: the caller did, see registerAndLog). */
+  register?: boolean
   /** Watch the kernel's routes (`ip monitor route`) to restore a deleted owned route at once. */
   routeMonitor?: boolean
   log: Logger
@@ -127,7 +118,13 @@ class BirdSupervisor {
     let tail = ''
     child.stdout?.on('data', (b: Buffer) => (tail = (tail + b.toString()).slice(-2000)))
     child.stderr?.on('data', (b: Buffer) => (tail = (tail + b.toString()).slice(-2000)))
-    child.once('error', (err) => this.log('error', `BIRD: cannot start ${this.cfg.binary}: ${message(err)}`))
+    child.once('error', (err) => {
+      // No such binary: restarting cannot help. Say so once and run without BGP.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.stopping = true
+        this.log('error', `BIRD: ${this.cfg.binary} not found; BGP routes are not programmed (install BIRD 2, or pass --no-bird when BGP is managed elsewhere)`)
+      } else this.log('error', `BIRD: cannot start ${this.cfg.binary}: ${message(err)}`)
+    })
     child.once('spawn', () => this.log('info', `BIRD started (pid ${child.pid}): ${this.cfg.binary} ${args.join(' ')}`))
     const startedAt = Date.now()
     child.once('close', (code, sig) => {
@@ -250,6 +247,25 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   let failures = 0
   let stopped = false
   let bird: BirdSupervisor | undefined
+  let birdChecked = false
+  // After the first pass (it wrote the config): reuse a BIRD that answers on the socket (the pass
+  // reloaded it), else start one and keep it running.
+  const startBird = async () => {
+    if (!opts.bird || stopped) return
+    const {BirdControl} = await import('../dataplane/bird/index.js')
+    const control = existsSync(opts.bird.socketPath) ? await BirdControl.connect(opts.bird.socketPath).catch(() => undefined) : undefined
+    if (control) {
+      // Not ours to stop: reloaded on the generated config now and on each change, never killed.
+      const r = await control.configure().catch((err) => ({ok: false, message: message(err)}))
+      control.close()
+      log(r.ok ? 'info' : 'warn', `BIRD already answers on ${opts.bird.socketPath}: reusing it, not starting another (configure: ${r.message})`)
+    } else if (!existsSync(opts.bird.configPath)) log('error', `no BIRD config at ${opts.bird.configPath}; BIRD not started`)
+    else {
+      bird = new BirdSupervisor(opts.bird, log, () => schedule('BIRD restarted', 1000))
+      bird.start()
+      status.bird = {supervised: true, restarts: 0}
+    }
+  }
   // Owned routes the kernel reported deleted while a pass ran. Checked when it ends: the pass may
   // have deleted them itself, or read the kernel before they went (or not run its routes part).
   const deletedMidPass = new Set<string>()
@@ -325,6 +341,10 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     if (watch) status.revision = watch.lastRevision
     if (bird) status.bird = {supervised: true, ...(bird.child?.pid ? {pid: bird.child.pid} : {}), restarts: bird.restarts}
     status.state = 'running'
+    if (!birdChecked) {
+      birdChecked = true
+      await startBird()
+    }
     await writeStatus()
     if (appliedRev) await publish(statusFromPass(r, appliedRev, {passes: status.passes, pid: process.pid, startedAt: status.startedAt}))
   }
@@ -334,13 +354,6 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   const publish = async (s: ReturnType<typeof statusFromPass>) => {
     lastPublished = s
     await publishNodeStatus(opts.datastore, s).catch((err) => log('warn', `cannot publish node status: ${message(err)}`))
-  }
-
-  const settle = async () => {
-    while (running || timer) {
-      if (running) await running
-      else await sleep(Math.max(opts.debounceMs, 10))
-    }
   }
 
   // --- the watch ---
@@ -416,19 +429,13 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   await writeStatus()
   log('info', `node run: pid ${process.pid}; resync every ${opts.resyncIntervalMs / 1000}s, drift check every ${opts.checkIntervalMs / 1000}s`)
 
-  // Start: the revision before the first pass, then the pass, then BIRD on the config it wrote.
+  // Registration first: this host's Node is written before the datastore is listed or the
+  // dataplane touched, so `workload add` works as soon as the agent is started.
+  if (opts.register !== false) await registerAndLog(opts.pass.store, opts.pass.identity, log, opts.pass.interfaces)
+
+  // Start: the revision before the first pass, then the pass; BIRD starts on the config the
+  // first pass wrote (see startBird, called when that pass ends).
   await openWatch('start')
-  await settle()
-  if (opts.bird && !stopped) {
-    const {showProtocols} = await import('../dataplane/bird/index.js')
-    const alreadyUp = existsSync(opts.bird.socketPath) && (await showProtocols(opts.bird.socketPath).then(() => true, () => false))
-    if (alreadyUp) log('warn', `BIRD already answers on ${opts.bird.socketPath}; not starting another`)
-    else if (!existsSync(opts.bird.configPath)) log('error', `no BIRD config at ${opts.bird.configPath}; BIRD not started`)
-    else {
-      bird = new BirdSupervisor(opts.bird, log, () => schedule('BIRD restarted', 1000))
-      bird.start()
-    }
-  }
   startMonitor()
   const resync = setInterval(() => schedule('resync', 0), opts.resyncIntervalMs)
   const check = opts.checkIntervalMs > 0 ? setInterval(() => schedule('drift check', 0), opts.checkIntervalMs) : undefined

@@ -3,9 +3,11 @@
 // other end is `eth0` in the workload's network namespace with a /32 address and a default route
 // via 169.254.1.1 (answered by proxy ARP on the cali interface); the address comes from IPAM and
 // the WorkloadEndpoint resource records it all. Run in the host's network namespace, as root.
-import {createHash} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import {existsSync} from 'node:fs'
 import type {ResourceStore} from '../datastore/store.js'
+import {type IptablesBackend, resolveIptablesBackend} from '../dataplane/iptables/executor.js'
+import {dropUntilProgrammed, removePendingDrops} from '../dataplane/iptables/pending.js'
 import {ensureWorkloadInterfaceSysctls, OWNED_ROUTE_PROTOCOL, openNetlink} from '../dataplane/netlink.js'
 import {Ipam} from '../ipam/index.js'
 import {assertSafeName, runChecked, runCommand} from '../lib/exec.js'
@@ -13,7 +15,8 @@ import {CalicoError, NotFoundError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
 import type {KindDef, Resource} from '../resources/types.js'
 import {formatFieldError} from '../resources/errors.js'
-import {DEFAULT_ALLOW_PROFILE, findNode, poolsForNode, readSnapshot, selects} from './snapshot.js'
+import {nodeDef} from './identity.js'
+import {DEFAULT_ALLOW_PROFILE, poolsForNode, selects} from './snapshot.js'
 
 export const WORKLOAD_ORCHESTRATOR = 'calicoctl'
 export const WORKLOAD_ENDPOINT = 'eth0'
@@ -74,6 +77,14 @@ export interface AddWorkloadOptions {
   ip?: string
   labels?: Record<string, string>
   profiles?: string[]
+  /** How long to wait for this host's Node to be registered (default 30 s; 0: do not wait). */
+  waitNodeMs?: number
+  /** Told once, when it has to wait for the Node. */
+  onWait?: (message: string) => void
+  /** Drop the workload's traffic until the agent programs its policy (default: with the `auto` backend). */
+  iptables?: {enabled: boolean; backend?: IptablesBackend}
+  /** Aborted (SIGTERM, a caller's time limit): stop at the next step and undo what was done. */
+  signal?: AbortSignal
 }
 
 export interface WorkloadInfo {
@@ -87,12 +98,20 @@ export interface WorkloadInfo {
   profiles: string[]
 }
 
-async function ip(args: string[]): Promise<string> {
-  return runChecked('ip', args)
+/**
+ * Runs `ip` commands as one `ip -batch` process, on the host or (nsPath) inside the workload's
+ * namespace: a process start costs more than the commands (seconds under user-mode-linux).
+ */
+async function ipBatch(nsPath: string | undefined, lines: string[]): Promise<void> {
+  const [file, args] = nsPath ? ['nsenter', [`--net=${nsPath}`, 'ip', '-batch', '-']] : ['ip', ['-batch', '-']]
+  await runChecked(file, args, {input: `${lines.join('\n')}\n`})
 }
 
-async function inPod(nsPath: string, args: string[]): Promise<string> {
-  return runChecked('nsenter', [`--net=${nsPath}`, 'ip', ...args])
+/** A random locally administered unicast MAC for the workload's eth0 (set here, so it need not be read back). */
+function workloadMac(): string {
+  const b = randomBytes(6)
+  b[0] = ((b[0] ?? 0) & 0xfe) | 0x02
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':')
 }
 
 function info(r: Resource): WorkloadInfo {
@@ -117,21 +136,29 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
   const nsPath = namespacePath(opts.netns)
   if (!existsSync(nsPath)) throw new CalicoError(`network namespace ${opts.netns} does not exist (${nsPath})`)
   const wepName = workloadEndpointName(opts.node, opts.name)
-  if (await opts.store.get(def, wepName, namespace)) throw new CalicoError(`workload ${namespace}/${opts.name} already exists on node ${opts.node}`)
+  // Only the keys this command needs (its endpoint, this Node, the pools, the reservations):
+  // never a snapshot of the whole datastore.
+  const [existing, found, poolList, reservationList] = await Promise.all([
+    opts.store.get(def, wepName, namespace),
+    opts.store.get(nodeDef(), opts.node),
+    listKind(opts.store, 'IPPool'),
+    listKind(opts.store, 'IPReservation'),
+  ])
+  if (existing) throw new CalicoError(`workload ${namespace}/${opts.name} already exists on node ${opts.node}`)
+  const node = found ?? (await waitForNode(opts))
   const iface = workloadInterfaceName(namespace, opts.name)
   const peer = `tmp${iface.slice(4)}`
 
   const ipam = new Ipam(opts.store.ds, {selects})
-  const snap = await readSnapshot(opts.store, ipam)
-  const node = findNode(snap, opts.node)
-  if (!node) throw new CalicoError(`node ${opts.node} is not registered: run 'calicoctl node apply' on it first`)
   const labels = node.metadata.labels ?? {}
-  const pools = poolsForNode(snap, labels)
+  const pools = poolsForNode({pools: poolList}, labels)
   const handleId = workloadHandle(namespace, opts.name)
   const attrs = {node: opts.node, namespace, workload: opts.name, type: 'workload'}
+  // Resolved before anything is written: a host without iptables fails here, not half-way.
+  const backend = opts.iptables?.enabled === false ? undefined : await resolveIptablesBackend(opts.iptables?.backend ?? 'auto')
   let address: string
   if (!opts.ip || opts.ip === 'auto') {
-    const reservations = snap.reservations.flatMap((r) => ((r.spec as {reservedCIDRs?: string[]} | undefined)?.reservedCIDRs ?? []).filter((c) => !c.includes(':')))
+    const reservations = reservationList.flatMap((r) => ((r.spec as {reservedCIDRs?: string[]} | undefined)?.reservedCIDRs ?? []).filter((c) => !c.includes(':')))
     const res = await ipam.autoAssign({node: opts.node, nodeLabels: labels, num: 1, handleId, attrs, pools, reservations})
     address = res.ips[0] as string
   } else {
@@ -140,19 +167,34 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
   }
 
   const undo: Array<() => Promise<unknown>> = [() => ipam.releaseByHandle(handleId)]
+  const step = () => {
+    if (opts.signal?.aborted) throw new CalicoError(`workload add ${namespace}/${opts.name} interrupted: everything it did is undone`)
+  }
   try {
-    await ip(['link', 'add', iface, 'address', HOST_SIDE_MAC, 'type', 'veth', 'peer', 'name', peer])
+    step()
+    // Fail closed: the drops go in before the interface exists (a rule may name an interface to come).
+    if (backend) {
+      await dropUntilProgrammed(iface, backend)
+      undo.push(() => removePendingDrops(iface, backend))
+    }
+    step()
+    const mac = workloadMac()
     undo.push(() => runCommand('ip', ['link', 'del', iface]))
-    await ip(['link', 'set', peer, 'netns', nsPath])
-    await inPod(nsPath, ['link', 'set', 'lo', 'up'])
-    await inPod(nsPath, ['link', 'set', peer, 'name', WORKLOAD_ENDPOINT])
-    await inPod(nsPath, ['addr', 'add', `${address}/32`, 'dev', WORKLOAD_ENDPOINT])
-    await inPod(nsPath, ['link', 'set', WORKLOAD_ENDPOINT, 'up'])
-    await inPod(nsPath, ['route', 'add', POD_GATEWAY, 'dev', WORKLOAD_ENDPOINT, 'scope', 'link'])
-    await inPod(nsPath, ['route', 'add', 'default', 'via', POD_GATEWAY, 'dev', WORKLOAD_ENDPOINT])
-    const links = JSON.parse(await inPod(nsPath, ['-j', 'link', 'show', WORKLOAD_ENDPOINT])) as Array<{address?: string}>
-    const mac = links[0]?.address
-    await ip(['link', 'set', iface, 'up'])
+    await ipBatch(undefined, [
+      `link add ${iface} address ${HOST_SIDE_MAC} type veth peer name ${peer} address ${mac}`,
+      `link set ${peer} netns ${nsPath}`,
+      `link set ${iface} up`,
+    ])
+    step()
+    await ipBatch(nsPath, [
+      'link set lo up',
+      `link set ${peer} name ${WORKLOAD_ENDPOINT}`,
+      `addr add ${address}/32 dev ${WORKLOAD_ENDPOINT}`,
+      `link set ${WORKLOAD_ENDPOINT} up`,
+      `route add ${POD_GATEWAY} dev ${WORKLOAD_ENDPOINT} scope link`,
+      `route add default via ${POD_GATEWAY} dev ${WORKLOAD_ENDPOINT}`,
+    ])
+    step()
     await ensureWorkloadInterfaceSysctls(iface)
     // The /32 route, as node apply's routes part would write it, so the workload works at once.
     const nl = openNetlink()
@@ -164,6 +206,7 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
       nl.close()
     }
 
+    step()
     const r: Resource = {
       apiVersion: 'projectcalico.org/v3',
       kind: 'WorkloadEndpoint',
@@ -191,11 +234,37 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
   }
 }
 
+/** Polls this host's Node until it is registered or `waitNodeMs` has passed (saying so once). */
+async function waitForNode(opts: AddWorkloadOptions): Promise<Resource> {
+  const waitMs = opts.waitNodeMs ?? DEFAULT_WAIT_NODE_MS
+  const hint = `start 'calicoctl node run' (or run 'calicoctl node apply') on it`
+  if (waitMs > 0) {
+    opts.onWait?.(`node ${opts.node} is not registered yet: waiting up to ${waitMs / 1000}s for it (${hint})`)
+    const deadline = Date.now() + waitMs
+    while (Date.now() < deadline && !opts.signal?.aborted) {
+      await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))))
+      const node = await opts.store.get(nodeDef(), opts.node)
+      if (node) return node
+    }
+    if (opts.signal?.aborted) throw new CalicoError(`workload add interrupted while waiting for node ${opts.node} to register: nothing was done`)
+  }
+  throw new CalicoError(`node ${opts.node} is not registered${waitMs > 0 ? ` after ${waitMs / 1000}s` : ''}: ${hint} first`)
+}
+
+export const DEFAULT_WAIT_NODE_MS = 30_000
+
+async function listKind(store: ResourceStore, kind: string): Promise<Resource[]> {
+  const def = kindByName(kind)
+  return def ? (await store.list(def)).items : []
+}
+
 export interface RemoveWorkloadOptions {
   store: ResourceStore
   name: string
   node: string
   namespace?: string
+  /** Removes the drops `workload add` left when the agent had not programmed the host yet. */
+  iptables?: {enabled: boolean; backend?: IptablesBackend}
 }
 
 /** Deletes the veth (its /32 route goes with it), releases the address and deletes the WorkloadEndpoint. */
@@ -211,6 +280,8 @@ export async function removeWorkload(opts: RemoveWorkloadOptions): Promise<Workl
   assertSafeName('interface name', iface)
   const del = await runCommand('ip', ['link', 'del', iface])
   if (del.exitCode !== 0 && !/Cannot find device/.test(del.stderr)) throw new CalicoError(`cannot delete ${iface}: ${del.stderr.trim()}`)
+  // Best effort: with no usable iptables here, `workload add` could not have left drops either.
+  if (opts.iptables?.enabled !== false) await resolveIptablesBackend(opts.iptables?.backend ?? 'auto').then((b) => removePendingDrops(iface, b)).catch(() => {})
   await new Ipam(opts.store.ds, {selects}).releaseByHandle(workloadHandle(namespace, opts.name))
   const [res] = await opts.store.deleteMany([{def, name: wepName, namespace}])
   if (res && !res.ok && !(res.error instanceof NotFoundError)) throw res.error

@@ -36,6 +36,18 @@ spec:
 `
 }
 
+/**
+ * One host namespace (`short`) whose eth0 198.51.100.95/24 faces a gateway namespace, with a
+ * default route via an unused address (proxy ARP answers only for addresses the host can route).
+ * Nothing else is set by hand: forwarding is the agent's to switch on.
+ */
+export function uplinkedHost(lab: NetnsLab, short = 'h'): string {
+  const ns = lab.addHost(short)
+  lab.link(ns, 'eth0', '198.51.100.95/24', lab.addHost(`${short}g`), 'eth0', '198.51.100.96/24')
+  ip('-n', ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
+  return ns
+}
+
 export interface SimHost {
   name: 'master' | 'node'
   /** The host's network namespace. */
@@ -204,7 +216,6 @@ export class TwoHosts {
     for (const h of this.hosts) {
       // A default route via an unused address, so proxy ARP answers for 169.254.1.1.
       ip('-n', h.ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
-      inNs(h.ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1'])
     }
     const r = await this.local(['apply', '-f', '-'], {input: poolYaml({natOutgoing: this.opts.natOutgoing ?? false})})
     assert.equal(r.code, 0, r.stderr)
@@ -240,7 +251,7 @@ export class TwoHosts {
   async addPod(h: SimHost, name: string, opts: {namespace?: string; labels?: Record<string, string>; profiles?: string[]; ports?: number[]} = {}): Promise<Pod> {
     const podNs = this.lab.addHost(`p${this.pods.length}`)
     const labels = opts.labels ?? {}
-    const args = ['workload', 'add', name, '--netns', podNs, '--node', h.name, '-o', 'json']
+    const args = ['workload', 'add', name, '--netns', podNs, '--node', h.name, '--iptables-backend', this.backend, '-o', 'json']
     if (opts.namespace) args.push('--namespace', opts.namespace)
     if (Object.keys(labels).length > 0) args.push('--labels', Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','))
     for (const p of opts.profiles ?? []) args.push('--profile', p)

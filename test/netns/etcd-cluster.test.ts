@@ -12,6 +12,7 @@ import {after, before, describe, it} from 'node:test'
 import {NodeRunAgent} from '../helpers/agent.js'
 import {cliFor} from '../helpers/cli.js'
 import {startEtcdCluster, type TestEtcdCluster} from '../helpers/etcd.js'
+import {uplinkedHost} from '../helpers/hosts.js'
 import {inNs, ip, NetnsLab, netnsSkipReason, waitFor as poll} from '../helpers/netns.js'
 
 const skip = netnsSkipReason('etcd', 'etcdctl', 'sysctl', 'bird', 'iptables-nft-restore', 'iptables-nft-save', 'ipset')
@@ -73,11 +74,7 @@ describe('node run against a three-member etcd cluster with the watch member kil
 
   before(async () => {
     cluster = await startEtcdCluster(3)
-    ns = lab.addHost('h')
-    const gw = lab.addHost('g')
-    lab.link(ns, 'eth0', '198.51.100.95/24', gw, 'eth0', '198.51.100.96/24')
-    ip('-n', ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
-    inNs(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1'])
+    ns = uplinkedHost(lab)
     const r = await cliFor(cluster.endpoints)(['apply', '-f', '-'], {input: POOL})
     assert.equal(r.code, 0, r.stderr)
   })

@@ -3,7 +3,8 @@
 // pings proving what the rules do. Foreign rules, chains and sets must survive every apply. Run for
 // both iptables flavours (nft and legacy), each in its own namespaces.
 import assert from 'node:assert/strict'
-import {execFile} from 'node:child_process'
+import {execFile, execFileSync} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
 import {after, before, describe, test} from 'node:test'
 
 import {
@@ -113,17 +114,25 @@ describe(`iptables executor in network namespaces (${backend})`, {skip}, () => {
     const ext = lab.addHost('x')
     lab.link(host, 'eth0', '198.51.100.95/24', ext, 'eth0', '198.51.100.96/24')
     ip('-n', host, 'route', 'add', 'default', 'via', '198.51.100.1')
-    inNs(host, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1'])
-    for (const [pod, iface, addr] of [
+    const workloads = [
       [pod1, POD1_IF, '192.168.1.2'],
       [pod2, POD2_IF, '192.168.1.3'],
-    ] as const) {
+    ] as const
+    for (const [pod, iface, addr] of workloads) {
       lab.link(host, iface, undefined, pod, 'eth0', `${addr}/32`)
-      inNs(host, 'sysctl', ['-q', '-w', `net.ipv4.conf.${iface}.proxy_arp=1`])
-      ip('-n', host, 'route', 'add', `${addr}/32`, 'dev', iface, 'scope', 'link')
       ip('-n', pod, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link')
       ip('-n', pod, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0')
     }
+    // The pods' /32 routes, proxy ARP and forwarding come from the routes executor, as a pass
+    // makes them (no sysctl by hand).
+    const routes = {
+      part: 'routes',
+      input: {
+        nodeName: 'h', hostInterface: 'eth0', nodeIPv4: '198.51.100.95/24', pools: [], blocks: [], nodes: [{name: 'h', ipv4Address: '198.51.100.95/24'}],
+        workloads: workloads.map(([, interfaceName, addr]) => ({ip: addr, interfaceName})),
+      },
+    }
+    execFileSync('ip', ['netns', 'exec', host, process.execPath, '--import', 'tsx', fileURLToPath(new URL('../fixtures/routes/sync-child.ts', import.meta.url))], {input: JSON.stringify(routes)})
     // Another tool's state that must never be touched.
     inNs(host, IPT, ['-N', 'FOREIGN'])
     inNs(host, IPT, ['-A', 'FOREIGN', '-s', '203.0.113.8', '-j', 'RETURN'])

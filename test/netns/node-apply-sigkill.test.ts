@@ -14,6 +14,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {BIN, cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
+import {uplinkedHost} from '../helpers/hosts.js'
 import {inNs, ip, NetnsLab, netnsSkipReason} from '../helpers/netns.js'
 
 const skip = netnsSkipReason('bird', 'sysctl', 'etcd', 'iptables-nft-restore', 'iptables-nft-save', 'ipset')
@@ -237,11 +238,7 @@ describe('node apply killed with SIGKILL at random points', {skip, timeout: 2_40
     etcd = await startEtcd()
     run = cliFor(etcd.unixEndpoint)
     local = cliFor(etcd.endpoint)
-    ns = lab.addHost('h')
-    const gw = lab.addHost('g')
-    lab.link(ns, 'eth0', '198.51.100.95/24', gw, 'eth0', '198.51.100.96/24')
-    ip('-n', ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
-    inNs(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1'])
+    ns = uplinkedHost(lab)
     for (const doc of [POOLS, PEER_NODE]) {
       const r = await local(['apply', '-f', '-'], {input: doc})
       assert.equal(r.code, 0, r.stderr)

@@ -106,7 +106,6 @@ describe('node apply and workloads on two hosts (BGP, ipipMode Never)', {skip, t
     for (const h of [master, node]) {
       // A default route via an unused address, so proxy ARP answers for 169.254.1.1.
       ip('-n', h.ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
-      inNs(h.ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1'])
     }
     const r = await local(['apply', '-f', '-'], {input: POOL('Never')})
     assert.equal(r.code, 0, r.stderr)

@@ -12,6 +12,7 @@ import {after, before, describe, it} from 'node:test'
 import {NodeRunAgent} from '../helpers/agent.js'
 import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
+import {uplinkedHost} from '../helpers/hosts.js'
 import {inNs, ip, NetnsLab, netnsSkipReason, waitFor as poll} from '../helpers/netns.js'
 
 const skip = netnsSkipReason('bird', 'sysctl', 'etcd', 'iptables-nft-restore', 'iptables-nft-save', 'ipset')
@@ -70,11 +71,7 @@ describe('node run across an etcd crash and restart', {skip, timeout: 600_000}, 
   before(async () => {
     etcd = await startEtcd()
     local = cliFor(etcd.endpoint)
-    ns = lab.addHost('h')
-    const gw = lab.addHost('g')
-    lab.link(ns, 'eth0', '198.51.100.95/24', gw, 'eth0', '198.51.100.96/24')
-    ip('-n', ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
-    inNs(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1'])
+    ns = uplinkedHost(lab)
     const r = await local(['apply', '-f', '-'], {input: POOL})
     assert.equal(r.code, 0, r.stderr)
   })

@@ -86,7 +86,7 @@ describe('node run: incremental passes', {skip, timeout: 300_000}, () => {
     new NodeRunAgent({
       ns, name, ip: `${addr}/24`, dir: join(scratch, name), endpoints: etcd.unixEndpoint,
       // No periodic drift check: every pass after the start comes from a datastore change.
-      extraArgs: ['--supervise-bird', '--bird-timers', 'fast', '--check-interval', '0'],
+      extraArgs: ['--bird-timers', 'fast', '--check-interval', '0'],
     })
 
   it('a policy change runs only the iptables part, and its rule reaches the kernel', async () => {

@@ -89,7 +89,7 @@ describe('node run on two hosts (BGP mode)', {skip, timeout: 300_000}, () => {
   const startAgent = (h: Host): Agent => {
     const agent = new NodeRunAgent({
       ns: h.ns, name: h.name, ip: `${h.addr}/24`, dir: h.dir, endpoints: etcd.unixEndpoint,
-      extraArgs: ['--supervise-bird', '--bird-timers', 'fast', '--check-interval', '1s'],
+      extraArgs: ['--bird-timers', 'fast', '--check-interval', '1s'],
     })
     agents.push(agent)
     h.agent = agent
@@ -114,7 +114,6 @@ describe('node run on two hosts (BGP mode)', {skip, timeout: 300_000}, () => {
     lab.link(master.ns, 'eth0', '198.51.100.95/24', node.ns, 'eth0', '198.51.100.96/24')
     for (const h of [master, node]) {
       ip('-n', h.ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
-      inNs(h.ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1'])
     }
     const r = await local(['apply', '-f', '-'], {input: POOL})
     assert.equal(r.code, 0, r.stderr)
@@ -137,7 +136,7 @@ describe('node run on two hosts (BGP mode)', {skip, timeout: 300_000}, () => {
       await waitFor(`${h.name} BIRD socket`, () => (existsSync(join(h.dir, 'bird.ctl')) ? true : undefined))
       const st = await run(['node', 'status', '--bird-socket', join(h.dir, 'bird.ctl'), '--status-file', join(h.dir, 'status.json')], {netns: h.ns})
       assert.match(st.stdout, /^Calico process is running\./, st.stdout + st.stderr)
-      assert.match(h.agent?.log.join('\n') ?? '', /\[INFO\] node: created Node/)
+      assert.match(h.agent?.log.join('\n') ?? '', new RegExp(`\\[INFO\\] Node ${h.name} created `))
     }
     const got = await local(['get', 'nodes'])
     assert.match(got.stdout, /master/)

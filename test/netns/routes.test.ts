@@ -13,7 +13,7 @@ interface ChildAnswer {
   ok: boolean
   name?: string
   message?: string
-  result?: {ops: Array<{op: string; route: {dst: string}}>; applied: number; skipped: Array<{route: {dst: string}; reason: string}>; sysctlChanges: number}
+  result?: {ops: Array<{op: string; route: {dst: string}}>; applied: number; skipped: Array<{route: {dst: string}; reason: string}>; sysctlChanges: number; ipForwardingEnabled?: boolean}
 }
 
 function runSync(ns: string, input: RouteModelInput, dryRun = false): ChildAnswer {
@@ -84,9 +84,10 @@ describe('routes executor in network namespaces', {skip}, () => {
       ip('-n', pod, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0')
     }
     for (const host of [hostA, hostB]) {
-      // Proxy ARP answers only for addresses the host can route, hence a default route.
+      // Proxy ARP answers only for addresses the host can route, hence a default route. No
+      // forwarding sysctl by hand: a fresh namespace starts with ip_forward 0 and the sync turns it on.
       ip('-n', host, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
-      inNs(host, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1'])
+      assert.equal(inNs(host, 'cat', ['/proc/sys/net/ipv4/ip_forward']).trim(), '0')
     }
     // Routes the tool does not own, and one stale route it does.
     ip('-n', hostA, 'route', 'add', '203.0.113.0/24', 'dev', 'eth0')
@@ -111,6 +112,10 @@ describe('routes executor in network namespaces', {skip}, () => {
       'blackhole 192.168.1.0/26',
     ])
     assert.equal(inNs(hostA, 'cat', ['/proc/sys/net/ipv4/conf/cali0a1/proxy_arp']).trim(), '1')
+    // As Felix: forwarding on for the host and on the workload interface.
+    assert.equal(inNs(hostA, 'cat', ['/proc/sys/net/ipv4/ip_forward']).trim(), '1')
+    assert.equal(inNs(hostA, 'cat', ['/proc/sys/net/ipv4/conf/cali0a1/forwarding']).trim(), '1')
+    assert.equal(a.result?.ipForwardingEnabled, true)
   })
 
   test('routes the tool does not own are untouched', () => {

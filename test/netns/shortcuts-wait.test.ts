@@ -99,7 +99,7 @@ describe('--wait, node list and node explain --live on two hosts running node ru
   const startAgent = (h: Host): Agent => {
     const agent = new NodeRunAgent({
       ns: h.ns, name: h.name, ip: `${h.addr}/24`, dir: h.dir, endpoints: etcd.unixEndpoint,
-      extraArgs: ['--supervise-bird', '--bird-timers', 'fast', '--check-interval', '1s'],
+      extraArgs: ['--bird-timers', 'fast', '--check-interval', '1s'],
     })
     agents.push(agent)
     h.agent = agent
@@ -136,7 +136,6 @@ describe('--wait, node list and node explain --live on two hosts running node ru
     for (const h of [master, node]) {
       // A default route via an unused address, so proxy ARP answers for 169.254.1.1.
       ip('-n', h.ns, 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'eth0')
-      inNs(h.ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1'])
     }
     const r = await run(['ippool', 'create', 'default-ipv4-ippool', '--cidr', '192.168.0.0/16', '--ipip-mode', 'Never', '--block-size', '26'])
     assert.equal(r.code, 0, r.stderr)

@@ -43,7 +43,6 @@ ip -n h1 addr add ${hosts.h1.ip}/24 dev eth0; ip -n h2 addr add ${hosts.h2.ip}/2
 for h in h1 h2; do
   ip -n $h link set eth0 mtu 1400; ip -n $h link set eth0 up
   ip -n $h route add default via 198.51.100.1 dev eth0
-  ip netns exec $h sysctl -q -w net.ipv4.ip_forward=1
 done
 pod() {  # host pod cali address
   ip link add w$2 type veth peer name c$2

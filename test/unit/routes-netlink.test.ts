@@ -3,7 +3,7 @@ import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, describe, test} from 'node:test'
-import {ensureWorkloadInterfaceSysctls, NetlinkError, netlinkErrorCode, parseRouteMessage, splitCidr} from '../../src/dataplane/netlink.js'
+import {ensureIpForwarding, ensureWorkloadInterfaceSysctls, NetlinkError, netlinkErrorCode, parseRouteMessage, splitCidr} from '../../src/dataplane/netlink.js'
 
 /** An RTM_NEWROUTE payload as the kernel sends it: rtmsg header, then attributes. */
 function routeMessage(h: {dstLen: number; table: number; protocol: number; scope: number; type: number; flags?: number}, attrs: [number, Buffer][]): Buffer {
@@ -84,18 +84,29 @@ describe('netlink helpers', () => {
     mkdirSync(conf, {recursive: true})
     mkdirSync(neigh, {recursive: true})
     writeFileSync(join(conf, 'proxy_arp'), '0\n')
+    writeFileSync(join(conf, 'forwarding'), '0\n')
     writeFileSync(join(neigh, 'proxy_delay'), '80\n')
+    writeFileSync(join(root, 'sys/net/ipv4/ip_forward'), '0\n')
 
     test('a dry run counts the changes and writes nothing', async () => {
-      assert.equal(await ensureWorkloadInterfaceSysctls('cali1', {procRoot: root, dryRun: true}), 2)
+      assert.equal(await ensureWorkloadInterfaceSysctls('cali1', {procRoot: root, dryRun: true}), 3)
       assert.equal(readFileSync(join(conf, 'proxy_arp'), 'utf8'), '0\n')
+      assert.equal(await ensureIpForwarding({procRoot: root, dryRun: true}), true)
+      assert.equal(readFileSync(join(root, 'sys/net/ipv4/ip_forward'), 'utf8'), '0\n')
     })
 
-    test('proxy ARP on, no proxy delay; a second call writes nothing', async () => {
-      assert.equal(await ensureWorkloadInterfaceSysctls('cali1', {procRoot: root}), 2)
+    test('forwarding and proxy ARP on, no proxy delay; a second call writes nothing', async () => {
+      assert.equal(await ensureWorkloadInterfaceSysctls('cali1', {procRoot: root}), 3)
       assert.equal(readFileSync(join(conf, 'proxy_arp'), 'utf8').trim(), '1')
+      assert.equal(readFileSync(join(conf, 'forwarding'), 'utf8').trim(), '1')
       assert.equal(readFileSync(join(neigh, 'proxy_delay'), 'utf8').trim(), '0')
       assert.equal(await ensureWorkloadInterfaceSysctls('cali1', {procRoot: root}), 0)
+    })
+
+    test('net.ipv4.ip_forward is switched on once (Felix IPForwarding=Enabled)', async () => {
+      assert.equal(await ensureIpForwarding({procRoot: root}), true)
+      assert.equal(readFileSync(join(root, 'sys/net/ipv4/ip_forward'), 'utf8').trim(), '1')
+      assert.equal(await ensureIpForwarding({procRoot: root}), false)
     })
 
     test('names that could escape the /proc directory are refused', async () => {

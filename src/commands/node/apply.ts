@@ -16,6 +16,7 @@ interface PassFlags {
   'bird-config-dir': string
   'bird-socket': string
   'bird-log'?: string | undefined
+  'ip-forwarding': 'Enabled' | 'Disabled'
 }
 
 /** The options of one node pass from the shared flags (`birdEnabled`: not --no-bird, nor `node run --backend=none`). */
@@ -29,6 +30,7 @@ export function passOptions(store: ResourceStore, f: PassFlags, dryRun: boolean,
       ...(f.as ? {as: f.as} : {}),
     },
     dryRun,
+    ipForwarding: f['ip-forwarding'] === 'Enabled',
     lockFile: f['lock-file'],
     lockWaitMs: parseDuration(f['lock-timeout']),
     iptables: {enabled: !f['no-iptables'], backend: f['iptables-backend']},
@@ -61,6 +63,12 @@ export default class NodeApply extends BaseCommand<typeof NodeApply> {
     'iptables-backend': Flags.option({options: ['auto', 'nft', 'legacy'] as const, default: 'auto', summary: "Which iptables flavour to program (auto: the one the system's iptables uses)."})(),
     'lock-file': Flags.string({default: '/var/run/calico/node-apply.lock', summary: 'Lock file that serialises passes on this host.'}),
     'lock-timeout': Flags.string({default: '60s', summary: 'How long to wait for another pass holding the lock.'}),
+    'ip-forwarding': Flags.option({
+      options: ['Enabled', 'Disabled'] as const,
+      default: 'Enabled',
+      env: 'FELIX_IPFORWARDING',
+      summary: 'Enabled: switch on net.ipv4.ip_forward, as Felix does (IPForwarding); Disabled: leave it as it is (host protection only).',
+    })(),
     'bird-log': Flags.string({hidden: true, summary: 'Where BIRD logs (stderr, syslog or an absolute path).'}),
   }
 
@@ -69,7 +77,19 @@ export default class NodeApply extends BaseCommand<typeof NodeApply> {
     requireNetAdmin('node apply')
     const {runNodePass, formatNodePass} = await import('../../node/pass.js')
     const f = this.flags
-    const result = await runNodePass(passOptions(await this.store(), f, f['dry-run'], !f['no-bird']))
+    const opts = passOptions(await this.store(), f, f['dry-run'], !f['no-bird'])
+    // Registration first (as `node run`): the Node is written before the snapshot is read and
+    // before any dataplane work; the pass's node part then finds it in place.
+    const {registerThisNode} = await import('../../node/identity.js')
+    const reg = f['dry-run'] ? undefined : await registerThisNode(opts.store, opts.identity)
+    const result = await runNodePass(opts)
+    // The registration is reported as the node part's change, as a pass would report it.
+    const nodePart = result.parts.find((p) => p.part === 'node')
+    if (reg && reg.action !== 'unchanged' && nodePart) {
+      nodePart.changes.unshift(`${reg.action} Node ${reg.identity.name}`, ...reg.changes.map((c) => `  ${c}`))
+      if (nodePart.status === 'unchanged') nodePart.status = 'changed'
+      result.changed = true
+    }
     if (f.output === 'json') this.out(`${JSON.stringify(result, null, 2)}\n`)
     const text = formatNodePass(result)
     if (f.output === 'text') this.out(text.stdout)

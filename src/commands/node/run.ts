@@ -7,9 +7,9 @@ const {'dry-run': _dryRun, output: _output, ...applyFlags} = NodeApply.flags
 export default class NodeRun extends BaseCommand<typeof NodeRun> {
   static override summary = 'Keep this host in line with the datastore: a node pass at start, then on every change in etcd.'
   static override description =
-    "Runs the same pass as 'node apply' at start, then watches etcd (Calico resources and IPAM) and re-applies on every change, debounced. A dropped etcd connection resumes from the last revision seen; a compacted watch and every --resync-interval cause a full resync; every --check-interval a pass runs anyway, so a route deleted by hand, a flushed cali- chain or a restarted BIRD are put right. With --supervise-bird it starts BIRD on the generated config, restarts it when it dies and stops it on exit. Logs one line per change to stderr (--log-level, default info). SIGTERM or SIGINT stop it; routes, tunl0 and iptables stay as they are."
+    "Runs the same pass as 'node apply' at start, then watches etcd (Calico resources and IPAM) and re-applies on every change, debounced. A dropped etcd connection resumes from the last revision seen; a compacted watch and every --resync-interval cause a full resync; every --check-interval a pass runs anyway, so a route deleted by hand, a flushed cali- chain or a restarted BIRD are put right. This host's Node resource is written first, before anything else is read. As calico/node, it runs BIRD: after the first pass it starts BIRD on the generated config and control socket unless one already answers there (that one is reloaded and left running), restarts it when it dies and stops it on exit; --no-bird (or --backend=none) leaves BGP to someone else. It switches on net.ipv4.ip_forward unless --ip-forwarding=Disabled. Logs one line per change to stderr (--log-level, default info). SIGTERM or SIGINT stop it; routes, tunl0 and iptables stay as they are."
   static override examples = [
-    '<%= config.bin %> node run --supervise-bird',
+    '<%= config.bin %> node run',
     '<%= config.bin %> node run --name=master --ip=198.51.100.95/24 --bird-config-dir=/tmp/m/bird --bird-socket=/tmp/m/bird.ctl --status-file=/tmp/m/status.json',
   ]
   static override flags = {
@@ -18,8 +18,8 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
     'check-interval': Flags.string({default: '10s', summary: 'Re-check the kernel and BIRD this often to repair drift (0 = never).'}),
     debounce: Flags.string({default: '100ms', summary: 'Wait this long after a datastore change for more before applying.'}),
     'status-file': Flags.string({default: '/var/run/calico/node-status.json', summary: "Where to record the process id and the last pass ('node status' reads it)."}),
-    'supervise-bird': Flags.boolean({summary: 'Start BIRD with the generated configuration, restart it if it dies, stop it on exit.'}),
-    'bird-binary': Flags.string({default: 'bird', summary: 'The BIRD 2 daemon to supervise.'}),
+    'supervise-bird': Flags.boolean({hidden: true, deprecated: {message: 'BIRD is supervised by default now; --supervise-bird does nothing (use --no-bird to opt out)'}, summary: 'Deprecated: BIRD is supervised by default.'}),
+    'bird-binary': Flags.string({default: 'bird', summary: 'The BIRD 2 daemon started when none answers on --bird-socket.'}),
     'bird-timers': Flags.option({options: ['calico', 'fast'] as const, default: 'calico', hidden: true, summary: 'BGP connect/retry timers: calico-node\'s, or fast ones for labs.'})(),
     'no-route-monitor': Flags.boolean({hidden: true, summary: 'Do not watch kernel route deletions (rely on --check-interval).'}),
     // calicoctl's own `node run` options (it starts the calico/node container; this runs the agent in-process).
@@ -38,9 +38,7 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
     const {requireNetAdmin} = await import('../../node/privilege.js')
     requireNetAdmin('node run')
     const {parseDuration} = await import('../../lib/base-command.js')
-    const {runNodeAgent, makeLogger} = await import('../../node/run.js')
-    const {FAST_TIMERS} = await import('../../dataplane/bird/index.js')
-    const {join} = await import('node:path')
+    const {makeLogger} = await import('../../node/log.js')
     const f = this.flags
     for (const flag of ['ip6', 'ip6-autodetection-method', 'node-image', 'felix-config'] as const)
       if (f[flag] !== undefined) this.err(`--${flag} has no effect here: ${NOT_USED[flag]}`)
@@ -61,19 +59,27 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
     process.once('SIGINT', () => stop('SIGINT'))
     const datastore = await this.etcd()
     const store = await this.store()
+    const {dryRun: _never, ...pass} = passOptions(store, f, false, !noBird)
+    // Registration first, before the rest of the agent is even loaded: `workload add` can run
+    // as soon as this is logged.
+    const {registerAndLog} = await import('../../node/identity.js')
+    await registerAndLog(pass.store, pass.identity, log)
     // As calico-node at start: record this agent's version and the cluster type (CLUSTER_TYPE),
     // retried in the background while etcd cannot be reached (the agent does not wait for it).
     const {initializeUntilDone} = await import('../../service/initialize.js')
     void initializeUntilDone(store, {calicoVersion: `v${this.config.version}`, clusterType: process.env.CLUSTER_TYPE || 'etcd,bgp'}, ac.signal, (m) => log('warn', m))
-    const {dryRun: _never, ...pass} = passOptions(store, f, false, !noBird)
+    const {runNodeAgent} = await import('../../node/run.js')
+    const {FAST_TIMERS} = await import('../../dataplane/bird/index.js')
+    const {join} = await import('node:path')
     await runNodeAgent({
       datastore,
+      register: false,
       pass: {...pass, bird: {...pass.bird!, ...(f['bird-timers'] === 'fast' ? {timers: FAST_TIMERS} : {})}},
       resyncIntervalMs: parseDuration(f['resync-interval']),
       checkIntervalMs: parseDuration(f['check-interval']),
       debounceMs: parseDuration(f.debounce),
       statusFile: f['status-file'],
-      ...(f['supervise-bird'] && !noBird ? {bird: {binary: f['bird-binary'], configPath: join(configDir, 'bird.cfg'), socketPath: f['bird-socket']}} : {}),
+      ...(!noBird ? {bird: {binary: f['bird-binary'], configPath: join(configDir, 'bird.cfg'), socketPath: f['bird-socket']}} : {}),
       routeMonitor: !f['no-route-monitor'],
       log,
       signal: ac.signal,

@@ -9,6 +9,8 @@ export default class WorkloadRemove extends BaseCommand<typeof WorkloadRemove> {
   static override flags = {
     namespace: Flags.string({char: 'n', default: 'default', summary: 'Namespace of the WorkloadEndpoint.'}),
     node: Flags.string({summary: 'Node name (default: $NODENAME, else the host name).'}),
+    'iptables-backend': Flags.option({options: ['auto', 'nft', 'legacy'] as const, default: 'auto', summary: "The iptables flavour of the drop 'workload add' may have left (before the agent programmed this host)."})(),
+    'no-iptables': Flags.boolean({summary: 'Leave iptables alone.'}),
   }
 
   async run(): Promise<void> {
@@ -19,6 +21,7 @@ export default class WorkloadRemove extends BaseCommand<typeof WorkloadRemove> {
       name: this.args.name,
       node: resolveNodeName({...(this.flags.node ? {name: this.flags.node} : {})}),
       namespace: this.flags.namespace,
+      iptables: {enabled: !this.flags['no-iptables'], backend: this.flags['iptables-backend']},
     })
     this.out(`Removed workload ${w.namespace}/${w.name} (${w.ip || 'no address'}, ${w.interfaceName})\n`)
   }

@@ -363,7 +363,7 @@ const EP = {
   noProfile: {comment: 'Drop if no profiles matched', match: [], action: ['-j', 'DROP']},
 } satisfies Record<string, IptRule | string[]>
 
-const FILTER_HOOKS: HookRule[] = [
+export const FILTER_HOOKS: HookRule[] = [
   {chain: 'INPUT', position: 'insert', rule: {match: [], action: ['-j', 'cali-INPUT']}},
   {chain: 'FORWARD', position: 'insert', rule: {match: [], action: ['-j', 'cali-FORWARD']}},
   {chain: 'OUTPUT', position: 'insert', rule: {match: [], action: ['-j', 'cali-OUTPUT']}},

@@ -1,7 +1,7 @@
 // Applies route ops over netlink and reads our routes back. Only routes carrying our protocol
 // number are ever read as ours, written or deleted; everything else in the table is left alone.
 import {CalicoError} from '../../resources/errors.js'
-import {ensureWorkloadInterfaceSysctls, type Netlink, NetlinkError, OWNED_ROUTE_PROTOCOL, openNetlink} from '../netlink.js'
+import {ensureIpForwarding, ensureWorkloadInterfaceSysctls, type Netlink, NetlinkError, OWNED_ROUTE_PROTOCOL, openNetlink} from '../netlink.js'
 import {desiredRoutes, type RouteModelInput} from './model.js'
 import {planRoutes} from './planner.js'
 import {formatRouteOp, type Route, type RouteOp} from './types.js'
@@ -91,6 +91,8 @@ export interface SyncRoutesResult {
   skipped: SkippedRoute[]
   /** Workload-interface sysctl values that differed (written unless dryRun). */
   sysctlChanges: number
+  /** net.ipv4.ip_forward was 0 and was (or, with dryRun, would be) switched on. */
+  ipForwardingEnabled: boolean
 }
 
 export class RouteSyncError extends CalicoError {
@@ -108,9 +110,11 @@ export class RouteSyncError extends CalicoError {
  * skipped while tunl0 is missing or down. Throws RouteSyncError (after applying what it could)
  * when some op failed.
  */
-export async function syncRoutes(input: RouteModelInput, opts: {dryRun?: boolean; netlink?: Netlink} = {}): Promise<SyncRoutesResult> {
+export async function syncRoutes(input: RouteModelInput, opts: {dryRun?: boolean; netlink?: Netlink; ipForwarding?: boolean} = {}): Promise<SyncRoutesResult> {
   const nl = opts.netlink ?? openNetlink()
   try {
+    // Routed workloads need a forwarding host (Felix IPForwarding, default Enabled); false leaves it alone.
+    const ipForwardingEnabled = opts.ipForwarding !== false && (await ensureIpForwarding({dryRun: opts.dryRun ?? false}))
     const links = new Map((await nl.listLinks()).map((l) => [l.name, l]))
     const desired: Route[] = []
     const skipped: SkippedRoute[] = []
@@ -127,7 +131,7 @@ export async function syncRoutes(input: RouteModelInput, opts: {dryRun?: boolean
     }
 
     const ops = planRoutes(desired, await readOwnedRoutes(nl))
-    const base = {desired, ops, skipped, sysctlChanges}
+    const base = {desired, ops, skipped, sysctlChanges, ipForwardingEnabled}
     if (opts.dryRun) return {...base, applied: 0}
     if (ops.length === 0) return {...base, applied: sysctlChanges}
     const {applied, failures} = await applyRouteOps(nl, ops)
