@@ -16,6 +16,8 @@ export interface NodeRunAgentOptions {
   /** ETCD_ENDPOINTS for the agent (a unix socket: loopback is not reachable from a namespace). */
   endpoints: string
   extraArgs?: string[]
+  /** --log-level (default debug). */
+  logLevel?: string
 }
 
 export class NodeRunAgent {
@@ -29,7 +31,7 @@ export class NodeRunAgent {
     const args = [
       'netns', 'exec', o.ns, process.execPath, BIN, 'node', 'run', '--name', o.name, '--ip', o.ip,
       '--bird-config-dir', join(o.dir, 'bird'), '--bird-socket', join(o.dir, 'bird.ctl'), '--lock-file', join(o.dir, 'apply.lock'),
-      '--status-file', this.statusFile, '--log-level', 'debug', ...(o.extraArgs ?? []),
+      '--status-file', this.statusFile, '--log-level', o.logLevel ?? 'debug', ...(o.extraArgs ?? []),
     ]
     // `ip netns exec` execs the command, so this PID is the agent's own.
     this.child = spawn('ip', args, {
