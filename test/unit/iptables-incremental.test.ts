@@ -7,18 +7,7 @@ import {compileSelector} from '../../src/dataplane/iptables/index.js'
 import {buildDesiredState, IncrementalModel} from '../../src/dataplane/iptables/model.js'
 import type {DesiredState, IptablesInput, PolicyInput, PoolInput, WorkloadEndpointInput} from '../../src/dataplane/iptables/types.js'
 import type {Rule} from '../../src/resources/policy-types.js'
-
-/** mulberry32: a small seeded generator, so a failing sequence can be replayed by its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import {rng} from '../helpers/rng.js'
 
 type Rand = () => number
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T
