@@ -3,10 +3,11 @@
 // the agent's first passes are done and it has gone quiet, nothing is written for IDLE_SECONDS
 // and the agent's CPU time is read before and after from /proc/<pid>/stat: utime + stime (its
 // own) and cutime + cstime (the programs it ran and waited for, iptables-save and the like), as
-// a share of one core. Default flags except the log level (info, as a user runs it) and
-// --no-bird (BIRD's own CPU is not the agent's).
+// a share of one core. Default flags except --no-bird (BIRD's own CPU is not the agent's); the
+// log level is the tests' (debug). Measured for this checkout and for the previous build
+// (BENCH_PREV_BIN, default /work/main's) one after the other in the same run.
 // Run alone: `node --import tsx bench/idle.mts` (root; prints one JSON line).
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {NodeRunAgent} from '../test/helpers/agent.js'
@@ -14,10 +15,12 @@ import {cliFor} from '../test/helpers/cli.js'
 import {startEtcd} from '../test/helpers/etcd.js'
 import {NetnsLab, netnsSkipReason} from '../test/helpers/netns.js'
 
+const PREV = process.env.BENCH_PREV_BIN ?? '/work/main/bin/run.js'
+
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60)
 const CLOCK_TICKS = 100 // USER_HZ on Linux
 
-export interface IdleBench {
+export interface IdleRun {
   seconds: number
   /** Agent CPU (user + system) over the idle time, as a percentage of one core. */
   cpuPercent: number
@@ -37,9 +40,20 @@ function cpuTicks(pid: number): {own: number; children: number} {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+export interface IdleBench {
+  ours: IdleRun
+  /** The previous build, when BENCH_PREV_BIN (or /work/main's) exists. */
+  previous?: IdleRun
+}
+
 export async function idleBench(): Promise<IdleBench | {skipped: string}> {
   const skip = netnsSkipReason('etcd', 'iptables-nft-restore', 'ipset')
   if (skip) return {skipped: skip}
+  const ours = await idleRun()
+  return existsSync(PREV) ? {ours, previous: await idleRun(PREV)} : {ours}
+}
+
+async function idleRun(bin?: string): Promise<IdleRun> {
   const etcd = await startEtcd()
   const lab = new NetnsLab('idle')
   const dir = mkdtempSync(join(tmpdir(), 'bench-idle-'))
@@ -55,7 +69,7 @@ export async function idleBench(): Promise<IdleBench | {skipped: string}> {
       const r = await local(['apply', '-f', '-'], {input})
       if (r.code !== 0) throw new Error(r.stderr)
     }
-    agent = new NodeRunAgent({ns, name: 'idle', ip: '198.51.100.95/24', dir, endpoints: etcd.unixEndpoint, logLevel: 'info', extraArgs: ['--no-bird']})
+    agent = new NodeRunAgent({ns, name: 'idle', ip: '198.51.100.95/24', dir, endpoints: etcd.unixEndpoint, extraArgs: ['--no-bird'], ...(bin ? {bin} : {})})
     await agent.passes(1)
     const run = cliFor(etcd.unixEndpoint)
     for (const w of ['w1', 'w2']) {

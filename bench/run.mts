@@ -9,6 +9,7 @@ import {fileURLToPath} from 'node:url'
 import {bulk} from './apply.mjs'
 import {type BirdBench, birdBench} from './bird.mjs'
 import {hostScale} from './host-scale.mjs'
+import {type IdleBench, idleBench} from './idle.mjs'
 import {type IptablesBench, iptablesBench} from './iptables.mjs'
 import {type RoutesBench, routesBench} from './routes.mjs'
 import {selectorBench} from './selector.mjs'
@@ -156,6 +157,28 @@ try {
   rows.push({what: 'iptables', ours: `not run: ${ipt}`, baseline: '-', ratio: '-', target: '-', met: null})
 }
 
+// An idle agent (issue #20): its CPU over a minute with nothing to do, against the previous build.
+let idle: IdleBench | {skipped: string} | string
+try {
+  idle = await idleBench()
+  if ('skipped' in idle) rows.push({what: 'node run idle CPU', ours: `not run: ${idle.skipped}`, baseline: '-', ratio: '-', target: '-', met: null})
+  else {
+    const fmt = (r: IdleBench['ours']) => `${r.cpuPercent.toFixed(2)}% (${r.withChildrenPercent.toFixed(2)}% with children), ${r.passes} passes`
+    const {ours, previous} = idle
+    rows.push({
+      what: `node run idle CPU (${ours.seconds} s, one core)`,
+      ours: fmt(ours),
+      baseline: previous ? `previous build: ${fmt(previous)}` : '-',
+      ratio: previous && previous.withChildrenPercent > 0 ? x(ours.withChildrenPercent, previous.withChildrenPercent) : '-',
+      target: '< 2%, no passes',
+      met: ours.withChildrenPercent < 2 && ours.passes === 0,
+    })
+  }
+} catch (err) {
+  idle = (err as Error).message
+  rows.push({what: 'node run idle CPU', ours: `not run: ${idle}`, baseline: '-', ratio: '-', target: '-', met: null})
+}
+
 const load1 = loadavg()
 const header: Row = {what: 'what', ours: 'ours', baseline: 'baseline', ratio: 'ratio', target: 'target', met: null}
 const cells = (r: Row) => [r.what, r.ours, r.baseline, r.ratio, r.target, r === header ? 'met?' : r.met === null ? '-' : r.met ? 'yes' : 'NO']
@@ -167,4 +190,4 @@ const machine = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 
 const loads = `load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${load1.map((l) => l.toFixed(2)).join(' ')} at end`
 console.log(table)
 console.log(`\n${machine}; ${loads}; ${((Date.now() - started) / 1000).toFixed(0)} s`)
-writeFileSync(join(HERE, 'results.json'), `${JSON.stringify({date: new Date().toISOString(), machine, loadStart: load0, loadEnd: load1, startup: s, bulk: b, hostScale: h, ipam: ipamOut, selector: sel, bird, routes, iptables: ipt, rows}, null, 2)}\n`)
+writeFileSync(join(HERE, 'results.json'), `${JSON.stringify({date: new Date().toISOString(), machine, loadStart: load0, loadEnd: load1, startup: s, bulk: b, hostScale: h, ipam: ipamOut, selector: sel, bird, routes, iptables: ipt, idle, rows}, null, 2)}\n`)

@@ -16,8 +16,8 @@ export interface NodeRunAgentOptions {
   /** ETCD_ENDPOINTS for the agent (a unix socket: loopback is not reachable from a namespace). */
   endpoints: string
   extraArgs?: string[]
-  /** --log-level (default debug). */
-  logLevel?: string
+  /** The CLI to run (default: this checkout's bin/run.js; the bench also runs main's). */
+  bin?: string
 }
 
 export class NodeRunAgent {
@@ -29,9 +29,9 @@ export class NodeRunAgent {
   constructor(o: NodeRunAgentOptions) {
     this.statusFile = join(o.dir, 'status.json')
     const args = [
-      'netns', 'exec', o.ns, process.execPath, BIN, 'node', 'run', '--name', o.name, '--ip', o.ip,
+      'netns', 'exec', o.ns, process.execPath, o.bin ?? BIN, 'node', 'run', '--name', o.name, '--ip', o.ip,
       '--bird-config-dir', join(o.dir, 'bird'), '--bird-socket', join(o.dir, 'bird.ctl'), '--lock-file', join(o.dir, 'apply.lock'),
-      '--status-file', this.statusFile, '--log-level', o.logLevel ?? 'debug', ...(o.extraArgs ?? []),
+      '--status-file', this.statusFile, '--log-level', 'debug', ...(o.extraArgs ?? []),
     ]
     // `ip netns exec` execs the command, so this PID is the agent's own.
     this.child = spawn('ip', args, {
