@@ -450,7 +450,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     checking = true
     find()
       .then((diffs) => {
-        if (diffs.length === 0) return
+        if (diffs.length === 0) return log('debug', `${what}: no difference`)
         log('info', `${what}: ${diffs.join('; ')}; re-applying`)
         schedule(what, 0)
       })
