@@ -10,6 +10,7 @@ import {bulk} from './apply.mjs'
 import {type BirdBench, birdBench} from './bird.mjs'
 import {hostScale} from './host-scale.mjs'
 import {type IdleBench, idleBench} from './idle.mjs'
+import {type ModeSwitchBench, modeSwitchBench, summary} from './mode-switch.mjs'
 import {type IptablesBench, iptablesBench} from './iptables.mjs'
 import {type RoutesBench, routesBench} from './routes.mjs'
 import {selectorBench} from './selector.mjs'
@@ -179,6 +180,30 @@ try {
   rows.push({what: 'node run idle CPU', ours: `not run: ${idle}`, baseline: '-', ratio: '-', target: '-', met: null})
 }
 
+// The pool's ipipMode switch with two idle agents (patch start -> both kernels), against the previous build.
+let modeSwitch: ModeSwitchBench | {skipped: string} | string
+try {
+  modeSwitch = await modeSwitchBench()
+  if ('skipped' in modeSwitch) rows.push({what: 'node run: mode switch, 2 idle agents', ours: `not run: ${modeSwitch.skipped}`, baseline: '-', ratio: '-', target: '-', met: null})
+  else {
+    const ours = summary(modeSwitch.ours)
+    const prev = modeSwitch.previous ? summary(modeSwitch.previous) : undefined
+    for (const dir of ['toNever', 'toAlways'] as const) {
+      rows.push({
+        what: `node run: ipipMode ${dir === 'toNever' ? 'Always -> Never' : 'Never -> Always'}, 2 idle agents (median)`,
+        ours: `${ours[dir]} ms (${modeSwitch.ours[dir].join(', ')})`,
+        baseline: prev && modeSwitch.previous ? `previous build: ${prev[dir]} ms (${modeSwitch.previous[dir].join(', ')})` : '-',
+        ratio: prev ? x(ours[dir], prev[dir]) : '-',
+        target: '< 3000 ms',
+        met: ours[dir] < 3000,
+      })
+    }
+  }
+} catch (err) {
+  modeSwitch = (err as Error).message
+  rows.push({what: 'node run: mode switch, 2 idle agents', ours: `not run: ${modeSwitch}`, baseline: '-', ratio: '-', target: '-', met: null})
+}
+
 const load1 = loadavg()
 const header: Row = {what: 'what', ours: 'ours', baseline: 'baseline', ratio: 'ratio', target: 'target', met: null}
 const cells = (r: Row) => [r.what, r.ours, r.baseline, r.ratio, r.target, r === header ? 'met?' : r.met === null ? '-' : r.met ? 'yes' : 'NO']
@@ -190,4 +215,4 @@ const machine = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 
 const loads = `load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${load1.map((l) => l.toFixed(2)).join(' ')} at end`
 console.log(table)
 console.log(`\n${machine}; ${loads}; ${((Date.now() - started) / 1000).toFixed(0)} s`)
-writeFileSync(join(HERE, 'results.json'), `${JSON.stringify({date: new Date().toISOString(), machine, loadStart: load0, loadEnd: load1, startup: s, bulk: b, hostScale: h, ipam: ipamOut, selector: sel, bird, routes, iptables: ipt, idle, rows}, null, 2)}\n`)
+writeFileSync(join(HERE, 'results.json'), `${JSON.stringify({date: new Date().toISOString(), machine, loadStart: load0, loadEnd: load1, startup: s, bulk: b, hostScale: h, ipam: ipamOut, selector: sel, bird, routes, iptables: ipt, idle, modeSwitch, rows}, null, 2)}\n`)

@@ -4,9 +4,11 @@
 // passes. A pass after datastore changes runs only the parts whose inputs changed (see
 // partsForChanges); start, resync, drift checks, retries, a restarted BIRD or a deleted route run
 // every part. A dropped stream resumes from the last revision; a cancelled watch (compaction) and
-// every resync interval re-list the datastore; a periodic check and a kernel route monitor catch
-// drift (an owned route deleted, a flushed cali- chain, BIRD restarted). BIRD can be supervised.
-// SIGTERM/SIGINT stop the agent and leave the dataplane in place.
+// every resync interval re-list the datastore; a periodic drift check (drift.ts: no program run
+// but on its own long iptables interval) and a kernel route monitor catch drift (an owned route
+// deleted, a flushed cali- chain); a resync or check that finds no difference costs no pass.
+// Routes on devices newer than a pass's snapshot are not deleted (InterfaceAges, grace as
+// Felix's). BIRD can be supervised. SIGTERM/SIGINT stop the agent and leave the dataplane in place.
 import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {mkdir, rename, writeFile} from 'node:fs/promises'
