@@ -158,51 +158,48 @@ try {
   rows.push({what: 'iptables', ours: `not run: ${ipt}`, baseline: '-', ratio: '-', target: '-', met: null})
 }
 
+/** A root-only benchmark that may be skipped or fail: its rows, or one row saying why it did not run. */
+async function optional<T extends object>(what: string, run: () => Promise<T | {skipped: string}>, toRows: (r: T) => Row[]): Promise<T | {skipped: string} | string> {
+  const notRun = (why: string) => rows.push({what, ours: `not run: ${why}`, baseline: '-', ratio: '-', target: '-', met: null})
+  try {
+    const r = await run()
+    if ('skipped' in r) notRun(r.skipped)
+    else rows.push(...toRows(r))
+    return r
+  } catch (err) {
+    notRun((err as Error).message)
+    return (err as Error).message
+  }
+}
+
 // An idle agent (issue #20): its CPU over a minute with nothing to do, against the previous build.
-let idle: IdleBench | {skipped: string} | string
-try {
-  idle = await idleBench()
-  if ('skipped' in idle) rows.push({what: 'node run idle CPU', ours: `not run: ${idle.skipped}`, baseline: '-', ratio: '-', target: '-', met: null})
-  else {
-    const fmt = (r: IdleBench['ours']) => `${r.cpuPercent.toFixed(2)}% (${r.withChildrenPercent.toFixed(2)}% with children), ${r.passes} passes`
-    const {ours, previous} = idle
-    rows.push({
+const idle = await optional('node run idle CPU', idleBench, ({ours, previous}: IdleBench) => {
+  const fmt = (r: IdleBench['ours']) => `${r.cpuPercent.toFixed(2)}% (${r.withChildrenPercent.toFixed(2)}% with children), ${r.passes} passes`
+  return [
+    {
       what: `node run idle CPU (${ours.seconds} s, one core)`,
       ours: fmt(ours),
       baseline: previous ? `previous build: ${fmt(previous)}` : '-',
       ratio: previous && previous.withChildrenPercent > 0 ? x(ours.withChildrenPercent, previous.withChildrenPercent) : '-',
       target: '< 2%, no passes',
       met: ours.withChildrenPercent < 2 && ours.passes === 0,
-    })
-  }
-} catch (err) {
-  idle = (err as Error).message
-  rows.push({what: 'node run idle CPU', ours: `not run: ${idle}`, baseline: '-', ratio: '-', target: '-', met: null})
-}
+    },
+  ]
+})
 
 // The pool's ipipMode switch with two idle agents (patch start -> both kernels), against the previous build.
-let modeSwitch: ModeSwitchBench | {skipped: string} | string
-try {
-  modeSwitch = await modeSwitchBench()
-  if ('skipped' in modeSwitch) rows.push({what: 'node run: mode switch, 2 idle agents', ours: `not run: ${modeSwitch.skipped}`, baseline: '-', ratio: '-', target: '-', met: null})
-  else {
-    const ours = summary(modeSwitch.ours)
-    const prev = modeSwitch.previous ? summary(modeSwitch.previous) : undefined
-    for (const dir of ['toNever', 'toAlways'] as const) {
-      rows.push({
-        what: `node run: ipipMode ${dir === 'toNever' ? 'Always -> Never' : 'Never -> Always'}, 2 idle agents (median)`,
-        ours: `${ours[dir]} ms (${modeSwitch.ours[dir].join(', ')})`,
-        baseline: prev && modeSwitch.previous ? `previous build: ${prev[dir]} ms (${modeSwitch.previous[dir].join(', ')})` : '-',
-        ratio: prev ? x(ours[dir], prev[dir]) : '-',
-        target: '< 3000 ms',
-        met: ours[dir] < 3000,
-      })
-    }
-  }
-} catch (err) {
-  modeSwitch = (err as Error).message
-  rows.push({what: 'node run: mode switch, 2 idle agents', ours: `not run: ${modeSwitch}`, baseline: '-', ratio: '-', target: '-', met: null})
-}
+const modeSwitch = await optional('node run: mode switch, 2 idle agents', modeSwitchBench, (m: ModeSwitchBench) => {
+  const ours = summary(m.ours)
+  const prev = m.previous ? summary(m.previous) : undefined
+  return (['toNever', 'toAlways'] as const).map((dir) => ({
+    what: `node run: ipipMode ${dir === 'toNever' ? 'Always -> Never' : 'Never -> Always'}, 2 idle agents (median)`,
+    ours: `${ours[dir]} ms (${m.ours[dir].join(', ')})`,
+    baseline: prev && m.previous ? `previous build: ${prev[dir]} ms (${m.previous[dir].join(', ')})` : '-',
+    ratio: prev ? x(ours[dir], prev[dir]) : '-',
+    target: '< 3000 ms',
+    met: ours[dir] < 3000,
+  }))
+})
 
 const load1 = loadavg()
 const header: Row = {what: 'what', ours: 'ours', baseline: 'baseline', ratio: 'ratio', target: 'target', met: null}
