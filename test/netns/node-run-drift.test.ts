@@ -165,7 +165,7 @@ describe('node run: drift checks', {skip, timeout: 300_000}, () => {
     // Several route checks, two iptables read-backs and a resync: all find nothing.
     await waitFor('checks with no difference', () => (checks(/drift check: no difference/) >= 10 && checks(/resync: no difference/) >= 1 ? true : undefined), 60_000, 100)
     const passes = agent.log.slice(quietFrom).filter((l) => PASS.test(l))
-    assert.deepEqual(passes, [], 'an idle agent made passes')
+    assert.deepEqual(passes, [], `an idle agent made passes; its log since then:\n${agent.log.slice(quietFrom).filter((l) => !/\[DEBUG\] etcd /.test(l)).join('\n')}`)
   })
 
   it('a workload route deleted by hand is found by the drift check and put back', async () => {
