@@ -164,8 +164,9 @@ describe('node run: drift checks', {skip, timeout: 300_000}, () => {
     const checks = (re: RegExp) => agent?.log.slice(quietFrom).filter((l) => re.test(l)).length ?? 0
     // Several route checks, two iptables read-backs and a resync: all find nothing.
     await waitFor('checks with no difference', () => (checks(/drift check: no difference/) >= 10 && checks(/resync: no difference/) >= 1 ? true : undefined), 60_000, 100)
-    const passes = agent.log.slice(quietFrom).filter((l) => PASS.test(l))
-    assert.deepEqual(passes, [], `an idle agent made passes; its log since then:\n${agent.log.slice(quietFrom).filter((l) => !/\[DEBUG\] etcd /.test(l)).join('\n')}`)
+    // A late event of the workload's own writes may still make a datastore pass; a check never may.
+    const passes = agent.log.slice(quietFrom).filter((l) => /drift check|resync/.test(PASS.exec(l)?.[1] ?? ''))
+    assert.deepEqual(passes, [], `checks that found nothing made passes; the agent's log since then:\n${agent.log.slice(quietFrom).filter((l) => !/\[DEBUG\] etcd /.test(l)).join('\n')}`)
   })
 
   it('a workload route deleted by hand is found by the drift check and put back', async () => {
