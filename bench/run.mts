@@ -10,6 +10,8 @@ import {bulk} from './apply.mjs'
 import {agentStart} from './agent-start.mjs'
 import {type BirdBench, birdBench} from './bird.mjs'
 import {hostScale} from './host-scale.mjs'
+import {type IdleBench, idleBench} from './idle.mjs'
+import {type ModeSwitchBench, modeSwitchBench, summary} from './mode-switch.mjs'
 import {type IptablesBench, iptablesBench} from './iptables.mjs'
 import {type RoutesBench, routesBench} from './routes.mjs'
 import {selectorBench} from './selector.mjs'
@@ -176,6 +178,49 @@ try {
   rows.push({what: 'node run start / workload add', ours: `not run: ${agent}`, baseline: '-', ratio: '-', target: '-', met: null})
 }
 
+/** A root-only benchmark that may be skipped or fail: its rows, or one row saying why it did not run. */
+async function optional<T extends object>(what: string, run: () => Promise<T | {skipped: string}>, toRows: (r: T) => Row[]): Promise<T | {skipped: string} | string> {
+  const notRun = (why: string) => rows.push({what, ours: `not run: ${why}`, baseline: '-', ratio: '-', target: '-', met: null})
+  try {
+    const r = await run()
+    if ('skipped' in r) notRun(r.skipped)
+    else rows.push(...toRows(r))
+    return r
+  } catch (err) {
+    notRun((err as Error).message)
+    return (err as Error).message
+  }
+}
+
+// An idle agent (issue #20): its CPU over a minute with nothing to do, against the previous build.
+const idle = await optional('node run idle CPU', idleBench, ({ours, previous}: IdleBench) => {
+  const fmt = (r: IdleBench['ours']) => `${r.cpuPercent.toFixed(2)}% (${r.withChildrenPercent.toFixed(2)}% with children), ${r.passes} passes`
+  return [
+    {
+      what: `node run idle CPU (${ours.seconds} s, one core)`,
+      ours: fmt(ours),
+      baseline: previous ? `previous build: ${fmt(previous)}` : '-',
+      ratio: previous && previous.withChildrenPercent > 0 ? x(ours.withChildrenPercent, previous.withChildrenPercent) : '-',
+      target: '< 2%, no passes',
+      met: ours.withChildrenPercent < 2 && ours.passes === 0,
+    },
+  ]
+})
+
+// The pool's ipipMode switch with two idle agents (patch start -> both kernels), against the previous build.
+const modeSwitch = await optional('node run: mode switch, 2 idle agents', modeSwitchBench, (m: ModeSwitchBench) => {
+  const ours = summary(m.ours)
+  const prev = m.previous ? summary(m.previous) : undefined
+  return (['toNever', 'toAlways'] as const).map((dir) => ({
+    what: `node run: ipipMode ${dir === 'toNever' ? 'Always -> Never' : 'Never -> Always'}, 2 idle agents (median)`,
+    ours: `${ours[dir]} ms (${m.ours[dir].join(', ')})`,
+    baseline: prev && m.previous ? `previous build: ${prev[dir]} ms (${m.previous[dir].join(', ')})` : '-',
+    ratio: prev ? x(ours[dir], prev[dir]) : '-',
+    target: '< 3000 ms',
+    met: ours[dir] < 3000,
+  }))
+})
+
 const load1 = loadavg()
 const header: Row = {what: 'what', ours: 'ours', baseline: 'baseline', ratio: 'ratio', target: 'target', met: null}
 const cells = (r: Row) => [r.what, r.ours, r.baseline, r.ratio, r.target, r === header ? 'met?' : r.met === null ? '-' : r.met ? 'yes' : 'NO']
@@ -187,4 +232,4 @@ const machine = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 
 const loads = `load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${load1.map((l) => l.toFixed(2)).join(' ')} at end`
 console.log(table)
 console.log(`\n${machine}; ${loads}; ${((Date.now() - started) / 1000).toFixed(0)} s`)
-writeFileSync(join(HERE, 'results.json'), `${JSON.stringify({date: new Date().toISOString(), machine, loadStart: load0, loadEnd: load1, startup: s, bulk: b, hostScale: h, ipam: ipamOut, selector: sel, bird, routes, iptables: ipt, agentStart: agent, rows}, null, 2)}\n`)
+writeFileSync(join(HERE, 'results.json'), `${JSON.stringify({date: new Date().toISOString(), machine, loadStart: load0, loadEnd: load1, startup: s, bulk: b, hostScale: h, ipam: ipamOut, selector: sel, bird, routes, iptables: ipt, agentStart: agent, idle, modeSwitch, rows}, null, 2)}\n`)

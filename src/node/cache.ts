@@ -133,28 +133,51 @@ export class SnapshotCache {
     return {kvs: lists.flatMap((l) => l.kvs), revision: BigInt(revision)}
   }
 
-  /** Full list (start, resync, a lost watch): replaces everything; events seen meanwhile are applied after. */
-  async load(): Promise<void> {
+  /**
+   * Full list (start, resync, a lost watch): replaces everything; events seen meanwhile are
+   * applied after. Keys whose revision the cache already holds keep their decoded item (no
+   * decode, and the same object for the incremental models). Returns whether anything differed
+   * from what the cache held (a key added, removed or at another revision).
+   */
+  async load(): Promise<boolean> {
     this.buffered ??= []
+    let differs = false
     try {
       const {kvs, revision} = await this.read(this.prefixes())
       const plurals = this.plurals()
-      for (const m of this.maps.values()) m.clear()
-      this.tombstones.clear()
+      const next = new Map<SnapshotField, Map<string, Entry>>(FIELDS.map((f) => [f, new Map()]))
       for (const kv of kvs) {
         const field = this.fieldOf(kv.key, plurals)
-        const item = field && this.decode(field, kv)
-        if (field && item) this.maps.get(field)?.set(kv.key, {rev: BigInt(kv.modRevision), item})
+        if (!field) continue
+        const rev = BigInt(kv.modRevision)
+        const had = this.maps.get(field)?.get(kv.key)
+        if (had && had.rev === rev) {
+          next.get(field)?.set(kv.key, had)
+          continue
+        }
+        const item = this.decode(field, kv)
+        if (item) next.get(field)?.set(kv.key, {rev, item})
       }
-      this.order.clear()
+      for (const f of FIELDS) {
+        const was = this.maps.get(f) as Map<string, Entry>
+        const now = next.get(f) as Map<string, Entry>
+        if (was.size !== now.size || [...now].some(([k, e]) => was.get(k) !== e)) differs = true
+        was.clear()
+        for (const [k, e] of now) was.set(k, e)
+      }
+      this.tombstones.clear()
       this.loadedRevision = revision
-      this.current = undefined
-      this.changes = {...noChanges(), all: true}
+      if (differs || !this.current) {
+        this.order.clear()
+        this.current = undefined
+        this.changes = {...noChanges(), all: true}
+      }
     } finally {
       const pending = this.buffered ?? []
       this.buffered = undefined
       for (const e of pending) this.apply(e)
     }
+    return differs
   }
 
   /**

@@ -5,7 +5,7 @@
 import {mkdir} from 'node:fs/promises'
 import {type BgpTimers, syncBird} from '../dataplane/bird/index.js'
 import {compileSelector, type IptablesBackend, type IptablesSyncer, syncIptables} from '../dataplane/iptables/index.js'
-import {formatRoute, formatRouteOp, RouteSyncError, syncRoutes} from '../dataplane/routes/index.js'
+import {formatRoute, formatRouteOp, type InterfaceAges, RouteSyncError, syncRoutes} from '../dataplane/routes/index.js'
 import {formatTunnelOp, syncTunnel, TunnelUnavailableError} from '../dataplane/tunnel/index.js'
 import type {ResourceStore} from '../datastore/store.js'
 import {cidrContains, ensureTunnelAddress, Ipam, ipipTunnelPools, parseCidr4, parseIp4} from '../ipam/index.js'
@@ -42,7 +42,7 @@ export interface PartResult {
   error?: string
   /** Part-specific details for -o json (ops, scripts, config text). */
   detail?: Record<string, unknown>
-  /** How long the part took. */
+  /** How long the part took (parts run one after another, so these add up). */
   ms?: number
   /** The part was not run: nothing it reads changed (an incremental `node run` pass). */
   notRun?: true
@@ -81,6 +81,13 @@ export interface NodePassOptions {
   interfaces?: HostInterface[]
   /** Where the pass gets its snapshot (`node run`: the watch-fed cache); default: read etcd. */
   source?: SnapshotSource
+  /**
+   * A long-running caller's record of when each device was first seen: an owned workload route
+   * that the snapshot does not explain is then kept until its device is older than the grace
+   * period at the snapshot's time (`workload add` writes the route before its endpoint).
+   * Without it (one-shot `node apply`) such routes are deleted at once.
+   */
+  interfaceAges?: InterfaceAges
 }
 
 /** The snapshot a pass starts from and which parts to run (undefined = every part). */
@@ -134,6 +141,11 @@ function part(name: PartName): PartResult {
   const p: PartResult = {part: name, status: 'unchanged', changes: [], notes: []}
   started.set(p, Date.now())
   return p
+}
+
+/** Starts (again) the clock of a part made before its turn. */
+function begin(p: PartResult): void {
+  if (!p.notRun) started.set(p, Date.now())
 }
 
 function message(err: unknown): string {
@@ -230,6 +242,8 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   let t = Date.now()
   const input = await source.read(name)
   let snap = input.snapshot
+  // When the snapshot was current: taken before the read, so never later than the truth.
+  let snapshotAt = t
   let snapshotMs = Date.now() - t
   // After the pass's own Node/IPAM writes every later part runs (they read what was written).
   let wrote = false
@@ -282,6 +296,7 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   if (!dryRun && (nodePart.changes.length > 0 || ipamPart.changes.length > 0)) {
     t = Date.now()
     snap = await source.reread(name)
+    snapshotAt = t
     snapshotMs += Date.now() - t
     wrote = true
   }
@@ -307,10 +322,10 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   }
   settle(tunnelPart, dryRun)
 
-  // 4-6. Routes, BIRD and iptables read nothing the others write, so they run side by side: the
-  // JavaScript of one overlaps the kernel's and the restore's time of another, and a changed
-  // route export (an IPIP/BGP switch) does not wait for the iptables restores. Each part stays
-  // whole or failed on its own, as before; the report keeps this order.
+  // 4-6. Routes, BIRD and iptables read nothing the others write. They run one after another,
+  // so that each part's time is its own (on one event loop, side by side they would all report
+  // the slowest one's time); routes and BIRD first, so a changed route export (an IPIP/BGP
+  // switch) does not wait for the iptables restores. Each part stays whole or failed on its own.
   const routesPart = runs('routes') ? part('routes') : notRun('routes')
   const birdPart = runs('bird') ? part('bird') : notRun('bird')
   const iptPart = runs('iptables') ? part('iptables') : notRun('iptables')
@@ -318,6 +333,7 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
 
   // 4. Routes (tunnel routes wait for tunl0; the rest apply regardless).
   const routesStep = async () => {
+    begin(routesPart)
     // The uplink only matters for CrossSubnet same-subnet routes.
     const needsUplink = poolViews(snap).some((p) => p.ipipMode === 'CrossSubnet')
     if (routesPart.notRun) {
@@ -328,12 +344,14 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
     } else {
       if (!host.hostInterface) routesPart.notes.push(noInterface)
       try {
-        const r = await syncRoutes(buildRouteInput(snap, {...host, hostInterface: host.hostInterface || 'lo'}), {dryRun, ipForwarding: opts.ipForwarding !== false})
+        const grace = opts.interfaceAges ? {grace: {ages: opts.interfaceAges, snapshotAt}} : {}
+        const r = await syncRoutes(buildRouteInput(snap, {...host, hostInterface: host.hostInterface || 'lo'}), {dryRun, ipForwarding: opts.ipForwarding !== false, ...grace})
         if (r.ipForwardingEnabled) routesPart.changes.push(`${dryRun ? 'enable' : 'enabled'} net.ipv4.ip_forward`)
         routesPart.changes.push(...r.ops.map(formatRouteOp))
         if (r.sysctlChanges > 0) routesPart.changes.push(`set ${r.sysctlChanges} workload interface sysctl${r.sysctlChanges === 1 ? '' : 's'}`)
         routesPart.notes.push(...r.skipped.map((s) => `not programmed: ${formatRoute(s.route)} (${s.reason})`))
-        routesPart.detail = {ops: r.ops, applied: r.applied}
+        routesPart.notes.push(...r.held.map((h) => `kept for now: ${formatRoute(h)} (no endpoint for it in the datastore yet; its device is new)`))
+        routesPart.detail = {ops: r.ops, applied: r.applied, desired: r.desired, skipped: r.skipped, held: r.held}
       } catch (err) {
         routesPart.status = 'failed'
         routesPart.error = message(err)
@@ -345,6 +363,7 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
 
   // 5. BIRD.
   const birdStep = async () => {
+    begin(birdPart)
     if (birdPart.notRun) {
       // nothing it reads changed
     } else if (!opts.bird?.enabled) {
@@ -373,6 +392,7 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
 
   // 6. iptables.
   const iptablesStep = async () => {
+    begin(iptPart)
     if (iptPart.notRun) {
       // nothing it reads changed
     } else if (opts.iptables && !opts.iptables.enabled) {
@@ -387,7 +407,7 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
         for (const s of r.ipsetChanges.created) iptPart.changes.push(`${dryRun ? 'create' : 'created'} ipset ${s}`)
         for (const s of r.ipsetChanges.updated) iptPart.changes.push(`${dryRun ? 'update' : 'updated'} ipset ${s}`)
         for (const s of r.ipsetChanges.destroyed) iptPart.changes.push(`${dryRun ? 'destroy' : 'destroyed'} ipset ${s}`)
-        iptPart.detail = {script: r.script, restoreCalls: r.restoreCalls, ipsetCalls: r.ipsetCalls}
+        iptPart.detail = {script: r.script, restoreCalls: r.restoreCalls, ipsetCalls: r.ipsetCalls, readKernel: r.readKernel}
       } catch (err) {
         iptPart.status = 'failed'
         iptPart.error = message(err)
@@ -397,9 +417,10 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   }
 
   // Each step records its own failure in its part; anything else that throws is rethrown only
-  // once all three have finished, so no step is left running after the pass.
-  const settled = await Promise.allSettled([routesStep(), birdStep(), iptablesStep()])
-  for (const r of settled) if (r.status === 'rejected') throw r.reason
+  // once all three have run, so a later step is not skipped for an earlier one's bug.
+  const thrown: unknown[] = []
+  for (const step of [routesStep, birdStep, iptablesStep]) await step().catch((err: unknown) => thrown.push(err))
+  if (thrown.length > 0) throw thrown[0]
 
   // 7. The IPAM part's deferred tail: with no IPIP pool left the tunnel address goes back to IPAM
   // only now, so that on a switch to ipipMode Never the routes and BIRD do not wait for these

@@ -4,18 +4,23 @@
 // passes. A pass after datastore changes runs only the parts whose inputs changed (see
 // partsForChanges); start, resync, drift checks, retries, a restarted BIRD or a deleted route run
 // every part. A dropped stream resumes from the last revision; a cancelled watch (compaction) and
-// every resync interval re-list the datastore; a periodic check and a kernel route monitor catch
-// drift (an owned route deleted, a flushed cali- chain, BIRD restarted). As calico-node it runs BIRD (started after the first pass unless one answers on the socket; --no-bird opts out).
-// SIGTERM/SIGINT stop the agent and leave the dataplane in place.
+// every resync interval re-list the datastore; a periodic drift check (drift.ts: no program run
+// but on its own long iptables interval) and a kernel route monitor catch drift (an owned route
+// deleted, a flushed cali- chain); a resync or check that finds no difference costs no pass.
+// Routes on devices newer than a pass's snapshot are not deleted (InterfaceAges, grace as
+// Felix's). As calico-node it runs BIRD (started after the first pass unless one answers on the
+// socket; --no-bird opts out). SIGTERM/SIGINT stop the agent and leave the dataplane in place.
 import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {mkdir, rename, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {type IptablesBackend, IptablesSyncer, resolveIptablesBackend} from '../dataplane/iptables/executor.js'
+import {InterfaceAges} from '../dataplane/routes/executor.js'
 import type {RouteOp} from '../dataplane/routes/types.js'
 import type {EtcdDatastore} from '../datastore/etcd.js'
 import {Ipam} from '../ipam/index.js'
 import {SnapshotCache} from './cache.js'
+import {DriftCheck} from './drift.js'
 import {publishNodeStatus, statusFromPass} from './node-status-key.js'
 import {formatPassTimes, type NodePassOptions, type NodePassResult, type PartName, partsForChanges, runNodePass, type SnapshotSource} from './pass.js'
 import {selects} from './snapshot.js'
@@ -36,8 +41,10 @@ export interface NodeRunOptions {
   /** The pass, exactly as `node apply` would run it (never dryRun). */
   pass: Omit<NodePassOptions, 'dryRun'>
   resyncIntervalMs: number
-  /** How often a pass runs anyway, to catch kernel drift (0 = never). */
+  /** How often the kernel is compared with what the passes left (spawn-free; a difference makes a pass; 0 = never). */
   checkIntervalMs: number
+  /** How often a drift check also reads iptables and ipsets back (default 90 s; 0 = never). */
+  iptablesRefreshMs?: number
   debounceMs: number
   statusFile?: string
   bird?: BirdSupervision
@@ -149,8 +156,8 @@ class BirdSupervisor {
   }
 }
 
-/** Pass reasons for which iptables is re-read from the kernel rather than planned from memory. */
-const VERIFY_REASONS = /\b(drift check|resync|retry)\b/
+/** Pass reasons for which iptables is re-read from the kernel rather than planned from memory (a drift check hands the syncer its own read). */
+const VERIFY_REASONS = /\b(resync|retry)\b/
 
 /** Pass reasons that only mean "the datastore changed": such a pass runs the parts that read what changed. Any other reason runs every part. */
 const INCREMENTAL_REASONS = new Set(['datastore change', 'pending'])
@@ -241,7 +248,14 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     return iptBackend
   }
   const cache = new SnapshotCache(opts.pass.store, new Ipam(opts.pass.store.ds, {selects}))
+  // When each device was first seen: a workload route is not deleted on a snapshot older than its device.
+  const interfaceAges = new InterfaceAges()
+  const drift = new DriftCheck({...(opts.pass.iptables?.enabled === false ? {} : {iptables: iptSyncer}), iptablesRefreshMs: opts.iptablesRefreshMs ?? 90_000})
   const carry = new Set<PartName>()
+  const backendOpts = async () => {
+    const backend = await backendFor(false)
+    return backend ? {backend} : {}
+  }
   let timer: NodeJS.Timeout | undefined
   let running: Promise<void> | undefined
   let failures = 0
@@ -309,6 +323,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
       r = await runPass({
         ...opts.pass,
         dryRun: false,
+        interfaceAges,
         source: cacheSource(cache, {full, reload: /\bresync\b/.test(why), carry}),
         // One syncer for the agent's life: passes plan iptables from what it last wrote; drift
         // checks, resyncs and retries make it re-read the kernel (a flushed cali- chain is refilled).
@@ -324,6 +339,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
       await profile?.()
     }
     recheckMidPassDeletes(r)
+    drift.record(r)
     const ms = Date.now() - t0
     status.passes++
     status.node = r.node
@@ -437,8 +453,25 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   // first pass wrote (see startBird, called when that pass ends).
   await openWatch('start')
   startMonitor()
-  const resync = setInterval(() => schedule('resync', 0), opts.resyncIntervalMs)
-  const check = opts.checkIntervalMs > 0 ? setInterval(() => schedule('drift check', 0), opts.checkIntervalMs) : undefined
+  // Periodic checks cost a pass only when they find a difference; none runs beside a pass.
+  let checking = false
+  const idleCheck = (what: string, find: () => Promise<string[]>) => {
+    if (stopped || running || timer || checking) return
+    checking = true
+    find()
+      .then((diffs) => {
+        if (diffs.length === 0) return log('debug', `${what}: no difference`)
+        log('info', `${what}: ${diffs.join('; ')}; re-applying`)
+        schedule(what, 0)
+      })
+      .catch((err) => {
+        log('warn', `${what} failed: ${message(err)}; re-applying`)
+        schedule(what, 0)
+      })
+      .finally(() => (checking = false))
+  }
+  const resync = setInterval(() => idleCheck('resync', async () => ((await cache.load()) ? ['the datastore differs from the cache'] : [])), opts.resyncIntervalMs)
+  const check = opts.checkIntervalMs > 0 ? setInterval(() => idleCheck('drift check', async () => drift.check(await backendOpts())), opts.checkIntervalMs) : undefined
 
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), {once: true}))
 

@@ -13,7 +13,7 @@ export function rng(seed: number): () => number {
 }
 
 /** The seed from `envName` when set, else a fresh one; printed either way so a run can be replayed. */
-export function testSeed(envName: string): number {
+export function testSeed(envName = 'TEST_SEED'): number {
   const given = process.env[envName]
   const seed = given ? Number(given) : Math.floor(Math.random() * 2 ** 31)
   console.log(`# seed ${seed} (replay with ${envName}=${seed})`)

@@ -221,4 +221,27 @@ describe('node run snapshot cache', () => {
     assert.deepEqual(after, fresh)
     assert.deepEqual(model.build(after), buildDesiredState(fresh))
   })
+
+  it('a re-list (resync) that finds what the cache holds says so and keeps every object; one that finds a change says that', async () => {
+    const cache = new SnapshotCache(store, ipam)
+    assert.equal(await cache.load(), true) // from empty
+    const first = cache.snapshot().snapshot
+    assert.equal(await cache.load(), false)
+    const {snapshot: again, changes} = cache.snapshot()
+    assert.equal(changes.all, false)
+    assert.equal(changes.fields.size, 0)
+    for (const f of Object.keys(first) as Array<keyof Snapshot>) assert.equal(again[f], first[f], f)
+    // A write the cache did not see (no watch here): the re-list finds it.
+    await put('GlobalNetworkPolicy', gnp('gnp-resync', 7))
+    assert.equal(await cache.load(), true)
+    const {snapshot: after, changes: c2} = cache.snapshot()
+    assert.equal(c2.all, true)
+    assert.ok(names(after.globalNetworkPolicies).includes('gnp-resync'))
+    // Unchanged resources are still the objects the first list decoded.
+    const byName = (s: Snapshot, n: string) => s.globalNetworkPolicies.find((r) => r.metadata.name === n)
+    assert.equal(byName(after, 'gnp-0'), byName(first, 'gnp-0'))
+    await del('GlobalNetworkPolicy', 'gnp-resync')
+    assert.equal(await cache.load(), true)
+    assert.ok(!names(cache.snapshot().snapshot.globalNetworkPolicies).includes('gnp-resync'))
+  })
 })

@@ -89,7 +89,8 @@ describe('node run on two hosts (BGP mode)', {skip, timeout: 300_000}, () => {
   const startAgent = (h: Host): Agent => {
     const agent = new NodeRunAgent({
       ns: h.ns, name: h.name, ip: `${h.addr}/24`, dir: h.dir, endpoints: etcd.unixEndpoint,
-      extraArgs: ['--bird-timers', 'fast', '--check-interval', '1s'],
+      // A short iptables read-back: the flushed-chain case below is found by it (default 90 s).
+      extraArgs: ['--bird-timers', 'fast', '--check-interval', '1s', '--iptables-refresh-interval', '1s'],
     })
     agents.push(agent)
     h.agent = agent

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {describe, test} from 'node:test'
+import {InterfaceAges} from '../../src/dataplane/routes/executor.js'
 import {desiredRoutes, type RouteModelInput} from '../../src/dataplane/routes/model.js'
-import {planRoutes} from '../../src/dataplane/routes/planner.js'
+import {planRouteChanges, planRoutes, ROUTE_GRACE_MS, type RouteGrace} from '../../src/dataplane/routes/planner.js'
 import {formatRouteOp, type Route, type RouteOp} from '../../src/dataplane/routes/types.js'
 
 const fixture = (name: string): RouteModelInput => JSON.parse(readFileSync(new URL(`../fixtures/routes/${name}`, import.meta.url), 'utf8'))
@@ -102,5 +103,71 @@ describe('routes planner', () => {
       'add 192.168.9.0/26 via 198.51.100.96 dev eth0 onlink',
       'add 192.168.20.0/26 via 203.0.113.7 dev tunl0 onlink',
     ])
+  })
+})
+
+// Felix's route table keeps a grace period (RouteCleanupGracePeriod, 10 s) before it deletes a
+// route of ours on a newly seen interface that it has no endpoint for (upstream
+// felix/routetable/route_table.go, ifaceInGracePeriod). Here the age is judged at the time the
+// pass's snapshot was current, so a pass planning from a snapshot older than the device never
+// deletes its route.
+describe('routes planner: grace for routes on new devices', () => {
+  const T = 1_000_000
+  const grace = (snapshotAt: number, seen: Record<string, number>): RouteGrace => ({snapshotAt, graceMs: ROUTE_GRACE_MS, firstSeen: new Map(Object.entries(seen))})
+  const pod = local('192.168.1.7/32', 'cali0123456789a')
+  const lines = (p: {ops: RouteOp[]}) => p.ops.map(formatRouteOp)
+
+  test('a workload route on a device seen less than the grace period before the snapshot is kept', () => {
+    const p = planRouteChanges([], [pod], grace(T, {cali0123456789a: T - 3000}))
+    assert.deepEqual(lines(p), [])
+    assert.deepEqual(p.held, [pod])
+  })
+
+  test('a snapshot taken before the device was first seen never deletes its route', () => {
+    const p = planRouteChanges([], [pod], grace(T, {cali0123456789a: T + 20_000}))
+    assert.deepEqual(p.held, [pod])
+  })
+
+  test('a device not seen yet counts as new', () => {
+    assert.deepEqual(planRouteChanges([], [pod], grace(T, {})).held, [pod])
+  })
+
+  test('once the device is older than the grace period at the snapshot, the route goes', () => {
+    const p = planRouteChanges([], [pod], grace(T, {cali0123456789a: T - ROUTE_GRACE_MS}))
+    assert.deepEqual(lines(p), ['delete 192.168.1.7/32 dev cali0123456789a scope link'])
+    assert.deepEqual(p.held, [])
+  })
+
+  test('a device the snapshot has a route for gets no grace: its other owned routes go at once', () => {
+    const desired = [local('192.168.1.8/32', 'cali0123456789a')]
+    const p = planRouteChanges(desired, [pod], grace(T, {cali0123456789a: T}))
+    assert.deepEqual(lines(p), ['delete 192.168.1.7/32 dev cali0123456789a scope link', 'add 192.168.1.8/32 dev cali0123456789a scope link'])
+  })
+
+  test('tunnel routes and blackholes never get grace; desired routes are written on a new device', () => {
+    const actual = [via('192.168.9.0/26', '198.51.100.96', 'tunl0'), blackhole('192.168.50.0/26'), pod]
+    const desired = [local('192.168.1.9/32', 'calinew')]
+    const p = planRouteChanges(desired, actual, grace(T, {tunl0: T, calinew: T, cali0123456789a: T}))
+    assert.deepEqual(lines(p), ['delete 192.168.9.0/26 via 198.51.100.96 dev tunl0 onlink', 'delete blackhole 192.168.50.0/26', 'add 192.168.1.9/32 dev calinew scope link'])
+    assert.deepEqual(p.held, [pod])
+  })
+
+  test('without grace (one-shot node apply) every route not desired is deleted, as before', () => {
+    assert.deepEqual(planRoutes([], [pod]).map(formatRouteOp), ['delete 192.168.1.7/32 dev cali0123456789a scope link'])
+  })
+
+  test('InterfaceAges: first sight per device index; a device made again under its name is new; gone ones are forgotten', () => {
+    let now = 100
+    const ages = new InterfaceAges(() => now)
+    const link = (name: string, index: number) => ({name, index, mtu: 1500, up: true})
+    assert.deepEqual([...ages.observe([link('eth0', 2), link('caliA', 7)])], [['eth0', 100], ['caliA', 100]])
+    now = 200
+    assert.deepEqual([...ages.observe([link('eth0', 2), link('caliA', 7), link('caliB', 8)])], [['eth0', 100], ['caliA', 100], ['caliB', 200]])
+    now = 300
+    // caliA deleted and made again: a new index.
+    assert.deepEqual([...ages.observe([link('eth0', 2), link('caliA', 9)])], [['eth0', 100], ['caliA', 300]])
+    now = 400
+    // caliB vanished at 300 and index 8 reappears with another name: new.
+    assert.deepEqual([...ages.observe([link('eth0', 2), link('caliA', 9), link('caliC', 8)])], [['eth0', 100], ['caliA', 300], ['caliC', 400]])
   })
 })

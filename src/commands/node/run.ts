@@ -7,7 +7,7 @@ const {'dry-run': _dryRun, output: _output, ...applyFlags} = NodeApply.flags
 export default class NodeRun extends BaseCommand<typeof NodeRun> {
   static override summary = 'Keep this host in line with the datastore: a node pass at start, then on every change in etcd.'
   static override description =
-    "Runs the same pass as 'node apply' at start, then watches etcd (Calico resources and IPAM) and re-applies on every change, debounced. A dropped etcd connection resumes from the last revision seen; a compacted watch and every --resync-interval cause a full resync; every --check-interval a pass runs anyway, so a route deleted by hand, a flushed cali- chain or a restarted BIRD are put right. This host's Node resource is written first, before anything else is read. As calico/node, it runs BIRD: after the first pass it starts BIRD on the generated config and control socket unless one already answers there (that one is reloaded and left running), restarts it when it dies and stops it on exit; --no-bird (or --backend=none) leaves BGP to someone else. It switches on net.ipv4.ip_forward unless --ip-forwarding=Disabled. Logs one line per change to stderr (--log-level, default info). SIGTERM or SIGINT stop it; routes, tunl0 and iptables stay as they are."
+    "Runs the same pass as 'node apply' at start, then watches etcd (Calico resources and IPAM) and re-applies on every change, debounced. A dropped etcd connection resumes from the last revision seen; a compacted watch causes a full resync, and every --resync-interval the datastore is listed again (a pass only when it differs from what the agent holds); every --check-interval the owned routes and tunl0 are compared with what the last passes left (over netlink, no program run), and every --iptables-refresh-interval our iptables chains and ipsets are read back and compared by rule hash: a difference, such as a route deleted by hand or a flushed cali- chain, costs a pass that puts it right, and nothing else does. This host's Node resource is written first, before anything else is read. As calico/node, it runs BIRD: after the first pass it starts BIRD on the generated config and control socket unless one already answers there (that one is reloaded and left running), restarts it when it dies and stops it on exit; --no-bird (or --backend=none) leaves BGP to someone else. It switches on net.ipv4.ip_forward unless --ip-forwarding=Disabled. Logs one line per change to stderr (--log-level, default info). SIGTERM or SIGINT stop it; routes, tunl0 and iptables stay as they are."
   static override examples = [
     '<%= config.bin %> node run',
     '<%= config.bin %> node run --name=master --ip=198.51.100.95/24 --bird-config-dir=/tmp/m/bird --bird-socket=/tmp/m/bird.ctl --status-file=/tmp/m/status.json',
@@ -15,7 +15,8 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
   static override flags = {
     ...applyFlags,
     'resync-interval': Flags.string({default: '90s', summary: 'Full resync with the datastore this often.'}),
-    'check-interval': Flags.string({default: '10s', summary: 'Re-check the kernel and BIRD this often to repair drift (0 = never).'}),
+    'check-interval': Flags.string({default: '10s', summary: 'Compare the owned routes and tunl0 with what the passes left this often; repair a difference (0 = never).'}),
+    'iptables-refresh-interval': Flags.string({default: '90s', summary: 'Read our iptables chains and ipsets back this often (at a drift check) and repair a difference (0 = never).'}),
     debounce: Flags.string({default: '100ms', summary: 'Wait this long after a datastore change for more before applying.'}),
     'status-file': Flags.string({default: '/var/run/calico/node-status.json', summary: "Where to record the process id and the last pass ('node status' reads it)."}),
     'supervise-bird': Flags.boolean({hidden: true, deprecated: {message: 'BIRD is supervised by default now; --supervise-bird does nothing (use --no-bird to opt out)'}, summary: 'Deprecated: BIRD is supervised by default.'}),
@@ -77,6 +78,7 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
       pass: {...pass, bird: {...pass.bird!, ...(f['bird-timers'] === 'fast' ? {timers: FAST_TIMERS} : {})}},
       resyncIntervalMs: parseDuration(f['resync-interval']),
       checkIntervalMs: parseDuration(f['check-interval']),
+      iptablesRefreshMs: parseDuration(f['iptables-refresh-interval']),
       debounceMs: parseDuration(f.debounce),
       statusFile: f['status-file'],
       ...(!noBird ? {bird: {binary: f['bird-binary'], configPath: join(configDir, 'bird.cfg'), socketPath: f['bird-socket']}} : {}),

@@ -210,18 +210,42 @@ export class IptablesSyncer {
   private knownDesired: DesiredState | undefined
   /** Re-renders only what an input change touches (inputs are treated as immutable). */
   private readonly model = new IncrementalModel()
+  /** A kernel read by check() that differed from `known`: the next sync plans against it (no second read). */
+  private checked: {kernel: ParsedKernel; backend: ResolvedIptablesBackend} | undefined
 
   /** Forget what was written: the next sync reads the kernel. */
   invalidate(): void {
     this.known = undefined
     this.knownDesired = undefined
+    this.checked = undefined
+  }
+
+  /**
+   * A drift check: reads the kernel (one iptables-save, one ipset save) and compares our chains
+   * (rule hashes), our rules in the kernel's chains and our sets with what the last sync left.
+   * 'same': nothing to do; 'differs': the next sync() plans against this read and repairs it;
+   * 'unknown': nothing was synced yet (or the last sync failed): the next sync reads anyway.
+   */
+  async check(optsIn: Pick<SyncOptions, 'backend' | 'runner'> = {}): Promise<'same' | 'differs' | 'unknown'> {
+    const backend = await resolveIptablesBackend(optsIn.backend, optsIn.runner)
+    if (!this.known || !this.knownDesired || this.knownBackend !== backend) return 'unknown'
+    const desired = this.knownDesired
+    const k = await readKernelState({...optsIn, backend})
+    const kernel = parseKernel(k.saves, k.ipsetSave)
+    // A sync may have run meanwhile: then its own state is the one to trust.
+    if (desired !== this.knownDesired) return 'same'
+    if (isEmptyPlan(planParsed(desired, kernel))) return 'same'
+    this.checked = {kernel, backend}
+    return 'differs'
   }
 
   async sync(input: IptablesInput, optsIn: SyncOptions = {}): Promise<SyncResult> {
     // Resolve `auto` once, so one pass never mixes flavours.
     const backend = await resolveIptablesBackend(optsIn.backend, optsIn.runner)
     const opts: SyncOptions = {...optsIn, backend}
-    const fromMemory = this.known !== undefined && this.knownBackend === backend && !opts.verify
+    const checked = this.checked?.backend === backend ? this.checked.kernel : undefined
+    this.checked = undefined
+    const fromMemory = this.known !== undefined && this.knownBackend === backend && !opts.verify && !checked
     const desired = this.model.build(input)
     // Nothing this host's iptables depends on changed since the last successful sync.
     if (fromMemory && desired === this.knownDesired) {
@@ -229,7 +253,10 @@ export class IptablesSyncer {
     }
     let before: ParsedKernel
     if (fromMemory) before = this.known as ParsedKernel
-    else {
+    else if (checked && !opts.verify) {
+      this.invalidate()
+      before = checked
+    } else {
       this.invalidate()
       const k = await readKernelState(opts)
       before = parseKernel(k.saves, k.ipsetSave)
@@ -248,7 +275,7 @@ export class IptablesSyncer {
       },
       restoreCalls: 0,
       ipsetCalls: 0,
-      readKernel: !fromMemory,
+      readKernel: !fromMemory && !checked,
     }
     if (opts.dryRun) return result
     if (!isEmptyPlan(plan)) {

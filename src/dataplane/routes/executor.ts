@@ -1,13 +1,14 @@
 // Applies route ops over netlink and reads our routes back. Only routes carrying our protocol
 // number are ever read as ours, written or deleted; everything else in the table is left alone.
 import {CalicoError} from '../../resources/errors.js'
-import {ensureIpForwarding, ensureWorkloadInterfaceSysctls, type Netlink, NetlinkError, OWNED_ROUTE_PROTOCOL, openNetlink} from '../netlink.js'
+import {ensureIpForwarding, ensureWorkloadInterfaceSysctls, type LinkInfo, type Netlink, NetlinkError, OWNED_ROUTE_PROTOCOL, openNetlink} from '../netlink.js'
 import {desiredRoutes, type RouteModelInput} from './model.js'
-import {planRoutes} from './planner.js'
+import {planRouteChanges, planRoutes, ROUTE_GRACE_MS, type RouteGrace} from './planner.js'
 import {formatRouteOp, type Route, type RouteOp} from './types.js'
 
-export async function readOwnedRoutes(nl: Netlink): Promise<Route[]> {
-  const names = new Map((await nl.listLinks()).map((l) => [l.index, l.name]))
+/** Our routes as the planner sees them; `links`: a link list just read (saves reading it again). */
+export async function readOwnedRoutes(nl: Netlink, links?: readonly LinkInfo[]): Promise<Route[]> {
+  const names = new Map((links ?? (await nl.listLinks())).map((l) => [l.index, l.name]))
   const routes = await nl.listRoutes({protocol: OWNED_ROUTE_PROTOCOL})
   // In the kernel's order: the planner sorts the ops it returns, nothing else needs an order.
   return routes.map((k): Route => {
@@ -23,6 +24,35 @@ export async function readOwnedRoutes(nl: Netlink): Promise<Route[]> {
     if (dev) route.dev = dev
     return route
   })
+}
+
+/**
+ * When each network device was first seen, for a long-running caller (Felix keeps the same per
+ * interface index): a device deleted and made again under its old name is a new device. Fed the
+ * link list each routes pass reads; devices gone from it are forgotten.
+ */
+export class InterfaceAges {
+  private readonly byIndex = new Map<number, {name: string; at: number}>()
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  /** Records the devices in `links` (first sighting = now); returns first-seen times by name. */
+  observe(links: readonly LinkInfo[]): Map<string, number> {
+    const now = this.clock()
+    const present = new Set<number>()
+    const out = new Map<string, number>()
+    for (const l of links) {
+      present.add(l.index)
+      let e = this.byIndex.get(l.index)
+      if (!e || e.name !== l.name) {
+        e = {name: l.name, at: now}
+        this.byIndex.set(l.index, e)
+      }
+      out.set(l.name, e.at)
+    }
+    for (const i of this.byIndex.keys()) if (!present.has(i)) this.byIndex.delete(i)
+    return out
+  }
 }
 
 export interface RouteFailure {
@@ -85,6 +115,8 @@ export interface SkippedRoute {
 export interface SyncRoutesResult {
   desired: Route[]
   ops: RouteOp[]
+  /** Owned workload routes not desired but kept: their device is newer than the snapshot allows (see RouteGrace). */
+  held: Route[]
   /** Route writes plus sysctl writes actually made (0 for a dry run or a no-op pass). */
   applied: number
   /** Desired routes not programmable now (device missing or down); retried on the next pass. */
@@ -105,17 +137,34 @@ export class RouteSyncError extends CalicoError {
   }
 }
 
+export interface SyncRoutesOptions {
+  dryRun?: boolean
+  netlink?: Netlink
+  /** Switch net.ipv4.ip_forward on (Felix IPForwarding, default Enabled); false leaves it alone. */
+  ipForwarding?: boolean
+  /**
+   * A long-running caller's device ages and the time its snapshot was current: an owned workload
+   * route not in the snapshot is deleted only once its device is older than the grace period
+   * (default ROUTE_GRACE_MS) at the snapshot's time. Without it every such route is deleted.
+   */
+  grace?: {ages: InterfaceAges; snapshotAt: number; graceMs?: number}
+}
+
 /**
  * One reconcile pass for this host's owned routes. Run syncTunnel first: routes via tunl0 are
  * skipped while tunl0 is missing or down. Throws RouteSyncError (after applying what it could)
  * when some op failed.
  */
-export async function syncRoutes(input: RouteModelInput, opts: {dryRun?: boolean; netlink?: Netlink; ipForwarding?: boolean} = {}): Promise<SyncRoutesResult> {
+export async function syncRoutes(input: RouteModelInput, opts: SyncRoutesOptions = {}): Promise<SyncRoutesResult> {
   const nl = opts.netlink ?? openNetlink()
   try {
     // Routed workloads need a forwarding host (Felix IPForwarding, default Enabled); false leaves it alone.
     const ipForwardingEnabled = opts.ipForwarding !== false && (await ensureIpForwarding({dryRun: opts.dryRun ?? false}))
-    const links = new Map((await nl.listLinks()).map((l) => [l.name, l]))
+    const linkList = await nl.listLinks()
+    const links = new Map(linkList.map((l) => [l.name, l]))
+    const grace: RouteGrace | undefined = opts.grace
+      ? {snapshotAt: opts.grace.snapshotAt, graceMs: opts.grace.graceMs ?? ROUTE_GRACE_MS, firstSeen: opts.grace.ages.observe(linkList)}
+      : undefined
     const desired: Route[] = []
     const skipped: SkippedRoute[] = []
     for (const r of desiredRoutes(input)) {
@@ -130,15 +179,15 @@ export async function syncRoutes(input: RouteModelInput, opts: {dryRun?: boolean
       sysctlChanges += await ensureWorkloadInterfaceSysctls(w, {dryRun: opts.dryRun ?? false})
     }
 
-    const ops = planRoutes(desired, await readOwnedRoutes(nl))
-    const base = {desired, ops, skipped, sysctlChanges, ipForwardingEnabled}
+    const {ops, held} = planRouteChanges(desired, await readOwnedRoutes(nl, linkList), grace)
+    const base = {desired, ops, held, skipped, sysctlChanges, ipForwardingEnabled}
     if (opts.dryRun) return {...base, applied: 0}
     if (ops.length === 0) return {...base, applied: sysctlChanges}
     const {applied, failures} = await applyRouteOps(nl, ops)
     const result = {...base, applied: applied + sysctlChanges}
     if (failures.length) throw new RouteSyncError(result, failures)
     // Read back only after writing: a pass that wrote nothing has just read the kernel.
-    const left = planRoutes(desired, await readOwnedRoutes(nl))
+    const left = planRoutes(desired, await readOwnedRoutes(nl), grace)
     if (left.length) throw new CalicoError(`routes did not converge: ${left.map(formatRouteOp).join('; ')}`)
     return result
   } finally {
