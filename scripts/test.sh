@@ -8,10 +8,12 @@
 # `scripts/test.sh` runs them all: the build first, the uml tier alongside the others (its guests
 # share nothing with the host's namespaces; its output is printed when it ends), then a summary
 # whose last line is "N passed, N failed, N skipped". `scripts/test.sh unit host` runs only those.
+# TEST_ALONGSIDE="uml host" runs the host tier alongside too (it shares nothing with the etcd of
+# the integration tier either); TEST_SERIAL=1 runs every tier after the other.
 #
 # Environment: TEST_SEED (every random choice in the tests derives from it; a fresh one is drawn
 # and printed when unset), TEST_JOBS_UNIT / TEST_JOBS_INTEGRATION (files at once; default 3 / 2),
-# TEST_SERIAL=1 (no tier alongside another), TEST_NO_BUILD=1 (use the dist/ already built).
+# TEST_NO_BUILD=1 (use the dist/ already built).
 # With CI=true a skipped test whose reason starts with "needs " (root, etcd, bird, UML...) fails
 # the run: in CI everything a test needs is installed.
 set -uo pipefail
@@ -60,20 +62,25 @@ run_tier() {
   echo $((SECONDS - t0)) >"$work/$tier.secs"
 }
 
-# The uml tier alongside the rest when more than one tier runs.
-background=''
-if [ ${#tiers[@]} -gt 1 ] && [ "${TEST_SERIAL:-}" != 1 ] && [[ " ${tiers[*]} " == *' uml '* ]]; then
-  background=uml
-  run_tier uml >"$work/uml.out" 2>&1 &
-  uml_pid=$!
+# Tiers named in TEST_ALONGSIDE (default: uml) run in the background alongside the others when
+# more than one tier runs; their output is printed when they end.
+background=()
+pids=()
+if [ ${#tiers[@]} -gt 1 ] && [ "${TEST_SERIAL:-}" != 1 ]; then
+  for t in ${TEST_ALONGSIDE-uml}; do
+    [[ " ${tiers[*]} " == *" $t "* ]] || continue
+    background+=("$t")
+    run_tier "$t" >"$work/$t.out" 2>&1 &
+    pids+=($!)
+  done
 fi
 for t in "${tiers[@]}"; do
-  [ "$t" = "$background" ] || run_tier "$t"
+  [[ " ${background[*]} " == *" $t "* ]] || run_tier "$t"
 done
-if [ -n "$background" ]; then
-  wait "$uml_pid"
-  cat "$work/uml.out"
-fi
+for i in "${!background[@]}"; do
+  wait "${pids[$i]}"
+  cat "$work/${background[$i]}.out"
+done
 
 # TAP totals: "# pass N" etc. at the end of each tier's report; skips are counted from the
 # "# SKIP" lines, which include skipped suites (the totals count only tests).
