@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Two answers need nothing from oclif and are asked for most often by scripts, so they skip
 // loading it (oclif alone costs about 2x a bare Node start):
-//  - `version --client`: the version from package.json, exactly as the version command prints it;
+//  - `version --client` (and `--version`): the version and commit from dist/build-info.json,
+//    exactly as the version command prints them;
 //  - `--help` with output that is not a terminal: the root help oclif rendered for width 80 at
 //    build time (dist/root-help.json, from scripts/cache-help.mjs), used only when nothing that
 //    changes oclif's rendering is in play (width, theme, debug, another Node/platform).
@@ -13,9 +14,13 @@ import {homedir} from 'node:os'
 import {dirname} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-const argv = process.argv.slice(2)
+// `calicoctl [options] <command> [<args>...]`: options before the command move after its words
+// (bin/global-options.js, loaded only when the first argument is an option other than a lone --help).
+const given = process.argv.slice(2)
+const hoist = given[0]?.[0] === '-' && !(given.length === 1 && given[0] === '--help')
+const {argv, version: versionFlag} = hoist ? (await import('./global-options.js')).hoistGlobalOptions(given) : {argv: given, version: false}
 const env = process.env
-const fast = !env.CALICOCTL_NO_FAST_PATH && argv.length <= 2
+const fast = !env.CALICOCTL_NO_FAST_PATH && argv.length <= 3
 
 function rootHelp() {
   if (process.stdout.isTTY || env.OCLIF_COLUMNS || env.DEBUG || env.CALICOCTL_CONFIG_DIR || env.CALICOCTL_DISABLE_THEME) return undefined
@@ -52,9 +57,22 @@ function withoutPlugins() {
   return {root, pjson: {...pjson, oclif: {...pjson.oclif, plugins: []}}}
 }
 
-if (fast && argv.length === 2 && argv[0] === 'version' && argv[1] === '--client') {
-  const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
-  process.stdout.write(`Client Version:    v${version}\n`)
+/** `version --client` alone, or with --allow-version-mismatch (which it ignores). */
+function clientVersionOnly() {
+  if (argv[0] !== 'version' || !argv.includes('--client')) return false
+  return argv.every((a, i) => i === 0 || a === '--client' || a === '--allow-version-mismatch')
+}
+
+if (versionFlag || (fast && clientVersionOnly())) {
+  // One small file written by the build (scripts/bundle.mjs); package.json when there is none.
+  let info
+  try {
+    info = JSON.parse(readFileSync(new URL('../dist/build-info.json', import.meta.url), 'utf8'))
+  } catch {
+    info = {version: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version, gitCommit: 'unknown'}
+  }
+  const {version, gitCommit} = info
+  process.stdout.write(`Client Version:    v${version}\nGit commit:        ${gitCommit}\n`)
 } else {
   const help = fast && argv.length === 1 && argv[0] === '--help' ? rootHelp() : undefined
   if (help !== undefined) process.stdout.write(help)
@@ -74,6 +92,6 @@ if (fast && argv.length === 2 && argv[0] === 'version' && argv[1] === '--client'
     })
     if (skipEngineCheck) delete env.OCLIF_DISABLE_ENGINE_WARNING
     const loadOptions = ownCommand() ? withoutPlugins() : undefined
-    await execute(loadOptions ? {loadOptions} : {dir: import.meta.url})
+    await execute(loadOptions ? {args: argv, loadOptions} : {args: argv, dir: import.meta.url})
   }
 }

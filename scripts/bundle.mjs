@@ -6,7 +6,8 @@
 // share one copy of @oclif/core (instanceof checks on errors and commands hold). Small pure-JS
 // dependencies (js-yaml, ipaddr.js) are bundled too; see `external` for what stays out. The rest
 // of dist/ stays tsc's output (for scripts and tests).
-import {readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {build} from 'esbuild'
@@ -63,3 +64,12 @@ await build({
 // The first word of each of our commands: bin/run.js starts oclif without plugins for these.
 const roots = new Set(sources('src/commands').map((f) => f.split('/')[2].replace(/\.ts$/, '')))
 writeFileSync(join(outdir, 'command-roots.json'), `${JSON.stringify([...roots].sort())}\n`)
+
+// The version and the commit the build was made from, for `version` (calicoctl's "Git commit"
+// line) and bin/run.js's `version --client` (one small file to read).
+const {version} = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+let gitCommit = 'unknown'
+try {
+  gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], {cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim()
+} catch {}
+writeFileSync(join(outdir, 'build-info.json'), `${JSON.stringify({version, gitCommit})}\n`)

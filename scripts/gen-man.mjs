@@ -71,7 +71,7 @@ function flagTag(f) {
   const names = []
   if (f.char) names.push(bold(`-${f.char}`))
   for (const a of f.charAliases ?? []) names.push(bold(`-${a}`))
-  names.push(bold(`--${f.name}`) + (f.type === 'option' ? `=${ital(f.options ? f.options.join('|') : f.name === 'output' ? 'format' : 'value')}` : ''))
+  names.push(bold(`--${f.name}`) + (f.type === 'option' ? `=${ital(f.options ? f.options.join('|') : (f.helpValue ?? (f.name === 'output' ? 'format' : 'value')))}` : ''))
   if (f.type === 'boolean' && f.allowNo) names.push(bold(`--no-${f.name}`))
   return names.join(', ')
 }
@@ -179,9 +179,10 @@ function overviewPage(bin, manifest, pkg, topics) {
   const cmds = visibleCommands(manifest)
   let s = th(bin, 1, pkg)
   s += `.SH NAME\n${esc(bin)} \\- ${esc(pkg.description ?? 'manage Calico resources')}\n`
-  s += `.SH SYNOPSIS\n${bold(bin)} ${ital('command')} [${ital('arguments')}] [${ital('options')}]\n.br\n${bold(bin)} ${ital('topic')}\n.br\n${bold(bin)} ${ital('command')} ${bold('--help')}\n`
+  s += `.SH SYNOPSIS\n${bold(bin)} [${ital('global options')}] ${ital('command')} [${ital('arguments')}] [${ital('options')}]\n.br\n${bold(bin)} ${ital('topic')}\n.br\n${bold(bin)} ${ital('command')} ${bold('--help')}\n`
   s += `.SH DESCRIPTION\n${bold(bin)} manages Calico ${esc('projectcalico.org/v3')} resources stored in etcd v3, with the\nsame keys and JSON as Calico, and accepts calicoctl's YAML and JSON manifests unchanged.\nOn a host it also programs routes, the IPIP tunnel, iptables and BIRD from what is in\nthe datastore.\n`
   s += `.PP\nCommands are grouped into topics; ${bold(`${bin} `)}${ital('topic')} lists a topic's commands.\nAn unknown command exits with status 2 and suggests the nearest one.\n`
+  s += `.PP\nAs with calicoctl, the global options ${bold('-l')}/${bold('--log-level')}, ${bold('-c')}/${bold('--config')}, ${bold('--context')},\n${bold('--allow-version-mismatch')}, ${bold('--timeout')} and ${bold('-h')}/${bold('--help')} may come before the command word as well as\nafter it (before it, ${bold('-l')} is the log level; after ${bold('get')} or ${bold('delete')} it is ${bold('--selector')}).\n${bold(`${bin} --version`)} prints what ${bold(`${bin} version --client`)} prints.\n`
   s += '.SH COMMANDS\n'
   let lastTopic = null
   for (const c of cmds) {

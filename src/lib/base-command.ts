@@ -10,12 +10,23 @@ export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['a
 
 const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'warning', 'info', 'debug', 'trace'] as const
 
-/** Parses `5s`, `500ms`, `2m` or plain seconds. */
+const DURATION_UNITS: Record<string, number> = {ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000}
+
+/** Parses a Go duration (`5s`, `500ms`, `2m`, `1h30m`, `1.5h`) or plain seconds, to milliseconds. */
 export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim())
-  if (!m) throw new CalicoError(`invalid duration '${text}': use e.g. 5s, 500ms or 1m`)
-  const n = Number(m[1])
-  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000)
+  const t = text.trim()
+  if (/^\d+(?:\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000)
+  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y
+  let ms = 0
+  let end = 0
+  while (end < t.length) {
+    const m = part.exec(t)
+    if (!m) break
+    ms += Number(m[1]) * DURATION_UNITS[m[2]!]!
+    end = part.lastIndex
+  }
+  if (t === '' || end !== t.length) throw new CalicoError(`invalid duration '${text}': use e.g. 5s, 500ms, 1m or 2h`)
+  return Math.round(ms)
 }
 
 export function useColor(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): boolean {

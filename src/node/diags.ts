@@ -2,7 +2,7 @@
 // diags-YYYYMMDD_HHMMSS.tar.gz in a fresh temp directory.
 import {mkdir, mkdtemp, readdir, readFile, writeFile} from 'node:fs/promises'
 import {hostname, tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join, relative} from 'node:path'
 import {BirdControl} from '../dataplane/bird/index.js'
 import {runChecked, runCommand} from '../lib/exec.js'
 
@@ -34,6 +34,8 @@ export interface DiagsOptions {
   birdConfigDir: string
   birdSocket: string
   statusFile: string
+  /** Calico's log directory (`node run --log-dir`): its files are copied under logs/, secrets blanked. */
+  logDir?: string
   now?: Date
 }
 
@@ -85,6 +87,17 @@ export async function collectDiags(opts: DiagsOptions): Promise<{archive: string
   await put('bird/status', redactSecrets(birdText))
   const status = await readFile(opts.statusFile, 'utf8').catch(() => undefined)
   if (status !== undefined) await put('node-status.json', redactSecrets(status))
+  if (opts.logDir) {
+    const entries = await readdir(opts.logDir, {recursive: true, withFileTypes: true}).catch(() => [])
+    for (const e of entries) {
+      if (!e.isFile()) continue
+      const rel = relative(opts.logDir, join(e.parentPath, e.name))
+      const text = await readFile(join(opts.logDir, rel), 'utf8').catch(() => undefined)
+      if (text === undefined) continue
+      await mkdir(dirname(join(dir, 'logs', rel)), {recursive: true})
+      await put(join('logs', rel), redactSecrets(text))
+    }
+  }
   const archive = join(base, `${name}.tar.gz`)
   await runChecked('tar', ['-czf', archive, '-C', base, name])
   return {archive, files}

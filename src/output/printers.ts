@@ -1,12 +1,18 @@
-// calicoctl's output formats: ps/wide tables (Go tabwriter layout), custom-columns, yaml, json.
+// calicoctl's output formats: ps/wide tables (Go tabwriter layout), custom-columns, yaml, json,
+// go-template and go-template-file (src/output/go-template.ts).
 
 import {documentSchema} from '../datastore/codec.js'
 import {CalicoError} from '../resources/errors.js'
-import {canonicalize} from '../resources/schema.js'
-import {API_VERSION, type KindDef, type Resource} from '../resources/types.js'
+import {canonicalize, type FieldType} from '../resources/schema.js'
+import {API_VERSION, type CellContext, type KindDef, type Resource} from '../resources/types.js'
+import type {goJoin, TemplateFunc} from './go-template.js'
 import {dumpYaml} from './yaml-emit.js'
 
-export type OutputFormat = {type: 'ps' | 'wide' | 'yaml' | 'json'} | {type: 'custom-columns'; columns: string[]}
+export type OutputFormat =
+  | {type: 'ps' | 'wide' | 'yaml' | 'json'}
+  | {type: 'custom-columns'; columns: string[]}
+  | {type: 'go-template'; template: string}
+  | {type: 'go-template-file'; file: string}
 
 export function parseOutputFormat(text: string): OutputFormat {
   if (text === 'ps' || text === 'wide' || text === 'json') return {type: text}
@@ -20,6 +26,16 @@ export function parseOutputFormat(text: string): OutputFormat {
     if (columns.length === 0) throw new CalicoError('need to specify at least one column')
     return {type: 'custom-columns', columns}
   }
+  if (text.startsWith('go-template=') || text === 'go-template') {
+    const template = text.slice('go-template='.length)
+    if (!template) throw new CalicoError('need to specify a template')
+    return {type: 'go-template', template}
+  }
+  if (text.startsWith('go-template-file=') || text === 'go-template-file') {
+    const file = text.slice('go-template-file='.length)
+    if (!file) throw new CalicoError('need to specify a template file')
+    return {type: 'go-template-file', file}
+  }
   throw new CalicoError(`unrecognized output format '${text}'`)
 }
 
@@ -30,7 +46,7 @@ export function tabwriter(rows: string[][]): string {
   return rows.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('')).join('\n') + '\n'
 }
 
-export function tableFor(def: KindDef, items: Resource[], format: OutputFormat, withNamespace: boolean): string {
+export function tableFor(def: KindDef, items: Resource[], format: OutputFormat, withNamespace: boolean, ctx?: CellContext): string {
   let columns: string[]
   if (format.type === 'custom-columns') {
     const valid = [...new Set([...(def.namespaced ? ['NAMESPACE'] : []), ...def.wideColumns, ...def.columns])]
@@ -42,7 +58,7 @@ export function tableFor(def: KindDef, items: Resource[], format: OutputFormat, 
     columns = format.type === 'wide' ? def.wideColumns : def.columns
     if (withNamespace && def.namespaced) columns = ['NAMESPACE', ...columns]
   }
-  const rows = [columns, ...items.map((r) => columns.map((c) => (c === 'NAMESPACE' ? (r.metadata.namespace ?? '') : def.cell(r, c))))]
+  const rows = [columns, ...items.map((r) => columns.map((c) => (c === 'NAMESPACE' ? (r.metadata.namespace ?? '') : def.cell(r, c, ctx))))]
   return `${tabwriter(rows)}\n`
 }
 
@@ -71,6 +87,83 @@ export interface PrintRequest {
   listRevision?: string
   withNamespace?: boolean
   exportMode?: boolean
+  cellContext?: CellContext
+}
+
+/**
+ * The document as the Go struct a template reads: a field the JSON leaves out (omitempty) has its
+ * Go zero value (false, 0, "", an empty list or map, a struct of zero values), except pointers,
+ * which are nil.
+ */
+export function withGoZeroValues(value: unknown, type: FieldType): unknown {
+  if (value === undefined || value === null) {
+    if ('ptr' in type && type.ptr) return null
+    switch (type.t) {
+      case 'string':
+        return ''
+      case 'bool':
+        return false
+      case 'int':
+      case 'number':
+      case 'intOrString':
+        return 0
+      case 'array':
+        return []
+      case 'map':
+        return {}
+      case 'object':
+        return withGoZeroValues({}, type)
+      default:
+        return null
+    }
+  }
+  if (type.t === 'array' && Array.isArray(value)) return value.map((v) => withGoZeroValues(v, type.of))
+  if (type.t === 'object' && typeof value === 'object' && !Array.isArray(value)) {
+    const doc = value as Record<string, unknown>
+    const out: Record<string, unknown> = {}
+    for (const [k, t] of type.fields) out[k] = withGoZeroValues(doc[k], t)
+    for (const k of Object.keys(doc)) if (!(k in out)) out[k] = doc[k]
+    return out
+  }
+  return value
+}
+
+/** What calicoctl hands a go-template for one kind: the list object when no names were given, else each resource. */
+export function templateObjects(req: PrintRequest): unknown[] {
+  const schema = documentSchema(req.def)
+  const docs = req.items.map((r) => withGoZeroValues(outputDocument(req.def, r, req.exportMode && req.shape !== 'list'), schema))
+  if (req.shape !== 'list') return docs
+  return [{apiVersion: API_VERSION, kind: `${req.def.kind}List`, metadata: {resourceVersion: req.listRevision ?? ''}, items: docs}]
+}
+
+/** Runs a go-template over every object of a get at once (as calicoctl runs one template over its results). */
+export async function printTemplate(format: Extract<OutputFormat, {type: 'go-template' | 'go-template-file'}>, objects: unknown[], ctx: () => Promise<CellContext>): Promise<string> {
+  let text: string
+  if (format.type === 'go-template') text = format.template
+  else {
+    const {readFileSync} = await import('node:fs')
+    try {
+      text = readFileSync(format.file, 'utf8')
+    } catch (e) {
+      throw new CalicoError(`open ${format.file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`)
+    }
+  }
+  const {goJoin, parseGoTemplate} = await import('./go-template.js')
+  // calicoctl's `config "asnumber"`: read from the cluster only when the template calls it.
+  const asNumber = /\bconfig\b/.test(text) ? (await ctx()).asNumber : undefined
+  return parseGoTemplate(text, calicoctlTemplateFuncs(asNumber, goJoin)).execute(objects)
+}
+
+/** The functions calicoctl adds to its templates: join, joinAndTruncate and config "asnumber". */
+export function calicoctlTemplateFuncs(asNumber: string | undefined, join: typeof goJoin): Record<string, TemplateFunc> {
+  return {
+    join: (items, sep) => join(items, sep),
+    joinAndTruncate: (items, sep, max) => join(items, sep, max),
+    config: (name) => {
+      if (String(name).toLowerCase() !== 'asnumber') throw new Error(`unhandled config type ${String(name)}`)
+      return asNumber ?? 'unknown'
+    },
+  }
 }
 
 export function printResources(req: PrintRequest): string {
@@ -84,5 +177,6 @@ export function printResources(req: PrintRequest): string {
     if (value === null) return ''
     return serialize(value, format.type)
   }
-  return tableFor(def, items, format, req.withNamespace ?? false)
+  if (format.type === 'go-template' || format.type === 'go-template-file') throw new CalicoError(`output format ${format.type} is for get (use calicoctl get ... -o ${format.type}=...)`)
+  return tableFor(def, items, format, req.withNamespace ?? false, req.cellContext)
 }

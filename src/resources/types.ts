@@ -29,6 +29,12 @@ export interface ValidateContext {
   existing?: Resource[]
 }
 
+/** Cluster values table cells may show (calicoctl's template function `config`). */
+export interface CellContext {
+  /** The AS number nodes inherit: the default BGPConfiguration's, 64512 when it sets none, or `unknown`. */
+  asNumber?: string
+}
+
 export interface KindDef {
   kind: string
   /** The plural used in etcd keys and by calicoctl, e.g. `ippools`. */
@@ -41,8 +47,8 @@ export interface KindDef {
   /** Table columns for `-o ps` (the default) and `-o wide`. */
   columns: string[]
   wideColumns: string[]
-  /** One table cell. */
-  cell(r: Resource, column: string): string
+  /** One table cell; `ctx` carries what a cell reads from elsewhere in the cluster. */
+  cell(r: Resource, column: string, ctx?: CellContext): string
   /** Fills Calico's defaults in place; applied on write and on read. */
   defaults?(r: Resource): void
   /** Field checks on one resource, all errors at once. */

@@ -46,7 +46,7 @@ export function loadManifests(path: string, opts: {recursive?: boolean; skipEmpt
 }
 
 /** Defaults and validates every resource against what is stored; throws listing every problem. */
-function validateAll(items: Loaded[], existing: Map<KindDef, Resource[]>): void {
+export function validateAll(items: Loaded[], existing: Map<KindDef, Resource[]>): void {
   const problems: string[] = []
   // Same-kind resources in this input count as existing too (two new overlapping pools); a
   // stored resource being replaced by one in the input is represented by the input's version.

@@ -62,7 +62,13 @@ export async function exportDatastore(store: ResourceStore): Promise<string> {
   for (const def of KINDS) {
     if (NOT_EXPORTED.has(def.kind)) continue
     const {items, revision} = await store.list(def)
-    const docs = items.map((r) => outputDocument(def, r, true))
+    const docs = items.map((r) => {
+      const doc = outputDocument(def, r, true)
+      // Unlike `get --export`, a migration export keeps namespaces (upstream's export.go clears
+      // only uid, resourceVersion and the timestamps): `migrate import` puts each back where it was.
+      if (def.namespaced) (doc.metadata as Record<string, unknown>).namespace = r.metadata.namespace
+      return doc
+    })
     parts.push(serialize({apiVersion: API_VERSION, items: docs, kind: `${def.kind}List`, metadata: {resourceVersion: revision}}, 'yaml'))
     parts.push('---\n')
   }

@@ -1,8 +1,10 @@
 import type {ResourceStore} from '../datastore/store.js'
 import {describe} from '../datastore/store.js'
-import {parseOutputFormat, printResources} from '../output/printers.js'
+import {parseOutputFormat, printResources, printTemplate, templateObjects} from '../output/printers.js'
 import {CalicoError} from '../resources/errors.js'
-import type {KindDef, Resource} from '../resources/types.js'
+import {DEFAULT_AS} from '../resources/kinds/node.js'
+import {kindByName} from '../resources/registry.js'
+import type {CellContext, KindDef, Resource} from '../resources/types.js'
 import {checkNames, namespaceFor, resolveKind, selectByLabels} from './targets.js'
 
 export interface GetRequest {
@@ -35,6 +37,8 @@ export async function runGet(store: ResourceStore, req: GetRequest, preflight: (
     groups = [{def, names: req.names, namespace: namespaceFor(def, req, req.names)}]
   }
   await preflight()
+  const template = format.type === 'go-template' || format.type === 'go-template-file' ? format : undefined
+  const objects: unknown[] = []
   let stdout = ''
   for (const g of groups) {
     let items: Resource[]
@@ -53,7 +57,31 @@ export async function runGet(store: ResourceStore, req: GetRequest, preflight: (
     if (g.names.length > 0 && items.length === 0) continue
     const shape = g.names.length === 0 ? 'list' : g.names.length === 1 && groups.length === 1 ? 'one' : 'many'
     const req2 = {def: g.def, items, format, shape, withNamespace: g.def.namespaced && (req.allNamespaces || req.namespace !== undefined), exportMode: req.exportMode} as const
-    stdout += printResources(revision === undefined ? req2 : {...req2, listRevision: revision})
+    const print = revision === undefined ? req2 : {...req2, listRevision: revision}
+    if (template) objects.push(...templateObjects(print))
+    else stdout += printResources(showsInheritedAS(g.def, items, format) ? {...print, cellContext: await cellContext(store)} : print)
   }
+  if (template) stdout = await printTemplate(template, objects, () => cellContext(store))
   return {stdout, errors}
+}
+
+/** A node table's ASN column shows the inherited AS number for nodes with BGP but no AS of their own. */
+function showsInheritedAS(def: KindDef, items: Resource[], format: ReturnType<typeof parseOutputFormat>): boolean {
+  if (def.kind !== 'Node') return false
+  const asn = format.type === 'wide' || (format.type === 'custom-columns' && format.columns.some((c) => c.toUpperCase() === 'ASN'))
+  return asn && items.some((r) => {
+    const bgp = (r.spec as {bgp?: {asNumber?: unknown}} | undefined)?.bgp
+    return bgp !== undefined && bgp.asNumber === undefined
+  })
+}
+
+/** calicoctl's `config "asnumber"`: the default BGPConfiguration's AS number, 64512 when it has none, `unknown` when unreadable. */
+export async function cellContext(store: ResourceStore): Promise<CellContext> {
+  try {
+    const bgp = await store.get(kindByName('BGPConfiguration')!, 'default')
+    const asNumber = (bgp?.spec as {asNumber?: number | string} | undefined)?.asNumber
+    return {asNumber: asNumber === undefined ? DEFAULT_AS : String(asNumber)}
+  } catch {
+    return {asNumber: 'unknown'}
+  }
 }

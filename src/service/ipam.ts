@@ -603,16 +603,22 @@ export async function configureIpam(store: ResourceStore, opts: ConfigureOptions
     throw new CalicoError('at least one of --strictaffinity, --max-blocks-per-host or --kubevirt-ip-persistence must be given')
   const update: {strictAffinity?: boolean; maxBlocksPerHost?: number; kubeVirtVMAddressPersistence?: string} = {}
   if (opts.strictAffinity !== undefined) {
-    const v = opts.strictAffinity.toLowerCase()
-    if (v !== 'true' && v !== 'false') throw new CalicoError(`invalid value '${opts.strictAffinity}' for --strictaffinity: use true or false`)
-    update.strictAffinity = v === 'true'
+    // Go's strconv.ParseBool, which calicoctl uses.
+    const v = opts.strictAffinity
+    const yes = ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)
+    if (!yes && !['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) throw new CalicoError(`invalid value '${v}' for --strictaffinity: use true or false`)
+    update.strictAffinity = yes
   }
   if (opts.maxBlocksPerHost !== undefined) {
     if (!Number.isInteger(opts.maxBlocksPerHost) || opts.maxBlocksPerHost < 0)
       throw new CalicoError(`invalid value '${opts.maxBlocksPerHost}' for --max-blocks-per-host: use a non-negative integer`)
     update.maxBlocksPerHost = opts.maxBlocksPerHost
   }
-  if (opts.kubeVirtIpPersistence !== undefined) update.kubeVirtVMAddressPersistence = opts.kubeVirtIpPersistence
+  if (opts.kubeVirtIpPersistence !== undefined) {
+    if (opts.kubeVirtIpPersistence !== 'Enabled' && opts.kubeVirtIpPersistence !== 'Disabled')
+      throw new CalicoError(`invalid value '${opts.kubeVirtIpPersistence}' for --kubevirt-ip-persistence: use Enabled or Disabled`)
+    update.kubeVirtVMAddressPersistence = opts.kubeVirtIpPersistence
+  }
   try {
     await ipamFor(store).setConfig(update)
   } catch (err) {

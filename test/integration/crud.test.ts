@@ -273,7 +273,7 @@ describe('validate, version, connection', () => {
 
   test('version prints client and cluster; --client needs no datastore', async () => {
     const c = await cli(['version', '--client'], {env: {ETCD_ENDPOINTS: 'http://127.0.0.1:1'}})
-    assert.match(c.stdout, /^Client Version: {4}v\d+\.\d+\.\d+\n$/)
+    assert.match(c.stdout, /^Client Version: {4}v\d+\.\d+\.\d+\nGit commit: {8}\S+\n$/)
     await run(['apply', '-f', file('vv.yaml', pool('vv', '10.101.0.0/16'))])
     const v = await run(['version'])
     assert.equal(v.code, 0, v.stderr)

@@ -44,7 +44,11 @@ describe('npm package', () => {
     const bin = join(prefix, 'bin/calicoctl')
     const version = spawnSync(bin, ['version', '--client'], {encoding: 'utf8', env: {...process.env, ETCD_ENDPOINTS: 'http://127.0.0.1:9'}})
     assert.equal(version.status, 0, version.stderr)
-    assert.equal(version.stdout, `Client Version:    v${pkg.version}\n`)
+    assert.match(version.stdout, new RegExp(`^Client Version: {4}v${pkg.version.replaceAll('.', '\\.')}\nGit commit: {8}\\S+\n$`))
+    // Global options before the command word work in the installed copy (bin/global-options.js is packed).
+    const hoisted = spawnSync(bin, ['--allow-version-mismatch', 'version', '--client'], {encoding: 'utf8'})
+    assert.equal(hoisted.status, 0, hoisted.stderr)
+    assert.equal(hoisted.stdout, version.stdout)
     // Unknown commands are usage errors (exit 2), also in the installed copy (the hook is packed).
     const unknown = spawnSync(bin, ['gett'], {encoding: 'utf8', input: ''})
     assert.equal(unknown.status, 2)

@@ -7,9 +7,10 @@ export default class IpamConfigure extends BaseCommand<typeof IpamConfigure> {
     "Changes the global IPAM settings. At least one option is required. StrictAffinity true means nodes never borrow addresses from other nodes' blocks; it cannot be false while AutoAllocateBlocks is false. --max-blocks-per-host 0 means no limit."
   static override examples = ['<%= config.bin %> ipam configure --strictaffinity=true', '<%= config.bin %> ipam configure --strictaffinity=true --max-blocks-per-host=4']
   static override flags = {
-    strictaffinity: Flags.string({summary: 'Set StrictAffinity to true or false.', options: ['true', 'false']}),
+    // Values are checked by the command (exit 1), as calicoctl does: true/false in Go's spellings (1, t, TRUE, ...).
+    strictaffinity: Flags.string({summary: 'Set StrictAffinity to true or false.'}),
     'max-blocks-per-host': Flags.integer({summary: 'Set the maximum number of blocks a host may claim (0: no limit).', min: 0}),
-    'kubevirt-ip-persistence': Flags.string({summary: 'Set KubeVirt VM address persistence.', options: ['Enabled', 'Disabled']}),
+    'kubevirt-ip-persistence': Flags.string({summary: 'Set KubeVirt VM address persistence: Enabled or Disabled.'}),
   }
 
   async run(): Promise<void> {

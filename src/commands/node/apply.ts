@@ -1,5 +1,40 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import type {ResourceStore} from '../../datastore/store.js'
+import {BaseCommand, parseDuration} from '../../lib/base-command.js'
+import type {NodePassOptions} from '../../node/pass.js'
+
+/** The flags `node apply` and `node run` share, as given. */
+interface PassFlags {
+  name?: string | undefined
+  ip?: string | undefined
+  'ip-autodetection-method'?: string | undefined
+  as?: string | undefined
+  'lock-file': string
+  'lock-timeout': string
+  'no-iptables': boolean
+  'iptables-backend': 'auto' | 'nft' | 'legacy'
+  'bird-config-dir': string
+  'bird-socket': string
+  'bird-log'?: string | undefined
+}
+
+/** The options of one node pass from the shared flags (`birdEnabled`: not --no-bird, nor `node run --backend=none`). */
+export function passOptions(store: ResourceStore, f: PassFlags, dryRun: boolean, birdEnabled: boolean): NodePassOptions {
+  return {
+    store,
+    identity: {
+      ...(f.name ? {name: f.name} : {}),
+      ...(f.ip ? {ip: f.ip} : {}),
+      ...(f['ip-autodetection-method'] ? {autodetectionMethod: f['ip-autodetection-method']} : {}),
+      ...(f.as ? {as: f.as} : {}),
+    },
+    dryRun,
+    lockFile: f['lock-file'],
+    lockWaitMs: parseDuration(f['lock-timeout']),
+    iptables: {enabled: !f['no-iptables'], backend: f['iptables-backend']},
+    bird: {enabled: birdEnabled, configDir: f['bird-config-dir'], socketPath: f['bird-socket'], ...(f['bird-log'] ? {log: f['bird-log']} : {})},
+  }
+}
 
 export default class NodeApply extends BaseCommand<typeof NodeApply> {
   static override summary = "Run one reconcile pass for this host: Node resource, IPAM, tunl0, routes, iptables and BIRD."
@@ -32,23 +67,9 @@ export default class NodeApply extends BaseCommand<typeof NodeApply> {
   async run(): Promise<void> {
     const {requireNetAdmin} = await import('../../node/privilege.js')
     requireNetAdmin('node apply')
-    const {parseDuration} = await import('../../lib/base-command.js')
     const {runNodePass, formatNodePass} = await import('../../node/pass.js')
     const f = this.flags
-    const result = await runNodePass({
-      store: await this.store(),
-      identity: {
-        ...(f.name ? {name: f.name} : {}),
-        ...(f.ip ? {ip: f.ip} : {}),
-        ...(f['ip-autodetection-method'] ? {autodetectionMethod: f['ip-autodetection-method']} : {}),
-        ...(f.as ? {as: f.as} : {}),
-      },
-      dryRun: f['dry-run'],
-      lockFile: f['lock-file'],
-      lockWaitMs: parseDuration(f['lock-timeout']),
-      iptables: {enabled: !f['no-iptables'], backend: f['iptables-backend']},
-      bird: {enabled: !f['no-bird'], configDir: f['bird-config-dir'], socketPath: f['bird-socket'], ...(f['bird-log'] ? {log: f['bird-log']} : {})},
-    })
+    const result = await runNodePass(passOptions(await this.store(), f, f['dry-run'], !f['no-bird']))
     if (f.output === 'json') this.out(`${JSON.stringify(result, null, 2)}\n`)
     const text = formatNodePass(result)
     if (f.output === 'text') this.out(text.stdout)

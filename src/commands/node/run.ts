@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/base-command.js'
-import NodeApply from './apply.js'
+import NodeApply, {passOptions} from './apply.js'
 
 const {'dry-run': _dryRun, output: _output, ...applyFlags} = NodeApply.flags
 
@@ -22,6 +22,16 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
     'bird-binary': Flags.string({default: 'bird', summary: 'The BIRD 2 daemon to supervise.'}),
     'bird-timers': Flags.option({options: ['calico', 'fast'] as const, default: 'calico', hidden: true, summary: 'BGP connect/retry timers: calico-node\'s, or fast ones for labs.'})(),
     'no-route-monitor': Flags.boolean({hidden: true, summary: 'Do not watch kernel route deletions (rely on --check-interval).'}),
+    // calicoctl's own `node run` options (it starts the calico/node container; this runs the agent in-process).
+    backend: Flags.option({options: ['bird', 'none'] as const, default: 'bird', summary: 'bird, or none for policy only: BIRD is left alone (as --no-bird).'})(),
+    dryrun: Flags.boolean({summary: "Print the plan of one pass (as 'node apply --dry-run') and exit; change nothing."}),
+    'log-dir': Flags.string({summary: 'Also append the log to LOG_DIR/node/current (node diags --log-dir collects it).'}),
+    'init-system': Flags.boolean({summary: 'Run in the foreground for an init system: this agent always does.'}),
+    'no-default-ippools': Flags.boolean({summary: 'Do not create default IP pools: this agent never creates pools.'}),
+    ip6: Flags.string({summary: 'IPv6 address of this node: not used, this agent routes IPv4 only (a warning says so).'}),
+    'ip6-autodetection-method': Flags.string({summary: 'IPv6 autodetection method: not used, this agent routes IPv4 only (a warning says so).'}),
+    'node-image': Flags.string({summary: 'calico/node image: not used, no container is started (a warning says so).'}),
+    'felix-config': Flags.string({summary: 'Felix configuration file: not used, Felix settings are FelixConfiguration resources (a warning says so).'}),
   }
 
   async run(): Promise<void> {
@@ -32,9 +42,14 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
     const {FAST_TIMERS} = await import('../../dataplane/bird/index.js')
     const {join} = await import('node:path')
     const f = this.flags
+    for (const flag of ['ip6', 'ip6-autodetection-method', 'node-image', 'felix-config'] as const)
+      if (f[flag] !== undefined) this.err(`--${flag} has no effect here: ${NOT_USED[flag]}`)
+    const noBird = f['no-bird'] || f.backend === 'none'
+    if (f.dryrun) return this.dryRun(noBird)
     // calico/node logs at info unless told otherwise; the global default (panic) suits one-shot commands.
     const explicit = this.argv.some((a) => a === '--log-level' || a.startsWith('--log-level='))
-    const log = makeLogger(explicit ? f['log-level'] : (process.env.LOG_LEVEL ?? 'info').toLowerCase())
+    const level = explicit ? f['log-level'] : (process.env.LOG_LEVEL ?? 'info').toLowerCase()
+    const log = makeLogger(level, await logWriter(f['log-dir']))
     const configDir = f['bird-config-dir']
     const ac = new AbortController()
     const stop = (sig: string) => {
@@ -45,35 +60,47 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
     const datastore = await this.etcd()
+    const {dryRun: _never, ...pass} = passOptions(await this.store(), f, false, !noBird)
     await runNodeAgent({
       datastore,
-      pass: {
-        store: await this.store(),
-        identity: {
-          ...(f.name ? {name: f.name} : {}),
-          ...(f.ip ? {ip: f.ip} : {}),
-          ...(f['ip-autodetection-method'] ? {autodetectionMethod: f['ip-autodetection-method']} : {}),
-          ...(f.as ? {as: f.as} : {}),
-        },
-        lockFile: f['lock-file'],
-        lockWaitMs: parseDuration(f['lock-timeout']),
-        iptables: {enabled: !f['no-iptables'], backend: f['iptables-backend']},
-        bird: {
-          enabled: !f['no-bird'],
-          configDir,
-          socketPath: f['bird-socket'],
-          ...(f['bird-log'] ? {log: f['bird-log']} : {}),
-          ...(f['bird-timers'] === 'fast' ? {timers: FAST_TIMERS} : {}),
-        },
-      },
+      pass: {...pass, bird: {...pass.bird!, ...(f['bird-timers'] === 'fast' ? {timers: FAST_TIMERS} : {})}},
       resyncIntervalMs: parseDuration(f['resync-interval']),
       checkIntervalMs: parseDuration(f['check-interval']),
       debounceMs: parseDuration(f.debounce),
       statusFile: f['status-file'],
-      ...(f['supervise-bird'] && !f['no-bird'] ? {bird: {binary: f['bird-binary'], configPath: join(configDir, 'bird.cfg'), socketPath: f['bird-socket']}} : {}),
+      ...(f['supervise-bird'] && !noBird ? {bird: {binary: f['bird-binary'], configPath: join(configDir, 'bird.cfg'), socketPath: f['bird-socket']}} : {}),
       routeMonitor: !f['no-route-monitor'],
       log,
       signal: ac.signal,
     })
+  }
+
+  /** --dryrun: one pass that changes nothing, printed as `node apply --dry-run` prints it. */
+  private async dryRun(noBird: boolean): Promise<void> {
+    const {runNodePass, formatNodePass} = await import('../../node/pass.js')
+    const result = await runNodePass(passOptions(await this.store(), this.flags, true, !noBird))
+    const text = formatNodePass(result)
+    this.out(text.stdout)
+    if (result.failed) this.fail(text.stderr.trimEnd())
+  }
+}
+
+const NOT_USED = {
+  ip6: 'this agent routes IPv4 only',
+  'ip6-autodetection-method': 'this agent routes IPv4 only',
+  'node-image': 'the agent runs in this process, no container is started',
+  'felix-config': 'Felix settings are read from FelixConfiguration resources',
+} as const
+
+/** Log lines go to stderr and, with --log-dir, are appended to LOG_DIR/node/current. */
+async function logWriter(logDir: string | undefined): Promise<(line: string) => void> {
+  if (!logDir) return (line) => process.stderr.write(line)
+  const {createWriteStream, mkdirSync} = await import('node:fs')
+  const {join} = await import('node:path')
+  mkdirSync(join(logDir, 'node'), {recursive: true})
+  const file = createWriteStream(join(logDir, 'node', 'current'), {flags: 'a'})
+  return (line) => {
+    process.stderr.write(line)
+    file.write(line)
   }
 }

@@ -3,6 +3,8 @@ import {strList, type Fields} from '../schema.js'
 import type {KindDef} from '../types.js'
 import {checkCidr, parseNet} from '../validate.js'
 import {fieldError} from '../errors.js'
+import {NETS_CELL_WIDTH} from './globalnetworkset.js'
+import {joinAndTruncate} from './policy-common.js'
 
 const specFields: Fields = [['reservedCIDRs', strList]]
 
@@ -15,7 +17,8 @@ export const IPReservation: KindDef = {
   columns: ['NAME', 'CIDRS'],
   wideColumns: ['NAME', 'CIDRS'],
   cell(r, col) {
-    return col === 'NAME' ? r.metadata.name : col === 'CIDRS' ? ((r.spec?.reservedCIDRs as string[] | undefined) ?? []).join(',') : ''
+    // calicoctl cuts the CIDRS cell at 80 characters, as NETS of network sets.
+    return col === 'NAME' ? r.metadata.name : col === 'CIDRS' ? joinAndTruncate(r.spec?.reservedCIDRs as string[] | undefined, ',', NETS_CELL_WIDTH) : ''
   },
   validate(r) {
     const out: FieldError[] = []

@@ -66,13 +66,14 @@ export const Node: KindDef = {
   statusFields,
   columns: ['NAME'],
   wideColumns: ['NAME', 'ASN', 'IPV4', 'IPV6'],
-  cell(r, col) {
+  cell(r, col, ctx) {
     const s = (r.spec ?? {}) as NodeSpec
     switch (col) {
       case 'NAME':
         return r.metadata.name
       case 'ASN':
-        return s.bgp ? (s.bgp.asNumber !== undefined ? String(s.bgp.asNumber) : `(${DEFAULT_AS})`) : ''
+        // As calicoctl: a node without its own AS number shows the inherited one in brackets.
+        return s.bgp ? (s.bgp.asNumber !== undefined ? String(s.bgp.asNumber) : `(${ctx?.asNumber ?? DEFAULT_AS})`) : ''
       case 'IPV4':
         return ip(s.bgp?.ipv4Address)
       case 'IPV6':
