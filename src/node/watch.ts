@@ -2,7 +2,17 @@
 // reads (Calico resources and IPAM), starting right after a known revision. The etcd3 client
 // resumes a dropped stream from the last revision it saw; a watch that etcd cancels (its start
 // revision was compacted) is reported so the caller can resync from a fresh revision.
-import type {Etcd3, IKeyValue, Watcher} from 'etcd3'
+//
+// Two hazards of the etcd3 client (1.1.x) around a cancelled watch, both met when a compacted
+// start revision cancels a watcher: (1) cancelling a watcher that etcd already cancelled sends a
+// cancel request for an id the client has forgotten, and etcd's reply makes the client throw
+// "Failed to find watcher for IWatchResponse" from inside the stream's data handler (an
+// uncaught exception), or waits forever for an end that never comes; (2) a watcher's handlers
+// attached after create() resolves miss a cancel that arrived in the same read as the creation.
+// So: handlers are attached before the watcher connects, a watcher etcd cancelled is never
+// cancelled again, and a late reply for a watcher the client has already dropped (our cancel
+// crossing etcd's) is ignored instead of thrown.
+import type {Etcd3, IKeyValue, WatchBuilder, Watcher} from 'etcd3'
 
 /** What a node pass reads: every projectcalico.org/v3 resource and the IPAM tree. */
 export const NODE_WATCH_PREFIXES = ['/calico/resources/v3/projectcalico.org/', '/calico/ipam/v2/'] as const
@@ -35,7 +45,12 @@ function oneLine(err: unknown): string {
 export class DatastoreWatch {
   private watchers: Watcher[] = []
   private lost = false
+  /** Set while open() runs: a loss then is reported just after open() returns. */
+  private opening = true
+  private lostDuringOpen: string | undefined
   private connected = new Set<Watcher>()
+  /** Watchers etcd cancelled: the client has dropped them, so they are never cancelled again. */
+  private cancelledByEtcd = new Set<Watcher>()
   /** The highest revision seen in an event (or the start revision - 1). */
   lastRevision: string
 
@@ -51,11 +66,26 @@ export class DatastoreWatch {
     const w = new DatastoreWatch(afterRevision, handlers)
     const start = (BigInt(afterRevision) + 1n).toString()
     try {
-      for (const p of prefixes) w.watchers.push(w.attach(await client.watch().prefix(p).startRevision(start).create()))
+      for (const p of prefixes) {
+        const builder = client.watch().prefix(p).startRevision(start)
+        tolerateLateReplies(builder)
+        // watcher() attaches at once; our handlers are on it before any reply can arrive.
+        const watcher = w.attach(builder.watcher())
+        w.watchers.push(watcher)
+        await new Promise<void>((resolve, reject) => {
+          watcher.once('connected', () => resolve())
+          watcher.once('error', reject)
+        })
+      }
     } catch (err) {
       await w.close()
       throw err
+    } finally {
+      w.opening = false
     }
+    // A loss while opening goes to the caller once it holds the watch (it closes and reopens it).
+    const why = w.lostDuringOpen
+    if (why !== undefined) setImmediate(() => handlers.onLost(why))
     return w
   }
 
@@ -80,22 +110,49 @@ export class DatastoreWatch {
     watcher.on('connected', () => {
       const was = this.connected.size > 0
       this.connected.add(watcher)
-      if (!was) this.handlers.onConnected?.()
+      // The first connection is the open itself; later ones are reconnections.
+      if (!was && !this.opening) this.handlers.onConnected?.()
     })
     watcher.on('error', (err) => {
+      // The client emits 'error' only for a watcher etcd cancelled, after dropping it.
+      this.cancelledByEtcd.add(watcher)
       if (this.lost) return
       this.lost = true
       // etcd 3.4 gives no cancel reason for a compacted start revision, only compact_revision.
-      this.handlers.onLost(oneLine(err).replace(/: *$/, ' (start revision compacted?)'))
+      const why = oneLine(err).replace(/: *$/, ' (start revision compacted?)')
+      if (this.opening) this.lostDuringOpen = why
+      else this.handlers.onLost(why)
     })
-    this.connected.add(watcher)
     return watcher
   }
 
   async close(): Promise<void> {
-    const ws = this.watchers
+    const ws = this.watchers.filter((w) => !this.cancelledByEtcd.has(w))
     this.watchers = []
     this.lost = true
     await Promise.all(ws.map((w) => w.cancel().catch(() => undefined)))
   }
+}
+
+/** The client's watch manager, as far as tolerateLateReplies touches it. */
+interface WatchManagerInternals {
+  watchers: Array<{id: string | null}>
+  handleResponse(res: {watch_id: string}): void
+  lateRepliesTolerated?: boolean
+}
+
+/**
+ * Makes the builder's watch manager ignore a reply for a watcher it has already dropped, which
+ * it would otherwise throw from the stream's data handler (etcd3 1.1.x): the reply to our cancel
+ * of a watcher that etcd cancelled at the same moment. Nobody listens for that watcher any more.
+ */
+function tolerateLateReplies(builder: WatchBuilder): void {
+  const manager = (builder as unknown as {manager: WatchManagerInternals}).manager
+  if (manager.lateRepliesTolerated || typeof manager.handleResponse !== 'function') return
+  const handle = manager.handleResponse.bind(manager)
+  manager.handleResponse = (res) => {
+    if (!manager.watchers.some((w) => w.id === res.watch_id)) return
+    handle(res)
+  }
+  manager.lateRepliesTolerated = true
 }

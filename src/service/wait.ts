@@ -15,7 +15,16 @@ export interface WaitOptions {
   onProgress?: (line: string) => void
   /** Only these nodes (default: every node whose agent is running). */
   nodes?: string[]
+  /** Time, for tests (default: the real clock). */
+  clock?: Clock
 }
+
+export interface Clock {
+  now(): number
+  sleep(ms: number): Promise<void>
+}
+
+const realClock: Clock = {now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms))}
 
 export interface NodeWaitState {
   node: string
@@ -44,11 +53,10 @@ export function evaluateWait(statuses: Map<string, StoredNodeStatus>, revision: 
   })
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
 /** Polls the published statuses until every live node has applied `revision` (and succeeded) or the time is up. */
 export async function waitForNodes(store: ResourceStore, opts: WaitOptions): Promise<WaitReport> {
-  const t0 = Date.now()
+  const clock = opts.clock ?? realClock
+  const t0 = clock.now()
   const poll = opts.pollMs ?? 250
   let last = ''
   for (;;) {
@@ -59,9 +67,9 @@ export async function waitForNodes(store: ResourceStore, opts: WaitOptions): Pro
     if (line !== last) opts.onProgress?.(line)
     last = line
     const settled = nodes.every((n) => n.state !== 'pending')
-    const elapsedMs = Date.now() - t0
+    const elapsedMs = clock.now() - t0
     if (settled || elapsedMs >= opts.timeoutMs) return {ok: nodes.every((n) => n.state === 'converged'), revision: opts.revision, nodes, elapsedMs}
-    await sleep(Math.min(poll, Math.max(0, opts.timeoutMs - elapsedMs)))
+    await clock.sleep(Math.min(poll, Math.max(0, opts.timeoutMs - elapsedMs)))
   }
 }
 

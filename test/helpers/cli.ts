@@ -20,6 +20,8 @@ export interface CliOptions {
   timeoutMs?: number
   /** Working directory (commands that write into it, such as `cluster diags`). */
   cwd?: string
+  /** Called with stderr as it comes (the whole of it is in the result too). */
+  onStderr?: (text: string) => void
 }
 
 export function cli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
@@ -32,6 +34,7 @@ export function cli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
       const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? ((err as any).code as number) : 1) : 0
       resolve({code, stdout: String(stdout), stderr: String(stderr)})
     })
+    if (opts.onStderr) child.stderr?.on('data', (b: Buffer | string) => opts.onStderr?.(String(b)))
     if (opts.input !== undefined) child.stdin?.end(opts.input)
     else child.stdin?.end()
   })

@@ -40,6 +40,20 @@ export async function freePort(): Promise<number> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export async function startEtcd(): Promise<TestEtcd> {
+  // Test files run in parallel, and a port found free can be taken before etcd binds it: then
+  // etcd exits at once, and it starts again on other ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEtcdOnce()
+    } catch (error) {
+      if (!(error instanceof EtcdExitedEarly) || attempt === 3) throw error
+    }
+  }
+}
+
+class EtcdExitedEarly extends Error {}
+
+async function startEtcdOnce(): Promise<TestEtcd> {
   const dir = mkdtempSync(join(tmpdir(), 'ctl-etcd-'))
   const clientPort = await freePort()
   const peerPort = await freePort()
@@ -71,6 +85,7 @@ export async function startEtcd(): Promise<TestEtcd> {
         await client.get('/health-probe').string()
         return
       } catch (error) {
+        if (proc && (proc.exitCode !== null || proc.signalCode !== null)) throw new EtcdExitedEarly(`etcd exited at start (${proc.exitCode ?? proc.signalCode}): ${String(error)}`)
         if (Date.now() > deadline) throw new Error(`etcd did not become healthy: ${String(error)}`)
         await sleep(100)
       }
@@ -85,7 +100,14 @@ export async function startEtcd(): Promise<TestEtcd> {
     if (p.exitCode === null) p.kill('SIGKILL')
   }
   launch()
-  await waitHealthy()
+  try {
+    await waitHealthy()
+  } catch (error) {
+    client.close()
+    await kill()
+    rmSync(dir, {recursive: true, force: true})
+    throw error
+  }
   const handle: TestEtcd = {
     endpoint,
     unixEndpoint,

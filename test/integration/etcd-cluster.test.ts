@@ -13,7 +13,7 @@ import {BIN, cliFor} from '../helpers/cli.js'
 import {startEtcdCluster, type TestEtcdCluster} from '../helpers/etcd.js'
 import {startFaultProxy} from '../helpers/faultproxy.js'
 import {haveCommand} from '../helpers/netns.js'
-import {rng, testSeed} from '../helpers/random.js'
+import {rng} from '../helpers/random.js'
 
 const skip = haveCommand('etcd') ? undefined : 'needs etcd'
 
@@ -246,7 +246,7 @@ describe('etcd faults on a three-member cluster: failover, one deadline, truthfu
   })
 
   it('the CLI SIGKILLed at seeded random points: no partial value, the rerun is exact', async () => {
-    const random = rng(testSeed('ETCD_FAULTS_SEED'))
+    const random = rng('etcd-cluster sigkill points')
     const n = 2000
     const run = cliFor(cluster.endpoints)
     assert.equal((await run(['apply', '-f', file('kill-1.yaml', sets('kill', n, 1))], {timeoutMs: 120_000})).code, 0)

@@ -253,7 +253,7 @@ describe(`iptables executor in network namespaces (${backend})`, {skip}, () => {
   test('backend auto is the flavour the system iptables reports', async (t) => {
     const system = await detectIptablesBackend(runner)
     assert.ok(system, 'iptables --version names no flavour')
-    if (system !== backend) return t.skip(`the system iptables is ${system}`)
+    if (system !== backend) return t.skip(`not this host's flavour: the system iptables is ${system}, this run tests ${backend}`)
     calls = []
     const r = await syncIptables(input([allowAll]), {runner, backend: 'auto'})
     assert.equal(r.restoreCalls, 0)

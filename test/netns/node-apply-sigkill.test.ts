@@ -16,6 +16,7 @@ import {BIN, cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 import {uplinkedHost} from '../helpers/hosts.js'
 import {inNs, ip, NetnsLab, netnsSkipReason} from '../helpers/netns.js'
+import {rng} from '../helpers/random.js'
 
 const skip = netnsSkipReason('bird', 'sysctl', 'etcd', 'iptables-nft-restore', 'iptables-nft-save', 'ipset')
 
@@ -315,6 +316,8 @@ describe('node apply killed with SIGKILL at random points', {skip, timeout: 2_40
     const env = {...process.env, ETCD_ENDPOINTS: etcd.unixEndpoint, DATASTORE_TYPE: 'etcdv3', CALICOCTL_CONFIG: '/nonexistent-default', NO_COLOR: '1'}
     let current: 'A' | 'B' = 'B'
     const maxRounds = KILLS * 4
+    // Kill delays from TEST_SEED (printed when this file fails), so a failing round can be replayed.
+    const delays = rng('sigkill delays')
     while (figures.kills < KILLS) {
       assert.ok(figures.rounds < maxRounds, `only ${figures.kills} of ${figures.rounds} rounds killed a running pass`)
       figures.rounds++
@@ -328,7 +331,7 @@ describe('node apply killed with SIGKILL at random points', {skip, timeout: 2_40
       const pre = state()
 
       // The pass, killed after a random delay between 5 ms and an uninterrupted pass's length.
-      const delay = 5 + Math.floor(Math.random() * Math.max(usualMs - 5, 1))
+      const delay = 5 + delays.int(Math.max(usualMs - 5, 1))
       const t0 = Date.now()
       const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, ...applyArgs()], {env, stdio: 'ignore'})
       running.push(child)

@@ -7,6 +7,7 @@ import {join} from 'node:path'
 import {after, test} from 'node:test'
 import {BIN} from '../helpers/cli.js'
 import {NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'
+import {hangGuard} from '../helpers/time.js'
 
 const skip = netnsSkipReason('ip')
 const lab = new NetnsLab('stop')
@@ -27,10 +28,10 @@ test('SIGTERM while etcd is unreachable at start: exit 0 within seconds', {skip,
   child.stdout?.resume()
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   await waitFor('the agent to report it cannot reach etcd', () => (log.some((l) => /cannot open the etcd watch/.test(l)) ? true : undefined), 60_000)
-  const t0 = Date.now()
+  const done = hangGuard('stopping on SIGTERM (usually well under a second)', 20_000)
   child.kill('SIGTERM')
   const code = await exit
+  done()
   assert.equal(code, 0, log.join('\n'))
-  assert.ok(Date.now() - t0 < 20_000, `took ${Date.now() - t0} ms to stop`)
   assert.ok(log.some((l) => /stopped; the dataplane is left in place/.test(l)), log.join('\n'))
 })

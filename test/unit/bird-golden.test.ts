@@ -19,7 +19,7 @@ const birdMissing: string | false = (() => {
     execFileSync('bird', ['--version'], {stdio: 'ignore'})
     return false
   } catch {
-    return 'the bird binary is not installed (apt-get install bird2)'
+    return 'needs bird (apt-get install bird2)'
   }
 })()
 

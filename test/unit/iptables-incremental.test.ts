@@ -7,9 +7,11 @@ import {compileSelector} from '../../src/dataplane/iptables/index.js'
 import {buildDesiredState, IncrementalModel} from '../../src/dataplane/iptables/model.js'
 import type {DesiredState, IptablesInput, PolicyInput, PoolInput, WorkloadEndpointInput} from '../../src/dataplane/iptables/types.js'
 import type {Rule} from '../../src/resources/policy-types.js'
-import {rng} from '../helpers/random.js'
+import {mulberry32, rng as stream} from '../helpers/random.js'
 
 type Rand = () => number
+/** Fixed inputs for the example tests below (the same every run, like fixtures). */
+const rng = (seed: number): Rand => mulberry32(seed)
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T
 const NAMESPACES = ['ns1', 'ns2']
 const SELECTORS = ["app == 'a0'", "app == 'a1'", "role == 'r1'", 'all()', '', 'has(role)', "team == 'x'"]
@@ -208,9 +210,10 @@ function outcome(f: () => DesiredState): DesiredState | string {
 
 describe('iptables incremental model', () => {
   let totalErrors = 0
+  // Random sequences from TEST_SEED (printed when this file fails; replayable).
   for (const seed of [1, 2, 3, 4, 5, 6]) {
-    it(`equals a full rebuild after each of 150 random changes (seed ${seed})`, () => {
-      const r = rng(seed)
+    it(`equals a full rebuild after each of 150 random changes (sequence ${seed})`, () => {
+      const r = stream(`iptables-incremental sequence ${seed}`)
       let input = randInput(r)
       const model = new IncrementalModel()
       let errors = 0

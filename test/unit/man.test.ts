@@ -55,7 +55,7 @@ describe('generated man pages', () => {
   test('groff -ww -z -man reads every page without a warning', (t) => {
     const probe = spawnSync('groff', ['--version'], {encoding: 'utf8'})
     if (probe.error || probe.status !== 0) {
-      t.skip('groff is not installed (Debian: apt-get install groff-base)')
+      t.skip('needs groff (Debian: apt-get install groff-base)')
       return
     }
     for (const rel of listTree(tmp)) {

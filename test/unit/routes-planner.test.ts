@@ -81,6 +81,8 @@ describe('routes planner', () => {
     assert.deepEqual(planRoutes(desired, after), [])
   })
 
+  // No stale route after a mode switch. Proven once by breaking it (issue #24): with the planner's
+  // deletes of leftover owned routes commented out (planner.ts), this test went red.
   test('switching the pool from Always to Never removes exactly the tunl0 routes', () => {
     const input = fixture('seed-master.json')
     const always = desiredRoutes(input)

@@ -1,4 +1,4 @@
-// Fuzzing the write path (fast-check, seeded; the seed is printed and FUZZ_SEED replays it):
+// Fuzzing the write path (fast-check, seeded from TEST_SEED: the seed is printed and replays it):
 // manifests that upstream accepts (test/faults/parity-corpus.ts) are mutated — fields dropped,
 // renamed, re-cased, given other values of any type, keys repeated — and applied through the
 // functions `calicoctl apply -f` uses. Whatever the mutation, either every resource is written
@@ -17,11 +17,12 @@ import {CalicoError, ValidationError} from '../../src/resources/errors.js'
 import {defaultAndValidate} from '../../src/resources/manifest.js'
 import {loadManifests, writeResources} from '../../src/service/crud.js'
 import {CORPUS, manifest} from '../faults/parity-corpus.js'
+import {fcSeed, TEST_SEED} from '../helpers/random.js'
 import {recordingStore} from '../helpers/recording-store.js'
 
-const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31
+const SEED = fcSeed('validation fuzz')
 const RUNS = Number(process.env.FUZZ_RUNS ?? 400)
-console.log(`# validation fuzz seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${RUNS} runs`)
+console.log(`# validation fuzz: fast-check seed ${SEED} from TEST_SEED=${TEST_SEED}, ${RUNS} runs`)
 
 const dir = mkdtempSync(join(tmpdir(), 'ctl-vfuzz-'))
 after(() => rmSync(dir, {recursive: true, force: true}))

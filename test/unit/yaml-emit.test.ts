@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import yaml from 'js-yaml'
 import {DUMP_OPTIONS, dumpYaml} from '../../src/output/yaml-emit.js'
+import {rng} from '../helpers/random.js'
 
 const same = (v: unknown) => assert.equal(dumpYaml(v), yaml.dump(v, DUMP_OPTIONS), JSON.stringify(v))
 
@@ -42,11 +43,7 @@ test('falls back to js-yaml for what it does not cover', () => {
 })
 
 test('random documents', () => {
-  let seed = 42
-  const rnd = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31
-    return seed % n
-  }
+  const rnd = rng('yaml-emit documents').int
   const atoms = ['a', 'web', 'true', '1', "x'y", 'a: b', '', 'all()', 'role == "db"', 'yes', '2001:db8::/48', 0, 3, -1, 2.5, true, false, null]
   const gen = (depth: number): unknown => {
     const k = depth > 3 ? 0 : rnd(4)

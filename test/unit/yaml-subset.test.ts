@@ -6,6 +6,7 @@ import {test} from 'node:test'
 import yaml from 'js-yaml'
 import {manifest} from '../../bench/apply.mjs'
 import {loadSimpleYaml} from '../../src/resources/yaml-subset.js'
+import {rng} from '../helpers/random.js'
 
 /** Whatever the fast reader returns must equal js-yaml's result, and js-yaml must accept the text. */
 function agrees(text: string): boolean {
@@ -84,15 +85,15 @@ test('every YAML file in the repository: same result or a give-up', () => {
   walk('.')
   let read = 0
   for (const f of files) if (agrees(readFileSync(f, 'utf8'))) read++
-  assert.ok(files.length === 0 || read >= 0)
+  // Each file was checked inside agrees(); what can still go wrong here is a walk that finds
+  // nothing (this used to assert read >= 0, which cannot fail). The fast reader may give up on
+  // them all (comments): reported, not asserted.
+  assert.ok(files.includes(join('examples', 'cluster.yaml')), `examples/cluster.yaml not among ${files.join(', ')}`)
+  console.log(`# ${files.length} YAML files, the fast reader took ${read}`)
 })
 
 test('mutated documents: whenever the fast reader answers, js-yaml agrees', () => {
-  let seed = 7
-  const rnd = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31
-    return seed % n
-  }
+  const rnd = rng('yaml-subset mutations').int
   const base = SAMPLE.replace('date: 2001-12-14\n', '')
   const pieces = [' ', '  ', '- ', ': ', ':', ',', '[', ']', '{', '}', "'", '"', '\n', '---\n', 'x', '1', '-', '.', '?', '~', '<<: ', 'true', '\n  ']
   let answered = 0
