@@ -98,7 +98,7 @@ describe('test_crud.py TestCalicoctlCommands', () => {
   })
 
   // test_crud.py: test_get_delete_multiple_names
-  test('test_get_delete_multiple_names: several names at once, a missing one reported last', {todo: 'issue #19 (output parity): a get of several names prints one table per name and words a missing one "resource does not exist: IPPool(blah) with error: <nil>"'}, async () => {
+  test('test_get_delete_multiple_names: several names at once, a missing one reported last', async () => {
     noError(await calicoctl('create', d.ippool_name2_rev1_v6))
     noError(await calicoctl('create', d.ippool_name1_rev1_v4))
     const both = await calicoctl(`get ippool ${name(d.ippool_name1_rev1_v4)} ${name(d.ippool_name2_rev1_v6)} --export`)
@@ -127,7 +127,7 @@ describe('test_crud.py TestCalicoctlCommands', () => {
   })
 
   // test_crud.py: test_reject_unknown_resource
-  test('test_reject_unknown_resource', {todo: 'issue #19 (command line): the error lacks upstream\'s "failed to get resources: " prefix'}, async () => {
+  test('test_reject_unknown_resource', async () => {
     const r = await calicoctl('get somekind somename')
     isError(r)
     contains(r, "failed to get resources: resource type 'somekind' is not supported")
