@@ -12,12 +12,13 @@ const SHORT = {l: 'log-level', c: 'config'}
 
 /**
  * Moves the global options before the command word to after the command's words.
- * Returns {argv, version}: version is true when `--version` was among them (and argv is then the rest).
- * Stops at the first argument that is not a global option (oclif then reports it).
+ * Returns {argv, version, invalid}: version is true when `--version` was among them (and argv is
+ * then the rest); invalid is true when, before any command word, an option is not one of the
+ * global options or lacks its value (calicoctl's docopt refuses that line as an invalid option).
  */
 export function hoistGlobalOptions(argv) {
   const first = argv[0]
-  if (first === undefined || first[0] !== '-' || first === '-' || first === '--') return {argv, version: false}
+  if (first === undefined || first[0] !== '-' || first === '-' || first === '--') return {argv, version: false, invalid: false}
   let moved = []
   let version = false
   let i = 0
@@ -52,7 +53,7 @@ export function hoistGlobalOptions(argv) {
   if (moved.length > 0 && after.length > 0) moved = moved.filter((opt) => opt === '--help' || !again(opt))
   let words = 0
   while (words < rest.length && rest[words][0] !== '-') words++
-  // Stopped on an option we do not know: it stays first, for oclif to name in its error.
-  if (words === 0) return {argv: [...rest, ...moved], version}
-  return {argv: [...rest.slice(0, words), ...moved, ...rest.slice(words)], version}
+  // Stopped on an option we do not know: it stays first (the caller reports the line as invalid).
+  if (words === 0) return {argv: [...rest, ...moved], version, invalid: rest.length > 0 && rest[0] !== '-' && rest[0] !== '--'}
+  return {argv: [...rest.slice(0, words), ...moved, ...rest.slice(words)], version, invalid: false}
 }

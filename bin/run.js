@@ -18,7 +18,13 @@ import {fileURLToPath} from 'node:url'
 // (bin/global-options.js, loaded only when the first argument is an option other than a lone --help).
 const given = process.argv.slice(2)
 const hoist = given[0]?.[0] === '-' && !(given.length === 1 && given[0] === '--help')
-const {argv, version: versionFlag} = hoist ? (await import('./global-options.js')).hoistGlobalOptions(given) : {argv: given, version: false}
+const {argv, version: versionFlag, invalid} = hoist ? (await import('./global-options.js')).hoistGlobalOptions(given) : {argv: given, version: false, invalid: false}
+if (invalid) {
+  // calicoctl's top-level docopt refuses an unknown or incomplete option before the command
+  // word: it echoes the whole line on stdout and exits 1 (upstream calicoctl/calicoctl/calicoctl.go).
+  process.stdout.write(`Invalid option: '${given.join(' ')}'. Use flag '--help' to read about a specific subcommand.\n`)
+  process.exit(1)
+}
 const env = process.env
 const fast = !env.CALICOCTL_NO_FAST_PATH && argv.length <= 3
 

@@ -178,5 +178,7 @@ export function printResources(req: PrintRequest): string {
     return serialize(value, format.type)
   }
   if (format.type === 'go-template' || format.type === 'go-template-file') throw new CalicoError(`output format ${format.type} is for get (use calicoctl get ... -o ${format.type}=...)`)
-  return tableFor(def, items, format, req.withNamespace ?? false, req.cellContext)
+  // calicoctl prints a list as one table, and each resource asked for by name as a table of its own.
+  const table = (rs: Resource[]) => tableFor(def, rs, format, req.withNamespace ?? false, req.cellContext)
+  return req.shape === 'list' ? table(items) : items.map((r) => table([r])).join('')
 }

@@ -32,8 +32,15 @@ export async function runGet(store: ResourceStore, req: GetRequest, preflight: (
     groups = loaded.map((l) => ({def: l.def, names: [l.resource.metadata.name], namespace: l.resource.metadata.namespace}))
   } else {
     if (!req.kind) throw new CalicoError('missing resource kind: e.g. get ippools, or --filename')
-    const def = resolveKind(req.kind)
-    checkNames(req.names)
+    // calicoctl reports a bad kind or an empty name as a failure to get resources (commands/get.go).
+    let def: KindDef
+    try {
+      def = resolveKind(req.kind)
+      checkNames(req.names)
+    } catch (error) {
+      if (error instanceof CalicoError) throw new CalicoError(`failed to get resources: ${error.message}`)
+      throw error
+    }
     groups = [{def, names: req.names, namespace: namespaceFor(def, req, req.names)}]
   }
   await preflight()
@@ -52,7 +59,7 @@ export async function runGet(store: ResourceStore, req: GetRequest, preflight: (
       for (const name of g.names) {
         const r = await store.get(g.def, name, g.namespace)
         if (r) items.push(r)
-        else errors.push(`resource does not exist: ${describe(g.def, name, g.namespace)}`)
+        else errors.push(`resource does not exist: ${describe(g.def, name, g.namespace)} with error: <nil>`)
       }
     }
     if (g.names.length > 0 && items.length === 0) continue

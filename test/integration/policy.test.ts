@@ -112,7 +112,7 @@ describe('policy and endpoint kinds', () => {
       const applied = await run(['apply', '-f', file(`${kind}.yaml`, got.stdout)])
       assert.equal(applied.code, 0, `${kind}: ${applied.stderr}`)
       const again = await run(['get', kind, ...flags, '-o', 'yaml'])
-      const noRv = (s: string) => s.replace(/resourceVersion: '\d+'/g, 'resourceVersion: X')
+      const noRv = (s: string) => s.replace(/resourceVersion: "\d+"/g, 'resourceVersion: X')
       assert.equal(noRv(again.stdout), noRv(got.stdout), kind)
     }
     assert.deepEqual(await rawResources(), before)

@@ -35,7 +35,7 @@ describe('test_flags.py TestCalicoctlCLIFlags', () => {
   })
 
   // test_flags.py: test_bad_flags
-  test('test_bad_flags', {todo: "issue #19 (command line): an unknown option is reported as oclif's unknown command, not docopt's \"Invalid option: '...'.\""}, async () => {
+  test('test_bad_flags', async () => {
     isError(await calicoctl('-m'), "Invalid option: '--allow-version-mismatch -m'.")
     isError(await calicoctl('--unknown-flag'), "Invalid option: '--allow-version-mismatch --unknown-flag'.")
   })

@@ -105,7 +105,7 @@ describe('test_crud.py InvalidData', () => {
   }
 
   // test_crud.py: InvalidData.check_only_default_profile_returned, the exact YAML it expects.
-  test('the built-in profile listed in the YAML layout of upstream', {todo: 'issue #19 (output parity): our YAML indents list items and single-quotes strings; sigs.k8s.io/yaml does neither'}, async () => {
+  test('the built-in profile listed in the YAML layout of upstream', async () => {
     const got = await calicoctl('get Profile --output=yaml')
     contains(
       got,

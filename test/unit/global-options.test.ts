@@ -8,14 +8,14 @@ import {describe, test} from 'node:test'
 // @ts-expect-error plain JS module of the launcher, without types
 import {hoistGlobalOptions} from '../../bin/global-options.js'
 
-const hoist = (argv: string[]) => hoistGlobalOptions(argv) as {argv: string[]; version: boolean}
+const hoist = (argv: string[]) => hoistGlobalOptions(argv) as {argv: string[]; version: boolean; invalid: boolean}
 const BIN = join(resolve(import.meta.dirname, '../..'), 'bin/run.js')
 
 describe('hoisting the options found before the command word', () => {
   test('nothing to do when the command comes first', () => {
     const argv = ['get', 'ippools', '-l', 'a == "b"', '-o', 'yaml']
-    assert.deepEqual(hoist(argv), {argv, version: false})
-    assert.deepEqual(hoist([]), {argv: [], version: false})
+    assert.deepEqual(hoist(argv), {argv, version: false, invalid: false})
+    assert.deepEqual(hoist([]), {argv: [], version: false, invalid: false})
   })
 
   test('each global option, short or long, joined or separate, lands after the command words', () => {
@@ -52,10 +52,15 @@ describe('hoisting the options found before the command word', () => {
   })
 
   test('--version is reported; an unknown option or a missing value stops the hoisting', () => {
-    assert.deepEqual(hoist(['--version']), {argv: [], version: true})
+    assert.deepEqual(hoist(['--version']), {argv: [], version: true, invalid: false})
     assert.deepEqual(hoist(['--bogus', 'get']).argv, ['--bogus', 'get'])
     assert.deepEqual(hoist(['--allow-version-mismatch', '--bogus', 'get']).argv, ['--bogus', 'get', '--allow-version-mismatch'])
     assert.deepEqual(hoist(['-l']).argv, ['-l'])
+  })
+
+  test('an unknown or incomplete option before the command word marks the line invalid', () => {
+    for (const args of [['--bogus', 'get'], ['--allow-version-mismatch', '-m'], ['-l'], ['--config']]) assert.equal(hoist(args).invalid, true, args.join(' '))
+    for (const args of [['--allow-version-mismatch', 'get', '--bogus'], ['-l', 'debug', 'get'], ['--', 'get'], ['--version']]) assert.equal(hoist(args).invalid, false, args.join(' '))
   })
 })
 
@@ -88,5 +93,12 @@ describe('the built CLI', () => {
     const bad = run(['-l', 'loud', 'get', 'ippools'])
     assert.equal(bad.status, 2)
     assert.match(bad.stderr, /log-level/)
+  })
+
+  // upstream calicoctl/calicoctl/calicoctl.go: docopt's refusal of the top-level line, on stdout, exit 1.
+  test('an unknown option before the command is reported as calicoctl reports it', () => {
+    const r = run(['--allow-version-mismatch', '--unknown-flag', 'get'])
+    assert.equal(r.status, 1, r.stderr)
+    assert.equal(r.stdout, "Invalid option: '--allow-version-mismatch --unknown-flag get'. Use flag '--help' to read about a specific subcommand.\n")
   })
 })
