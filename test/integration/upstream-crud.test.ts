@@ -1,8 +1,8 @@
 // Upstream calicoctl's own CRUD system tests, ported: calicoctl/tests/st/calicoctl/test_crud.py
 // (projectcalico/calico v3.32.1), class TestCalicoctlCommands. Each test names the upstream test
-// it ports; the CLI is run as upstream's harness runs it (test/helpers/upstream.ts). Cases not
-// ported (staged policy kinds, BGPFilter, Kubernetes datastore) are listed with their reasons
-// in the README, "Compatibility with calicoctl" → "Upstream system tests".
+// it ports; the CLI is run as upstream's harness runs it (test/helpers/upstream.ts); the staged
+// policy kinds' parts are in upstream-staged.test.ts. Cases not ported (BGPFilter, Kubernetes
+// datastore) are listed with their reasons in the README, "Compatibility with calicoctl" → "Upstream system tests".
 import assert from 'node:assert/strict'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -19,14 +19,13 @@ import {
   name,
   noError,
   NOT_FOUND,
-  NOT_NAMESPACED,
   NOT_SUPPORTED,
   notContains,
-  type Outcome,
   SET_DEFAULT,
   upstreamCli,
   withTierLabel,
 } from '../helpers/upstream.js'
+import {upstreamCases} from '../helpers/upstream-cases.js'
 import * as d from '../helpers/upstream-data.js'
 
 let etcd: TestEtcd
@@ -44,29 +43,7 @@ beforeEach(async () => etcd.wipe())
 const clone = <T>(x: T): T => structuredClone(x)
 const rv = (o: {decoded: any}) => o.decoded.metadata.resourceVersion as string
 
-/** Writes `res` with `verb` and reads it back by name; given `previous`, the revision must have moved on. */
-async function writeAndRead(verb: string, res: any, kind: string, previous?: Outcome): Promise<Outcome> {
-  noError(await calicoctl(verb, res))
-  const read = await calicoctl(`get ${kind} ${name(res)} -o yaml`)
-  noError(read)
-  if (previous) assert.notEqual(rv(read), rv(previous))
-  return read
-}
-
-/**
- * Upstream's resourceVersion pattern: write rev1, then rev2 without a resourceVersion (a new
- * revision); the first read-back is now stale (a conflict); with the new resourceVersion it
- * writes; delete by name.
- */
-async function honoursResourceVersion(first: string, verb: 'apply' | 'replace', kind: string, rev1: any, rev2: any): Promise<void> {
-  const read0 = await writeAndRead(first, rev1, kind)
-  const read1 = await writeAndRead(verb, rev2, kind, read0)
-  isError(await calicoctl(verb, read0.decoded), ERROR_CONFLICT)
-  const again = clone(read0.decoded)
-  again.metadata.resourceVersion = rv(read1)
-  noError(await calicoctl(verb, again))
-  noError(await calicoctl(`delete ${kind} ${name(again)}`))
-}
+const {writeAndRead, honoursResourceVersion, stdinCrud, exportFlag, nonNamespaced, namespaced} = upstreamCases(() => calicoctl)
 
 describe('test_crud.py TestCalicoctlCommands', () => {
   // test_crud.py: test_get
@@ -158,7 +135,7 @@ describe('test_crud.py TestCalicoctlCommands', () => {
     isError(await calicoctl(`get bgppeer ${name(d.bgppeer_name1_rev1_v4)}`), NOT_FOUND)
   })
 
-  // test_crud.py: test_replace_with_resource_version (the NetworkPolicy part; see README for the staged kinds)
+  // test_crud.py: test_replace_with_resource_version (the NetworkPolicy part; the staged kinds are in upstream-staged.test.ts)
   test('test_replace_with_resource_version: replace honours resourceVersion', async () => {
     await honoursResourceVersion('create', 'replace', 'networkpolicy', d.networkpolicy_name1_rev1, d.networkpolicy_name1_rev2)
     isError(await calicoctl('replace', d.networkpolicy_name1_rev2), NOT_FOUND)
@@ -207,17 +184,9 @@ describe('test_crud.py TestCalicoctlCommands', () => {
     noError(await calicoctl('delete', d.profile_name1_rev1, json))
   })
 
-  // test_crud.py: test_stdin (the GlobalNetworkPolicy part; see README for the staged kind)
-  test('test_stdin: input on stdin, JSON and YAML mixed', async () => {
-    const gnp = name(d.globalnetworkpolicy_name1_rev1)
-    noError(await calicoctl('create', d.globalnetworkpolicy_name1_rev1, {format: 'json', stdin: true}))
-    data(await calicoctl(`get globalnetworkpolicy ${gnp} -o json`), withTierLabel(d.globalnetworkpolicy_name1_rev1), 'json')
-    noError(await calicoctl('apply', d.globalnetworkpolicy_name1_rev2, {format: 'yaml', stdin: true}))
-    data(await calicoctl(`get globalnetworkpolicy ${gnp} -o yaml`), withTierLabel(d.globalnetworkpolicy_name1_rev2))
-    noError(await calicoctl('replace', d.globalnetworkpolicy_name1_rev1, {format: 'json', stdin: true}))
-    data(await calicoctl(`get globalnetworkpolicy ${gnp} -o json`), withTierLabel(d.globalnetworkpolicy_name1_rev1), 'json')
-    noError(await calicoctl('delete', d.globalnetworkpolicy_name1_rev1, {format: 'yaml', stdin: true}))
-  })
+  // test_crud.py: test_stdin (the GlobalNetworkPolicy part; the staged kind is in upstream-staged.test.ts)
+  test('test_stdin: input on stdin, JSON and YAML mixed', () =>
+    stdinCrud('globalnetworkpolicy', d.globalnetworkpolicy_name1_rev1, d.globalnetworkpolicy_name1_rev2))
 
   // test_crud.py: test_file_multi
   test('test_file_multi: one file with single resources and a List', async () => {
@@ -244,14 +213,6 @@ describe('test_crud.py TestCalicoctlCommands', () => {
   })
 
   // test_crud.py: _test_non_namespaced and its test_non_namespaced_* cases
-  const nonNamespaced = async (res: any) => {
-    noError(await calicoctl('create', res))
-    noError(await calicoctl(`get ${res.kind}`))
-    noError(await calicoctl(`get ${res.kind} -o wide`))
-    isError(await calicoctl(`get ${res.kind} ${name(res)} --namespace default -o yaml`), NOT_NAMESPACED)
-    isError(await calicoctl(`get ${res.kind} --all-namespaces -o yaml`), NOT_NAMESPACED)
-    noError(await calicoctl('delete', res))
-  }
   const nonNamespacedCases: Array<[string, unknown]> = [
     ['ippool', d.ippool_name1_rev1_v4],
     ['ipresv', d.ipresv_name1_rev1_v4],
@@ -299,49 +260,6 @@ describe('test_crud.py TestCalicoctlCommands', () => {
   }
 
   // test_crud.py: _test_namespaced and its test_namespaced_* cases
-  const namespaced = async (res: any) => {
-    const kind = res.kind as string
-    const data1 = clone(res)
-    const data2 = clone(res)
-    if (kind === 'WorkloadEndpoint') {
-      data2.metadata.name = `${data1.metadata.name.slice(0, -1)}1`
-      data2.spec.endpoint = 'eth1'
-    } else if (kind === 'NetworkPolicy') {
-      data1.metadata.name = `${data1.spec.tier ?? 'default'}.name1`
-      data2.metadata.name = `${data2.spec.tier ?? 'default'}.name2`
-    } else {
-      data1.metadata.name = 'name1'
-      data2.metadata.name = 'name2'
-    }
-    data1.metadata.namespace = ''
-    data2.metadata.namespace = 'namespace2'
-    noError(await calicoctl('create', data1))
-    noError(await calicoctl('create', data2))
-    let want1 = {...data1, metadata: {...data1.metadata, namespace: 'default'}}
-    let want2 = data2
-    if (kind === 'NetworkPolicy') [want1, want2] = [withTierLabel(want1), withTierLabel(want2)]
-    if (kind === 'WorkloadEndpoint') {
-      want1.metadata.labels = {...want1.metadata.labels, 'projectcalico.org/namespace': 'default'}
-      want2 = {...want2, metadata: {...want2.metadata, labels: {...want2.metadata.labels, 'projectcalico.org/namespace': 'namespace2'}}}
-    }
-    data(await calicoctl(`get ${kind.toLowerCase()} ${name(want1)} --namespace default -o yaml`), want1)
-    list(await calicoctl(`get ${kind} --all-namespaces -o yaml`), kind, [want1, want2])
-    list(await calicoctl(`get ${kind} -o yaml`), kind, [want1])
-    list(await calicoctl(`get ${kind} -o yaml -n namespace2`), kind, [want2])
-    data(await calicoctl('get -o yaml', want1), want1)
-    data(await calicoctl('get -o yaml', want2), want2)
-    const noNs1 = clone(want1)
-    delete noNs1.metadata.namespace
-    data(await calicoctl('get -o yaml', noNs1), want1)
-    isError(await calicoctl('get -o yaml -n namespace2', noNs1), NOT_FOUND)
-    const noNs2 = clone(want2)
-    delete noNs2.metadata.namespace
-    data(await calicoctl('get -o yaml -n namespace2', noNs2), want2)
-    isError(await calicoctl('get -o yaml', noNs2), NOT_FOUND)
-    noError(await calicoctl(`delete ${kind} ${name(want1)}`))
-    isError(await calicoctl(`delete ${kind} ${name(want2)}`), NOT_FOUND)
-    noError(await calicoctl('delete', want2))
-  }
   test('test_namespaced_networkpolicy', () => namespaced(d.networkpolicy_name1_rev1))
   test('test_namespaced_networkset', () => namespaced(d.networkset_name1_rev1))
   test('test_namespaced_workloadendpoint', () => namespaced(d.workloadendpoint_name1_rev1))
@@ -420,29 +338,9 @@ describe('test_crud.py TestCalicoctlCommands', () => {
     })
   }
 
-  // test_crud.py: test_export_flag (the NetworkPolicy part; see README for the staged kind)
-  test('test_export_flag: --export strips cluster metadata from a named get only', async () => {
-    noError(await calicoctl('create', d.networkpolicy_name2_rev1))
-    const rev0 = (await calicoctl(`get networkpolicy ${name(d.networkpolicy_name2_rev1)} -o yaml`)).decoded
-    assert.ok('uid' in rev0.metadata && 'creationTimestamp' in rev0.metadata && 'resourceVersion' in rev0.metadata)
-    assert.equal(rev0.metadata.name, d.networkpolicy_name2_rev1.metadata.name)
-    assert.equal(rev0.metadata.namespace, d.networkpolicy_name2_rev1.metadata.namespace)
-    const rev1 = (await calicoctl(`get networkpolicy ${name(d.networkpolicy_name2_rev1)} -o yaml --export`)).decoded
-    for (const k of ['uid', 'namespace', 'resourceVersion']) assert.ok(!(k in rev1.metadata), k)
-    assert.equal(rev1.metadata.name, rev0.metadata.name)
-    rev1.spec.order = 100
-    const exported = join(scratch, 'export_data.yaml')
-    writeFileSync(exported, JSON.stringify(rev1))
-    const rev2 = (await calicoctl('get networkpolicy -o yaml --export')).decoded
-    assert.equal(rev2.items.length, 1)
-    for (const k of ['uid', 'namespace', 'resourceVersion']) assert.ok(k in rev2.items[0].metadata, k)
-    assert.ok(rev2.items[0].metadata.creationTimestamp)
-    noError(await calicoctl(`apply -f ${exported}`))
-    const rev3 = (await calicoctl(`get networkpolicy ${name(d.networkpolicy_name2_rev1)} -o yaml`)).decoded
-    assert.equal(rev3.metadata.name, rev1.metadata.name)
-    assert.equal(rev3.spec.order, 100)
-    noError(await calicoctl(`delete networkpolicy ${name(rev3)}`))
-  })
+  // test_crud.py: test_export_flag (the NetworkPolicy part; the staged kind is in upstream-staged.test.ts)
+  test('test_export_flag: --export strips cluster metadata from a named get only', () =>
+    exportFlag('networkpolicy', d.networkpolicy_name2_rev1))
 
   // test_crud.py: test_disallow_crud_on_knp_defaults
   test('test_disallow_crud_on_knp_defaults: knp.default.* belongs to the Kubernetes API', async () => {
@@ -524,7 +422,7 @@ describe('test_crud.py TestCalicoctlCommands', () => {
     isError(await calicoctl('label nodes node1 cluster --remove'), 'cannot remove label')
   })
 
-  // test_crud.py: test_patch (the Node, IPPool and NetworkPolicy parts; see README for the staged kind)
+  // test_crud.py: test_patch (the Node, IPPool and NetworkPolicy parts; the staged kind is in upstream-staged.test.ts)
   test('test_patch', async () => {
     noError(await calicoctl('create', d.node_name1_rev1))
     noError(await calicoctl(`patch nodes node1 -p '{"spec":{"bgp": {"routeReflectorClusterID": "192.168.0.1"}}}'`))
