@@ -4,29 +4,20 @@ import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import type {EtcdDatastore} from '../datastore/etcd.js'
 import type {ResourceStore} from '../datastore/store.js'
 import {CalicoError} from '../resources/errors.js'
+import {parseGoDuration} from './go-duration.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'warning', 'info', 'debug', 'trace'] as const
 
-const DURATION_UNITS: Record<string, number> = {ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000}
-
 /** Parses a Go duration (`5s`, `500ms`, `2m`, `1h30m`, `1.5h`) or plain seconds, to milliseconds. */
 export function parseDuration(text: string): number {
   const t = text.trim()
   if (/^\d+(?:\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000)
-  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y
-  let ms = 0
-  let end = 0
-  while (end < t.length) {
-    const m = part.exec(t)
-    if (!m) break
-    ms += Number(m[1]) * DURATION_UNITS[m[2]!]!
-    end = part.lastIndex
-  }
-  if (t === '' || end !== t.length) throw new CalicoError(`invalid duration '${text}': use e.g. 5s, 500ms, 1m or 2h`)
-  return Math.round(ms)
+  const ns = t.startsWith('-') ? undefined : parseGoDuration(t)
+  if (ns === undefined) throw new CalicoError(`invalid duration '${text}': use e.g. 5s, 500ms, 1m or 2h`)
+  return Math.round(Number(ns) / 1e6)
 }
 
 export function useColor(env: NodeJS.ProcessEnv, isTTY: boolean | undefined): boolean {

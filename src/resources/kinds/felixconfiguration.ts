@@ -2,7 +2,8 @@
 // upstream's CRD constraints plus the validator's tags and struct checks listed in RULES below.
 import {type FieldError, fieldError} from '../errors.js'
 import type {KindDef, Resource} from '../types.js'
-import {fieldsFromUpstream, normalizeGoValues, parseGoDuration, upstreamSchema} from '../upstream.js'
+import {parseGoDuration} from '../../lib/go-duration.js'
+import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {compilesAsGoRegexp, IFACE_FILTER, INTERFACE_NAME, isIPv4, isIPv6, labelNameProblem, parseNet} from '../validate.js'
 import {parsePort, PortError} from '../rules.js'
 
