@@ -5,11 +5,11 @@
 #   integration  test/integration  a real etcd, one per file on free ports: files in parallel
 #   host         test/netns        network namespaces, iptables, BIRD (host-wide): one file at a time
 #   uml          test/uml          user-mode-linux guests (the seed journey): one file at a time
-# `scripts/test.sh` runs them all: the build first, the uml tier alongside the others (its guests
-# share nothing with the host's namespaces; its output is printed when it ends), then a summary
-# whose last line is "N passed, N failed, N skipped". `scripts/test.sh unit host` runs only those.
-# TEST_ALONGSIDE="uml host" runs the host tier alongside too (it shares nothing with the etcd of
-# the integration tier either); TEST_SERIAL=1 runs every tier after the other.
+# `scripts/test.sh` runs them all: the build first, the uml and host tiers alongside the others
+# (the guests share nothing with the host's namespaces, and the namespaces nothing with the
+# integration tier's etcds; their output is printed when they end), then a summary whose last
+# line is "N passed, N failed, N skipped". `scripts/test.sh unit host` runs only those.
+# TEST_ALONGSIDE="uml" keeps the host tier in line; TEST_SERIAL=1 runs every tier after the other.
 #
 # Environment: TEST_SEED (every random choice in the tests derives from it; a fresh one is drawn
 # and printed when unset), TEST_JOBS_UNIT / TEST_JOBS_INTEGRATION (files at once; default 3 / 2),
@@ -62,12 +62,12 @@ run_tier() {
   echo $((SECONDS - t0)) >"$work/$tier.secs"
 }
 
-# Tiers named in TEST_ALONGSIDE (default: uml) run in the background alongside the others when
+# Tiers named in TEST_ALONGSIDE (default: uml host) run in the background alongside the others when
 # more than one tier runs; their output is printed when they end.
 background=()
 pids=()
 if [ ${#tiers[@]} -gt 1 ] && [ "${TEST_SERIAL:-}" != 1 ]; then
-  for t in ${TEST_ALONGSIDE-uml}; do
+  for t in ${TEST_ALONGSIDE-uml host}; do
     [[ " ${tiers[*]} " == *" $t "* ]] || continue
     background+=("$t")
     run_tier "$t" >"$work/$t.out" 2>&1 &
