@@ -1,7 +1,9 @@
 // One reconcile pass for this host (`calicoctl node apply`; `node run` calls it in a loop):
 // identity → Node resource → IPAM (blocks, tunnel address) → tunl0 → routes → BIRD → iptables.
-// Each part reports what it changed (or would change); a failing part is reported under its name
-// and the parts after it still run when that is safe.
+// The parts are data (PARTS: a name, what it reads, how it runs), run one after another by one
+// loop, so each part's time is its own. Each part reports what it changed (or would change); a
+// failing part is reported under its name and the parts after it still run (IPAM is skipped when
+// the Node could not be registered). Why `node run` makes a pass is a typed PassReason.
 import {mkdir} from 'node:fs/promises'
 import {type BgpTimers, syncBird} from '../dataplane/bird/index.js'
 import {compileSelector, type IptablesBackend, type IptablesSyncer, syncIptables} from '../dataplane/iptables/index.js'
@@ -10,7 +12,7 @@ import {formatTunnelOp, syncTunnel, TunnelUnavailableError} from '../dataplane/t
 import type {ResourceStore} from '../datastore/store.js'
 import {cidrContains, ensureTunnelAddress, Ipam, ipipTunnelPools, parseCidr4, parseIp4} from '../ipam/index.js'
 import type {Resource} from '../resources/types.js'
-import type {CacheChanges} from './cache.js'
+import type {CacheChanges, SnapshotField} from './cache.js'
 import {type HostInterface, type IdentityOptions, type NodeIdentity, registerNode, resolveIdentity, resolveNodeName, updateNodeBgp} from './identity.js'
 import {acquireLock} from './lock.js'
 import {
@@ -30,6 +32,33 @@ import {
 export const PART_NAMES = ['node', 'ipam', 'tunnel', 'routes', 'bird', 'iptables'] as const
 export type PartName = (typeof PART_NAMES)[number]
 
+/**
+ * Why `node run` makes a pass, and what each reason asks of it. `changed`: only the parts that
+ * read what changed in the datastore (partsForChanges); `all`: every part. `verify`: iptables is
+ * re-read from the kernel rather than planned from memory (a drift check hands the syncer its own
+ * read instead). `reload`: the datastore is listed again first.
+ */
+export const PASS_REASONS = {
+  start: {parts: 'all'},
+  'datastore change': {parts: 'changed'},
+  /** Reasons that came in during the previous pass, or parts it could not re-run. */
+  pending: {parts: 'changed'},
+  resync: {parts: 'all', verify: true, reload: true},
+  retry: {parts: 'all', verify: true},
+  'drift check': {parts: 'all'},
+  'route deleted': {parts: 'all'},
+  'BIRD restarted': {parts: 'all'},
+  'watch reconnected': {parts: 'all'},
+  'watch lost': {parts: 'all'},
+} as const satisfies Record<string, {parts: 'all' | 'changed'; verify?: true; reload?: true}>
+export type PassReason = keyof typeof PASS_REASONS
+
+/** What a set of reasons asks of one pass. */
+export function passMode(reasons: Iterable<PassReason>): {full: boolean; verify: boolean; reload: boolean} {
+  const specs = [...reasons].map((r): {parts: 'all' | 'changed'; verify?: true; reload?: true} => PASS_REASONS[r])
+  return {full: specs.some((s) => s.parts === 'all'), verify: specs.some((s) => s.verify === true), reload: specs.some((s) => s.reload === true)}
+}
+
 export type PartStatus = 'unchanged' | 'changed' | 'would-change' | 'skipped' | 'failed'
 
 export interface PartResult {
@@ -42,7 +71,7 @@ export interface PartResult {
   error?: string
   /** Part-specific details for -o json (ops, scripts, config text). */
   detail?: Record<string, unknown>
-  /** How long the part took (parts run one after another, so these add up). */
+  /** How long the part took: its own time (parts run one after another, so these add up). */
   ms?: number
   /** The part was not run: nothing it reads changed (an incremental `node run` pass). */
   notRun?: true
@@ -110,57 +139,208 @@ export function datastoreSource(store: ResourceStore, ipam: Ipam): SnapshotSourc
   }
 }
 
+/**
+ * What a part reads. Every part reads the pools and this node's own Node resource (a change to
+ * either runs every part); besides those, a change to one of `fields` runs it, and with `ownIpam`
+ * a change to this node's IPAM data (its blocks and affinities, or what no single node holds).
+ */
+interface PartInputs {
+  fields: readonly SnapshotField[]
+  ownIpam?: true
+}
+
+/** What one pass carries from part to part. */
+interface PassState {
+  readonly opts: NodePassOptions
+  readonly dryRun: boolean
+  readonly store: ResourceStore
+  readonly ipam: Ipam
+  readonly id: NodeIdentity
+  readonly host: HostContext
+  snap: Snapshot
+  /** When `snap` was current: taken before its read, so never later than the truth. */
+  snapshotAt: number
+  /** This node's Node resource as the node part left it (with dryRun: as it would be). */
+  node: Resource | undefined
+  /** False when the node part failed: IPAM is skipped then. */
+  nodeOk: boolean
+}
+
+/** A deferred tail of a part, run once every part has run; its time counts as the part's own. */
+type Tail = () => Promise<void>
+
+interface PartSpec {
+  name: PartName
+  inputs: PartInputs
+  /** Writes the datastore (the Node, IPAM): the parts after the last of these see those writes. */
+  writes?: true
+  /** Does the part's work, recorded in `p`; a throw marks the part failed (see `failure`). */
+  run(s: PassState, p: PartResult): Promise<Tail | void>
+  /** How a thrown error is reported (default: its message). */
+  failure?(err: unknown, p: PartResult): void
+}
+
+const POLICY_FIELDS = ['networkPolicies', 'globalNetworkPolicies', 'profiles', 'tiers', 'hostEndpoints', 'networkSets', 'globalNetworkSets'] as const
+
+/** The parts of a pass, in the order they run (the same as PART_NAMES). */
+const PARTS: readonly PartSpec[] = [
+  {
+    name: 'node',
+    inputs: {fields: []},
+    writes: true,
+    async run(s, p) {
+      s.nodeOk = false
+      const reg = await registerNode(s.store, s.id, {dryRun: s.dryRun, ...(s.node ? {existing: s.node} : {})})
+      if (reg.action !== 'unchanged') p.changes.push(`${s.dryRun ? (reg.action === 'created' ? 'create' : 'update') : reg.action} Node ${s.id.name}`, ...reg.changes.map((c) => `  ${c}`))
+      s.node = reg.node
+      s.nodeOk = true
+      p.detail = {action: reg.action}
+    },
+  },
+  {
+    // Blocks and the tunnel address (needs the Node). Another node's block or affinity cannot
+    // change what this node holds or can claim (it only takes space); its own, a freed block,
+    // handles and the IPAM config can.
+    name: 'ipam',
+    inputs: {fields: ['reservations'], ownIpam: true},
+    writes: true,
+    async run(s, p) {
+      if (!s.nodeOk) {
+        p.status = 'skipped'
+        p.notes.push('skipped: the Node resource could not be registered')
+        return
+      }
+      const node = s.node
+      if (!(await reconcileIpam(s.store, s.ipam, s.snap, s.id, node, s.dryRun, p))) return
+      // With no IPIP pool left the tunnel address goes back to IPAM only at the end of the pass,
+      // so that on a switch to ipipMode Never the routes and BIRD do not wait for these etcd
+      // writes (tunl0 lost the address in the tunnel part already; the Node update wakes one
+      // more pass, for iptables).
+      return () => reconcileTunnelAddress(s.store, s.ipam, s.snap, s.id, node, s.dryRun, p)
+    },
+  },
+  {
+    // ipipMTU (FelixConfiguration) feeds the tunnel.
+    name: 'tunnel',
+    inputs: {fields: ['felixConfigurations']},
+    async run(s, p) {
+      const r = await syncTunnel(buildTunnelInput(s.snap, {...s.host, hostInterface: s.host.hostInterface || 'eth0'}), {dryRun: s.dryRun})
+      p.changes.push(...r.ops.map(formatTunnelOp))
+      p.detail = {desired: r.desired, ops: r.ops}
+    },
+    failure(err, p) {
+      p.error = err instanceof TunnelUnavailableError ? `${err.message}; routes via tunl0 are not programmed` : message(err)
+    },
+  },
+  {
+    // Tunnel routes wait for tunl0; the rest apply regardless. Other nodes' blocks and addresses
+    // and the local workloads (a route each) feed it. Before BIRD and iptables, so that a changed
+    // route export (an IPIP/BGP switch) does not wait for the iptables restores.
+    name: 'routes',
+    inputs: {fields: ['nodes', 'blocks', 'workloadEndpoints']},
+    async run(s, p) {
+      const {host, opts, dryRun} = s
+      // The uplink only matters for CrossSubnet same-subnet routes.
+      if (!host.hostInterface && poolViews(s.snap).some((pool) => pool.ipipMode === 'CrossSubnet')) {
+        p.status = 'failed'
+        p.error = `${noInterface(s)}: CrossSubnet routes need it`
+        return
+      }
+      if (!host.hostInterface) p.notes.push(noInterface(s))
+      const grace = opts.interfaceAges ? {grace: {ages: opts.interfaceAges, snapshotAt: s.snapshotAt}} : {}
+      const r = await syncRoutes(buildRouteInput(s.snap, {...host, hostInterface: host.hostInterface || 'lo'}), {dryRun, ipForwarding: opts.ipForwarding !== false, ...grace})
+      if (r.ipForwardingEnabled) p.changes.push(`${dryRun ? 'enable' : 'enabled'} net.ipv4.ip_forward`)
+      p.changes.push(...r.ops.map(formatRouteOp))
+      if (r.sysctlChanges > 0) p.changes.push(`set ${r.sysctlChanges} workload interface sysctl${r.sysctlChanges === 1 ? '' : 's'}`)
+      p.notes.push(...r.skipped.map((x) => `not programmed: ${formatRoute(x.route)} (${x.reason})`))
+      p.notes.push(...r.held.map((h) => `kept for now: ${formatRoute(h)} (no endpoint for it in the datastore yet; its device is new)`))
+      p.detail = {ops: r.ops, applied: r.applied, desired: r.desired, skipped: r.skipped, held: r.held}
+    },
+    failure(err, p) {
+      p.error = message(err)
+      // What was applied before the failure is still a change.
+      if (err instanceof RouteSyncError) p.changes.push(...err.result.ops.filter((o) => !err.failures.some((f) => f.op === o)).map(formatRouteOp))
+    },
+  },
+  {
+    name: 'bird',
+    inputs: {fields: ['nodes', 'blocks', 'bgpConfigurations', 'bgpPeers', 'bgpFilters']},
+    async run(s, p) {
+      const bird = s.opts.bird
+      if (!bird?.enabled) {
+        p.status = 'skipped'
+        p.notes.push('skipped (--no-bird)')
+        return
+      }
+      if (!s.dryRun) await mkdir(bird.configDir, {recursive: true})
+      const r = await syncBird(buildBirdInput(s.snap, s.host), {
+        configDir: bird.configDir,
+        socketPath: bird.socketPath,
+        dryRun: s.dryRun,
+        ...(bird.timers ? {timers: bird.timers} : {}),
+        ...(bird.log ? {log: bird.log} : {}),
+      })
+      if (r.changed) p.changes.push(r.message)
+      if (r.status === 'written-not-running') p.notes.push(`start BIRD with: bird -c ${r.configPath} -s ${bird.socketPath}`)
+      p.detail = {status: r.status, configPath: r.configPath, reloaded: r.reloaded, ...(s.dryRun && r.changed ? {config: r.text} : {})}
+    },
+  },
+  {
+    // Other nodes' addresses (allHostIPs), defaultEndpointToHostAction, the local endpoints and the policy side.
+    name: 'iptables',
+    inputs: {fields: ['nodes', 'felixConfigurations', 'workloadEndpoints', ...POLICY_FIELDS]},
+    async run(s, p) {
+      const ipt = s.opts.iptables
+      if (ipt && !ipt.enabled) {
+        p.status = 'skipped'
+        p.notes.push('skipped (--no-iptables)')
+        return
+      }
+      const input = buildIptablesInput(s.snap, s.host, compileSelector)
+      const iptOpts = {dryRun: s.dryRun, ...(ipt?.backend ? {backend: ipt.backend} : {}), ...(ipt?.verify ? {verify: true} : {})}
+      const r = ipt?.syncer ? await ipt.syncer.sync(input, iptOpts) : await syncIptables(input, iptOpts)
+      const verb = (done: string, todo: string) => (s.dryRun ? todo : done)
+      for (const t of r.changedTables) p.changes.push(`${verb('updated', 'update')} table ${t}`)
+      for (const x of r.ipsetChanges.created) p.changes.push(`${verb('created', 'create')} ipset ${x}`)
+      for (const x of r.ipsetChanges.updated) p.changes.push(`${verb('updated', 'update')} ipset ${x}`)
+      for (const x of r.ipsetChanges.destroyed) p.changes.push(`${verb('destroyed', 'destroy')} ipset ${x}`)
+      p.detail = {script: r.script, restoreCalls: r.restoreCalls, ipsetCalls: r.ipsetCalls, readKernel: r.readKernel}
+    },
+  },
+]
+
 /** What changed in the datastore, as the parts that read it (in PART_NAMES order). */
 export function partsForChanges(c: CacheChanges, nodeName: string): Set<PartName> {
-  if (c.all || c.fields.has('pools')) return new Set(PART_NAMES)
-  const parts = new Set<PartName>()
-  const add = (...ps: PartName[]) => {
-    for (const p of ps) parts.add(p)
-  }
-  // This node's own resource feeds every part; another node's only routes, BIRD and iptables (allHostIPs).
-  if (c.nodes.has(nodeName)) add(...PART_NAMES)
-  else if (c.fields.has('nodes')) add('routes', 'bird', 'iptables')
-  if (c.fields.has('blocks')) add('routes', 'bird')
-  // Another node's block or affinity cannot change what this node holds or can claim (it only
-  // takes space); its own, a freed block, handles and the IPAM config can.
-  if (c.ipamNodes.has(nodeName) || c.ipamNodes.has('') || c.fields.has('reservations')) add('ipam')
-  if (c.fields.has('bgpConfigurations') || c.fields.has('bgpPeers') || c.fields.has('bgpFilters')) add('bird')
-  // ipipMTU feeds the tunnel; defaultEndpointToHostAction iptables.
-  if (c.fields.has('felixConfigurations')) add('tunnel', 'iptables')
-  // Local workloads get a route each.
-  if (c.fields.has('workloadEndpoints')) add('routes', 'iptables')
-  for (const f of ['networkPolicies', 'globalNetworkPolicies', 'profiles', 'tiers', 'hostEndpoints', 'networkSets', 'globalNetworkSets'] as const) {
-    if (c.fields.has(f)) add('iptables')
-  }
-  return new Set(PART_NAMES.filter((p) => parts.has(p)))
-}
-
-const started = new WeakMap<PartResult, number>()
-
-function part(name: PartName): PartResult {
-  const p: PartResult = {part: name, status: 'unchanged', changes: [], notes: []}
-  started.set(p, Date.now())
-  return p
-}
-
-/** Starts (again) the clock of a part made before its turn. */
-function begin(p: PartResult): void {
-  if (!p.notRun) started.set(p, Date.now())
+  if (c.all || c.fields.has('pools') || c.nodes.has(nodeName)) return new Set(PART_NAMES)
+  const ownIpam = c.ipamNodes.has(nodeName) || c.ipamNodes.has('')
+  return new Set(PARTS.filter(({inputs}) => inputs.fields.some((f) => c.fields.has(f)) || (inputs.ownIpam && ownIpam)).map((p) => p.name))
 }
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
-/** A part this pass leaves alone: reported unchanged, no work done. */
-function notRun(name: PartName): PartResult {
-  return {part: name, status: 'unchanged', changes: [], notes: [], ms: 0, notRun: true}
+const noInterface = (s: PassState) => `the node address ${s.id.ipv4Address} is not on any interface of this host`
+
+/** A part with something done: `changed` (or `would-change`) unless it says otherwise. */
+function settle(p: PartResult, dryRun: boolean): void {
+  if (p.status === 'unchanged' && p.changes.length > 0) p.status = dryRun ? 'would-change' : 'changed'
 }
 
-function settle(p: PartResult, dryRun: boolean): PartResult {
-  if (p.notRun) return p
-  p.ms = Date.now() - (started.get(p) ?? Date.now())
-  if (p.status === 'unchanged' && p.changes.length > 0) p.status = dryRun ? 'would-change' : 'changed'
+/** Runs one part, timed; a throw is the part's failure. A tail it leaves is added to `tails`. */
+async function runPart(spec: PartSpec, s: PassState, tails: Array<[PartResult, Tail]>): Promise<PartResult> {
+  const p: PartResult = {part: spec.name, status: 'unchanged', changes: [], notes: []}
+  const t0 = Date.now()
+  try {
+    const tail = await spec.run(s, p)
+    if (tail) tails.push([p, tail])
+  } catch (err) {
+    p.status = 'failed'
+    if (spec.failure) spec.failure(err, p)
+    else p.error = message(err)
+  }
+  p.ms = Date.now() - t0
+  settle(p, s.dryRun)
   return p
 }
 
@@ -173,7 +353,7 @@ const tunnelPoolsFor = (ipam: Ipam, snap: Snapshot, id: NodeIdentity, node: Reso
 /**
  * Claims a block in every enabled pool selecting this node where it has none, and allocates the
  * tunnel address when an IPIP pool wants one. Returns true when the tunnel address is instead to
- * be released: that waits for the end of the pass (see releaseTunnelAddress).
+ * be released: that waits for the end of the pass (the ipam part's tail).
  */
 async function reconcileIpam(store: ResourceStore, ipam: Ipam, snap: Snapshot, id: NodeIdentity, node: Resource | undefined, dryRun: boolean, p: PartResult): Promise<boolean> {
   const labels = node?.metadata.labels ?? {}
@@ -241,201 +421,51 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
   const source = opts.source ?? datastoreSource(store, ipam)
   let t = Date.now()
   const input = await source.read(name)
-  let snap = input.snapshot
-  // When the snapshot was current: taken before the read, so never later than the truth.
-  let snapshotAt = t
   let snapshotMs = Date.now() - t
+  const id = await resolveIdentity(opts.identity, findNode(input.snapshot, name), opts.interfaces ? {interfaces: opts.interfaces} : {})
+  const s: PassState = {
+    opts,
+    dryRun,
+    store,
+    ipam,
+    id,
+    host: {nodeName: name, nodeIPv4: id.ipv4Address, hostInterface: id.interface ?? ''},
+    snap: input.snapshot,
+    snapshotAt: t,
+    node: findNode(input.snapshot, name),
+    nodeOk: true,
+  }
   // After the pass's own Node/IPAM writes every later part runs (they read what was written).
   let wrote = false
   const runs = (p: PartName) => wrote || !input.parts || input.parts.has(p)
-  const id = await resolveIdentity(opts.identity, findNode(snap, name), opts.interfaces ? {interfaces: opts.interfaces} : {})
+  const lastWriter = PARTS.findLastIndex((p) => p.writes)
   const parts: PartResult[] = []
-
-  // 1. The Node resource.
-  let node = findNode(snap, name)
-  let nodeOk = true
-  const nodePart = runs('node') ? part('node') : notRun('node')
-  parts.push(nodePart)
-  if (nodePart.notRun) {
-    // nothing it reads changed
-  } else {
-    try {
-      const reg = await registerNode(store, id, {dryRun, ...(node ? {existing: node} : {})})
-      if (reg.action !== 'unchanged') nodePart.changes.push(`${dryRun ? (reg.action === 'created' ? 'create' : 'update') : reg.action} Node ${name}`, ...reg.changes.map((c) => `  ${c}`))
-      node = reg.node
-      nodePart.detail = {action: reg.action}
-    } catch (err) {
-      nodeOk = false
-      nodePart.status = 'failed'
-      nodePart.error = message(err)
+  const tails: Array<[PartResult, Tail]> = []
+  for (const [i, spec] of PARTS.entries()) {
+    parts.push(runs(spec.name) ? await runPart(spec, s, tails) : notRun(spec.name))
+    if (i !== lastWriter) continue
+    // Read again what the writing parts wrote; with dryRun, use the would-be Node.
+    if (!dryRun && parts.some((p) => PARTS.find((x) => x.name === p.part)?.writes && p.changes.length > 0)) {
+      t = Date.now()
+      s.snap = await source.reread(name)
+      s.snapshotAt = t
+      snapshotMs += Date.now() - t
+      wrote = true
+    } else if (dryRun && s.node) {
+      const node = s.node
+      s.snap = {...s.snap, nodes: [...s.snap.nodes.filter((n) => n.metadata.name !== name), node]}
     }
   }
-  settle(nodePart, dryRun)
-
-  // 2. IPAM: blocks and the tunnel address (needs the Node).
-  let releaseDue = false
-  const ipamNode = node
-  const ipamPart = runs('ipam') ? part('ipam') : notRun('ipam')
-  parts.push(ipamPart)
-  if (ipamPart.notRun) {
-    // nothing it reads changed
-  } else if (!nodeOk) {
-    ipamPart.status = 'skipped'
-    ipamPart.notes.push('skipped: the Node resource could not be registered')
-  } else {
-    try {
-      releaseDue = await reconcileIpam(store, ipam, snap, id, node, dryRun, ipamPart)
-    } catch (err) {
-      ipamPart.status = 'failed'
-      ipamPart.error = message(err)
-    }
-  }
-  settle(ipamPart, dryRun)
-
-  // Re-read what the first two parts may have written; with dryRun, use the would-be Node.
-  if (!dryRun && (nodePart.changes.length > 0 || ipamPart.changes.length > 0)) {
-    t = Date.now()
-    snap = await source.reread(name)
-    snapshotAt = t
-    snapshotMs += Date.now() - t
-    wrote = true
-  }
-  else if (dryRun && node) snap = {...snap, nodes: [...snap.nodes.filter((n) => n.metadata.name !== name), node]}
-
-  const host: HostContext = {nodeName: name, nodeIPv4: id.ipv4Address, hostInterface: id.interface ?? ''}
-  const noInterface = `the node address ${id.ipv4Address} is not on any interface of this host`
-
-  // 3. tunl0.
-  const tunnelPart = runs('tunnel') ? part('tunnel') : notRun('tunnel')
-  parts.push(tunnelPart)
-  if (tunnelPart.notRun) {
-    // nothing it reads changed
-  } else {
-    try {
-      const r = await syncTunnel(buildTunnelInput(snap, {...host, hostInterface: host.hostInterface || 'eth0'}), {dryRun})
-      tunnelPart.changes.push(...r.ops.map(formatTunnelOp))
-      tunnelPart.detail = {desired: r.desired, ops: r.ops}
-    } catch (err) {
-      tunnelPart.status = 'failed'
-      tunnelPart.error = err instanceof TunnelUnavailableError ? `${err.message}; routes via tunl0 are not programmed` : message(err)
-    }
-  }
-  settle(tunnelPart, dryRun)
-
-  // 4-6. Routes, BIRD and iptables read nothing the others write. They run one after another,
-  // so that each part's time is its own (on one event loop, side by side they would all report
-  // the slowest one's time); routes and BIRD first, so a changed route export (an IPIP/BGP
-  // switch) does not wait for the iptables restores. Each part stays whole or failed on its own.
-  const routesPart = runs('routes') ? part('routes') : notRun('routes')
-  const birdPart = runs('bird') ? part('bird') : notRun('bird')
-  const iptPart = runs('iptables') ? part('iptables') : notRun('iptables')
-  parts.push(routesPart, birdPart, iptPart)
-
-  // 4. Routes (tunnel routes wait for tunl0; the rest apply regardless).
-  const routesStep = async () => {
-    begin(routesPart)
-    // The uplink only matters for CrossSubnet same-subnet routes.
-    const needsUplink = poolViews(snap).some((p) => p.ipipMode === 'CrossSubnet')
-    if (routesPart.notRun) {
-      // nothing it reads changed
-    } else if (!host.hostInterface && needsUplink) {
-      routesPart.status = 'failed'
-      routesPart.error = `${noInterface}: CrossSubnet routes need it`
-    } else {
-      if (!host.hostInterface) routesPart.notes.push(noInterface)
-      try {
-        const grace = opts.interfaceAges ? {grace: {ages: opts.interfaceAges, snapshotAt}} : {}
-        const r = await syncRoutes(buildRouteInput(snap, {...host, hostInterface: host.hostInterface || 'lo'}), {dryRun, ipForwarding: opts.ipForwarding !== false, ...grace})
-        if (r.ipForwardingEnabled) routesPart.changes.push(`${dryRun ? 'enable' : 'enabled'} net.ipv4.ip_forward`)
-        routesPart.changes.push(...r.ops.map(formatRouteOp))
-        if (r.sysctlChanges > 0) routesPart.changes.push(`set ${r.sysctlChanges} workload interface sysctl${r.sysctlChanges === 1 ? '' : 's'}`)
-        routesPart.notes.push(...r.skipped.map((s) => `not programmed: ${formatRoute(s.route)} (${s.reason})`))
-        routesPart.notes.push(...r.held.map((h) => `kept for now: ${formatRoute(h)} (no endpoint for it in the datastore yet; its device is new)`))
-        routesPart.detail = {ops: r.ops, applied: r.applied, desired: r.desired, skipped: r.skipped, held: r.held}
-      } catch (err) {
-        routesPart.status = 'failed'
-        routesPart.error = message(err)
-        if (err instanceof RouteSyncError) routesPart.changes.push(...err.result.ops.filter((o) => !err.failures.some((f) => f.op === o)).map(formatRouteOp))
-      }
-    }
-    settle(routesPart, dryRun)
-  }
-
-  // 5. BIRD.
-  const birdStep = async () => {
-    begin(birdPart)
-    if (birdPart.notRun) {
-      // nothing it reads changed
-    } else if (!opts.bird?.enabled) {
-      birdPart.status = 'skipped'
-      birdPart.notes.push('skipped (--no-bird)')
-    } else {
-      try {
-        if (!dryRun) await mkdir(opts.bird.configDir, {recursive: true})
-        const r = await syncBird(buildBirdInput(snap, host), {
-          configDir: opts.bird.configDir,
-          socketPath: opts.bird.socketPath,
-          dryRun,
-          ...(opts.bird.timers ? {timers: opts.bird.timers} : {}),
-          ...(opts.bird.log ? {log: opts.bird.log} : {}),
-        })
-        if (r.changed) birdPart.changes.push(r.message)
-        if (r.status === 'written-not-running') birdPart.notes.push(`start BIRD with: bird -c ${r.configPath} -s ${opts.bird.socketPath}`)
-        birdPart.detail = {status: r.status, configPath: r.configPath, reloaded: r.reloaded, ...(dryRun && r.changed ? {config: r.text} : {})}
-      } catch (err) {
-        birdPart.status = 'failed'
-        birdPart.error = message(err)
-      }
-    }
-    settle(birdPart, dryRun)
-  }
-
-  // 6. iptables.
-  const iptablesStep = async () => {
-    begin(iptPart)
-    if (iptPart.notRun) {
-      // nothing it reads changed
-    } else if (opts.iptables && !opts.iptables.enabled) {
-      iptPart.status = 'skipped'
-      iptPart.notes.push('skipped (--no-iptables)')
-    } else {
-      try {
-        const iptInput = buildIptablesInput(snap, host, compileSelector)
-        const iptOpts = {dryRun, ...(opts.iptables?.backend ? {backend: opts.iptables.backend} : {}), ...(opts.iptables?.verify ? {verify: true} : {})}
-        const r = opts.iptables?.syncer ? await opts.iptables.syncer.sync(iptInput, iptOpts) : await syncIptables(iptInput, iptOpts)
-        for (const t of r.changedTables) iptPart.changes.push(`${dryRun ? 'update' : 'updated'} table ${t}`)
-        for (const s of r.ipsetChanges.created) iptPart.changes.push(`${dryRun ? 'create' : 'created'} ipset ${s}`)
-        for (const s of r.ipsetChanges.updated) iptPart.changes.push(`${dryRun ? 'update' : 'updated'} ipset ${s}`)
-        for (const s of r.ipsetChanges.destroyed) iptPart.changes.push(`${dryRun ? 'destroy' : 'destroyed'} ipset ${s}`)
-        iptPart.detail = {script: r.script, restoreCalls: r.restoreCalls, ipsetCalls: r.ipsetCalls, readKernel: r.readKernel}
-      } catch (err) {
-        iptPart.status = 'failed'
-        iptPart.error = message(err)
-      }
-    }
-    settle(iptPart, dryRun)
-  }
-
-  // Each step records its own failure in its part; anything else that throws is rethrown only
-  // once all three have run, so a later step is not skipped for an earlier one's bug.
-  const thrown: unknown[] = []
-  for (const step of [routesStep, birdStep, iptablesStep]) await step().catch((err: unknown) => thrown.push(err))
-  if (thrown.length > 0) throw thrown[0]
-
-  // 7. The IPAM part's deferred tail: with no IPIP pool left the tunnel address goes back to IPAM
-  // only now, so that on a switch to ipipMode Never the routes and BIRD do not wait for these
-  // etcd writes (tunl0 lost the address in the tunnel part already; the Node update wakes one
-  // more pass, for iptables).
-  if (releaseDue) {
+  for (const [p, tail] of tails) {
     const t0 = Date.now()
     try {
-      await reconcileTunnelAddress(store, ipam, snap, id, ipamNode, dryRun, ipamPart)
+      await tail()
     } catch (err) {
-      ipamPart.status = 'failed'
-      ipamPart.error = message(err)
+      p.status = 'failed'
+      p.error = message(err)
     }
-    ipamPart.ms = (ipamPart.ms ?? 0) + Date.now() - t0
-    if (ipamPart.status === 'unchanged' && ipamPart.changes.length > 0) ipamPart.status = dryRun ? 'would-change' : 'changed'
+    p.ms = (p.ms ?? 0) + Date.now() - t0
+    settle(p, dryRun)
   }
 
   return {
@@ -448,6 +478,11 @@ async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassRes
     failed: parts.some((p) => p.status === 'failed'),
     snapshotMs,
   }
+}
+
+/** A part this pass leaves alone: reported unchanged, no work done. */
+function notRun(name: PartName): PartResult {
+  return {part: name, status: 'unchanged', changes: [], notes: [], ms: 0, notRun: true}
 }
 
 /** Where a pass's time went, e.g. `snapshot 12 ms, node 3 ms, ipam not run, ...`. */

@@ -22,7 +22,7 @@ import {Ipam} from '../ipam/index.js'
 import {SnapshotCache} from './cache.js'
 import {DriftCheck} from './drift.js'
 import {publishNodeStatus, statusFromPass} from './node-status-key.js'
-import {formatPassTimes, type NodePassOptions, type NodePassResult, type PartName, partsForChanges, runNodePass, type SnapshotSource} from './pass.js'
+import {formatPassTimes, type NodePassOptions, type NodePassResult, type PartName, type PassReason, partsForChanges, passMode, runNodePass, type SnapshotSource} from './pass.js'
 import {selects} from './snapshot.js'
 import {registerAndLog} from './identity.js'
 import type {Logger} from './log.js'
@@ -156,12 +156,6 @@ class BirdSupervisor {
   }
 }
 
-/** Pass reasons for which iptables is re-read from the kernel rather than planned from memory (a drift check hands the syncer its own read). */
-const VERIFY_REASONS = /\b(resync|retry)\b/
-
-/** Pass reasons that only mean "the datastore changed": such a pass runs the parts that read what changed. Any other reason runs every part. */
-const INCREMENTAL_REASONS = new Set(['datastore change', 'pending'])
-
 /**
  * The cache as a pass's snapshot source. `full`: run every part; `reload`: list the datastore
  * again first (resync). `carry` collects the node/ipam parts a pass could not re-run for changes
@@ -236,7 +230,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   }
 
   // --- the pass scheduler: at most one pass at a time; reasons collected while waiting ---
-  const reasons = new Set<string>()
+  const reasons = new Set<PassReason>()
   const iptSyncer = new IptablesSyncer()
   // `auto` costs an `iptables --version` run: resolved once, and again on passes that re-read
   // the kernel; when it cannot be told, the pass gets `auto` and its iptables part says why.
@@ -294,7 +288,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     reasons.add('route deleted')
   }
 
-  const schedule = (reason: string, delayMs = opts.debounceMs) => {
+  const schedule = (reason: PassReason, delayMs = opts.debounceMs) => {
     if (stopped) return
     reasons.add(reason)
     if (running || timer) return
@@ -308,15 +302,14 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   }
 
   const doPass = async () => {
+    const {full, verify, reload} = passMode(reasons)
     const why = [...reasons].join(', ')
     reasons.clear()
     // The revision this pass is known to include: read before it starts (a write during the
     // pass may or may not be in it), so `--wait` never counts a node as done too early.
     const appliedRev = watch?.lastRevision
     const t0 = Date.now()
-    const full = why.split(', ').some((w) => !INCREMENTAL_REASONS.has(w))
     const profile = await startPassProfile()
-    const verify = VERIFY_REASONS.test(why)
     let r: NodePassResult
     try {
       const backend = await backendFor(verify)
@@ -324,7 +317,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
         ...opts.pass,
         dryRun: false,
         interfaceAges,
-        source: cacheSource(cache, {full, reload: /\bresync\b/.test(why), carry}),
+        source: cacheSource(cache, {full, reload, carry}),
         // One syncer for the agent's life: passes plan iptables from what it last wrote; drift
         // checks, resyncs and retries make it re-read the kernel (a flushed cali- chain is refilled).
         iptables: {enabled: true, ...opts.pass.iptables, ...(backend ? {backend} : {}), syncer: iptSyncer, verify},
@@ -374,7 +367,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
 
   // --- the watch ---
   let watch: DatastoreWatch | undefined
-  const openWatch = async (reason: string): Promise<void> => {
+  const openWatch = async (reason: PassReason): Promise<void> => {
     for (let attempt = 0; !stopped && !signal.aborted; attempt++) {
       try {
         // The cache's list and the watch meet at one revision: nothing is missed or seen twice.
@@ -455,7 +448,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   startMonitor()
   // Periodic checks cost a pass only when they find a difference; none runs beside a pass.
   let checking = false
-  const idleCheck = (what: string, find: () => Promise<string[]>) => {
+  const idleCheck = (what: 'resync' | 'drift check', find: () => Promise<string[]>) => {
     if (stopped || running || timer || checking) return
     checking = true
     find()

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import type {CacheChanges, SnapshotField} from '../../src/node/cache.js'
-import {formatPassTimes, type NodePassResult, PART_NAMES, partsForChanges} from '../../src/node/pass.js'
+import {formatPassTimes, type NodePassResult, PART_NAMES, PASS_REASONS, type PassReason, partsForChanges, passMode} from '../../src/node/pass.js'
 
 const changes = (fields: SnapshotField[], o: Partial<CacheChanges> = {}): CacheChanges => ({all: false, fields: new Set(fields), nodes: new Set(), ipamNodes: new Set(), ...o})
 const parts = (c: CacheChanges) => [...partsForChanges(c, 'host-0')]
@@ -56,5 +56,22 @@ describe('formatPassTimes', () => {
       parts: PART_NAMES.map((p) => (p === 'iptables' ? {part: p, status: 'changed', changes: ['updated table filter'], notes: [], ms: 12} : {part: p, status: 'unchanged', changes: [], notes: [], ms: 0, notRun: true})),
     }
     assert.equal(formatPassTimes(r), 'snapshot 1 ms, node not run, ipam not run, tunnel not run, routes not run, bird not run, iptables 12 ms')
+  })
+})
+
+describe('passMode', () => {
+  it('datastore changes alone run the parts that read them; any other reason runs every part', () => {
+    assert.deepEqual(passMode(['datastore change', 'pending']), {full: false, verify: false, reload: false})
+    for (const r of Object.keys(PASS_REASONS) as PassReason[]) {
+      if (r === 'datastore change' || r === 'pending') continue
+      assert.equal(passMode(['datastore change', r]).full, true, r)
+    }
+  })
+
+  it('a resync lists the datastore again and re-reads iptables; a retry re-reads iptables; a drift check neither', () => {
+    assert.deepEqual(passMode(['resync']), {full: true, verify: true, reload: true})
+    assert.deepEqual(passMode(['retry', 'datastore change']), {full: true, verify: true, reload: false})
+    assert.deepEqual(passMode(['drift check']), {full: true, verify: false, reload: false})
+    assert.deepEqual(passMode([]), {full: false, verify: false, reload: false})
   })
 })
