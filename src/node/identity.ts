@@ -356,8 +356,9 @@ export async function registerThisNode(
   opts: IdentityOptions,
   deps: {interfaces?: HostInterface[]} = {},
 ): Promise<NodeRegistration & {identity: NodeIdentity}> {
-  const existing = await store.get(nodeDef(), resolveNodeName(opts))
-  const identity = await resolveIdentity(opts, existing, deps)
+  // The host's interfaces are read while the Node is fetched (netlink's load and etcd's answer overlap).
+  const [existing, interfaces] = await Promise.all([store.get(nodeDef(), resolveNodeName(opts)), deps.interfaces ?? readHostInterfaces()])
+  const identity = await resolveIdentity(opts, existing, {...deps, interfaces})
   const reg = await registerNode(store, identity, existing ? {existing} : {})
   return {...reg, identity}
 }

@@ -288,6 +288,8 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     reasons.add('route deleted')
   }
 
+  /** Called when the pass that is running (or about to) ends. */
+  const passEnded: Array<() => void> = []
   const schedule = (reason: PassReason, delayMs = opts.debounceMs) => {
     if (stopped) return
     reasons.add(reason)
@@ -296,6 +298,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
       timer = undefined
       running = doPass().finally(() => {
         running = undefined
+        for (const f of passEnded.splice(0)) f()
         if (reasons.size > 0 && !stopped) schedule('pending', failures > 0 ? Math.min(500 * 2 ** failures, 10_000) : opts.debounceMs)
       })
     }, delayMs)
@@ -307,7 +310,8 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     reasons.clear()
     // The revision this pass is known to include: read before it starts (a write during the
     // pass may or may not be in it), so `--wait` never counts a node as done too early.
-    const appliedRev = watch?.lastRevision
+    // Before the watch is open (the first pass): the revision the cache was listed at.
+    const appliedRev = watch?.lastRevision ?? (cache.loadedRevision > 0n ? cache.loadedRevision.toString() : undefined)
     const t0 = Date.now()
     const profile = await startPassProfile()
     let r: NodePassResult
@@ -367,12 +371,27 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
 
   // --- the watch ---
   let watch: DatastoreWatch | undefined
-  const openWatch = async (reason: PassReason): Promise<void> => {
+  const openWatch = async (reason: PassReason, passFirst = false): Promise<void> => {
+    // The pass to make once the watch is open (none after a first pass on the same list).
+    let then: PassReason | undefined = reason
     for (let attempt = 0; !stopped && !signal.aborted; attempt++) {
       try {
         // The cache's list and the watch meet at one revision: nothing is missed or seen twice.
         await cache.load()
         const rev = cache.loadedRevision.toString()
+        if (passFirst) {
+          // The first pass runs on this list before the watch client is even loaded (seconds on
+          // a slow host); what changes meanwhile arrives once the watch opens from `rev`.
+          passFirst = false
+          const ended = new Promise<void>((resolve) => {
+            passEnded.push(resolve)
+            signal.addEventListener('abort', () => resolve(), {once: true})
+          })
+          schedule(reason, 0)
+          await ended
+          if (stopped || signal.aborted) return
+          then = undefined
+        }
         watch = await DatastoreWatch.open(await opts.datastore.watchClient(), rev, {
           onEvent: (e: WatchEvent) => {
             log('debug', `etcd ${e.type} ${e.key} (revision ${e.revision})`)
@@ -394,9 +413,11 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
           },
         })
         log('debug', `watching etcd from revision ${BigInt(rev) + 1n}`)
-        schedule(reason, 0)
+        if (then) schedule(then, 0)
         return
       } catch (err) {
+        // A retry lists the datastore again: a pass then runs the parts whose inputs changed.
+        then ??= 'pending'
         log('error', `cannot open the etcd watch: ${message(err)}; retrying`)
         await sleep(Math.min(500 * 2 ** attempt, 10_000), signal)
       }
@@ -442,10 +463,10 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
   // dataplane touched, so `workload add` works as soon as the agent is started.
   if (opts.register !== false) await registerAndLog(opts.pass.store, opts.pass.identity, log, opts.pass.interfaces)
 
-  // Start: the revision before the first pass, then the pass; BIRD starts on the config the
-  // first pass wrote (see startBird, called when that pass ends).
-  await openWatch('start')
+  // Start: the datastore listed at one revision, the first pass on it, then the watch from that
+  // revision; BIRD starts on the config the first pass wrote (see startBird, called when that pass ends).
   startMonitor()
+  await openWatch('start', true)
   // Periodic checks cost a pass only when they find a difference; none runs beside a pass.
   let checking = false
   const idleCheck = (what: 'resync' | 'drift check', find: () => Promise<string[]>) => {

@@ -53,22 +53,31 @@ async function restoreGuarded(backend: ResolvedIptablesBackend, run: CommandRunn
   return r.exitCode === 0
 }
 
+/** The restore lines that add the drops to a filter table saved as `saved` ('' : nothing of ours there). */
+function dropLines(iface: string, saved: string): string[] {
+  const lines: string[] = []
+  for (const chain of ['cali-FORWARD', 'cali-INPUT'] as const) if (!hasChain(saved, chain)) lines.push(`-N ${chain}`)
+  for (const [chain, rule] of drops(iface)) lines.push(`-A ${chain} ${rule}`)
+  for (const [kernel, target] of [['FORWARD', 'cali-FORWARD'], ['INPUT', 'cali-INPUT']] as const) {
+    if (!saved.split('\n').some((l) => l.startsWith(`-A ${kernel} `) && l.endsWith(`-j ${target}`))) lines.push(agentHook(kernel))
+  }
+  return lines
+}
+
 /**
  * Drops the interface's traffic until the agent programs the filter table. 'programmed': the
  * agent's chains are there already (their dispatch drops it until its policy exists).
  */
 export async function dropUntilProgrammed(iface: string, backend: ResolvedIptablesBackend, run: CommandRunner = runCommand): Promise<PendingDropResult> {
+  // A host nothing of ours is on yet (a workload added right after `node run` started): one
+  // restore, no read. It creates both chains (so no hook into them can exist yet) and fails as a
+  // whole when either chain or the agent's dispatch chain is there: then read and fit the script.
+  if (await restoreGuarded(backend, run, dropLines(iface, ''))) return 'added'
   for (let attempt = 0; attempt < 3; attempt++) {
     const saved = await saveFilter(backend, run)
     if (hasChain(saved, DISPATCH)) return 'programmed'
-    const lines: string[] = []
-    for (const chain of ['cali-FORWARD', 'cali-INPUT'] as const) if (!hasChain(saved, chain)) lines.push(`-N ${chain}`)
-    for (const [chain, rule] of drops(iface)) lines.push(`-A ${chain} ${rule}`)
-    for (const [kernel, target] of [['FORWARD', 'cali-FORWARD'], ['INPUT', 'cali-INPUT']] as const) {
-      if (!saved.split('\n').some((l) => l.startsWith(`-A ${kernel} `) && l.endsWith(`-j ${target}`))) lines.push(agentHook(kernel))
-    }
     // Fails as a whole when the agent (or another `workload add`) changed the table meanwhile: read again.
-    if (await restoreGuarded(backend, run, lines)) return 'added'
+    if (await restoreGuarded(backend, run, dropLines(iface, saved))) return 'added'
   }
   throw new Error(`cannot add the drop rules for ${iface}: the filter table kept changing`)
 }
