@@ -4,10 +4,11 @@
 // loop, so each part's time is its own. Each part reports what it changed (or would change); a
 // failing part is reported under its name and the parts after it still run (IPAM is skipped when
 // the Node could not be registered). Why `node run` makes a pass is a typed PassReason.
-import {mkdir} from 'node:fs/promises'
+import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
 import {type BgpTimers, syncBird} from '../dataplane/bird/index.js'
 import {compileSelector, type IptablesBackend, type IptablesSyncer, syncIptables} from '../dataplane/iptables/index.js'
-import {formatRoute, formatRouteOp, type InterfaceAges, RouteSyncError, syncRoutes} from '../dataplane/routes/index.js'
+import {formatRoute, formatRouteOp, InterfaceAges, RouteSyncError, syncRoutes} from '../dataplane/routes/index.js'
 import {formatTunnelOp, syncTunnel, TunnelUnavailableError} from '../dataplane/tunnel/index.js'
 import type {ResourceStore} from '../datastore/store.js'
 import {cidrContains, ensureTunnelAddress, Ipam, ipipTunnelPools, parseCidr4, parseIp4} from '../ipam/index.js'
@@ -114,7 +115,8 @@ export interface NodePassOptions {
    * A long-running caller's record of when each device was first seen: an owned workload route
    * that the snapshot does not explain is then kept until its device is older than the grace
    * period at the snapshot's time (`workload add` writes the route before its endpoint).
-   * Without it (one-shot `node apply`) such routes are deleted at once.
+   * Without it (one-shot `node apply`) the record is kept beside the lock file between runs
+   * (KeptInterfaceAges); with neither, such routes are deleted at once.
    */
   interfaceAges?: InterfaceAges
 }
@@ -247,8 +249,12 @@ const PARTS: readonly PartSpec[] = [
         return
       }
       if (!host.hostInterface) p.notes.push(noInterface(s))
-      const grace = opts.interfaceAges ? {grace: {ages: opts.interfaceAges, snapshotAt: s.snapshotAt}} : {}
-      const r = await syncRoutes(buildRouteInput(s.snap, {...host, hostInterface: host.hostInterface || 'lo'}), {dryRun, ipForwarding: opts.ipForwarding !== false, ...grace})
+      const kept = opts.interfaceAges ? undefined : await KeptInterfaceAges.load(opts.lockFile)
+      const ages = opts.interfaceAges ?? kept?.ages
+      const grace = ages ? {grace: {ages, snapshotAt: s.snapshotAt}} : {}
+      const r = await syncRoutes(buildRouteInput(s.snap, {...host, hostInterface: host.hostInterface || 'lo'}), {dryRun, ipForwarding: opts.ipForwarding !== false, ...grace}).finally(
+        () => (dryRun ? undefined : kept?.save()),
+      )
       if (r.ipForwardingEnabled) p.changes.push(`${dryRun ? 'enable' : 'enabled'} net.ipv4.ip_forward`)
       p.changes.push(...r.ops.map(formatRouteOp))
       if (r.sysctlChanges > 0) p.changes.push(`set ${r.sysctlChanges} workload interface sysctl${r.sysctlChanges === 1 ? '' : 's'}`)
@@ -308,6 +314,37 @@ const PARTS: readonly PartSpec[] = [
     },
   },
 ]
+
+/**
+ * Device ages for one-shot passes (`node apply`), kept in a file beside the lock file and written
+ * under the lock: without them a one-shot pass could not tell a workload being added (its route
+ * is written before its WorkloadEndpoint) from a stale one, and would delete its route. So a
+ * device no pass has seen before gets the same grace as in `node run`: its route is kept (a note
+ * says so) and a pass once the device is older than the grace period deletes it if still
+ * unexplained. An unreadable file counts as no history (every device seen anew: nothing is
+ * deleted early). Without a lock file (dry runs) nothing is written.
+ */
+class KeptInterfaceAges {
+  private constructor(
+    readonly ages: InterfaceAges,
+    private readonly file: string,
+  ) {}
+
+  static async load(lockFile: string | undefined): Promise<KeptInterfaceAges | undefined> {
+    if (!lockFile) return undefined
+    const file = join(dirname(lockFile), `${basename(lockFile)}.interfaces.json`)
+    const saved: unknown = await readFile(file, 'utf8').then((text) => JSON.parse(text) as unknown).catch(() => [])
+    return new KeptInterfaceAges(InterfaceAges.restore(saved), file)
+  }
+
+  /** Best effort: a record not written only means more routes kept a while, never one deleted early. */
+  async save(): Promise<void> {
+    const tmp = `${this.file}.${process.pid}.tmp`
+    await writeFile(tmp, `${JSON.stringify(this.ages.saved())}\n`)
+      .then(() => rename(tmp, this.file))
+      .catch(() => {})
+  }
+}
 
 /** What changed in the datastore, as the parts that read it (in PART_NAMES order). */
 export function partsForChanges(c: CacheChanges, nodeName: string): Set<PartName> {

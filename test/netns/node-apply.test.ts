@@ -4,7 +4,7 @@
 // nothing, a GlobalNetworkPolicy stops the ping until it is deleted, and an IPIP pool on this
 // kernel (no ipip module) fails only the tunl0 part.
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -273,5 +273,31 @@ spec: {node: master, peerIP: ${node.addr}, asNumber: 64512, filters: [hide-pod1]
     assert.doesNotMatch(wl.stdout, /pod1/)
     const again = await run(['workload', 'remove', 'pod1', '--node', 'master'], {netns: master.ns})
     assert.equal(again.code, 1)
+  })
+
+  it("a one-shot apply keeps a new device's route that no endpoint explains yet, and deletes it once the device is old", async () => {
+    // As `workload add` leaves it between writing the route and the WorkloadEndpoint: a cali
+    // device with an owned /32 route and no endpoint in the datastore.
+    const dev = 'cali00000000a01'
+    ip('-n', master.ns, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', 'tmp00000000a01')
+    ip('-n', master.ns, 'link', 'set', dev, 'up')
+    ip('-n', master.ns, 'route', 'add', '192.168.250.7/32', 'dev', dev, 'proto', '80', 'scope', 'link')
+    const held = await apply(master)
+    assert.equal(held.code, 0, `${held.stdout}\n${held.stderr}`)
+    assert.match(held.stdout, /routes: kept for now: 192\.168\.250\.7\/32 dev cali00000000a01/)
+    assert.ok(routes(master.ns, 'proto', '80').some((x) => x.dst === '192.168.250.7' && x.dev === dev), 'the new device lost its route')
+    // The device ages are kept beside the lock file: make this device a minute older, as if
+    // that apply had run a minute ago, and the route still has no endpoint: it goes.
+    const file = join(master.dir, 'apply.lock.interfaces.json')
+    const ages = JSON.parse(readFileSync(file, 'utf8')) as Array<{name: string; at: number}>
+    const mine = ages.find((a) => a.name === dev)
+    assert.ok(mine, `no age kept for ${dev}: ${JSON.stringify(ages)}`)
+    mine.at -= 60_000
+    writeFileSync(file, JSON.stringify(ages))
+    const gone = await apply(master)
+    assert.equal(gone.code, 0, `${gone.stdout}\n${gone.stderr}`)
+    assert.match(gone.stdout, /delete 192\.168\.250\.7\/32 dev cali00000000a01/)
+    assert.equal(routes(master.ns, 'proto', '80').some((x) => x.dst === '192.168.250.7'), false)
+    ip('-n', master.ns, 'link', 'del', dev)
   })
 })

@@ -172,4 +172,16 @@ describe('routes planner: grace for routes on new devices', () => {
     // caliB vanished at 300 and index 8 reappears with another name: new.
     assert.deepEqual([...ages.observe([link('eth0', 2), link('caliA', 9), link('caliC', 8)])], [['eth0', 100], ['caliA', 300], ['caliC', 400]])
   })
+
+  test('InterfaceAges kept between one-shot runs: restored ages stand, bad entries are seen anew', () => {
+    let now = 100
+    const link = (name: string, index: number) => ({name, index, mtu: 1500, up: true})
+    const first = new InterfaceAges(() => now)
+    first.observe([link('eth0', 2), link('caliA', 7)])
+    const kept = JSON.parse(JSON.stringify([...first.saved(), {index: 'x', name: 'caliZ', at: 1}, null]))
+    now = 5000
+    const second = InterfaceAges.restore(kept, () => now)
+    assert.deepEqual([...second.observe([link('eth0', 2), link('caliA', 7), link('caliZ', 11)])], [['eth0', 100], ['caliA', 100], ['caliZ', 5000]])
+    assert.deepEqual([...InterfaceAges.restore('not a list', () => now).observe([link('eth0', 2)])], [['eth0', 5000]])
+  })
 })

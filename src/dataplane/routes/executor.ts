@@ -28,8 +28,9 @@ export async function readOwnedRoutes(nl: Netlink, links?: readonly LinkInfo[]):
 
 /**
  * When each network device was first seen, for a long-running caller (Felix keeps the same per
- * interface index): a device deleted and made again under its old name is a new device. Fed the
- * link list each routes pass reads; devices gone from it are forgotten.
+ * interface index), or kept between runs by a one-shot one (saved/restore): a device deleted and
+ * made again under its old name is a new device. Fed the link list each routes pass reads;
+ * devices gone from it are forgotten.
  */
 export class InterfaceAges {
   private readonly byIndex = new Map<number, {name: string; at: number}>()
@@ -53,6 +54,26 @@ export class InterfaceAges {
     for (const i of this.byIndex.keys()) if (!present.has(i)) this.byIndex.delete(i)
     return out
   }
+
+  /** What it knows, for a one-shot caller to keep until its next run (see `restore`). */
+  saved(): SavedInterfaceAge[] {
+    return [...this.byIndex].map(([index, e]) => ({index, name: e.name, at: e.at}))
+  }
+
+  /** Ages kept by an earlier run; entries that are not well formed are left out (seen anew). */
+  static restore(saved: unknown, clock: () => number = Date.now): InterfaceAges {
+    const ages = new InterfaceAges(clock)
+    for (const e of Array.isArray(saved) ? (saved as Array<Partial<SavedInterfaceAge>>) : []) {
+      if (Number.isInteger(e?.index) && typeof e.name === 'string' && Number.isFinite(e.at)) ages.byIndex.set(e.index as number, {name: e.name, at: e.at as number})
+    }
+    return ages
+  }
+}
+
+export interface SavedInterfaceAge {
+  index: number
+  name: string
+  at: number
 }
 
 export interface RouteFailure {
