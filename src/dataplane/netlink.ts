@@ -2,7 +2,9 @@
 // over rtnetlink (the `netlink` package), plus the per-interface /proc sysctls Calico needs.
 // The socket lives in the namespace of this process: run under `ip netns exec NS` to act on NS.
 import {readFile, writeFile} from 'node:fs/promises'
-import {createRtNetlink, type RtNetlinkSocket} from 'netlink'
+// The rtnetlink part only: the package's index also loads its nl80211 and WireGuard modules (a
+// quarter of a megabyte this tool never uses, read at every start).
+import {createRtNetlink, type RtNetlinkSocket} from 'netlink/dist/rt/rt.js'
 import {assertSafeName} from '../lib/exec.js'
 
 /** The protocol number that marks a route as ours (Felix's default exclusive protocol). */
