@@ -176,8 +176,8 @@ interface PartSpec {
   inputs: PartInputs
   /** Writes the datastore (the Node, IPAM): the parts after the last of these see those writes. */
   writes?: true
-  /** Does the part's work, recorded in `p`; a throw marks the part failed (see `failure`). */
-  run(s: PassState, p: PartResult): Promise<Tail | void>
+  /** Does the part's work, recorded in `p`; a throw marks the part failed (see `failure`). `defer`: work left for the end of the pass. */
+  run(s: PassState, p: PartResult, defer: (tail: Tail) => void): Promise<void>
   /** How a thrown error is reported (default: its message). */
   failure?(err: unknown, p: PartResult): void
 }
@@ -206,7 +206,7 @@ const PARTS: readonly PartSpec[] = [
     name: 'ipam',
     inputs: {fields: ['reservations'], ownIpam: true},
     writes: true,
-    async run(s, p) {
+    async run(s, p, defer) {
       if (!s.nodeOk) {
         p.status = 'skipped'
         p.notes.push('skipped: the Node resource could not be registered')
@@ -218,7 +218,7 @@ const PARTS: readonly PartSpec[] = [
       // so that on a switch to ipipMode Never the routes and BIRD do not wait for these etcd
       // writes (tunl0 lost the address in the tunnel part already; the Node update wakes one
       // more pass, for iptables).
-      return () => reconcileTunnelAddress(s.store, s.ipam, s.snap, s.id, node, s.dryRun, p)
+      defer(() => reconcileTunnelAddress(s.store, s.ipam, s.snap, s.id, node, s.dryRun, p))
     },
   },
   {
@@ -369,8 +369,7 @@ async function runPart(spec: PartSpec, s: PassState, tails: Array<[PartResult, T
   const p: PartResult = {part: spec.name, status: 'unchanged', changes: [], notes: []}
   const t0 = Date.now()
   try {
-    const tail = await spec.run(s, p)
-    if (tail) tails.push([p, tail])
+    await spec.run(s, p, (tail) => tails.push([p, tail]))
   } catch (err) {
     p.status = 'failed'
     if (spec.failure) spec.failure(err, p)
