@@ -99,11 +99,13 @@ export interface WorkloadInfo {
 }
 
 /**
- * Runs `ip` commands as one `ip -batch` process, on the host or (nsPath) inside the workload's
- * namespace: a process start costs more than the commands (seconds under user-mode-linux).
+ * Runs `ip` commands as one `ip -batch` process, on the host or inside the workload's namespace
+ * (a named one through `ip -n`, one process; one given by path through nsenter): a process start
+ * costs more than the commands (seconds under user-mode-linux).
  */
-async function ipBatch(nsPath: string | undefined, lines: string[]): Promise<void> {
-  const [file, args] = nsPath ? ['nsenter', [`--net=${nsPath}`, 'ip', '-batch', '-']] : ['ip', ['-batch', '-']]
+async function ipBatch(ns: {name?: string; path: string} | undefined, lines: string[]): Promise<void> {
+  const batch = ['-batch', '-']
+  const [file, args] = !ns ? ['ip', batch] : ns.name ? ['ip', ['-n', ns.name, ...batch]] : ['nsenter', [`--net=${ns.path}`, 'ip', ...batch]]
   await runChecked(file, args, {input: `${lines.join('\n')}\n`})
 }
 
@@ -186,7 +188,7 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
       `link set ${iface} up`,
     ])
     step()
-    await ipBatch(nsPath, [
+    await ipBatch({...(opts.netns.startsWith('/') ? {} : {name: opts.netns}), path: nsPath}, [
       'link set lo up',
       `link set ${peer} name ${WORKLOAD_ENDPOINT}`,
       `addr add ${address}/32 dev ${WORKLOAD_ENDPOINT}`,
