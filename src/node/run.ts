@@ -1,7 +1,7 @@
 // `calicoctl node run`: the long-running host agent. The datastore is listed once into an
-// in-memory cache (cache.ts) at a known revision, then one etcd watch (resource and IPAM
-// prefixes) from that revision keeps the cache current key by key; events are debounced into
-// passes. A pass after datastore changes runs only the parts whose inputs changed (see
+// in-memory cache (cache.ts) at a known revision, the first pass runs on that list, then one etcd
+// watch (resource and IPAM prefixes) from that revision keeps the cache current key by key;
+// events are debounced into passes. A pass after datastore changes runs only the parts whose inputs changed (see
 // partsForChanges); start, resync, drift checks, retries, a restarted BIRD or a deleted route run
 // every part. A dropped stream resumes from the last revision; a cancelled watch (compaction) and
 // every resync interval re-list the datastore; a periodic drift check (drift.ts: no program run
