@@ -1,7 +1,8 @@
 // `node explain` service: read one datastore snapshot, explain the packet.
 import type {ResourceStore} from '../datastore/store.js'
 import {Ipam} from '../ipam/index.js'
-import {readSnapshot, selects} from '../node/snapshot.js'
+import {readSnapshot} from '../node/cache.js'
+import {selects} from '../node/snapshot.js'
 import {kindByName} from '../resources/registry.js'
 import type {Resource} from '../resources/types.js'
 import {type ExplainRequest, type ExplainResult, explain, formatExplain, type StagedPolicies} from './explain.js'

@@ -10,7 +10,7 @@ import {formatTunnelOp, syncTunnel, TunnelUnavailableError} from '../dataplane/t
 import type {ResourceStore} from '../datastore/store.js'
 import {cidrContains, ensureTunnelAddress, Ipam, ipipTunnelPools, parseCidr4, parseIp4} from '../ipam/index.js'
 import type {Resource} from '../resources/types.js'
-import type {CacheChanges} from './cache.js'
+import {type CacheChanges, readSnapshot} from './cache.js'
 import {type HostInterface, type IdentityOptions, type NodeIdentity, registerNode, resolveIdentity, resolveNodeName, updateNodeBgp} from './identity.js'
 import {acquireLock} from './lock.js'
 import {
@@ -22,7 +22,6 @@ import {
   type HostContext,
   poolsForNode,
   poolViews,
-  readSnapshot,
   type Snapshot,
   selects,
 } from './snapshot.js'

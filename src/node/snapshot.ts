@@ -1,5 +1,5 @@
-// Everything one node pass reads from etcd, read in one round of parallel range reads (see
-// cache.ts, which `node run` keeps current from the watch), and the
+// Everything one node pass reads from etcd (read by cache.ts: once with readSnapshot, or kept
+// current from the watch under `node run`), and the
 // pure builders that turn it into the inputs of the four dataplane parts (tunnel, routes,
 // iptables, BIRD). Kinds that are not registered (yet) are read as empty.
 
@@ -7,12 +7,10 @@ import type {BirdFilterInput, BirdModelInput, BirdNodeInput, BirdPeerInput, Bird
 import type {HostEndpointInput, IptablesInput, NetworkSetInput, PolicyInput, ProfileInput, TierInput, WorkloadEndpointInput} from '../dataplane/iptables/types.js'
 import type {IpipMode, RouteModelInput} from '../dataplane/routes/model.js'
 import type {SyncTunnelInput} from '../dataplane/tunnel/index.js'
-import type {ResourceStore} from '../datastore/store.js'
-import type {BlockInfo, Ipam, IpamPool} from '../ipam/index.js'
+import type {BlockInfo, IpamPool} from '../ipam/index.js'
 import type {WorkloadEndpointSpec} from '../resources/policy-types.js'
 import {parseSelector} from '../resources/selector.js'
 import type {Resource} from '../resources/types.js'
-import {SnapshotCache} from './cache.js'
 
 export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow'
 export const DEFAULT_BLOCK_SIZE = 26
@@ -34,13 +32,6 @@ export interface Snapshot {
   networkSets: Resource[]
   globalNetworkSets: Resource[]
   reservations: Resource[]
-}
-
-/** Reads the snapshot: one range read per kind plus one for the IPAM blocks, all at one revision. */
-export async function readSnapshot(store: ResourceStore, ipam: Ipam): Promise<Snapshot> {
-  const cache = new SnapshotCache(store, ipam)
-  await cache.load()
-  return cache.snapshot().snapshot
 }
 
 export function emptySnapshot(): Snapshot {

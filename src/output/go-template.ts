@@ -15,7 +15,8 @@
 // name found nowhere else is looked up in the metadata. kubectl-style lower-case names work too.
 // A field the document leaves out (an empty optional field) reads as no value, printed `<no value>`.
 import {CalicoError} from '../resources/errors.js'
-import {goFloat, joinAndTruncate} from '../resources/kinds/policy-common.js'
+import {goFloat} from '../lib/go-float.js'
+import {joinAndTruncate} from '../resources/kinds/policy-common.js'
 
 export type TemplateFunc = (...args: unknown[]) => unknown
 

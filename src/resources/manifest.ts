@@ -9,7 +9,8 @@ import {kindByName} from './registry.js'
 import {checkType} from './schema.js'
 import {API_VERSION, type KindDef, type Resource, type ValidateContext} from './types.js'
 import {checkAnnotations, isRFC3339, labelKeyProblem, labelValueProblem, nameProblem} from './validate.js'
-import {addUpstreamFindings, canonicalKeys, shapeOf, type UpstreamSchema, upstreamSchema} from './upstream.js'
+import {addUpstreamFindings, canonicalKeys, shapeOf, upstreamSchema} from './upstream.js'
+import type {UpstreamSchema} from './upstream-types.js'
 import {loadSimpleYaml} from './yaml-subset.js'
 
 export interface ManifestFile {
