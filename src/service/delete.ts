@@ -1,5 +1,5 @@
 import type {ResourceStore} from '../datastore/store.js'
-import {type Summary, summarize} from '../output/summary.js'
+import {type Summary, summarize} from './summary.js'
 import {CalicoError} from '../resources/errors.js'
 import {API_VERSION} from '../resources/types.js'
 import {deleteCascades} from './cascades.js'

@@ -3,7 +3,7 @@
 import {encodeResource} from '../datastore/codec.js'
 import {describe, type ResourceStore} from '../datastore/store.js'
 import {parseOutputFormat, printResources} from '../output/printers.js'
-import {summarize} from '../output/summary.js'
+import {summarize} from './summary.js'
 import {AlreadyExistsError, CalicoError, NotFoundError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
 import {API_VERSION, type KindDef, type Resource} from '../resources/types.js'
