@@ -14,7 +14,7 @@ import {Ipam} from '../ipam/index.js'
 import {assertSafeName, type CommandRunner, runCommand} from '../lib/exec.js'
 import {resolveNodeName} from '../node/identity.js'
 import {readSnapshot} from '../node/cache.js'
-import {buildIptablesInput, type Snapshot, selects} from '../node/snapshot.js'
+import {buildIptablesInput, type Snapshot} from '../node/snapshot.js'
 import {CalicoError} from '../resources/errors.js'
 import {type ExplainRequest, type ExplainResult, explain, formatExplain, type PathHop, UPLINK} from './explain.js'
 
@@ -503,7 +503,7 @@ export async function runLiveExplain(
   output: 'text' | 'json',
   opts: LiveOptions = {},
 ): Promise<{text: string; result: ExplainResult & {live: LiveResult}}> {
-  const snap = await readSnapshot(store, new Ipam(store.ds, {selects}))
+  const snap = await readSnapshot(store, new Ipam(store.ds))
   const base = explain(snap, req)
   const live = await liveCheck(snap, base, opts)
   const result = {...base, live}

@@ -37,6 +37,7 @@ import {
   type IpamConfig,
   type IpamHandle,
 } from './codec.js'
+import {parseSelector, SelectorError} from '../resources/selector.js'
 import {BlockLimitError, ContentionError, InsufficientAddressesError, IpamError} from './errors.js'
 import {
   AFFINITY_ROOT,
@@ -78,7 +79,7 @@ const PENDING_WAITS = 25
 type Guard = {key: string; modRevision: string} | {key: string; absent: true}
 
 export interface IpamOptions {
-  /** Evaluates pool node selectors; the default understands only `all()` and the empty selector. */
+  /** Evaluates pool node selectors (tests give a stand-in); the default is poolNodeSelects. */
   selects?: SelectsFn
   /** Clock for claim times and sequence numbers. */
   now?: () => Date
@@ -86,10 +87,19 @@ export interface IpamOptions {
   maxRetries?: number
 }
 
-export function allOnlySelects(selector: string, _labels: Record<string, string>): boolean {
-  const s = selector.trim()
-  if (s === '' || s === 'all()') return true
-  throw new IpamError(`cannot evaluate node selector '${selector}': no selector function was given to IPAM`)
+/**
+ * Whether a pool's node selector selects the node, as libcalico-go's IPAM decides it (v3.32.1
+ * lib/ipam/pools.go SelectsNode; ipam.go stops the assignment on its error): a selector that does
+ * not parse fails the assignment, naming it, rather than selecting nothing as Felix reads it
+ * (resources/selector.ts, selects).
+ */
+export function poolNodeSelects(selector: string, labels: Record<string, string>): boolean {
+  try {
+    return parseSelector(selector).matches(labels)
+  } catch (error) {
+    if (error instanceof SelectorError) throw new IpamError(`cannot evaluate node selector '${selector}': ${error.message}`)
+    throw error
+  }
 }
 
 export interface AffinityRecord {
@@ -127,7 +137,7 @@ export class Ipam {
     readonly ds: EtcdDatastore,
     opts: IpamOptions = {},
   ) {
-    this.selects = opts.selects ?? allOnlySelects
+    this.selects = opts.selects ?? poolNodeSelects
     this.now = opts.now ?? (() => new Date())
     this.maxRetries = opts.maxRetries ?? DEFAULT_MAX_RETRIES
   }

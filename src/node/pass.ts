@@ -23,7 +23,6 @@ import {
   poolsForNode,
   poolViews,
   type Snapshot,
-  selects,
 } from './snapshot.js'
 
 export const PART_NAMES = ['node', 'ipam', 'tunnel', 'routes', 'bird', 'iptables'] as const
@@ -235,7 +234,7 @@ export async function runNodePass(opts: NodePassOptions): Promise<NodePassResult
 
 async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassResult> {
   const {store} = opts
-  const ipam = new Ipam(store.ds, {selects})
+  const ipam = new Ipam(store.ds)
   const name = resolveNodeName(opts.identity)
   const source = opts.source ?? datastoreSource(store, ipam)
   let t = Date.now()

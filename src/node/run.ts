@@ -23,7 +23,6 @@ import {SnapshotCache} from './cache.js'
 import {DriftCheck} from './drift.js'
 import {publishNodeStatus, statusFromPass} from './node-status-key.js'
 import {formatPassTimes, type NodePassOptions, type NodePassResult, type PartName, partsForChanges, runNodePass, type SnapshotSource} from './pass.js'
-import {selects} from './snapshot.js'
 import {registerAndLog} from './identity.js'
 import type {Logger} from './log.js'
 import {DatastoreWatch, type WatchEvent} from './watch.js'
@@ -247,7 +246,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     if (!iptBackend || iptBackend === 'auto' || verify) iptBackend = await resolveIptablesBackend('auto').catch(() => 'auto' as const)
     return iptBackend
   }
-  const cache = new SnapshotCache(opts.pass.store, new Ipam(opts.pass.store.ds, {selects}))
+  const cache = new SnapshotCache(opts.pass.store, new Ipam(opts.pass.store.ds))
   // When each device was first seen: a workload route is not deleted on a snapshot older than its device.
   const interfaceAges = new InterfaceAges()
   const drift = new DriftCheck({...(opts.pass.iptables?.enabled === false ? {} : {iptables: iptSyncer}), iptablesRefreshMs: opts.iptablesRefreshMs ?? 90_000})

@@ -9,7 +9,7 @@ import type {IpipMode, RouteModelInput} from '../dataplane/routes/model.js'
 import type {SyncTunnelInput} from '../dataplane/tunnel/index.js'
 import type {BlockInfo, IpamPool} from '../ipam/index.js'
 import type {WorkloadEndpointSpec} from '../resources/policy-types.js'
-import {parseSelector} from '../resources/selector.js'
+import {selects} from '../resources/selector.js'
 import type {Resource} from '../resources/types.js'
 
 export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow'
@@ -77,17 +77,6 @@ export function poolViews(snap: Pick<Snapshot, 'pools'>): PoolView[] {
       }
     })
     .filter((p) => p.cidr !== '' && !p.cidr.includes(':'))
-}
-
-/** Calico's selector semantics; a selector that does not parse selects nothing. */
-export function selects(selector: string, labels: Record<string, string>): boolean {
-  const s = selector.trim()
-  if (s === '' || s === 'all()') return true
-  try {
-    return parseSelector(s).matches(labels)
-  } catch {
-    return false
-  }
 }
 
 export function findNode(snap: Pick<Snapshot, 'nodes'>, name: string): Resource | undefined {

@@ -16,7 +16,7 @@ import {kindByName} from '../resources/registry.js'
 import type {KindDef, Resource} from '../resources/types.js'
 import {formatFieldError} from '../resources/errors.js'
 import {nodeDef} from './identity.js'
-import {DEFAULT_ALLOW_PROFILE, poolsForNode, selects} from './snapshot.js'
+import {DEFAULT_ALLOW_PROFILE, poolsForNode} from './snapshot.js'
 
 export const WORKLOAD_ORCHESTRATOR = 'calicoctl'
 export const WORKLOAD_ENDPOINT = 'eth0'
@@ -149,7 +149,7 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
   const iface = workloadInterfaceName(namespace, opts.name)
   const peer = `tmp${iface.slice(4)}`
 
-  const ipam = new Ipam(opts.store.ds, {selects})
+  const ipam = new Ipam(opts.store.ds)
   const labels = node.metadata.labels ?? {}
   const pools = poolsForNode({pools: poolList}, labels)
   const handleId = workloadHandle(namespace, opts.name)
@@ -282,7 +282,7 @@ export async function removeWorkload(opts: RemoveWorkloadOptions): Promise<Workl
   if (del.exitCode !== 0 && !/Cannot find device/.test(del.stderr)) throw new CalicoError(`cannot delete ${iface}: ${del.stderr.trim()}`)
   // Best effort: with no usable iptables here, `workload add` could not have left drops either.
   if (opts.iptables?.enabled !== false) await resolveIptablesBackend(opts.iptables?.backend ?? 'auto').then((b) => removePendingDrops(iface, b)).catch(() => {})
-  await new Ipam(opts.store.ds, {selects}).releaseByHandle(workloadHandle(namespace, opts.name))
+  await new Ipam(opts.store.ds).releaseByHandle(workloadHandle(namespace, opts.name))
   const [res] = await opts.store.deleteMany([{def, name: wepName, namespace}])
   if (res && !res.ok && !(res.error instanceof NotFoundError)) throw res.error
   return w

@@ -20,22 +20,14 @@ import {
 } from '../ipam/index.js'
 import {CalicoError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
-import {parseSelector} from '../resources/selector.js'
 import type {KindDef, Resource} from '../resources/types.js'
 import {clusterInformation} from './version.js'
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
 
-/** Calico's selector semantics for pool node selectors. */
-export function selects(selector: string, labels: Record<string, string>): boolean {
-  const s = selector.trim()
-  if (s === '' || s === 'all()') return true
-  return parseSelector(s).matches(labels)
-}
-
 export function ipamFor(store: ResourceStore): Ipam {
-  return new Ipam(store.ds, {selects})
+  return new Ipam(store.ds)
 }
 
 function kind(name: string): KindDef {

@@ -7,7 +7,7 @@ import {ensureTunnelAddress, Ipam, ipipTunnelHandle} from '../../src/ipam/index.
 import {kindByName} from '../../src/resources/registry.js'
 import type {Resource} from '../../src/resources/types.js'
 import {runDelete} from '../../src/service/delete.js'
-import {ipamPool, selects} from '../../src/service/ipam.js'
+import {ipamPool} from '../../src/service/ipam.js'
 import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 
@@ -35,7 +35,7 @@ before(async () => {
   run = cliFor(etcd.endpoint)
   ds = await EtcdDatastore.connect({datastoreType: 'etcdv3', endpoints: [etcd.endpoint], timeoutMs: 5000} as any)
   store = new ResourceStore(ds)
-  ipam = new Ipam(ds, {selects})
+  ipam = new Ipam(ds)
 })
 after(async () => {
   ds.close()

@@ -4,7 +4,6 @@ import {after, before, test} from 'node:test'
 import {EtcdDatastore} from '../../src/datastore/etcd.js'
 import {ResourceStore} from '../../src/datastore/store.js'
 import {Ipam} from '../../src/ipam/index.js'
-import {selects} from '../../src/node/snapshot.js'
 import {kindByName} from '../../src/resources/registry.js'
 import type {Resource} from '../../src/resources/types.js'
 import {cliFor} from '../helpers/cli.js'
@@ -38,7 +37,7 @@ test('node explain: path and verdict from the datastore, text and json', async (
   await put('IPPool', 'default-ipv4-ippool', {cidr: '192.168.0.0/16', blockSize: 26, ipipMode: 'Always', natOutgoing: true})
   await put('Node', 'master', {bgp: {ipv4Address: '198.51.100.95/24'}})
   await put('Node', 'node', {bgp: {ipv4Address: '198.51.100.96/24'}})
-  const ipam = new Ipam(ds, {selects})
+  const ipam = new Ipam(ds)
   const pool = (await store.get(kindByName('IPPool')!, 'default-ipv4-ippool'))!
   const {ipamPool} = await import('../../src/service/ipam.js')
   const [ip1] = (await ipam.autoAssign({node: 'master', num: 1, handleId: 'pod1', attrs: {node: 'master'}, pools: [ipamPool(pool)]})).ips

@@ -10,7 +10,7 @@ import {ResourceStore} from '../../src/datastore/store.js'
 import {Ipam, ipipTunnelHandle} from '../../src/ipam/index.js'
 import {kindByName} from '../../src/resources/registry.js'
 import type {Resource} from '../../src/resources/types.js'
-import {goG5, goRound0, ipamPool, selects} from '../../src/service/ipam.js'
+import {goG5, goRound0, ipamPool} from '../../src/service/ipam.js'
 import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 
@@ -43,7 +43,7 @@ before(async () => {
   run = cliFor(etcd.endpoint)
   ds = await EtcdDatastore.connect({datastoreType: 'etcdv3', endpoints: [etcd.endpoint], timeoutMs: 5000} as any)
   store = new ResourceStore(ds)
-  ipam = new Ipam(ds, {selects})
+  ipam = new Ipam(ds)
 })
 after(async () => {
   ds.close()

@@ -13,7 +13,7 @@ import {EtcdDatastore} from '../../src/datastore/etcd.js'
 import {ResourceStore} from '../../src/datastore/store.js'
 import {Ipam} from '../../src/ipam/index.js'
 import {KINDS, kindByName} from '../../src/resources/registry.js'
-import {ipamPool, selects} from '../../src/service/ipam.js'
+import {ipamPool} from '../../src/service/ipam.js'
 import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 
@@ -144,7 +144,7 @@ describe('datastore migrate import', () => {
     // IPAM: addresses from two blocks on two nodes (blocks, affinities, handles), and the config.
     const store = new ResourceStore(srcDs)
     const pool = await store.get(kindByName('IPPool')!, 'pool-a')
-    const ipam = new Ipam(srcDs, {selects})
+    const ipam = new Ipam(srcDs)
     for (const [node, handle] of [['node-1', 'k8s-pod-network.aaa'], ['node-2', 'k8s-pod-network.bbb'], ['node-1', 'ipip-tunnel-addr-node-1']] as const)
       await ipam.autoAssign({node, num: 2, handleId: handle, attrs: {node, namespace: 'shop', pod: handle}, pools: [ipamPool(pool!)]})
     const conf = await runSrc(['ipam', 'configure', '--strictaffinity=true'])
