@@ -12,7 +12,7 @@ import {formatRoute, type Route} from '../dataplane/routes/types.js'
 import {buildIptablesInput, buildRouteInput, type HostContext, poolViews, type Snapshot} from '../node/snapshot.js'
 import {CalicoError} from '../resources/errors.js'
 import {kubernetesPolicyToCalico} from '../resources/kinds/stagedkubernetesnetworkpolicy.js'
-import type {Resource} from '../resources/types.js'
+import {type Resource, specOf} from '../resources/types.js'
 import {ChainInterpreter, type Packet, protocolNumber} from './iptables-eval.js'
 
 /** Stands for the host's uplink in routes computed away from the host. */
@@ -79,7 +79,6 @@ export interface ExplainRequest {
   icmpCode?: number
 }
 
-const specOf = (r: Resource | undefined) => (r?.spec ?? {}) as Record<string, any>
 
 function isIp(text: string): boolean {
   return ipaddr.IPv4.isValidFourPartDecimal(text)

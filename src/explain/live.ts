@@ -16,6 +16,7 @@ import {resolveNodeName} from '../node/identity.js'
 import {readSnapshot} from '../node/cache.js'
 import {buildIptablesInput, type Snapshot} from '../node/snapshot.js'
 import {CalicoError} from '../resources/errors.js'
+import {specOf} from '../resources/types.js'
 import {type ExplainRequest, type ExplainResult, explain, formatExplain, type PathHop, UPLINK} from './explain.js'
 
 /** A route as the kernel reports it (or as explain expects it). */
@@ -102,8 +103,6 @@ export interface LiveOptions {
   backend?: IptablesBackend
   runner?: CommandRunner
 }
-
-const specOf = (r: {spec?: unknown} | undefined) => (r?.spec ?? {}) as Record<string, any>
 
 function safeIp(what: string, text: string): string {
   if (!ipaddr.IPv4.isValidFourPartDecimal(text)) throw new CalicoError(`invalid ${what} '${text}': not an IPv4 address`)

@@ -37,6 +37,7 @@ import {
   type IpamConfig,
   type IpamHandle,
 } from './codec.js'
+import {DEFAULT_ALLOWED_USES} from '../resources/kinds/ippool.js'
 import {parseSelector, SelectorError} from '../resources/selector.js'
 import {BlockLimitError, ContentionError, InsufficientAddressesError, IpamError} from './errors.js'
 import {
@@ -72,7 +73,6 @@ import type {
 /** Calico's safeguard when no `maxBlocksPerHost` is configured. */
 export const DEFAULT_MAX_BLOCKS_PER_HOST = 20
 const DEFAULT_MAX_RETRIES = 100
-const DEFAULT_USES = ['Workload', 'Tunnel']
 /** Re-reads of a node's affinities while one of them is pending (being claimed by another process). */
 const PENDING_WAITS = 25
 
@@ -319,7 +319,7 @@ export class Ipam {
       if (p.cidr.includes(':') || p.disabled) return false
       if (wanted && !wanted.has(p.name) && !wanted.has(p.cidr)) return false
       if (!wanted && p.assignmentMode === 'Manual') return false
-      const uses = p.allowedUses && p.allowedUses.length > 0 ? p.allowedUses : DEFAULT_USES
+      const uses = p.allowedUses && p.allowedUses.length > 0 ? p.allowedUses : DEFAULT_ALLOWED_USES
       if (!uses.includes(use)) return false
       if (p.blockSize < parseCidr4(p.cidr).prefix || p.blockSize > 32) return false
       return this.selects(p.nodeSelector || 'all()', args.nodeLabels ?? {})

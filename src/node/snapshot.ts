@@ -10,10 +10,10 @@ import type {SyncTunnelInput} from '../dataplane/tunnel/index.js'
 import type {BlockInfo, IpamPool} from '../ipam/index.js'
 import type {WorkloadEndpointSpec} from '../resources/policy-types.js'
 import {selects} from '../resources/selector.js'
-import type {Resource} from '../resources/types.js'
+import {readPool} from '../resources/kinds/ippool.js'
+import {type Resource, specOf} from '../resources/types.js'
 
 export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow'
-export const DEFAULT_BLOCK_SIZE = 26
 
 export interface Snapshot {
   pools: Resource[]
@@ -50,9 +50,6 @@ export interface PoolView extends IpamPool {
   ipipMode: IpipMode
 }
 
-type Spec = Record<string, any>
-const specOf = (r: Resource | undefined): Spec => (r?.spec ?? {}) as Spec
-
 function encap(v: unknown): IpipMode {
   return v === 'Always' || v === 'CrossSubnet' ? v : 'Never'
 }
@@ -60,22 +57,8 @@ function encap(v: unknown): IpipMode {
 /** IPv4 pools with Calico's defaults filled in. */
 export function poolViews(snap: Pick<Snapshot, 'pools'>): PoolView[] {
   return snap.pools
-    .map((r) => {
-      const s = specOf(r)
-      return {
-        name: r.metadata.name,
-        cidr: String(s.cidr ?? ''),
-        blockSize: typeof s.blockSize === 'number' && s.blockSize > 0 ? s.blockSize : DEFAULT_BLOCK_SIZE,
-        disabled: s.disabled === true,
-        nodeSelector: typeof s.nodeSelector === 'string' && s.nodeSelector.trim() ? s.nodeSelector : 'all()',
-        ipipMode: encap(s.ipipMode),
-        vxlanMode: typeof s.vxlanMode === 'string' && s.vxlanMode ? s.vxlanMode : 'Never',
-        allowedUses: Array.isArray(s.allowedUses) ? s.allowedUses : undefined,
-        assignmentMode: typeof s.assignmentMode === 'string' ? s.assignmentMode : undefined,
-        natOutgoing: s.natOutgoing === true,
-        disableBGPExport: s.disableBGPExport === true,
-      }
-    })
+    .map((r) => readPool(r))
+    .map((p) => ({...p, ipipMode: encap(p.ipipMode)}))
     .filter((p) => p.cidr !== '' && !p.cidr.includes(':'))
 }
 

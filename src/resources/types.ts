@@ -23,6 +23,11 @@ export interface Resource<S = any> {
   status?: unknown
 }
 
+/** A resource's spec, or an empty one when it has none, typed by the caller (`specOf<IPPoolSpec>(r)`). */
+export function specOf<S extends object = Record<string, any>>(r: {spec?: unknown} | undefined): S {
+  return (r?.spec ?? {}) as S
+}
+
 /** What a kind's validation may consult beyond the resource itself. */
 export interface ValidateContext {
   /** Other resources of the same kind already stored (for overlap checks); absent offline. */

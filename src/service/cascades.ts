@@ -4,7 +4,7 @@ import type {ResourceStore, ResourceRef} from '../datastore/store.js'
 import {allocatedOrdinals, releaseTunnelAddress} from '../ipam/index.js'
 import {ConflictError, NotFoundError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
-import type {KindDef, Resource} from '../resources/types.js'
+import {type KindDef, type Resource, specOf} from '../resources/types.js'
 import type {Loaded} from './crud.js'
 import {ipamFor} from './ipam.js'
 
@@ -12,8 +12,6 @@ import {ipamFor} from './ipam.js'
 export const POOL_DISABLE_GRACE_MS = 500
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-type Spec = Record<string, any>
-const specOf = (r: Resource | undefined): Spec => (r?.spec ?? {}) as Spec
 
 /** The stored resource a delete target names, unless the target pins a revision that is no longer current. */
 async function storedTarget(store: ResourceStore, t: Loaded): Promise<Resource | undefined> {
