@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {setTimeout as sleep} from 'node:timers/promises'
+import {sleep} from '../lib/sleep.js'
 import {Flags} from '@oclif/core'
 import {BaseCommand, parseDuration} from '../cli/base-command.js'
 

@@ -69,6 +69,7 @@ import type {
   ReleaseResult,
   SelectsFn,
 } from './types.js'
+import {sleep} from '../lib/sleep.js'
 
 /** Calico's safeguard when no `maxBlocksPerHost` is configured. */
 export const DEFAULT_MAX_BLOCKS_PER_HOST = 20
@@ -115,8 +116,6 @@ export interface BlockRecord {
 }
 
 type ClaimOutcome = 'claimed' | 'ours' | 'taken' | 'retry'
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 function prefixEnd(prefix: string): Buffer {
   const b = Buffer.from(prefix)

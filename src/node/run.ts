@@ -26,6 +26,7 @@ import {formatPassTimes, type NodePassOptions, type NodePassResult, type PartNam
 import {registerAndLog} from './identity.js'
 import type {Logger} from './log.js'
 import {DatastoreWatch, type WatchEvent} from './watch.js'
+import {sleep} from '../lib/sleep.js'
 
 export {LOG_LEVELS, type Logger, type LogLevel, makeLogger} from './log.js'
 
@@ -68,15 +69,6 @@ export interface NodeRunStatus {
   revision?: string
   bird?: {supervised: boolean; pid?: number; restarts: number}
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t)
-      resolve()
-    }, {once: true})
-  })
 
 function message(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err)

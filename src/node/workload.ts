@@ -17,6 +17,7 @@ import type {KindDef, Resource} from '../resources/types.js'
 import {formatFieldError} from '../resources/errors.js'
 import {nodeDef} from './identity.js'
 import {DEFAULT_ALLOW_PROFILE, poolsForNode} from './snapshot.js'
+import {sleep} from '../lib/sleep.js'
 
 export const WORKLOAD_ORCHESTRATOR = 'calicoctl'
 export const WORKLOAD_ENDPOINT = 'eth0'
@@ -242,7 +243,7 @@ async function waitForNode(opts: AddWorkloadOptions): Promise<Resource> {
     opts.onWait?.(`node ${opts.node} is not registered yet: waiting up to ${waitMs / 1000}s for it (${hint})`)
     const deadline = Date.now() + waitMs
     while (Date.now() < deadline && !opts.signal?.aborted) {
-      await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))))
+      await sleep(Math.min(250, Math.max(0, deadline - Date.now())), opts.signal)
       const node = await opts.store.get(nodeDef(), opts.node)
       if (node) return node
     }

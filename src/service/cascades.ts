@@ -7,11 +7,11 @@ import {kindByName} from '../resources/registry.js'
 import {type KindDef, type Resource, specOf} from '../resources/types.js'
 import type {Loaded} from './crud.js'
 import {ipamFor} from './ipam.js'
+import {sleep} from '../lib/sleep.js'
 
 /** How long a disabled pool is left before its affinities go, so in-flight allocations finish (Calico waits 500 ms). */
 export const POOL_DISABLE_GRACE_MS = 500
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** The stored resource a delete target names, unless the target pins a revision that is no longer current. */
 async function storedTarget(store: ResourceStore, t: Loaded): Promise<Resource | undefined> {

@@ -4,11 +4,12 @@ import {describe, type ResourceStore} from '../datastore/store.js'
 import {CalicoError, ConflictError, NotFoundError, ValidationError} from '../resources/errors.js'
 import {defaultAndValidate, resourceFromDoc} from '../resources/manifest.js'
 import type {KindDef, Resource} from '../resources/types.js'
+import {sleep} from '../lib/sleep.js'
 
 // Enough for many writers changing one resource at once (8 `label` processes on one key): each
 // retry redoes a relative change, so retrying is safe; a little jitter keeps them from lockstep.
 const RETRIES = 20
-const jitter = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * 10 * Math.min(attempt, 5)))
+const jitter = (attempt: number) => sleep(Math.random() * 10 * Math.min(attempt, 5))
 
 async function readModifyWrite(
   store: ResourceStore,

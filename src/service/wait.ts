@@ -4,6 +4,7 @@ import type {ResourceStore} from '../datastore/store.js'
 import {readNodeStatuses, type StoredNodeStatus} from '../node/node-status-key.js'
 import {tabwriter} from '../output/printers.js'
 import {kindByName} from '../resources/registry.js'
+import {sleep} from '../lib/sleep.js'
 
 export interface WaitOptions {
   /** The revision every node must have applied. */
@@ -22,7 +23,7 @@ export interface Clock {
   sleep(ms: number): Promise<void>
 }
 
-const realClock: Clock = {now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms))}
+const realClock: Clock = {now: () => Date.now(), sleep}
 
 export interface NodeWaitState {
   node: string
