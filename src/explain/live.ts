@@ -7,7 +7,8 @@ import {readFile} from 'node:fs/promises'
 import ipaddr from 'ipaddr.js'
 import {buildDesiredState, compileSelector, type IptablesBackend, iptablesBinaries, resolveIptablesBackend} from '../dataplane/iptables/index.js'
 import {renderPolicyRule} from '../dataplane/iptables/model.js'
-import {lengthLimitedName, ruleHashes, sanitizeComment} from '../dataplane/iptables/render.js'
+import {endpointChainName, policyChainName, policyId, profileChainName} from '../dataplane/iptables/names.js'
+import {ruleHashes, sanitizeComment} from '../dataplane/iptables/render.js'
 import type {IptablesInput, IptChain, IptRule} from '../dataplane/iptables/types.js'
 import type {ResourceStore} from '../datastore/store.js'
 import {Ipam} from '../ipam/index.js'
@@ -303,19 +304,18 @@ interface ChainOwner {
 
 function ownersOf(input: IptablesInput, dir: 'ingress' | 'egress'): Map<string, ChainOwner> {
   const out = new Map<string, ChainOwner>()
-  const pre = dir === 'ingress' ? 'cali-pi-' : 'cali-po-'
   const describe = (rules: unknown[], ns?: string) =>
     rules.map((r) => ({action: String((r as {action?: string}).action ?? '?'), count: renderPolicyRule(input, r as never, ns).length}))
   for (const p of input.policies) {
     const tier = p.spec.tier ?? 'default'
     const ns = p.kind === 'NetworkPolicy' ? p.namespace : undefined
-    out.set(lengthLimitedName(pre, `${tier}/${ns ? `${ns}/` : ''}${p.name}`), {
+    out.set(policyChainName(dir, policyId(tier, p.name, ns)), {
       role: `${p.kind} ${ns ? `${ns}/` : ''}${p.name} (${dir})`,
       rules: describe((p.spec[dir] ?? []) as unknown[], ns),
     })
   }
   for (const pr of input.profiles)
-    out.set(lengthLimitedName(dir === 'ingress' ? 'cali-pri-' : 'cali-pro-', pr.name), {role: `Profile ${pr.name} (${dir})`, rules: describe((pr.spec[dir] ?? []) as unknown[])})
+    out.set(profileChainName(dir, pr.name), {role: `Profile ${pr.name} (${dir})`, rules: describe((pr.spec[dir] ?? []) as unknown[])})
   return out
 }
 
@@ -387,7 +387,7 @@ async function liveCounters(
   const chains: LiveChain[] = []
   for (const side of sides) {
     const owners = ownersOf(input, side.dir)
-    const epChain = `${side.dir === 'ingress' ? 'cali-tw-' : 'cali-fw-'}${assertSafeName('interface name', side.iface)}`
+    const epChain = endpointChainName(side.dir, assertSafeName('interface name', side.iface))
     const ep = model.get(epChain)
     chains.push(compareChain(ep, epChain, `${side.dir} ${side.dir === 'egress' ? 'from' : 'to'} ${side.endpoint}`, kernel.get(epChain), undefined, owners))
     const called = [...new Set((ep?.rules ?? []).map(jumpTarget).filter((t): t is string => !!t && owners.has(t)))]
