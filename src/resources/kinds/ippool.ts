@@ -83,7 +83,9 @@ export interface PoolRead {
   nodeSelector: string
   ipipMode: string
   vxlanMode: string
+  /** Default `[Workload, Tunnel]`. */
   allowedUses: string[]
+  /** `Automatic` (default) or `Manual`: manual pools serve only requests that name them. */
   assignmentMode: string
   natOutgoing: boolean
   disableBGPExport: boolean
