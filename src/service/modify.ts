@@ -4,6 +4,7 @@ import {describe, type ResourceStore} from '../datastore/store.js'
 import {CalicoError, ConflictError, NotFoundError, ValidationError} from '../resources/errors.js'
 import {defaultAndValidate, resourceFromDoc} from '../resources/manifest.js'
 import type {KindDef, Resource} from '../resources/types.js'
+import {isObject} from '../lib/objects.js'
 import {sleep} from '../lib/sleep.js'
 
 // Enough for many writers changing one resource at once (8 `label` processes on one key): each
@@ -43,10 +44,6 @@ async function readModifyWrite(
 }
 
 // ---------- patch ----------
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /** RFC 7386 JSON merge patch: objects merge, null deletes, anything else replaces. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
