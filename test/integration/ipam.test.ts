@@ -251,6 +251,16 @@ describe('ipam against etcd', () => {
     ])
   })
 
+  it('tunnel address: a pool whose node selector does not parse is skipped, not an error', async () => {
+    // calico-node's tunnel allocation logs and skips such a pool (upstream v3.32.1
+    // node/pkg/allocateip/allocateip.go); an ordinary assignment fails on it (the test above).
+    const p = [pool('10.0.0.0/16', {nodeSelector: 'has(zone'}), pool('10.1.0.0/16')]
+    const r = await ensureTunnelAddress(ipam, {node: 'n1', nodeLabels: {zone: 'a'}, pools: p})
+    assert.equal(r.address, '10.1.0.0')
+    const only = await ensureTunnelAddress(ipam, {node: 'n2', nodeLabels: {zone: 'a'}, pools: [p[0]!]})
+    assert.deepEqual(only, {address: undefined, changed: false, released: []})
+  })
+
   it('tunnel address: from the node own block, idempotent, released when no pool needs IPIP', async () => {
     const p = [pool('10.0.0.0/16')]
     await ipam.autoAssign({node: 'n2', num: 1, pools: p})
