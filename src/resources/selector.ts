@@ -470,9 +470,10 @@ export function parseSelector(text: string): Selector {
  * Whether `selector` selects `labels`; a blank selector selects everything. A selector that does
  * not parse selects nothing: Felix's reading (upstream v3.32.1 felix/calc/validation_filter.go
  * treats a resource that fails validation as missing, and felix/calc/active_bpgpeer_calculator.go
- * falls back to selector.NoMatch for a BGPPeer node selector that does not parse). IPAM is the
- * one reader that fails instead, as libcalico-go/lib/ipam/pools.go SelectsNode returns the parse
- * error and the assignment stops (ipam/allocator.ts, poolNodeSelects).
+ * falls back to selector.NoMatch for a BGPPeer node selector that does not parse; calico-node's
+ * tunnel address allocation, node/pkg/allocateip/allocateip.go, skips such a pool too). An IPAM
+ * assignment is the one reader that fails instead, as libcalico-go/lib/ipam/pools.go SelectsNode
+ * returns the parse error and ipam.go stops the assignment (ipam/allocator.ts, poolNodeSelects).
  */
 export function selects(selector: string, labels: Labels): boolean {
   try {
