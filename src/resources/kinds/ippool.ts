@@ -68,7 +68,8 @@ export function fillPoolDefaults(s: IPPoolSpec): void {
   const p = typeof s.cidr === 'string' ? parseCidr(s.cidr) : undefined
   s.vxlanMode ||= 'Never'
   s.ipipMode ||= 'Never'
-  if (!s.blockSize && p) s.blockSize = p.family === 4 ? 26 : 122
+  // Upstream takes the family from the CIDR; one that does not parse is refused on write anyway.
+  if (!s.blockSize) s.blockSize = p?.family === 6 ? 122 : 26
   s.nodeSelector ||= 'all()'
   if (!s.allowedUses || s.allowedUses.length === 0) s.allowedUses = [...DEFAULT_ALLOWED_USES]
   s.assignmentMode ||= 'Automatic'
