@@ -13,7 +13,7 @@ import {Ipam} from '../ipam/index.js'
 import {assertSafeName, runChecked, runCommand} from '../lib/exec.js'
 import {CalicoError, NotFoundError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
-import type {KindDef, Resource} from '../resources/types.js'
+import {type KindDef, type Resource, specOf} from '../resources/types.js'
 import {formatFieldError} from '../resources/errors.js'
 import {nodeDef} from './identity.js'
 import {DEFAULT_ALLOW_PROFILE, poolsForNode} from './snapshot.js'
@@ -116,7 +116,7 @@ function workloadMac(): string {
 }
 
 function info(r: Resource): WorkloadInfo {
-  const s = (r.spec ?? {}) as Record<string, any>
+  const s = specOf(r)
   return {
     name: String(s.workload ?? r.metadata.name),
     namespace: r.metadata.namespace ?? 'default',
