@@ -14,17 +14,18 @@ import {type CommandRunner, runCommand} from '../../lib/exec.js'
 import {type ResolvedIptablesBackend, iptablesBinaries} from './executor.js'
 import {FILTER_HOOKS} from './model.js'
 import {hookHashes} from './planner.js'
+import {CHAIN} from './names.js'
 import {renderRule} from './render.js'
 
-const DISPATCH = 'cali-from-wl-dispatch'
+const DISPATCH = CHAIN.fromWorkloadDispatch
 const COMMENT = ['-m', 'comment', '--comment', '"workload not programmed yet"']
 
 /** The drops for one interface, by chain. */
-function drops(iface: string): Array<[chain: 'cali-FORWARD' | 'cali-INPUT', rule: string]> {
+function drops(iface: string): Array<[chain: typeof CHAIN.forward | typeof CHAIN.input, rule: string]> {
   return [
-    ['cali-FORWARD', ['-i', iface, ...COMMENT, '-j', 'DROP'].join(' ')],
-    ['cali-FORWARD', ['-o', iface, ...COMMENT, '-j', 'DROP'].join(' ')],
-    ['cali-INPUT', ['-i', iface, ...COMMENT, '-j', 'DROP'].join(' ')],
+    [CHAIN.forward, ['-i', iface, ...COMMENT, '-j', 'DROP'].join(' ')],
+    [CHAIN.forward, ['-o', iface, ...COMMENT, '-j', 'DROP'].join(' ')],
+    [CHAIN.input, ['-i', iface, ...COMMENT, '-j', 'DROP'].join(' ')],
   ]
 }
 
@@ -56,9 +57,9 @@ async function restoreGuarded(backend: ResolvedIptablesBackend, run: CommandRunn
 /** The restore lines that add the drops to a filter table saved as `saved` ('' : nothing of ours there). */
 function dropLines(iface: string, saved: string): string[] {
   const lines: string[] = []
-  for (const chain of ['cali-FORWARD', 'cali-INPUT'] as const) if (!hasChain(saved, chain)) lines.push(`-N ${chain}`)
+  for (const chain of [CHAIN.forward, CHAIN.input] as const) if (!hasChain(saved, chain)) lines.push(`-N ${chain}`)
   for (const [chain, rule] of drops(iface)) lines.push(`-A ${chain} ${rule}`)
-  for (const [kernel, target] of [['FORWARD', 'cali-FORWARD'], ['INPUT', 'cali-INPUT']] as const) {
+  for (const [kernel, target] of [['FORWARD', CHAIN.forward], ['INPUT', CHAIN.input]] as const) {
     if (!saved.split('\n').some((l) => l.startsWith(`-A ${kernel} `) && l.endsWith(`-j ${target}`))) lines.push(agentHook(kernel))
   }
   return lines
