@@ -9,6 +9,7 @@ import type {IpipMode, RouteModelInput} from '../dataplane/routes/model.js'
 import type {SyncTunnelInput} from '../dataplane/tunnel/index.js'
 import type {ResourceStore} from '../datastore/store.js'
 import type {BlockInfo, Ipam, IpamPool} from '../ipam/index.js'
+import {netFamily} from '../lib/ip.js'
 import type {WorkloadEndpointSpec} from '../resources/policy-types.js'
 import {parseSelector} from '../resources/selector.js'
 import type {Resource} from '../resources/types.js'
@@ -85,7 +86,7 @@ export function poolViews(snap: Pick<Snapshot, 'pools'>): PoolView[] {
         disableBGPExport: s.disableBGPExport === true,
       }
     })
-    .filter((p) => p.cidr !== '' && !p.cidr.includes(':'))
+    .filter((p) => netFamily(p.cidr) === 4)
 }
 
 /** Calico's selector semantics; a selector that does not parse selects nothing. */
@@ -116,7 +117,7 @@ export function felixSetting<T>(snap: Pick<Snapshot, 'felixConfigurations'>, nod
 }
 
 function v4Nets(spec: WorkloadEndpointSpec): string[] {
-  return (spec.ipNetworks ?? []).filter((n) => !n.includes(':'))
+  return (spec.ipNetworks ?? []).filter((n) => netFamily(n) === 4)
 }
 
 /** WorkloadEndpoints of this node. */

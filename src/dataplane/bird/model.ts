@@ -2,9 +2,10 @@
 // Peer selection follows calico/node's confd rules: node-to-node mesh, global peers,
 // node-specific peers, peerSelector peers (with automatic reverse peering) and route reflectors.
 import {createHash} from 'node:crypto'
-import ipaddr from 'ipaddr.js'
+import {cidr4SortKey, formatIPv4, parseNet4} from '../../lib/ip.js'
 import {CalicoError} from '../../resources/errors.js'
 import type {BGPFilterRule} from '../../resources/kinds/bgpfilter.js'
+import {splitPeerIP as peerAddress} from '../../resources/kinds/bgppeer.js'
 
 export const DEFAULT_AS = '64512'
 
@@ -184,18 +185,14 @@ export function normalizeAS(as: string, what = 'AS number'): string {
 /** Address part of `a.b.c.d/len` (or a bare address); undefined if not IPv4. */
 export function ipv4Of(cidrOrIP: string | undefined): string | undefined {
   if (!cidrOrIP) return undefined
-  const addr = cidrOrIP.split('/')[0] ?? ''
-  return ipaddr.IPv4.isValidFourPartDecimal(addr) ? ipaddr.IPv4.parse(addr).toString() : undefined
+  const p = parseNet4(cidrOrIP)
+  return p && formatIPv4(p.ip)
 }
 
 /** Splits a BGPPeer peerIP: `1.2.3.4`, `1.2.3.4:1790`, `[v6]:port` or `v6`. */
 export function splitPeerIP(peerIP: string): {ip: string; port?: number} {
   const s = peerIP.trim()
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s)
-  if (v6) return v6[2] ? {ip: v6[1] ?? '', port: Number(v6[2])} : {ip: v6[1] ?? ''}
-  const v4 = /^([0-9.]+):(\d+)$/.exec(s)
-  if (v4) return {ip: v4[1] ?? '', port: Number(v4[2])}
-  return {ip: s}
+  return peerAddress(s) ?? {ip: s}
 }
 
 export function protocolName(kind: PeerKind, ip: string, port?: number): string {
@@ -207,10 +204,6 @@ function poolMode(p: BirdPoolInput): PoolMode {
   if (p.vxlanMode && p.vxlanMode !== 'Never') return 'vxlan'
   if (p.ipipMode && p.ipipMode !== 'Never') return 'ipip'
   return 'bgp'
-}
-
-function ipKey(ip: string): number {
-  return ipaddr.IPv4.parse(ip).toByteArray().reduce((a, b) => a * 256 + b, 0)
 }
 
 function checkPassword(pw: string | undefined, where: string): string | undefined {
@@ -258,12 +251,12 @@ function filterRule(r: BirdFilterRuleInput, where: string): FilterRule {
   if (r.cidr) {
     const op = MATCH_OPERATORS[r.matchOperator ?? '']
     if (!op) throw new CalicoError(`${where}: matchOperator must be Equal, NotEqual, In or NotIn with a cidr`)
-    const [addr, bits] = r.cidr.split('/')
-    if (!ipaddr.IPv4.isValidFourPartDecimal(addr ?? '') || !/^\d{1,2}$/.test(bits ?? '') || Number(bits) > 32 || ipv4Of(r.cidr) === undefined)
-      throw new CalicoError(`${where}: cidr '${r.cidr}' is not an IPv4 network`)
-    const m: FilterMatch = {t: 'net', op, cidr: `${addr}/${Number(bits)}`}
+    const net = r.cidr.includes('/') ? parseNet4(r.cidr) : undefined
+    if (!net) throw new CalicoError(`${where}: cidr '${r.cidr}' is not an IPv4 network`)
+    const bits = net.cidr.prefix
+    const m: FilterMatch = {t: 'net', op, cidr: `${formatIPv4(net.ip)}/${bits}`}
     if (r.prefixLength) {
-      const lo = Math.max(Number(bits), r.prefixLength.min ?? 0)
+      const lo = Math.max(bits, r.prefixLength.min ?? 0)
       const hi = Math.min(32, r.prefixLength.max ?? 32)
       if (lo > hi) throw new CalicoError(`${where}: prefixLength selects no length of ${r.cidr} (/${lo} to /${hi})`)
       m.len = [lo, hi]
@@ -455,9 +448,5 @@ export function buildBirdModel(input: BirdModelInput): BirdModel {
 }
 
 export function compareCIDR(a: string, b: string): number {
-  const [aa, al] = a.split('/')
-  const [ba, bl] = b.split('/')
-  const ka = ipaddr.IPv4.isValidFourPartDecimal(aa ?? '') ? ipKey(aa ?? '') : 0
-  const kb = ipaddr.IPv4.isValidFourPartDecimal(ba ?? '') ? ipKey(ba ?? '') : 0
-  return ka - kb || Number(al) - Number(bl) || a.localeCompare(b)
+  return cidr4SortKey(a) - cidr4SortKey(b) || a.localeCompare(b)
 }
