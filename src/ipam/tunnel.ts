@@ -2,7 +2,7 @@
 // node's own block, held by the handle `ipip-tunnel-addr-<node>`. The caller stores the result
 // in Node.spec.bgp.ipv4IPIPTunnelAddr (and clears it when undefined comes back).
 import type {Ipam} from './allocator.js'
-import {cidr4Contains, parseIPv4} from '../lib/ip.js'
+import {cidr4Contains, ipv4Of} from '../lib/ip.js'
 import {parseCidr4, parseIp4} from './net.js'
 import type {IpamPool} from './types.js'
 
@@ -44,7 +44,7 @@ export function ipipTunnelPools(ipam: Ipam, args: Pick<TunnelArgs, 'node' | 'nod
 export async function ensureTunnelAddress(ipam: Ipam, args: TunnelArgs): Promise<TunnelResult> {
   const handleId = ipipTunnelHandle(args.node)
   const pools = ipipTunnelPools(ipam, args)
-  const current = args.current && parseIPv4(args.current.split('/')[0] ?? '') !== undefined ? args.current.split('/')[0] : undefined
+  const current = ipv4Of(args.current)
   if (pools.length === 0) {
     const released = await ipam.releaseByHandle(handleId)
     return {address: undefined, changed: current !== undefined, released}

@@ -227,6 +227,12 @@ export function formatIP(ip: IP): string {
   return ip.family === 4 ? formatIPv4(Number(ip.value)) : formatIPv6(ip.value)
 }
 
+/** The address part of an IPv4 CIDR or bare address, in canonical text; undefined when it is not IPv4. */
+export function ipv4Of(cidrOrIP: string | undefined): string | undefined {
+  const r = cidrOrIP === undefined ? undefined : parseRaw(cidrOrIP, true)
+  return r?.family === 4 ? formatIPv4(r.ip) : undefined
+}
+
 /** The family of an address, or undefined when the text is not one. */
 export function ipFamily(text: string): Family | undefined {
   return parseIP(text)?.family

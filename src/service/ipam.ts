@@ -15,7 +15,7 @@ import {
   parseIp4,
   IPAM_ROOT,
 } from '../ipam/index.js'
-import {cidr4Contains, formatCidr4, isIPv4, netFamily, splitCidr4} from '../lib/ip.js'
+import {cidr4Contains, formatCidr4, ipv4Of, isIPv4, netFamily, splitCidr4} from '../lib/ip.js'
 import {CalicoError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
 import {parseSelector} from '../resources/selector.js'
@@ -75,13 +75,6 @@ async function loadReservations(store: ResourceStore): Promise<string[]> {
   if (!def) return []
   const {items} = await store.list(def)
   return items.flatMap((r) => ((specOf(r).reservedCIDRs ?? []) as string[]).filter((c) => netFamily(c) !== 6))
-}
-
-/** The address part of `a.b.c.d` or `a.b.c.d/nn`, if it is IPv4. */
-function bareIp(text: unknown): string | undefined {
-  if (typeof text !== 'string' || text === '') return undefined
-  const ip = text.split('/')[0] ?? ''
-  return isIPv4(ip) ? ip : undefined
 }
 
 function validIp(text: string): string {
@@ -338,7 +331,7 @@ export async function runCheck(store: ResourceStore, opts: CheckOptions): Promis
   for (const n of nodes) {
     const s = specOf(n)
     for (const addr of [s.ipv4VXLANTunnelAddr, s.wireguard?.interfaceIPv4Address, s.bgp?.ipv4IPIPTunnelAddr]) {
-      const ip = bareIp(addr)
+      const ip = typeof addr === 'string' ? ipv4Of(addr) : undefined
       if (!ip) continue
       use(ip, `Node(${n.metadata.name})`)
       nodeIps++
@@ -353,7 +346,7 @@ export async function runCheck(store: ResourceStore, opts: CheckOptions): Promis
   let wepIps = 0
   for (const w of weps) {
     for (const net of (specOf(w).ipNetworks ?? []) as string[]) {
-      const ip = bareIp(net)
+      const ip = typeof net === 'string' ? ipv4Of(net) : undefined
       if (!ip) continue
       use(ip, `Workload(${w.metadata.namespace ?? 'default'}/${w.metadata.name})`)
       wepIps++

@@ -2,7 +2,7 @@
 // Peer selection follows calico/node's confd rules: node-to-node mesh, global peers,
 // node-specific peers, peerSelector peers (with automatic reverse peering) and route reflectors.
 import {createHash} from 'node:crypto'
-import {cidr4SortKey, formatIPv4, parseNet4} from '../../lib/ip.js'
+import {cidr4SortKey, formatIPv4, ipv4Of, parseNet4} from '../../lib/ip.js'
 import {CalicoError} from '../../resources/errors.js'
 import type {BGPFilterRule} from '../../resources/kinds/bgpfilter.js'
 import {splitPeerIP as peerAddress} from '../../resources/kinds/bgppeer.js'
@@ -180,13 +180,6 @@ export function normalizeAS(as: string, what = 'AS number'): string {
   }
   if (!Number.isSafeInteger(n) || n < 1 || n > 0xffffffff) throw new CalicoError(`invalid ${what} '${as}'`)
   return String(n)
-}
-
-/** Address part of `a.b.c.d/len` (or a bare address); undefined if not IPv4. */
-export function ipv4Of(cidrOrIP: string | undefined): string | undefined {
-  if (!cidrOrIP) return undefined
-  const p = parseNet4(cidrOrIP)
-  return p && formatIPv4(p.ip)
 }
 
 /** Splits a BGPPeer peerIP: `1.2.3.4`, `1.2.3.4:1790`, `[v6]:port` or `v6`. */
