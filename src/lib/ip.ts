@@ -193,16 +193,16 @@ export interface IP {
 export function parseIPv4(text: string): number | undefined {
   if (typeof text !== 'string') return undefined
   const n = dottedQuad(text, 0, text.length)
-  if (n !== undefined || !text.includes(':')) return n
+  if (n !== undefined || !text.includes(':') || text.includes('/')) return n
   const r = parseRaw(text, true)
-  return r?.family === 4 && r.prefix === 32 ? r.ip : undefined
+  return r?.family === 4 ? r.ip : undefined
 }
 
 /** An IPv6 address that is not IPv4 (Go's ParseIP(text) with To4() nil) as a bigint, or undefined. */
 export function parseIPv6(text: string): bigint | undefined {
-  if (typeof text !== 'string' || !text.includes(':')) return undefined
+  if (typeof text !== 'string' || !text.includes(':') || text.includes('/')) return undefined
   const r = parseRaw(text, true)
-  return r?.family === 6 && r.prefix === 128 ? r.ip : undefined
+  return r?.family === 6 ? r.ip : undefined
 }
 
 /** An address of either family (Go's net.ParseIP; IPv4-mapped addresses are IPv4), or undefined. */

@@ -92,6 +92,8 @@ describe('lib/ip: the rules, by upstream', () => {
     // The embedded dotted quad follows the IPv4 rules.
     assert.equal(isIP('::ffff:010.0.0.1'), false)
     assert.equal(isIP('::ffff:1.2.3'), false)
+    // An address is not a CIDR, even a full-length one.
+    for (const bad of ['::ffff:192.0.2.1/128', '2001:db8::1/128', '192.0.2.1/32']) assert.equal(isIP(bad) || isIPv4(bad) || isIPv6(bad), false, bad)
   })
 
   // Go's netip IPv6 grammar: 1-4 hex digits a field, one `::` standing for at least one field.
