@@ -2,7 +2,7 @@
 // Peer selection follows calico/node's confd rules: node-to-node mesh, global peers,
 // node-specific peers, peerSelector peers (with automatic reverse peering) and route reflectors.
 import {createHash} from 'node:crypto'
-import {cidr4SortKey, formatIPv4, ipv4Of, parseNet4} from '../../lib/ip.js'
+import {cidr4SortKey, formatIPv4, ipv4Of, netFamily, parseNet4} from '../../lib/ip.js'
 import {CalicoError} from '../../resources/errors.js'
 import type {BGPFilterRule} from '../../resources/kinds/bgpfilter.js'
 import {splitPeerIP as peerAddress} from '../../resources/kinds/bgppeer.js'
@@ -307,10 +307,10 @@ export function buildBirdModel(input: BirdModelInput): BirdModel {
   const rrClusterID = input.routeReflectorClusterID || undefined
   const listenPort = input.global.listenPort && input.global.listenPort !== 179 ? input.global.listenPort : undefined
   const pools: BirdPool[] = input.pools
-    .filter((p) => p.cidr.includes('.'))
+    .filter((p) => netFamily(p.cidr) === 4)
     .map((p) => ({cidr: p.cidr, mode: poolMode(p), disableBGPExport: p.disableBGPExport}))
     .sort((a, b) => a.cidr.localeCompare(b.cidr))
-  const ownBlocks = [...new Set(input.ownBlocks.filter((b) => b.includes('.')))].sort(compareCIDR)
+  const ownBlocks = [...new Set(input.ownBlocks.filter((b) => netFamily(b) === 4))].sort(compareCIDR)
   const base: BirdModel = {
     nodeName: input.nodeName,
     localAS,

@@ -3,7 +3,7 @@
 import {type FieldError, fieldError} from '../errors.js'
 import {list, obj, str, strList, type FieldType, type Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
-import {ipFamily, netContains} from '../../lib/ip.js'
+import {familyBits, ipFamily, netContains} from '../../lib/ip.js'
 import {isIP, isMAC, nameProblem, parseCidr, parseNet} from '../validate.js'
 import {checkEndpointPort, checkInterfaceName, checkNames} from './hostendpoint.js'
 import {joinAndTruncate, normalizeProtocol} from './policy-common.js'
@@ -196,7 +196,7 @@ export const WorkloadEndpoint: KindDef = {
       const p = parseNet(n)
       if (!p) out.push(fieldError(`spec.ipNetworks[${i}]`, 'invalid CIDR', n))
       else {
-        if (p.prefix !== (p.family === 4 ? 32 : 128)) out.push(fieldError(`spec.ipNetworks[${i}]`, 'IP network contains multiple addresses', n))
+        if (p.prefix !== familyBits(p.family)) out.push(fieldError(`spec.ipNetworks[${i}]`, 'IP network contains multiple addresses', n))
         parsedNets.push(p.text)
       }
     })
