@@ -3,6 +3,7 @@
 // manifest held (unknown), so every field's type is checked too, and unknown fields are errors.
 
 import {parseNet as parseCidrOrIP} from '../lib/ip.js'
+import {isObject} from '../lib/objects.js'
 import {type FieldError, fieldError} from './errors.js'
 import type {PolicyType, Protocol} from './policy-types.js'
 import {validateSelector} from './selector.js'
@@ -51,10 +52,6 @@ const MAX_HTTP_ITEMS = 20
 // Small helpers
 
 type Obj = Record<string, unknown>
-
-function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /** Reports keys outside `allowed` (strict parsing) and returns whether `v` was an object at all. */
 function checkObject(v: unknown, allowed: readonly string[], path: string, errors: FieldError[]): v is Obj {

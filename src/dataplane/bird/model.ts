@@ -5,7 +5,7 @@ import {createHash} from 'node:crypto'
 import {cidr4SortKey, formatIPv4, ipv4Of, netFamily, parseNet4} from '../../lib/ip.js'
 import {CalicoError} from '../../resources/errors.js'
 import type {BGPFilterRule} from '../../resources/kinds/bgpfilter.js'
-import {splitPeerIP as peerAddress} from '../../resources/kinds/bgppeer.js'
+import {splitPeerIP} from '../../resources/kinds/bgppeer.js'
 
 export const DEFAULT_AS = '64512'
 
@@ -180,12 +180,6 @@ export function normalizeAS(as: string, what = 'AS number'): string {
   }
   if (!Number.isSafeInteger(n) || n < 1 || n > 0xffffffff) throw new CalicoError(`invalid ${what} '${as}'`)
   return String(n)
-}
-
-/** Splits a BGPPeer peerIP: `1.2.3.4`, `1.2.3.4:1790`, `[v6]:port` or `v6`. */
-export function splitPeerIP(peerIP: string): {ip: string; port?: number} {
-  const s = peerIP.trim()
-  return peerAddress(s) ?? {ip: s}
 }
 
 export function protocolName(kind: PeerKind, ip: string, port?: number): string {
@@ -414,7 +408,8 @@ export function buildBirdModel(input: BirdModelInput): BirdModel {
     }
     if (!p.peerIP) continue
     if (!inScope(p, me)) continue
-    const {ip: rawIP, port} = splitPeerIP(p.peerIP)
+    // A peerIP the validator would refuse is skipped, as Felix skips a resource that fails validation.
+    const {ip: rawIP, port} = splitPeerIP(p.peerIP) ?? {ip: ''}
     const ip = ipv4Of(rawIP)
     if (!ip || ip === nodeIP) continue // IPv6 peers are not rendered; never peer with ourselves.
     const peer = {
