@@ -2,13 +2,14 @@
 // CPU time (user + system) so the load of a shared machine moves both sides alike:
 //  - the IP functions the planners and IPAM call per item (10,000 inputs x 10 per sample),
 //  - iptables render (buildDesiredState + planAll against empty + planText; 1,000 policies x 5
-//    rules, 500 endpoints; the input of bench/iptables-child.mts), warm,
+//    rules, 500 endpoints; bench/iptables-input.mts), warm,
 //  - the IptablesSyncer's one-rule, selector and back changes planned from memory (a runner
 //    that executes nothing: no iptables is touched),
 //  - the routes model + planner for 10,000 remote blocks and 500 workloads.
 // Usage: node --import tsx bench/ip-ab.mts BASELINE_CHECKOUT [samples=15]
 //   e.g. git worktree add --detach /tmp/base <commit> && ln -s $PWD/node_modules /tmp/base/
 import {resolve} from 'node:path'
+import {benchInput, policy} from './iptables-input.mjs'
 
 const baseRoot = resolve(process.argv[2] ?? '')
 const N = Number(process.argv[3] ?? 15)
@@ -66,41 +67,7 @@ await ab('ipam parseCidr4, 100k', (t) => times(10, () => cidrs.map((c) => t.ipam
 await ab('ipam parseIp4, 100k', (t) => times(10, () => addrs.map((a) => t.ipam.parseIp4(a))))
 await ab('routes sortByCidr of 10k, x10', (t) => times(10, () => t.routesTypes.sortByCidr([...cidrs].reverse(), (x: string) => x)))
 
-function policy(i: number, port = 8000 + (i % 1000), selector = `app == 'a${i % 50}'`) {
-  return {
-    kind: 'GlobalNetworkPolicy',
-    name: `bench-${i}`,
-    spec: {
-      order: i,
-      selector,
-      types: ['Ingress', 'Egress'],
-      ingress: [
-        {action: 'Allow', protocol: 'TCP', source: {selector: `role == 'r${i % 20}'`}, destination: {ports: [port]}},
-        {action: 'Allow', protocol: 'TCP', source: {nets: [`172.16.${i % 250}.0/24`]}, destination: {ports: [443, 8443]}},
-        {action: 'Deny', protocol: 'UDP', destination: {ports: [53]}, source: {notNets: ['172.17.0.0/16']}},
-        {action: 'Allow', protocol: 'ICMP'},
-      ],
-      egress: [{action: 'Allow', protocol: 'TCP', destination: {nets: [`172.18.${i % 250}.0/24`], ports: [5432]}}],
-    },
-  }
-}
-const iptInput = (t: Tree) => ({
-  nodeName: 'h1',
-  tiers: [],
-  policies: Array.from({length: 1000}, (_, i) => policy(i)),
-  profiles: [{name: 'kns.default', spec: {ingress: [{action: 'Allow'}], egress: [{action: 'Allow'}]}}],
-  workloadEndpoints: Array.from({length: 500}, (_, i) => ({
-    name: `h1-k8s-pod${i}-eth0`,
-    namespace: 'default',
-    labels: {app: `a${i % 50}`, role: `r${i % 20}`},
-    spec: {node: 'h1', interfaceName: `cali${i.toString(16).padStart(11, '0')}`, ipNetworks: [`10.65.${i >> 8}.${i & 255}/32`], profiles: ['kns.default']},
-  })),
-  hostEndpoints: [],
-  networkSets: [],
-  pools: [{cidr: '10.64.0.0/12', natOutgoing: true, ipipMode: 'Always', disabled: false}],
-  allHostIPs: ['172.31.253.1', '172.31.253.2'],
-  compileSelector: t.ipt.compileSelector,
-})
+const iptInput = (t: Tree) => ({...benchInput(), compileSelector: t.ipt.compileSelector})
 const empty = {raw: '', mangle: '', filter: '', nat: ''}
 await ab('iptables render (warm)', (t) => t.ipt.planText(t.ipt.planAll(t.ipt.buildDesiredState(iptInput(t)), empty, '')))
 
@@ -111,7 +78,7 @@ for (const side of ['baseline', 'ours'] as const) {
   const t = trees[side]
   const a = iptInput(t)
   const b = {...a, policies: a.policies.map((p, i) => (i === 7 ? policy(7, 9999) : p))}
-  const c = {...a, policies: a.policies.map((p, i) => (i === 7 ? policy(7, undefined, "app == 'a8'") : p))}
+  const c = {...a, policies: a.policies.map((p, i) => (i === 7 ? {...p, spec: {...p.spec, selector: "app == 'a8'"}} : p))}
   const syncer = new t.ipt.IptablesSyncer()
   await syncer.sync(a, {runner, backend: 'nft'})
   syncers[side] = {syncer, a, b, c}
