@@ -1,8 +1,7 @@
-// The few etcd v3 protobuf messages the datastore sends and reads (KV Range and Txn, Auth
-// Authenticate), encoded and decoded by hand from etcd's rpc.proto and kv.proto field numbers,
-// so that bulk calls can go over gRPC without loading a protobuf library or .proto files.
-// Requests and answers have the same shapes as the JSON gateway's (gateway.ts).
-import type {Compare, RangeRequest, RangeResponse, RawKV, RequestOp, ResponseOp, TxnRequest, TxnResponse} from './gateway.js'
+// The few etcd v3 protobuf messages the datastore sends and reads (KV Range and Txn, Watch, Auth
+// Authenticate, Cluster MemberList, Maintenance Status), encoded and decoded by hand from etcd's
+// rpc.proto and kv.proto field numbers, so that no protobuf library or .proto file is loaded.
+import type {Compare, RangeRequest, RangeResponse, RawKV, RequestOp, ResponseOp, TxnRequest, TxnResponse} from './transport.js'
 
 const VARINT = 0
 const LEN = 2
@@ -213,14 +212,14 @@ class Reader {
     throw new ProtoError('varint too long')
   }
 
-  /** An int64 as a decimal string, exact beyond 2^53 too. */
-  int64(): string {
+  /** An int64 (or, `unsigned`, a uint64 such as a member ID) as a decimal string, exact beyond 2^53 too. */
+  int64(unsigned = false): string {
     const start = this.pos
     const n = this.varint()
     if (Number.isSafeInteger(n)) return String(n)
     let b = 0n
     for (let i = this.pos - 1; i >= start; i--) b = (b << 7n) | BigInt(this.buf[i]! & 0x7f)
-    return BigInt.asIntN(64, b).toString()
+    return (unsigned ? BigInt.asUintN(64, b) : BigInt.asIntN(64, b)).toString()
   }
 
   /** A length-delimited field's [start, end). */
@@ -262,13 +261,23 @@ class Reader {
   }
 }
 
-function readHeader(r: Reader): {revision: string} {
-  let revision = '0'
+/** ResponseHeader: the revision always; the cluster and member IDs (uint64) for the diagnostics. */
+export interface Header {
+  revision: string
+  cluster_id?: string
+  member_id?: string
+}
+
+function readHeader(r: Reader): Header {
+  const h: Header = {revision: '0'}
   while (r.more()) {
-    if (r.field() === 3) revision = r.int64()
+    const f = r.field()
+    if (f === 3) h.revision = r.int64()
+    else if (f === 1) h.cluster_id = r.int64(true)
+    else if (f === 2) h.member_id = r.int64(true)
     else r.skip()
   }
-  return {revision}
+  return h
 }
 
 function readKV(r: Reader): RawKV {
@@ -369,4 +378,179 @@ export function decodeAuthenticate(message: Buffer): {token?: string} {
     else r.skip()
   }
   return token === undefined ? {} : {token}
+}
+
+// --- Watch (a bidirectional stream of WatchRequest / WatchResponse) ---
+
+/** WatchCreateRequest inside a WatchRequest: every key in [key, range_end) from start_revision on. */
+export function encodeWatchCreate(req: {key: Buffer; range_end: Buffer; start_revision: string; progress_notify?: boolean}): Buffer {
+  return ProtoWriter.frame((w) =>
+    w.message(1, () => {
+      w.bytes(1, req.key)
+      w.bytes(2, req.range_end)
+      w.uint(3, int64(req.start_revision))
+      w.bool(4, req.progress_notify)
+    }),
+  )
+}
+
+/** WatchCancelRequest inside a WatchRequest. */
+export function encodeWatchCancel(watchId: string): Buffer {
+  return ProtoWriter.frame((w) => w.message(2, () => w.uint(1, int64(watchId))))
+}
+
+/** WatchProgressRequest inside a WatchRequest: etcd answers with the revision every watcher has reached. */
+export function encodeWatchProgress(): Buffer {
+  return ProtoWriter.frame((w) => w.message(3, () => {}))
+}
+
+export interface WatchEventRaw {
+  type: 'put' | 'delete'
+  kv: RawKV
+}
+
+export interface WatchResponse {
+  header: Header
+  watch_id: string
+  created: boolean
+  canceled: boolean
+  compact_revision: string
+  cancel_reason: string
+  events: WatchEventRaw[]
+}
+
+export function decodeWatchResponse(message: Buffer): WatchResponse {
+  const r = reader(message)
+  const out: WatchResponse = {header: {revision: '0'}, watch_id: '0', created: false, canceled: false, compact_revision: '0', cancel_reason: '', events: []}
+  while (r.more()) {
+    switch (r.field()) {
+      case 1:
+        out.header = readHeader(r.sub())
+        break
+      case 2:
+        out.watch_id = r.int64()
+        break
+      case 3:
+        out.created = r.varint() !== 0
+        break
+      case 4:
+        out.canceled = r.varint() !== 0
+        break
+      case 5:
+        out.compact_revision = r.int64()
+        break
+      case 6:
+        out.cancel_reason = r.bytes().toString()
+        break
+      case 11: {
+        const e = r.sub()
+        const ev: WatchEventRaw = {type: 'put', kv: {key: Buffer.alloc(0), value: Buffer.alloc(0), mod_revision: '0', create_revision: '0'}}
+        while (e.more()) {
+          const f = e.field()
+          if (f === 1) ev.type = e.varint() === 1 ? 'delete' : 'put'
+          else if (f === 2) ev.kv = readKV(e.sub())
+          else e.skip()
+        }
+        out.events.push(ev)
+        break
+      }
+      default:
+        r.skip()
+    }
+  }
+  return out
+}
+
+// --- Cluster MemberList and Maintenance Status (cluster diagnostics) ---
+
+export function encodeMemberList(): Buffer {
+  // linearizable: the list as the leader knows it, not a possibly stale member's.
+  return ProtoWriter.frame((w) => w.bool(1, true))
+}
+
+export function encodeEmpty(): Buffer {
+  return ProtoWriter.frame(() => {})
+}
+
+export interface Member {
+  ID: string
+  name: string
+  peerURLs: string[]
+  clientURLs: string[]
+  isLearner: boolean
+}
+
+export function decodeMemberList(message: Buffer): {header: Header; members: Member[]} {
+  const r = reader(message)
+  const out: {header: Header; members: Member[]} = {header: {revision: '0'}, members: []}
+  while (r.more()) {
+    const f = r.field()
+    if (f === 1) out.header = readHeader(r.sub())
+    else if (f === 2) {
+      const m = r.sub()
+      const member: Member = {ID: '0', name: '', peerURLs: [], clientURLs: [], isLearner: false}
+      while (m.more()) {
+        switch (m.field()) {
+          case 1:
+            member.ID = m.int64(true)
+            break
+          case 2:
+            member.name = m.bytes().toString()
+            break
+          case 3:
+            member.peerURLs.push(m.bytes().toString())
+            break
+          case 4:
+            member.clientURLs.push(m.bytes().toString())
+            break
+          case 5:
+            member.isLearner = m.varint() !== 0
+            break
+          default:
+            m.skip()
+        }
+      }
+      out.members.push(member)
+    } else r.skip()
+  }
+  return out
+}
+
+export interface Status {
+  header: Header
+  version: string
+  dbSize: string
+  leader: string
+  raftIndex: string
+  raftTerm: string
+}
+
+export function decodeStatus(message: Buffer): Status {
+  const r = reader(message)
+  const out: Status = {header: {revision: '0'}, version: '', dbSize: '0', leader: '0', raftIndex: '0', raftTerm: '0'}
+  while (r.more()) {
+    switch (r.field()) {
+      case 1:
+        out.header = readHeader(r.sub())
+        break
+      case 2:
+        out.version = r.bytes().toString()
+        break
+      case 3:
+        out.dbSize = r.int64()
+        break
+      case 4:
+        out.leader = r.int64(true)
+        break
+      case 5:
+        out.raftIndex = r.int64(true)
+        break
+      case 6:
+        out.raftTerm = r.int64(true)
+        break
+      default:
+        r.skip()
+    }
+  }
+  return out
 }
