@@ -69,6 +69,11 @@ export class Watch {
     return (top - 1n).toString()
   }
 
+  /** The member the stream is on (undefined while it moves to another). */
+  get endpoint(): string | undefined {
+    return this.current?.session.target.url
+  }
+
   /**
    * Opens watchers on every prefix, delivering events after `afterRevision`. Fails (an EtcdError
    * naming each member) when no member takes the watch within --timeout.
