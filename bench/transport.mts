@@ -69,8 +69,9 @@ function run(v: Variant, args: string[]): {ms: number; stdout: string} {
 
 const times: Record<string, Record<string, number[]>> = {}
 const record = (what: string, v: Variant, x: number) => {
-  const row = (times[what] ??= {})
-  ;(row[v.name] ??= []).push(x)
+  const row = times[what] ?? {}
+  times[what] = row
+  row[v.name] = [...(row[v.name] ?? []), x]
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const best = (xs: number[]) => Math.min(...xs)

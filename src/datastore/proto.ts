@@ -268,15 +268,22 @@ export interface Header {
   member_id?: string
 }
 
-function readHeader(r: Reader): Header {
-  const h: Header = {revision: '0'}
+/**
+ * Reads a message's fields, each known field number by its handler (which reads the value from
+ * `r`), skipping the others. For the messages read once per call; the per-key ones (KeyValue,
+ * Range) keep their own loop.
+ */
+function fields(r: Reader, on: Record<number, () => unknown>): void {
   while (r.more()) {
-    const f = r.field()
-    if (f === 3) h.revision = r.int64()
-    else if (f === 1) h.cluster_id = r.int64(true)
-    else if (f === 2) h.member_id = r.int64(true)
+    const read = on[r.field()]
+    if (read) read()
     else r.skip()
   }
+}
+
+function readHeader(r: Reader): Header {
+  const h: Header = {revision: '0'}
+  fields(r, {1: () => (h.cluster_id = r.int64(true)), 2: () => (h.member_id = r.int64(true)), 3: () => (h.revision = r.int64())})
   return h
 }
 
@@ -422,42 +429,20 @@ export interface WatchResponse {
 export function decodeWatchResponse(message: Buffer): WatchResponse {
   const r = reader(message)
   const out: WatchResponse = {header: {revision: '0'}, watch_id: '0', created: false, canceled: false, compact_revision: '0', cancel_reason: '', events: []}
-  while (r.more()) {
-    switch (r.field()) {
-      case 1:
-        out.header = readHeader(r.sub())
-        break
-      case 2:
-        out.watch_id = r.int64()
-        break
-      case 3:
-        out.created = r.varint() !== 0
-        break
-      case 4:
-        out.canceled = r.varint() !== 0
-        break
-      case 5:
-        out.compact_revision = r.int64()
-        break
-      case 6:
-        out.cancel_reason = r.bytes().toString()
-        break
-      case 11: {
-        const e = r.sub()
-        const ev: WatchEventRaw = {type: 'put', kv: {key: Buffer.alloc(0), value: Buffer.alloc(0), mod_revision: '0', create_revision: '0'}}
-        while (e.more()) {
-          const f = e.field()
-          if (f === 1) ev.type = e.varint() === 1 ? 'delete' : 'put'
-          else if (f === 2) ev.kv = readKV(e.sub())
-          else e.skip()
-        }
-        out.events.push(ev)
-        break
-      }
-      default:
-        r.skip()
-    }
-  }
+  fields(r, {
+    1: () => (out.header = readHeader(r.sub())),
+    2: () => (out.watch_id = r.int64()),
+    3: () => (out.created = r.varint() !== 0),
+    4: () => (out.canceled = r.varint() !== 0),
+    5: () => (out.compact_revision = r.int64()),
+    6: () => (out.cancel_reason = r.bytes().toString()),
+    11: () => {
+      const e = r.sub()
+      const ev: WatchEventRaw = {type: 'put', kv: {key: Buffer.alloc(0), value: Buffer.alloc(0), mod_revision: '0', create_revision: '0'}}
+      fields(e, {1: () => (ev.type = e.varint() === 1 ? 'delete' : 'put'), 2: () => (ev.kv = readKV(e.sub()))})
+      out.events.push(ev)
+    },
+  })
   return out
 }
 
@@ -483,36 +468,21 @@ export interface Member {
 export function decodeMemberList(message: Buffer): {header: Header; members: Member[]} {
   const r = reader(message)
   const out: {header: Header; members: Member[]} = {header: {revision: '0'}, members: []}
-  while (r.more()) {
-    const f = r.field()
-    if (f === 1) out.header = readHeader(r.sub())
-    else if (f === 2) {
+  fields(r, {
+    1: () => (out.header = readHeader(r.sub())),
+    2: () => {
       const m = r.sub()
       const member: Member = {ID: '0', name: '', peerURLs: [], clientURLs: [], isLearner: false}
-      while (m.more()) {
-        switch (m.field()) {
-          case 1:
-            member.ID = m.int64(true)
-            break
-          case 2:
-            member.name = m.bytes().toString()
-            break
-          case 3:
-            member.peerURLs.push(m.bytes().toString())
-            break
-          case 4:
-            member.clientURLs.push(m.bytes().toString())
-            break
-          case 5:
-            member.isLearner = m.varint() !== 0
-            break
-          default:
-            m.skip()
-        }
-      }
+      fields(m, {
+        1: () => (member.ID = m.int64(true)),
+        2: () => (member.name = m.bytes().toString()),
+        3: () => member.peerURLs.push(m.bytes().toString()),
+        4: () => member.clientURLs.push(m.bytes().toString()),
+        5: () => (member.isLearner = m.varint() !== 0),
+      })
       out.members.push(member)
-    } else r.skip()
-  }
+    },
+  })
   return out
 }
 
@@ -528,29 +498,13 @@ export interface Status {
 export function decodeStatus(message: Buffer): Status {
   const r = reader(message)
   const out: Status = {header: {revision: '0'}, version: '', dbSize: '0', leader: '0', raftIndex: '0', raftTerm: '0'}
-  while (r.more()) {
-    switch (r.field()) {
-      case 1:
-        out.header = readHeader(r.sub())
-        break
-      case 2:
-        out.version = r.bytes().toString()
-        break
-      case 3:
-        out.dbSize = r.int64()
-        break
-      case 4:
-        out.leader = r.int64(true)
-        break
-      case 5:
-        out.raftIndex = r.int64(true)
-        break
-      case 6:
-        out.raftTerm = r.int64(true)
-        break
-      default:
-        r.skip()
-    }
-  }
+  fields(r, {
+    1: () => (out.header = readHeader(r.sub())),
+    2: () => (out.version = r.bytes().toString()),
+    3: () => (out.dbSize = r.int64()),
+    4: () => (out.leader = r.int64(true)),
+    5: () => (out.raftIndex = r.int64(true)),
+    6: () => (out.raftTerm = r.int64(true)),
+  })
   return out
 }

@@ -176,11 +176,24 @@ export const INVALID_TOKEN = 'etcdserver: invalid auth token'
 /** gRPC status codes and the kind each means when etcd's description says nothing more. */
 const STATUS_KIND: Record<number, EtcdErrorKind> = {4: 'timeout', 7: 'auth', 14: 'unavailable', 16: 'auth'}
 
-/** A gRPC status other than OK, from one member. */
-function statusError(endpoint: string, status: number, desc: string, notSent: boolean): EtcdError {
+/** A gRPC status other than OK from one member (or, status 0, a reason etcd gave for cancelling a watch). */
+export function statusError(endpoint: string, status: number, desc: string, notSent: boolean): EtcdError {
   const known = ETCD_ERRORS.get(desc)
   const kind = known?.kind ?? STATUS_KIND[status] ?? 'rejected'
   return new EtcdError(kind, [{endpoint, did: known?.did ?? desc}], {notSent: notSent || (known?.notSent ?? false), etcd: desc})
+}
+
+/** grpc-go's status codes by name, as they appear in a watch's cancel reason. */
+const GO_CODES: Record<string, number> = {Canceled: 1, Unknown: 2, InvalidArgument: 3, DeadlineExceeded: 4, NotFound: 5, PermissionDenied: 7, ResourceExhausted: 8, FailedPrecondition: 9, OutOfRange: 11, Internal: 13, Unavailable: 14, Unauthenticated: 16}
+
+/**
+ * The reason etcd gives for cancelling (or refusing) a watch: a gRPC status as grpc-go formats
+ * it ("rpc error: code = Unauthenticated desc = etcdserver: invalid auth token") or etcd's bare
+ * description, read as the same status a unary call would have ended with.
+ */
+export function cancelError(endpoint: string, reason: string): EtcdError {
+  const go = /^rpc error: code = (\w+) desc = (.*)$/s.exec(reason)
+  return go ? statusError(endpoint, GO_CODES[go[1]!] ?? 2, go[2]!, false) : statusError(endpoint, 0, reason, false)
 }
 
 // Socket errors that happen before a request is written.

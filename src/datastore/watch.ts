@@ -7,7 +7,7 @@
 // the caller resyncs from a fresh list.
 import type {ClientHttp2Stream, IncomingHttpHeaders} from 'node:http2'
 import {decodeWatchResponse, encodeWatchCancel, encodeWatchCreate, encodeWatchProgress, type WatchResponse} from './proto.js'
-import {EtcdClient, EtcdError, noAnswer, prefixEnd, readFrame, type Session} from './transport.js'
+import {EtcdClient, EtcdError, noAnswer, prefixEnd, readFrame, type Session, cancelError} from './transport.js'
 
 export interface WatchEvent {
   type: 'put' | 'delete'
@@ -130,6 +130,9 @@ export class Watch {
   private async attach(forever = false): Promise<void> {
     const m = this.client.members
     let pause = RETRY_MS
+    // etcd refuses a watch with a token it no longer knows as "permission denied": once per
+    // attach, the token is fetched again before that counts as the final answer.
+    let reauthed = !this.client.opts.auth
     for (;;) {
       m.forgetStale()
       let last: EtcdError | undefined
@@ -146,6 +149,12 @@ export class Watch {
         } catch (error) {
           if (!(error instanceof EtcdError)) throw error
           last = error
+          if (error.kind === 'auth' && !reauthed) {
+            reauthed = true
+            m.token = undefined
+            k--
+            continue
+          }
           if (error.kind === 'auth' || error.kind === 'rejected' || error.kind === 'protocol') throw error
           m.failed(i, error, started)
         }
@@ -199,6 +208,13 @@ export class Watch {
         this.reattach()
       }
       const onMessage = (r: WatchResponse) => {
+        if (r.created && r.canceled && r.compact_revision === '0') {
+          // Refused at creation: etcd says why (a token it no longer knows reads "permission denied").
+          const why = cancelError(t.url, r.cancel_reason || 'etcd refused the watch')
+          if (!up) broke(why)
+          else this.loseOnce(why)
+          return
+        }
         if (r.created) {
           const p = s.ids.indexOf(undefined)
           if (p >= 0) s.ids[p] = r.watch_id
@@ -237,11 +253,17 @@ export class Watch {
         }
         if (r.canceled && p >= 0) {
           s.ids[p] = undefined
-          const error =
-            r.compact_revision !== '0'
-              ? new EtcdError('compacted', [{endpoint: t.url, did: `etcd cancelled the watch on ${this.prefixes[p]}: revision ${this.next[p]} was compacted (oldest kept: ${r.compact_revision})`}], {compactRevision: r.compact_revision})
-              : new EtcdError('compacted', [{endpoint: t.url, did: `etcd cancelled the watch on ${this.prefixes[p]}${r.cancel_reason ? `: ${r.cancel_reason}` : ''}`}])
-          this.loseOnce(error)
+          if (r.compact_revision !== '0') {
+            this.loseOnce(
+              new EtcdError('compacted', [{endpoint: t.url, did: `etcd cancelled the watch on ${this.prefixes[p]}: revision ${this.next[p]} was compacted (oldest kept: ${r.compact_revision})`}], {
+                compactRevision: r.compact_revision,
+              }),
+            )
+          } else {
+            // Cancelled later, for a reason etcd gives.
+            this.loseOnce(cancelError(t.url, r.cancel_reason || `etcd cancelled the watch on ${this.prefixes[p]}`))
+            return
+          }
         }
         if (!r.created && !r.canceled && r.events.length === 0) {
           // A progress report: every watcher has seen everything up to its header's revision.
