@@ -104,10 +104,9 @@ describe('node run: the datastore watch', {skip, timeout: 120_000}, () => {
   })
 
   // The agent's path after a compaction: the watch is reported lost, closed, and opened again at
-  // a fresh revision. This used to flake (about one run in five): closing cancelled watchers etcd
-  // had already cancelled, and the etcd3 client threw "Failed to find watcher for IWatchResponse"
-  // from its stream handler or waited forever; a cancel arriving with the creation was missed.
-  // Several rounds per run, as the race needs the cancel to land near the close.
+  // a fresh revision. (With the etcd3 client this flaked about one run in five: closing
+  // cancelled watchers etcd had already cancelled, and a cancel arriving with the creation was
+  // missed.) Several rounds per run, as such a race needs the cancel to land near the close.
   it('reports a compacted start revision as lost; the watch closes and reopens cleanly', async () => {
     for (let round = 0; round < 10; round++) {
       const old = await ds.revision()

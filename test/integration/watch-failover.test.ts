@@ -170,6 +170,8 @@ describe('the watch fails over between etcd members', {skip, timeout: 400_000}, 
       await writer.write({type: 'put', key: '/wf/a/after-resync', value: 'x'})
       await waitFor('the write after the resync (hang guard)', () => events.length === 1)
       assert.equal(events[0]!.key, '/wf/a/after-resync')
+      // A progress request: etcd says every watcher has seen up to (at least) that write.
+      assert.ok(BigInt(await w.progress()) >= BigInt(events[0]!.revision))
     } finally {
       w?.close()
       ds.close()
