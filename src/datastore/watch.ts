@@ -51,7 +51,7 @@ export class Watch {
   /** Set while open() runs: a loss then is reported just after open() returns. */
   private opening = true
   private lostDuringOpen?: EtcdError
-  private progressWaiters: Array<(revision: string) => void> = []
+  private progressWaiters: Array<{resolve: (revision: string) => void; reject: (error: EtcdError) => void}> = []
 
   private constructor(
     private readonly client: EtcdClient,
@@ -97,8 +97,8 @@ export class Watch {
   progress(): Promise<string> {
     const s = this.current
     if (!s) return Promise.reject(new EtcdError('unavailable', [{endpoint: '-', did: 'the watch is not connected'}]))
-    return new Promise((resolve) => {
-      this.progressWaiters.push(resolve)
+    return new Promise((resolve, reject) => {
+      this.progressWaiters.push({resolve, reject})
       s.stream.write(encodeWatchProgress())
     })
   }
@@ -109,6 +109,9 @@ export class Watch {
     this.closed = true
     const s = this.current
     this.current = undefined
+    const waiters = this.progressWaiters
+    this.progressWaiters = []
+    for (const w of waiters) w.reject(new EtcdError('unavailable', [{endpoint: s?.session.target.url ?? '-', did: 'the watch was closed'}]))
     if (!s) return
     for (const id of s.ids) if (id !== undefined && !s.stream.destroyed) s.stream.write(encodeWatchCancel(id))
     this.drop(s)
@@ -203,6 +206,10 @@ export class Watch {
         }
         if (this.current !== s || this.closed) return
         this.current = undefined
+        // A progress request asked on this stream gets no answer now: the caller may ask again.
+        const waiters = this.progressWaiters
+        this.progressWaiters = []
+        for (const w of waiters) w.reject(error)
         this.handlers.onDisconnected?.(error)
         this.client.members.failed(i, error, Date.now())
         this.reattach()
@@ -269,7 +276,7 @@ export class Watch {
           // A progress report: every watcher has seen everything up to its header's revision.
           const waiters = this.progressWaiters
           this.progressWaiters = []
-          for (const w of waiters) w(r.header.revision)
+          for (const w of waiters) w.resolve(r.header.revision)
         }
       }
       stream.on('response', (h) => {

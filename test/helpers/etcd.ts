@@ -177,6 +177,18 @@ export interface TestEtcdCluster {
 
 /** Three (or n) etcd members on loopback forming one cluster, each with a unix-socket listener too. */
 export async function startEtcdCluster(size = 3): Promise<TestEtcdCluster> {
+  // As for one etcd: a port found free can be taken by a parallel test file before a member binds
+  // it, and then that member never comes up; the cluster starts again on other ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEtcdClusterOnce(size)
+    } catch (error) {
+      if (attempt === 3) throw error
+    }
+  }
+}
+
+async function startEtcdClusterOnce(size: number): Promise<TestEtcdCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'ctl-etcd-cluster-'))
   const specs: Array<{name: string; clientPort: number; peerPort: number; dir: string}> = []
   for (let i = 0; i < size; i++) {
