@@ -1,7 +1,61 @@
 // The few etcd v3 protobuf messages the datastore sends and reads (KV Range and Txn, Watch, Auth
 // Authenticate, Cluster MemberList, Maintenance Status), encoded and decoded by hand from etcd's
 // rpc.proto and kv.proto field numbers, so that no protobuf library or .proto file is loaded.
-import type {Compare, RangeRequest, RangeResponse, RawKV, RequestOp, ResponseOp, TxnRequest, TxnResponse} from './transport.js'
+
+// --- The messages, as the datastore builds and reads them ---
+
+export interface RawKV {
+  key: Buffer
+  value: Buffer
+  mod_revision: string
+  create_revision: string
+}
+
+export interface RangeRequest {
+  key: Buffer
+  range_end?: Buffer
+  limit?: number
+  revision?: string
+}
+
+export interface RangeResponse {
+  header: {revision: string}
+  kvs: RawKV[]
+  more: boolean
+}
+
+/** Key and value bytes sent: a Buffer, or a string sent as its UTF-8. */
+export type Bytes = Buffer | string
+
+export type Compare = {
+  key: Bytes
+  /** Compare every key in [key, range_end). */
+  range_end?: Bytes
+  target: 'Version' | 'Mod'
+  result: 'Equal' | 'Greater' | 'Less' | 'NotEqual'
+  version?: number
+  mod_revision?: string
+}
+
+export type RequestOp = {request_put: {key: Bytes; value: Bytes}} | {request_delete_range: {key: Bytes; prev_kv?: boolean}} | {request_range: {key: Bytes}}
+
+export interface ResponseOp {
+  response_delete_range?: {prev_kvs?: RawKV[]}
+  response_range?: {kvs: RawKV[]}
+}
+
+export interface TxnRequest {
+  compare: Compare[]
+  success: RequestOp[]
+  failure: RequestOp[]
+}
+
+export interface TxnResponse {
+  header: {revision: string}
+  succeeded: boolean
+  responses: ResponseOp[]
+}
+
 
 const VARINT = 0
 const LEN = 2

@@ -20,60 +20,14 @@ import {
   encodeRange,
   encodeTxn,
   type Member,
+  type RangeRequest,
+  type RangeResponse,
   type Status,
+  type TxnRequest,
+  type TxnResponse,
 } from './proto.js'
 
-export interface RawKV {
-  key: Buffer
-  value: Buffer
-  mod_revision: string
-  create_revision: string
-}
-
-export interface RangeRequest {
-  key: Buffer
-  range_end?: Buffer
-  limit?: number
-  revision?: string
-}
-
-export interface RangeResponse {
-  header: {revision: string}
-  kvs: RawKV[]
-  more: boolean
-}
-
-/** Key and value bytes sent: a Buffer, or a string sent as its UTF-8. */
-export type Bytes = Buffer | string
-
-export type Compare = {
-  key: Bytes
-  /** Compare every key in [key, range_end). */
-  range_end?: Bytes
-  target: 'Version' | 'Mod'
-  result: 'Equal' | 'Greater' | 'Less' | 'NotEqual'
-  version?: number
-  mod_revision?: string
-}
-
-export type RequestOp = {request_put: {key: Bytes; value: Bytes}} | {request_delete_range: {key: Bytes; prev_kv?: boolean}} | {request_range: {key: Bytes}}
-
-export interface ResponseOp {
-  response_delete_range?: {prev_kvs?: RawKV[]}
-  response_range?: {kvs: RawKV[]}
-}
-
-export interface TxnRequest {
-  compare: Compare[]
-  success: RequestOp[]
-  failure: RequestOp[]
-}
-
-export interface TxnResponse {
-  header: {revision: string}
-  succeeded: boolean
-  responses: ResponseOp[]
-}
+export type {Bytes, Compare, RangeRequest, RangeResponse, RawKV, RequestOp, ResponseOp, TxnRequest, TxnResponse} from './proto.js'
 
 export interface KvApi {
   range(req: RangeRequest): Promise<RangeResponse>
@@ -88,7 +42,7 @@ export interface EtcdOptions {
 }
 
 /** The first key after every key with this prefix (etcd's range_end for a prefix). */
-export function prefixEnd(prefix: Bytes): Buffer {
+export function prefixEnd(prefix: Buffer | string): Buffer {
   const end = Buffer.from(prefix)
   for (let i = end.length - 1; i >= 0; i--) {
     if (end[i]! < 0xff) {
