@@ -371,8 +371,9 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
         await cache.load()
         const rev = cache.loadedRevision.toString()
         if (passFirst) {
-          // The first pass runs on this list before the watch client is even loaded (seconds on
-          // a slow host); what changes meanwhile arrives once the watch opens from `rev`.
+          // The first pass runs on this list before the watch opens (its stream and first
+          // response cost seconds on a slow host); what changes meanwhile arrives once the watch
+          // opens from `rev`.
           passFirst = false
           const ended = new Promise<void>((resolve) => {
             passEnded.push(resolve)
@@ -383,7 +384,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
           if (stopped || signal.aborted) return
           then = undefined
         }
-        watch = await DatastoreWatch.open(await opts.datastore.watchClient(), rev, {
+        watch = await DatastoreWatch.open(opts.datastore, rev, {
           onEvent: (e: WatchEvent) => {
             log('debug', `etcd ${e.type} ${e.key} (revision ${e.revision})`)
             cache.apply(e)
@@ -392,8 +393,8 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
             schedule('datastore change')
           },
           onDisconnected: (why) => log('warn', `etcd watch disconnected (${why}); resuming from revision ${watch?.lastRevision ?? rev} when it is back`),
-          onConnected: () => {
-            log('info', `etcd watch reconnected at revision ${watch?.lastRevision ?? rev}`)
+          onConnected: (endpoint) => {
+            log('info', `etcd watch reconnected to ${endpoint}, resuming after revision ${watch?.lastRevision ?? rev}`)
             schedule('watch reconnected')
           },
           onLost: (why) => {
