@@ -4,13 +4,13 @@ import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import yaml from 'js-yaml'
 import {documentSchema} from '../datastore/codec.js'
+import {checkAliasExpansion, GO_YAML_SCHEMA} from './go-yaml.js'
 import {CalicoError, type FieldError, fieldError, ValidationError} from './errors.js'
 import {kindByName} from './registry.js'
 import {checkType} from './schema.js'
 import {API_VERSION, type KindDef, type Resource, type ValidateContext} from './types.js'
 import {checkAnnotations, isRFC3339, labelKeyProblem, labelValueProblem, nameProblem} from './validate.js'
 import {addUpstreamFindings, canonicalKeys, shapeOf, type UpstreamSchema, upstreamSchema} from './upstream.js'
-import {loadSimpleYaml} from './yaml-subset.js'
 
 export interface ManifestFile {
   source: string
@@ -41,19 +41,11 @@ export function readManifestFiles(path: string, opts: {recursive?: boolean; read
 export interface SourcedDoc {
   source: string
   doc: Record<string, unknown>
-  /** Shares no object with another document (the subset reader's output), so it is used, not copied. */
+  /** Shares no object with another document (its YAML has no alias to an object), so it is used, not copied. */
   owned?: boolean
 }
 
-/**
- * js-yaml's default schema without its timestamp type: Go's YAML reader leaves an unquoted
- * timestamp as the text written, which metav1.Time then parses (or refuses) as RFC 3339.
- * Duplicate keys are refused (js-yaml's default; calicoctl's strict decoder refuses them too).
- */
-const yamlTypes = (yaml as unknown as {types: Record<'merge' | 'binary' | 'omap' | 'pairs' | 'set', yaml.Type>}).types
-const MANIFEST_SCHEMA = yaml.CORE_SCHEMA.extend({implicit: [yamlTypes.merge], explicit: [yamlTypes.binary, yamlTypes.omap, yamlTypes.pairs, yamlTypes.set]})
-
-/** More resource documents than anyone applies at once: YAML aliases can make billions. */
+/** More resource documents than anyone applies at once. */
 const MAX_DOCUMENTS = 250_000
 
 /** Splits files into single resource documents (lists and arrays flattened). */
@@ -75,19 +67,15 @@ export function splitDocuments(files: ManifestFile[]): SourcedDoc[] {
     out.push(owned ? {source, doc: d, owned} : {source, doc: d})
   }
   for (const f of files) {
-    let docs: unknown[]
-    let owned = false
     try {
-      // Most manifests are plain YAML that a much faster reader handles; the rest go to js-yaml
-      // (whose aliases can put one object in several documents).
-      const simple = loadSimpleYaml(f.text)
-      owned = simple !== undefined
-      docs = simple ?? (yaml.loadAll(f.text, undefined, {schema: MANIFEST_SCHEMA}) as unknown[])
+      // calicoctl's YAML (YAML 1.1 scalars, duplicate keys refused, aliases bounded): go-yaml.ts.
+      // A document without shared objects is handed on as it is; the others are copied per resource.
+      for (const d of yaml.loadAll(f.text, undefined, {schema: GO_YAML_SCHEMA})) push(f.source, d, !checkAliasExpansion(d))
     } catch (error) {
+      if (error instanceof CalicoError) throw error
       const m = (error as Error).message.split('\n')[0]
       throw new CalicoError(`${f.source}: invalid YAML/JSON: ${m}`)
     }
-    for (const d of docs) push(f.source, d, owned)
   }
   return out
 }
