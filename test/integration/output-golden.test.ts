@@ -136,7 +136,7 @@ for (const kind of [...new Set(DOCS.map((d) => d.kind))]) {
     for (const format of ['yaml', 'json']) {
       const got = await run(['get', kind, ...ns, '-o', format])
       assert.equal(got.code, 0, got.stderr)
-      golden(`${kind}.${format}`, mask(got.stdout))
+      golden(`${kind}.${format}.golden`, mask(got.stdout))
     }
   })
 }
@@ -145,9 +145,9 @@ test('one resource by name, and the block-style manifest read back', async () =>
   for (const format of ['yaml', 'json']) {
     const one = await run(['get', 'globalnetworkpolicy', 'security.gnp', '-o', format])
     assert.equal(one.code, 0, one.stderr)
-    golden(`one-gnp.${format}`, mask(one.stdout))
+    golden(`one-gnp.${format}.golden`, mask(one.stdout))
     const block = await run(['get', 'globalnetworkset', 'block-style', '-o', format])
     assert.equal(block.code, 0, block.stderr)
-    golden(`block-style.${format}`, mask(block.stdout))
+    golden(`block-style.${format}.golden`, mask(block.stdout))
   }
 })
