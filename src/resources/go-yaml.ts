@@ -51,11 +51,19 @@ function goIntValue(text: string): number {
 
 /** A plain scalar's number as go-yaml v2 resolves it, or undefined when it is text. */
 export function goNumber(text: string): number | undefined {
-  const special = SPECIAL_FLOATS.get(text)
-  if (special !== undefined) return special
   const c = text[0]
+  if (c === undefined || !((c >= '0' && c <= '9') || c === '-' || c === '+' || c === '.')) return undefined
+  // The common case first: a decimal integer without sign, leading zero or underscore.
+  if (c !== '0' && c !== '-' && c !== '+' && c !== '.' && text.length < 16) {
+    let i = 1
+    while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++
+    if (i === text.length) return Number(text)
+  }
+  if (text.length <= 6) {
+    const special = SPECIAL_FLOATS.get(text)
+    if (special !== undefined) return special
+  }
   if (c === '.') return DOT_FLOAT.test(text) ? Number(text.replaceAll('_', '')) : undefined
-  if (c === undefined || !((c >= '0' && c <= '9') || c === '-' || c === '+')) return undefined
   if (TIMESTAMP_START.test(text)) return undefined
   const plain = text.includes('_') ? text.replaceAll('_', '') : text
   if (GO_INT.test(plain)) {
@@ -67,11 +75,31 @@ export function goNumber(text: string): number | undefined {
 }
 
 const TAG = 'tag:yaml.org,2002:'
-const goNull = new yaml.Type(`${TAG}null`, {kind: 'scalar', resolve: (s: string | null) => s === null || NULLS.has(s), construct: () => null})
-const goBool = new yaml.Type(`${TAG}bool`, {kind: 'scalar', resolve: (s: string | null) => s !== null && BOOLS.has(s), construct: (s: string) => BOOLS.get(s)})
+// Every plain scalar meets these resolvers: the first character and the length spare most text a lookup.
+const goNull = new yaml.Type(`${TAG}null`, {
+  kind: 'scalar',
+  resolve: (s: string | null) => s === null || s === '' || (s.length <= 4 && (s[0] === '~' || s[0] === 'n' || s[0] === 'N') && NULLS.has(s)),
+  construct: () => null,
+})
+const BOOL_FIRST = new Set(['y', 'Y', 'n', 'N', 'o', 'O', 't', 'T', 'f', 'F'])
+const goBool = new yaml.Type(`${TAG}bool`, {
+  kind: 'scalar',
+  resolve: (s: string | null) => s !== null && s.length <= 5 && BOOL_FIRST.has(s[0]!) && BOOLS.has(s),
+  construct: (s: string) => BOOLS.get(s),
+})
 // Plain numbers (integers and floats alike: both are JavaScript numbers) resolve through the float
-// type; `!!int` accepts only what ParseInt reads.
-const goFloat = new yaml.Type(`${TAG}float`, {kind: 'scalar', resolve: (s: string | null) => s !== null && goNumber(s) !== undefined, construct: (s: string) => goNumber(s)})
+// type; `!!int` accepts only what ParseInt reads. js-yaml constructs right after resolving: the
+// number found is kept for that.
+let lastText = ''
+let lastNumber: number | undefined
+const numberOf = (s: string) => {
+  if (s !== lastText) {
+    lastText = s
+    lastNumber = goNumber(s)
+  }
+  return lastNumber
+}
+const goFloat = new yaml.Type(`${TAG}float`, {kind: 'scalar', resolve: (s: string | null) => s !== null && numberOf(s) !== undefined, construct: numberOf})
 const goInt = new yaml.Type(`${TAG}int`, {kind: 'scalar', resolve: (s: string | null) => s !== null && GO_INT.test(s.replaceAll('_', '')) && goNumber(s) !== undefined, construct: (s: string) => goNumber(s)})
 // `<<` merges a mapping (or a list of them) into the one it is in; js-yaml does the merging for this tag.
 const goMerge = new yaml.Type(`${TAG}merge`, {kind: 'scalar', resolve: (s: string | null) => s === '<<' || s === null})

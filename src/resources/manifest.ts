@@ -69,8 +69,10 @@ export function splitDocuments(files: ManifestFile[]): SourcedDoc[] {
   for (const f of files) {
     try {
       // calicoctl's YAML (YAML 1.1 scalars, duplicate keys refused, aliases bounded): go-yaml.ts.
-      // A document without shared objects is handed on as it is; the others are copied per resource.
-      for (const d of yaml.loadAll(f.text, undefined, {schema: GO_YAML_SCHEMA})) push(f.source, d, !checkAliasExpansion(d))
+      // A document without shared objects is handed on as it is; the others are copied per
+      // resource. Without a `*` in the text there is no alias, so nothing to count.
+      const aliases = f.text.includes('*')
+      for (const d of yaml.loadAll(f.text, undefined, {schema: GO_YAML_SCHEMA})) push(f.source, d, !aliases || !checkAliasExpansion(d))
     } catch (error) {
       if (error instanceof CalicoError) throw error
       const m = (error as Error).message.split('\n')[0]

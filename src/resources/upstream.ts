@@ -209,16 +209,13 @@ export function canonicalKeys(value: unknown, shape: Shape | undefined, seen?: M
     if (done !== undefined) return done
     seen.set(value, value)
   }
-  // An element of a list or map of strings: null reads as "", a number or boolean as its text.
-  const element = (v: unknown, inner: Shape | undefined) =>
-    shape.strings && (v === null || typeof v === 'number' || typeof v === 'boolean') ? (v === null ? '' : goString(v)) : canonicalKeys(v, inner, seen)
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = element(value[i], shape.items)
+    for (let i = 0; i < value.length; i++) value[i] = element(value[i], shape, shape.items, seen)
     return value
   }
   const o = value as Obj
   if (shape.values || shape.strings) {
-    for (const k of Object.keys(o)) o[k] = element(o[k], shape.values)
+    for (const k of Object.keys(o)) o[k] = element(o[k], shape, shape.values, seen)
     return o
   }
   const {names, lower, stringFields} = shape
@@ -237,6 +234,12 @@ export function canonicalKeys(value: unknown, shape: Shape | undefined, seen?: M
   }
   if (out !== o) seen?.set(value, out)
   return out
+}
+
+/** An element of a list or map; of a list or map of strings, null reads as "", a number or boolean as its text. */
+function element(v: unknown, shape: Shape, inner: Shape | undefined, seen: Map<object, unknown> | undefined): unknown {
+  if (shape.strings && (v === null || typeof v === 'number' || typeof v === 'boolean')) return v === null ? '' : goString(v)
+  return canonicalKeys(v, inner, seen)
 }
 
 // ---------------------------------------------------------------------------------------------
