@@ -74,6 +74,18 @@ export function goNumber(text: string): number | undefined {
   return YAML_STYLE_FLOAT.test(plain) ? Number(plain) : undefined
 }
 
+// go-yaml's parseTimestamp formats (2006-1-2, with a time after T, t or a space).
+const GO_TIMESTAMP = /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?$/
+
+/**
+ * Whether go-yaml v2 resolves this text, written plain, to something other than a string (null,
+ * a boolean, a number, the merge key, a timestamp): its encoder quotes such strings.
+ */
+export function goResolvesToNonString(text: string): boolean {
+  if (text.length <= 5 && (NULLS.has(text) || BOOLS.has(text) || text === '<<')) return true
+  return goNumber(text) !== undefined || GO_TIMESTAMP.test(text)
+}
+
 const TAG = 'tag:yaml.org,2002:'
 // Every plain scalar meets these resolvers: the first character and the length spare most text a lookup.
 const goNull = new yaml.Type(`${TAG}null`, {

@@ -14,6 +14,8 @@ import {checkAliasExpansion, GO_YAML_SCHEMA, goNumber, goString} from '../../src
 import {defaultAndValidate, resourceFromDoc, splitDocuments} from '../../src/resources/manifest.js'
 import {CalicoError, ValidationError} from '../../src/resources/errors.js'
 import {loadManifests, writeResources} from '../../src/service/crud.js'
+import {dumpYaml} from '../../src/output/yaml-emit.js'
+import {rng} from '../helpers/random.js'
 import {recordingStore} from '../helpers/recording-store.js'
 import {hangGuard} from '../helpers/time.js'
 
@@ -193,4 +195,15 @@ test('a large document with a few aliases is read (go-yaml allows up to 99% from
   assert.equal(checkAliasExpansion(load(list)), true)
   const more = `l: &l [${Array(100).fill('x').join(', ')}]\nm: [${Array(200).fill('*l').join(', ')}]\n`
   assert.throws(() => checkAliasExpansion(load(more)), /excessive aliasing/)
+})
+
+test('what get -o yaml writes, the reader reads back as the same string (writer and reader share go-yaml\'s rules)', () => {
+  const rnd = rng('go-yaml writer/reader').int
+  const pieces = ['0', '1', '7', '9', '_', '.', '-', '+', 'e', 'x', 'o', 'b', ':', ' ', 'T', 'Z', 'n', 'y', 'Y', 'es', 'o', 'ff', 'N', '~', '<<', 'inf', 'nan', '#', "'", '"', '\\', '\t', 'é', '2024-01-02', 'true', 'null']
+  for (let i = 0; i < 20_000; i++) {
+    let s = ''
+    for (let n = 1 + rnd(6); n > 0; n--) s += pieces[rnd(pieces.length)]
+    const text = dumpYaml({k: s})
+    assert.deepEqual(load(text), {k: s}, `${JSON.stringify(s)} written as ${text.trim()}`)
+  }
 })
