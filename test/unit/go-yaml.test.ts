@@ -10,6 +10,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 import yaml from 'js-yaml'
+import {parseConfigFile} from '../../src/datastore/config.js'
 import {checkAliasExpansion, GO_YAML_SCHEMA, goNumber, goString} from '../../src/resources/go-yaml.js'
 import {defaultAndValidate, resourceFromDoc, splitDocuments} from '../../src/resources/manifest.js'
 import {CalicoError, ValidationError} from '../../src/resources/errors.js'
@@ -206,4 +207,12 @@ test('what get -o yaml writes, the reader reads back as the same string (writer 
     const text = dumpYaml({k: s})
     assert.deepEqual(load(text), {k: s}, `${JSON.stringify(s)} written as ${text.trim()}`)
   }
+})
+
+test('the config file is read the same way (libcalico-go/lib/apiconfig/load.go: sigs.k8s.io/yaml UnmarshalStrict)', () => {
+  const cfg = (spec: string) => `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n${spec}`
+  const c = parseConfigFile('c.cfg', cfg('  etcdEndpoints: http://127.0.0.1:2379\n  etcdUsername: 0777\n  etcdPassword: yes\n'))
+  assert.equal(c.username, '511')
+  assert.equal(c.password, 'true')
+  assert.throws(() => parseConfigFile('c.cfg', cfg('  etcdUsername: a\n  etcdUsername: b\n')), /^CalicoError: syntax error in c\.cfg: failed to parse config as YAML\/JSON: duplicated mapping key/)
 })
