@@ -15,6 +15,7 @@
 // The JSON step turns a number or boolean into text where the Go field is a string
 // (convertToJSONableObject): goString below, applied by canonicalKeys (upstream.ts).
 import yaml from 'js-yaml'
+import {goFloat} from '../lib/go-float.js'
 
 const BOOLS = new Map<string, boolean>()
 for (const w of ['y', 'yes', 'on', 'true']) for (const s of [w, w[0]!.toUpperCase() + w.slice(1), w.toUpperCase()]) BOOLS.set(s, true)
@@ -111,8 +112,8 @@ const numberOf = (s: string) => {
   }
   return lastNumber
 }
-const goFloat = new yaml.Type(`${TAG}float`, {kind: 'scalar', resolve: (s: string | null) => s !== null && numberOf(s) !== undefined, construct: numberOf})
-const goInt = new yaml.Type(`${TAG}int`, {kind: 'scalar', resolve: (s: string | null) => s !== null && GO_INT.test(s.replaceAll('_', '')) && goNumber(s) !== undefined, construct: (s: string) => goNumber(s)})
+const floatType = new yaml.Type(`${TAG}float`, {kind: 'scalar', resolve: (s: string | null) => s !== null && numberOf(s) !== undefined, construct: numberOf})
+const intType = new yaml.Type(`${TAG}int`, {kind: 'scalar', resolve: (s: string | null) => s !== null && GO_INT.test(s.replaceAll('_', '')) && goNumber(s) !== undefined, construct: (s: string) => goNumber(s)})
 // `<<` merges a mapping (or a list of them) into the one it is in; js-yaml does the merging for this tag.
 const goMerge = new yaml.Type(`${TAG}merge`, {kind: 'scalar', resolve: (s: string | null) => s === '<<' || s === null})
 const goBinary = new yaml.Type(`${TAG}binary`, {
@@ -126,7 +127,7 @@ const ignoredTags = (['scalar', 'sequence', 'mapping'] as const).flatMap((kind) 
 )
 
 /** go-yaml v2's scalar rules on js-yaml's parser (plain scalars tried in this order, as resolve.go does). */
-export const GO_YAML_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({implicit: [goNull, goBool, goFloat, goMerge], explicit: [goInt, goBinary, ...ignoredTags]})
+export const GO_YAML_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({implicit: [goNull, goBool, floatType, goMerge], explicit: [intType, goBinary, ...ignoredTags]})
 
 // go-yaml v2 decode.go: once a document has decoded more than 1000 nodes (100 through aliases),
 // the share reached through aliases may not pass 99% up to 400,000 nodes, falling to 10% at 4,000,000.
@@ -175,22 +176,11 @@ export function goString(v: number | boolean): string {
   return formatFloat32(v)
 }
 
-/** strconv.FormatFloat(v, 'g', -1, 32): the shortest digits that read back as the same float32. */
+/** strconv.FormatFloat(v, 'g', -1, 32): Go's 'g' form (goFloat) of the shortest digits that read back as the same float32. */
 function formatFloat32(v: number): string {
-  if (Number.isNaN(v)) return 'NaN'
   const f = Math.fround(v)
-  if (!Number.isFinite(f)) return f > 0 ? '+Inf' : '-Inf'
-  if (f === 0) return Object.is(f, -0) ? '-0' : '0'
+  if (!Number.isFinite(f) || f === 0) return goFloat(f)
   let p = 1
   while (p < 9 && Math.fround(Number(f.toPrecision(p))) !== f) p++
-  const [mant, e] = Math.abs(f).toExponential(p - 1).split('e') as [string, string]
-  const digits = mant.replace('.', '').replace(/0+$/, '') || '0'
-  const exp = Number(e)
-  const sign = f < 0 ? '-' : ''
-  // %e when the exponent is below -4 or at least 6 (the shortest form's precision rule), else %f.
-  if (exp < -4 || exp >= 6) return `${sign}${digits[0]}${digits.length > 1 ? `.${digits.slice(1)}` : ''}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`
-  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`
-  const whole = digits.slice(0, exp + 1).padEnd(exp + 1, '0')
-  const frac = digits.slice(exp + 1)
-  return `${sign}${whole}${frac ? `.${frac}` : ''}`
+  return goFloat(Number(f.toPrecision(p)))
 }
