@@ -64,7 +64,9 @@ export function goNumber(text: string): number | undefined {
     const special = SPECIAL_FLOATS.get(text)
     if (special !== undefined) return special
   }
-  if (c === '.') return DOT_FLOAT.test(text) ? Number(text.replaceAll('_', '')) : undefined
+  // ParseFloat fails out of range (1e400): go-yaml then keeps the text.
+  const finite = (v: number) => (Number.isFinite(v) ? v : undefined)
+  if (c === '.') return DOT_FLOAT.test(text) ? finite(Number(text.replaceAll('_', ''))) : undefined
   if (TIMESTAMP_START.test(text)) return undefined
   const plain = text.includes('_') ? text.replaceAll('_', '') : text
   if (GO_INT.test(plain)) {
@@ -72,7 +74,7 @@ export function goNumber(text: string): number | undefined {
     // Beyond uint64 (and below int64) ParseInt and ParseUint fail and the text is tried as a float.
     if (v >= -(2 ** 63) && v < 2 ** 64) return v
   }
-  return YAML_STYLE_FLOAT.test(plain) ? Number(plain) : undefined
+  return YAML_STYLE_FLOAT.test(plain) ? finite(Number(plain)) : undefined
 }
 
 // go-yaml's parseTimestamp formats (2006-1-2, with a time after T, t or a space).
