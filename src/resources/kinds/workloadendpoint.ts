@@ -1,9 +1,9 @@
 // WorkloadEndpoint: a workload's interface. Its name is derived from the spec's identifiers:
 // <node>-<orchestrator>-<workload>-<endpoint>, each segment with '-' written as '--'.
-import ipaddr from 'ipaddr.js'
 import {type FieldError, fieldError} from '../errors.js'
 import {list, obj, str, strList, type FieldType, type Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
+import {familyBits, ipFamily, netContains} from '../../lib/ip.js'
 import {isIP, isMAC, nameProblem, parseCidr, parseNet} from '../validate.js'
 import {checkEndpointPort, checkInterfaceName, checkNames} from './hostendpoint.js'
 import {joinAndTruncate, normalizeProtocol} from './policy-common.js'
@@ -191,13 +191,13 @@ export const WorkloadEndpoint: KindDef = {
       }
     }
     if (s.containerID && !CONTAINER_ID.test(s.containerID)) out.push(fieldError('spec.containerID', 'must consist of alphanumeric characters or \'-\'', s.containerID))
-    const parsedNets: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]> = []
+    const parsedNets: string[] = []
     ;(s.ipNetworks ?? []).forEach((n, i) => {
       const p = parseNet(n)
       if (!p) out.push(fieldError(`spec.ipNetworks[${i}]`, 'invalid CIDR', n))
       else {
-        if (p.prefix !== (p.family === 4 ? 32 : 128)) out.push(fieldError(`spec.ipNetworks[${i}]`, 'IP network contains multiple addresses', n))
-        parsedNets.push([ipaddr.parse(p.address), p.prefix])
+        if (p.prefix !== familyBits(p.family)) out.push(fieldError(`spec.ipNetworks[${i}]`, 'IP network contains multiple addresses', n))
+        parsedNets.push(p.text)
       }
     })
     const gw = (v: string | undefined, family: 4 | 6, field: string) => {
@@ -212,13 +212,13 @@ export const WorkloadEndpoint: KindDef = {
       const field = `spec.ipNATs[${i}]`
       if (!n.internalIP || !isIP(n.internalIP)) out.push(fieldError(`${field}.internalIP`, 'must be a valid IP address', n.internalIP))
       else {
-        const ip = ipaddr.parse(n.internalIP)
-        if (!parsedNets.some(([net, len]) => net.kind() === ip.kind() && ip.match(net, len)))
+        const ip = n.internalIP
+        if (!parsedNets.some((net) => netContains(net, ip)))
           out.push(fieldError(`${field}.internalIP`, 'NAT is not in the endpoint networks', n.internalIP))
       }
       // validator.go validateIPNAT: both addresses, of one family.
       if (!n.externalIP || !isIP(n.externalIP)) out.push(fieldError(`${field}.externalIP`, 'must be a valid IP address', n.externalIP))
-      else if (n.internalIP && isIP(n.internalIP) && n.internalIP.includes(':') !== n.externalIP.includes(':'))
+      else if (n.internalIP && isIP(n.internalIP) && ipFamily(n.internalIP) !== ipFamily(n.externalIP))
         out.push(fieldError(`${field}.externalIP`, 'mismatched IP versions (internalIP and externalIP must be of one family)', n.externalIP))
     })
     checkNames(s.profiles, 'spec.profiles', out)
