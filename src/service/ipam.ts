@@ -17,6 +17,9 @@ import {
   parseIp4,
   formatCidr4,
   IPAM_ROOT,
+  type BorrowedAddress,
+  type IpamConfig,
+  type PoolUsage,
 } from '../ipam/index.js'
 import {CalicoError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
@@ -142,7 +145,11 @@ function withPercentage(n: number, capacity: number): string {
 export async function showUsage(store: ResourceStore, showBlocks: boolean): Promise<string> {
   const ipam = ipamFor(store)
   const [{pools}, reservations] = await Promise.all([loadPools(store), loadReservations(store)])
-  const usage = await ipam.usage(pools, reservations)
+  return usageTable(await ipam.usage(pools, reservations), showBlocks)
+}
+
+/** `ipam show [--show-blocks]`: a row per pool (and per block), as calicoctl prints them. */
+export function usageTable(usage: readonly PoolUsage[], showBlocks: boolean): string {
   const rows: string[][] = []
   const row = (grouping: string, cidr: string, capacity: number, inUse: number, free: number) => [
     grouping,
@@ -177,10 +184,14 @@ export async function showIp(store: ResourceStore, ipText: string): Promise<stri
 }
 
 export async function showBorrowed(store: ResourceStore): Promise<string> {
-  const ipam = ipamFor(store)
+  return borrowedTable(await ipamFor(store).borrowedAddresses())
+}
+
+/** `ipam show --show-borrowed`: who borrowed which address from whose block, and a note on the unclassified. */
+export function borrowedTable(borrowed: readonly BorrowedAddress[]): string {
   const rows: string[][] = []
   let unclassified = 0
-  for (const b of await ipam.borrowedAddresses()) {
+  for (const b of borrowed) {
     if (!b.borrowingNode) {
       unclassified++
       continue
@@ -202,7 +213,11 @@ export async function showBorrowed(store: ResourceStore): Promise<string> {
 }
 
 export async function showConfiguration(store: ResourceStore): Promise<string> {
-  const c = await ipamFor(store).getConfig()
+  return configurationTable(await ipamFor(store).getConfig())
+}
+
+/** `ipam show --show-configuration`: one row per IPAM setting. */
+export function configurationTable(c: IpamConfig): string {
   const rows: string[][] = [
     ['StrictAffinity', String(c.strictAffinity)],
     ['AutoAllocateBlocks', String(c.autoAllocateBlocks)],
