@@ -16,7 +16,6 @@ import {kindByName} from '../resources/registry.js'
 import type {KindDef, Resource} from '../resources/types.js'
 import {formatFieldError} from '../resources/errors.js'
 import {nodeDef} from './identity.js'
-import {tabwriter} from '../output/printers.js'
 import {DEFAULT_ALLOW_PROFILE, poolsForNode, selects} from './snapshot.js'
 
 export const WORKLOAD_ORCHESTRATOR = 'calicoctl'
@@ -291,8 +290,9 @@ export async function removeWorkload(opts: RemoveWorkloadOptions): Promise<Workl
 
 /** This node's workloads (all nodes with `node` undefined). */
 /** `workload list`: one row per workload. */
-export function workloadListTable(items: readonly WorkloadInfo[]): string {
-  return tabwriter([['NAMESPACE', 'NAME', 'NODE', 'INTERFACE', 'IP'], ...items.map((w) => [w.namespace, w.name, w.node, w.interfaceName, w.ip])])
+export async function workloadListTable(items: readonly WorkloadInfo[]): Promise<string> {
+  const {tabTable} = await import('../output/table.js')
+  return tabTable([['NAMESPACE', 'NAME', 'NODE', 'INTERFACE', 'IP'], ...items.map((w) => [w.namespace, w.name, w.node, w.interfaceName, w.ip])])
 }
 
 export async function listWorkloads(store: ResourceStore, node: string | undefined): Promise<WorkloadInfo[]> {

@@ -4,7 +4,6 @@ import type {ResourceStore} from '../datastore/store.js'
 import {parseDuration} from '../lib/base-command.js'
 import {DEFAULT_WAIT} from '../lib/wait-flag.js'
 import {readNodeStatuses, type StoredNodeStatus} from '../node/node-status-key.js'
-import {tabwriter} from '../output/printers.js'
 import {kindByName} from '../resources/registry.js'
 
 export interface WaitOptions {
@@ -123,9 +122,10 @@ export async function listNodes(store: ResourceStore): Promise<{rows: NodeListRo
   return {rows, revision}
 }
 
-export function nodeListTable(rows: NodeListRow[], wide = false): string {
+export async function nodeListTable(rows: NodeListRow[], wide = false): Promise<string> {
   const head = ['NAME', 'AGENT', 'APPLIED REVISION', 'TIME', 'RESULT', ...(wide ? ['ERRORS'] : [])]
-  return tabwriter([head, ...rows.map((r) => [r.node, r.agent, r.revision, r.time, r.result, ...(wide ? [r.errors.join('; ') || '-'] : [])])])
+  const {tabTable} = await import('../output/table.js')
+  return tabTable([head, ...rows.map((r) => [r.node, r.agent, r.revision, r.time, r.result, ...(wide ? [r.errors.join('; ') || '-'] : [])])])
 }
 
 /** The end of a shortcut: print its line, then wait for the nodes if asked; throws when they did not converge. */

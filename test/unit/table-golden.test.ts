@@ -12,7 +12,7 @@ import {describe, it} from 'node:test'
 import {fileURLToPath} from 'node:url'
 import yaml from 'js-yaml'
 import {parseProtocols, scanBirdReply} from '../../src/dataplane/bird/control.js'
-import {peerStatusTable} from '../../src/dataplane/bird/executor.js'
+import {peerStatusTable} from '../../src/node/status.js'
 import type {BorrowedAddress, PoolUsage} from '../../src/ipam/index.js'
 import {workloadListTable} from '../../src/node/workload.js'
 import {type OutputFormat, printResources} from '../../src/output/printers.js'
@@ -40,7 +40,7 @@ function resourcesOf(kind: string): Resource[] {
 
 interface Case {
   name: string
-  render: () => string
+  render: () => string | Promise<string>
 }
 
 const cases: Case[] = []
@@ -147,8 +147,8 @@ describe('table golden files', () => {
   if (UPDATE) mkdirSync(GOLDEN_DIR, {recursive: true})
   for (const c of cases) {
     const file = join(GOLDEN_DIR, `${c.name}.txt`)
-    it(c.name, () => {
-      const text = c.render()
+    it(c.name, async () => {
+      const text = await c.render()
       if (UPDATE) writeFileSync(file, text)
       assert.ok(existsSync(file), `${file} is missing; create it with UPDATE_GOLDEN=1`)
       assert.equal(text, readFileSync(file, 'utf8'), `output differs from ${file} (UPDATE_GOLDEN=1 rewrites it after an intended change)`)

@@ -20,6 +20,6 @@ export default class WorkloadList extends BaseCommand<typeof WorkloadList> {
       this.out(`${JSON.stringify(items, null, 2)}\n`)
       return
     }
-    this.out(workloadListTable(items))
+    this.out(await workloadListTable(items))
   }
 }

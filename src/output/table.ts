@@ -1,0 +1,154 @@
+// The CLI's one table printer, on cli-table3, in the two layouts calicoctl v3.32.1 prints:
+//
+// - `tabTable`: the resource tables of `get` (and our `node list`, `workload list`), which
+//   calicoctl writes through Go's text/tabwriter set up as NewWriter(out, 5, 1, 3, ' ', 0)
+//   (calicoctl/calicoctl/commands/common/printer.go) with every cell tab-terminated
+//   (resourcemgr.go GetTableTemplate): no borders, each column as wide as its widest cell plus 3
+//   spaces and at least 5, the last column padded too.
+// - `boxTable`: `ipam show` and `node status`, which calicoctl prints with
+//   olekukonko/tablewriter v0.0.5 and its defaults (commands/ipam/show.go, node/status.go):
+//   `+-|` borders, one space either side of a cell, headings centred with a rule under them,
+//   no rule between rows, a cell wider than 30 columns wrapped at spaces into several lines
+//   (tablewriter's minimum-raggedness wrap), and a line of a cell right-aligned when it reads as
+//   a decimal number (`500`, `1,024`, `-2.5`), else left-aligned.
+//
+// Widths are measured as cli-table3 measures them (terminal columns, colour codes excluded), so a
+// cell painted for a terminal lines up as the same cell uncoloured; for the ASCII that names,
+// CIDRs and states are made of, that is the character count Go's writers use.
+import Table from 'cli-table3'
+
+/** A cell: its text, and optionally how to paint each of its lines for a terminal (colour.ts). */
+export type Cell = string | {text: string; paint?: ((line: string) => string) | undefined}
+
+type HorizontalAlignment = 'left' | 'center' | 'right'
+
+const NO_BORDER = {
+  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
+  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
+} as const
+
+const BOX_BORDER = {
+  top: '-', 'top-mid': '+', 'top-left': '+', 'top-right': '+',
+  bottom: '-', 'bottom-mid': '+', 'bottom-left': '+', 'bottom-right': '+',
+  left: '|', 'left-mid': '+', mid: '-', 'mid-mid': '+', right: '|', 'right-mid': '+', middle: '|',
+} as const
+
+const textOf = (c: Cell): string => (typeof c === 'string' ? c : c.text)
+const painted = (c: Cell, line: string): string => (typeof c === 'string' || !c.paint ? line : c.paint(line))
+
+/** Code points: the width of every one-column character (all calicoctl's tables hold). */
+const width = (s: string): number => [...s].length
+
+/** tabwriter's minimal cell width and padding as calicoctl sets them. */
+const TAB_MIN_WIDTH = 5
+const TAB_PADDING = 3
+
+/**
+ * Rows (the first is the heading) as Go's text/tabwriter lays them out for calicoctl: each line
+ * ends with a newline. An empty list of rows prints nothing.
+ */
+export function tabTable(rows: readonly (readonly Cell[])[]): string {
+  if (rows.length === 0) return ''
+  const columns = Math.max(...rows.map((r) => r.length))
+  // tabwriter's minimal width binds only for a column whose cells are at most one character wide.
+  const colWidths = Array.from({length: columns}, (_, i) => (Math.max(0, ...rows.map((r) => width(textOf(r[i] ?? '')))) + TAB_PADDING < TAB_MIN_WIDTH ? TAB_MIN_WIDTH : null))
+  const table = new Table({chars: NO_BORDER, colWidths, style: {head: [], border: [], 'padding-left': 0, 'padding-right': TAB_PADDING, compact: true}})
+  for (const r of rows) table.push(Array.from({length: columns}, (_, i) => painted(r[i] ?? '', textOf(r[i] ?? ''))))
+  return `${table.toString()}\n`
+}
+
+/** tablewriter v0.0.5's MAX_ROW_WIDTH: a cell wider than this is wrapped. */
+const WRAP_WIDTH = 30
+/** tablewriter's penalty for a line longer than the limit in its wrap. */
+const OVERFLOW_PENALTY = 1e5
+
+/**
+ * tablewriter's WrapWords: splits words into lines of at most `limit` columns (a word longer than
+ * that gets a line of its own) minimising the sum of the squared space left at the end of every
+ * line but the last.
+ */
+function wrapWords(words: readonly string[], limit: number): string[][] {
+  const n = words.length
+  const lengthOf = (i: number, j: number) => {
+    let total = 0
+    for (let k = i; k <= j; k++) total += width(words[k] ?? '') + (k > i ? 1 : 0)
+    return total
+  }
+  const cost: number[] = new Array<number>(n).fill(Number.MAX_SAFE_INTEGER)
+  const breakAt: number[] = new Array<number>(n).fill(n)
+  for (let i = n - 1; i >= 0; i--) {
+    if (lengthOf(i, n - 1) <= limit) {
+      cost[i] = 0
+      breakAt[i] = n
+      continue
+    }
+    for (let j = i + 1; j < n; j++) {
+      const len = lengthOf(i, j - 1)
+      const room = limit - len
+      const c = room * room + (cost[j] ?? 0) + (len > limit ? OVERFLOW_PENALTY : 0)
+      if (c < (cost[i] ?? 0)) {
+        cost[i] = c
+        breakAt[i] = j
+      }
+    }
+  }
+  const lines: string[][] = []
+  for (let i = 0; i < n; i = breakAt[i] ?? n) lines.push(words.slice(i, breakAt[i]))
+  return lines
+}
+
+/**
+ * A cell's lines as tablewriter v0.0.5 (autoWrap and reflow on) makes them, and the width the cell
+ * claims for its column: a cell wider than 30 claims at least 30 however short its lines are.
+ */
+export function wrapCell(text: string): {lines: string[]; width: number} {
+  const given = text.split('\n')
+  const limit = Math.min(WRAP_WIDTH, Math.max(0, ...given.map(width)))
+  // Reflow: the lines become one paragraph, split at every single space.
+  const words = given.join(' ').split(' ')
+  const lines = wrapWords(words, Math.max(limit, ...words.map(width))).map((ws) => ws.join(' '))
+  return {lines, width: Math.max(limit, ...lines.map(width))}
+}
+
+/** tablewriter's test for a number, which it right-aligns. */
+const DECIMAL = /^-?(?:\d{1,3}(?:,\d{3})*|\d+)(?:\.\d+)?$/
+
+/**
+ * A bordered table as calicoctl's tablewriter prints it: a rule, the headings, a rule, the rows
+ * (each as many lines as its tallest cell), a rule. Ends with a newline.
+ */
+export function boxTable(head: readonly string[], rows: readonly (readonly Cell[])[]): string {
+  const wrapped = [head, ...rows].map((r) => r.map((c) => ({cell: c, ...wrapCell(textOf(c))})))
+  // A column is as wide as the widest claim of its cells; cli-table3 measures the lines itself and
+  // is told a width only where a wrapped cell claims more than its lines show.
+  const columns = Math.max(...wrapped.map((r) => r.length))
+  const colWidths = Array.from({length: columns}, (_, i) => {
+    const claim = Math.max(0, ...wrapped.map((r) => r[i]?.width ?? 0))
+    const shown = Math.max(0, ...wrapped.flatMap((r) => (r[i]?.lines ?? []).map(width)))
+    return claim > shown ? claim + 2 : null
+  })
+  const table = new Table({chars: BOX_BORDER, colWidths, style: {head: [], border: [], 'padding-left': 1, 'padding-right': 1, compact: true}})
+  // A row is as many lines as its tallest cell; without rules between rows, each line is pushed
+  // as a row of its own, every line of a cell aligned on its own as tablewriter does.
+  const push = (cells: (typeof wrapped)[number], align: (line: string) => HorizontalAlignment) => {
+    const height = Math.max(1, ...cells.map((c) => c.lines.length))
+    for (let l = 0; l < height; l++) {
+      table.push(
+        Array.from({length: columns}, (_, i) => {
+          const c = cells[i]
+          const line = c?.lines[l] ?? ''
+          return {content: c && line !== '' ? painted(c.cell, line) : '', hAlign: align(line)}
+        }),
+      )
+    }
+    return height
+  }
+  const [headCells = [], ...rowCells] = wrapped
+  const headLines = push(headCells, () => 'center')
+  for (const r of rowCells) push(r, (line) => (DECIMAL.test(line.trim()) ? 'right' : 'left'))
+  const out = table.toString().split('\n')
+  // The rule under the headings is the rule above them.
+  out.splice(1 + headLines, 0, out[0] ?? '')
+  return `${out.join('\n')}\n`
+}
