@@ -1,32 +1,28 @@
-// The CLI's one table printer, on cli-table3, in the two layouts calicoctl v3.32.1 prints:
+// The CLI's one table printer, in the two layouts calicoctl v3.32.1 prints:
 //
 // - `tabTable`: the resource tables of `get` (and our `node list`, `workload list`), which
 //   calicoctl writes through Go's text/tabwriter set up as NewWriter(out, 5, 1, 3, ' ', 0)
 //   (calicoctl/calicoctl/commands/common/printer.go) with every cell tab-terminated
-//   (resourcemgr.go GetTableTemplate): no borders, each column as wide as its widest cell plus 3
-//   spaces and at least 5, the last column padded too.
+//   (resourcemgr.go GetTableTemplate): no borders, each column as wide as its widest cell (in
+//   characters, as tabwriter counts runes) plus 3 spaces and at least 5, the last column padded
+//   too. This layout is padding only, and `get` prints thousands of rows: it is written here
+//   rather than drawn by cli-table3, which takes about 0.5 ms a row and grows quadratically with
+//   the rows of one table (BENCHMARKS.md, "Tables").
 // - `boxTable`: `ipam show` and `node status`, which calicoctl prints with
-//   olekukonko/tablewriter v0.0.5 and its defaults (commands/ipam/show.go, node/status.go):
-//   `+-|` borders, one space either side of a cell, headings centred with a rule under them,
-//   no rule between rows, a cell wider than 30 columns wrapped at spaces into several lines
-//   (tablewriter's minimum-raggedness wrap), and a line of a cell right-aligned when it reads as
-//   a decimal number (`500`, `1,024`, `-2.5`), else left-aligned.
-//
-// Widths are measured as cli-table3 measures them (terminal columns, colour codes excluded), so a
-// cell painted for a terminal lines up as the same cell uncoloured; for the ASCII that names,
-// CIDRs and states are made of, that is the character count Go's writers use.
+//   olekukonko/tablewriter v0.0.5 and its defaults (commands/ipam/show.go, node/status.go),
+//   drawn by cli-table3: `+-|` borders, one space either side of a cell, headings centred with a
+//   rule under them, no rule between rows, a cell wider than 30 columns wrapped at spaces into
+//   several lines (tablewriter's minimum-raggedness wrap), and a line of a cell right-aligned when
+//   it reads as a decimal number (`500`, `1,024`, `-2.5`), else left-aligned. Widths are terminal
+//   columns with colour codes excluded (string-width, cli-table3's own measure; tablewriter's
+//   DisplayWidth), so a cell painted for a terminal lines up as the same cell uncoloured.
 import Table from 'cli-table3'
+import stringWidth from 'string-width'
 
 /** A cell: its text, and optionally how to paint each of its lines for a terminal (colour.ts). */
 export type Cell = string | {text: string; paint?: ((line: string) => string) | undefined}
 
 type HorizontalAlignment = 'left' | 'center' | 'right'
-
-const NO_BORDER = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
-} as const
 
 const BOX_BORDER = {
   top: '-', 'top-mid': '+', 'top-left': '+', 'top-right': '+',
@@ -37,8 +33,12 @@ const BOX_BORDER = {
 const textOf = (c: Cell): string => (typeof c === 'string' ? c : c.text)
 const painted = (c: Cell, line: string): string => (typeof c === 'string' || !c.paint ? line : c.paint(line))
 
-/** Code points: the width of every one-column character (all calicoctl's tables hold). */
-const width = (s: string): number => [...s].length
+/** Characters (code points): tabwriter's measure, and the width of every one-column character. */
+const width = (s: string): number => {
+  let n = 0
+  for (const _ of s) n++
+  return n
+}
 
 /** tabwriter's minimal cell width and padding as calicoctl sets them. */
 const TAB_MIN_WIDTH = 5
@@ -49,13 +49,18 @@ const TAB_PADDING = 3
  * ends with a newline. An empty list of rows prints nothing.
  */
 export function tabTable(rows: readonly (readonly Cell[])[]): string {
-  if (rows.length === 0) return ''
-  const columns = Math.max(...rows.map((r) => r.length))
-  // tabwriter's minimal width binds only for a column whose cells are at most one character wide.
-  const colWidths = Array.from({length: columns}, (_, i) => (Math.max(0, ...rows.map((r) => width(textOf(r[i] ?? '')))) + TAB_PADDING < TAB_MIN_WIDTH ? TAB_MIN_WIDTH : null))
-  const table = new Table({chars: NO_BORDER, colWidths, style: {head: [], border: [], 'padding-left': 0, 'padding-right': TAB_PADDING, compact: true}})
-  for (const r of rows) table.push(Array.from({length: columns}, (_, i) => painted(r[i] ?? '', textOf(r[i] ?? ''))))
-  return `${table.toString()}\n`
+  const widths: number[] = []
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? TAB_MIN_WIDTH, width(textOf(c)) + TAB_PADDING)))
+  let out = ''
+  for (const r of rows) {
+    widths.forEach((w, i) => {
+      const c = r[i] ?? ''
+      const text = textOf(c)
+      out += painted(c, text) + ' '.repeat(w - width(text))
+    })
+    out += '\n'
+  }
+  return out
 }
 
 /** tablewriter v0.0.5's MAX_ROW_WIDTH: a cell wider than this is wrapped. */
@@ -120,35 +125,44 @@ const DECIMAL = /^-?(?:\d{1,3}(?:,\d{3})*|\d+)(?:\.\d+)?$/
  */
 export function boxTable(head: readonly string[], rows: readonly (readonly Cell[])[]): string {
   const wrapped = [head, ...rows].map((r) => r.map((c) => ({cell: c, ...wrapCell(textOf(c))})))
-  // A column is as wide as the widest claim of its cells; cli-table3 measures the lines itself and
-  // is told a width only where a wrapped cell claims more than its lines show.
   const columns = Math.max(...wrapped.map((r) => r.length))
-  const colWidths = Array.from({length: columns}, (_, i) => {
-    const claim = Math.max(0, ...wrapped.map((r) => r[i]?.width ?? 0))
-    const shown = Math.max(0, ...wrapped.flatMap((r) => (r[i]?.lines ?? []).map(width)))
-    return claim > shown ? claim + 2 : null
-  })
-  const table = new Table({chars: BOX_BORDER, colWidths, style: {head: [], border: [], 'padding-left': 1, 'padding-right': 1, compact: true}})
-  // A row is as many lines as its tallest cell; without rules between rows, each line is pushed
-  // as a row of its own, every line of a cell aligned on its own as tablewriter does.
-  const push = (cells: (typeof wrapped)[number], align: (line: string) => HorizontalAlignment) => {
+  // Every line as a row of its own (there is no rule between rows), each line of a cell aligned
+  // on its own as tablewriter does; headings centred.
+  type Line = {content: string; hAlign: HorizontalAlignment}[]
+  const toLines = (cells: (typeof wrapped)[number], align: (line: string) => HorizontalAlignment): Line[] => {
     const height = Math.max(1, ...cells.map((c) => c.lines.length))
-    for (let l = 0; l < height; l++) {
-      table.push(
-        Array.from({length: columns}, (_, i) => {
-          const c = cells[i]
-          const line = c?.lines[l] ?? ''
-          return {content: c && line !== '' ? painted(c.cell, line) : '', hAlign: align(line)}
-        }),
-      )
-    }
-    return height
+    return Array.from({length: height}, (_, l) =>
+      Array.from({length: columns}, (_, i) => {
+        const c = cells[i]
+        const line = c?.lines[l] ?? ''
+        return {content: c && line !== '' ? painted(c.cell, line) : '', hAlign: align(line)}
+      }),
+    )
   }
   const [headCells = [], ...rowCells] = wrapped
-  const headLines = push(headCells, () => 'center')
-  for (const r of rowCells) push(r, (line) => (DECIMAL.test(line.trim()) ? 'right' : 'left'))
-  const out = table.toString().split('\n')
-  // The rule under the headings is the rule above them.
-  out.splice(1 + headLines, 0, out[0] ?? '')
+  const headLines = toLines(headCells, () => 'center')
+  const bodyLines = rowCells.flatMap((r) => toLines(r, (line) => (DECIMAL.test(line.trim()) ? 'right' : 'left')))
+  const style = {head: [], border: [], 'padding-left': 1, 'padding-right': 1, compact: true}
+  // A column is as wide as its widest line, measured as cli-table3 measures (string-width: its
+  // own measure, so it never cuts a line short), or as a wrapped cell's claim.
+  const colWidths = Array.from({length: columns}, (_, i) => {
+    let w = Math.max(0, ...wrapped.map((r) => r[i]?.width ?? 0))
+    for (const l of [...headLines, ...bodyLines]) w = Math.max(w, stringWidth(l[i]?.content ?? ''))
+    return w + 2
+  })
+  // cli-table3 lays a table out in time quadratic in its rows: the lines go through it in chunks,
+  // all with the same column widths, and the chunks' own rules are dropped.
+  const draw = (lines: Line[]) => {
+    const table = new Table({chars: BOX_BORDER, colWidths, style})
+    table.push(...lines)
+    return table.toString().split('\n')
+  }
+  const [rule = '', ...heading] = draw(headLines)
+  const out = [rule, ...heading.slice(0, -1), rule]
+  for (let i = 0; i < bodyLines.length; i += CHUNK) out.push(...draw(bodyLines.slice(i, i + CHUNK)).slice(1, -1))
+  out.push(rule)
   return `${out.join('\n')}\n`
 }
+
+/** Lines drawn by one cli-table3 table. */
+const CHUNK = 40
