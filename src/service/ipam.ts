@@ -22,7 +22,8 @@ import {
   type PoolUsage,
 } from '../ipam/index.js'
 import {type Colour, paintUsage} from '../output/colour.js'
-import {boxTable, type Cell} from '../output/table.js'
+import {boxTable} from '../output/box-table.js'
+import type {Cell} from '../output/table.js'
 import {CalicoError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
 import {parseSelector} from '../resources/selector.js'

@@ -2,8 +2,11 @@
 // kind (as a list, with and without the NAMESPACE column, and one table per named resource), `node
 // list`, `workload list`, `ipam show` and its --show-blocks/--show-borrowed/--show-configuration
 // tables, and `node status`'s BGP peer tables. The files under test/fixtures/tables/golden were
-// written from the output of the printers before they moved onto one table module
-// (src/output/table.ts), so a change of layout shows here as a diff.
+// written from main's printers before they moved onto src/output/table.ts and box-table.ts; the
+// move changed five, to upstream's layout (test/unit/table.test.ts proves it against upstream's
+// own text): `ipam show`'s `IPS IN USE`/`IPS FREE` cells left-aligned and MaxBlocksPerHost
+// right-aligned (tablewriter right-aligns numbers only), and `node status`'s INFO with single
+// spaces, wrapped past 30 columns. Any other change of layout shows here as a diff.
 // Rewrite the files after an intended change with: UPDATE_GOLDEN=1 node --import tsx --test test/unit/table-golden.test.ts
 import assert from 'node:assert/strict'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
