@@ -44,13 +44,22 @@ async function startup(): Promise<void> {
       const full = [...args, '--allow-version-mismatch']
       once(BIN, full, env)
       once(PREV, full, env)
-      let ours = Number.POSITIVE_INFINITY
-      let prev = Number.POSITIVE_INFINITY
+      const ours: number[] = []
+      const prev: number[] = []
+      // Which build goes first alternates too, so that neither always runs on a warmer machine.
       for (let i = 0; i < RUNS; i++) {
-        ours = Math.min(ours, once(BIN, full, env))
-        prev = Math.min(prev, once(PREV, full, env))
+        const first = i % 2 === 0 ? BIN : PREV
+        const a = once(first, full, env)
+        const b = once(first === BIN ? PREV : BIN, full, env)
+        ours.push(first === BIN ? a : b)
+        prev.push(first === BIN ? b : a)
       }
-      console.log(`  ${args.join(' ').padEnd(26)} ours ${ours.toFixed(0)} ms, previous ${prev.toFixed(0)} ms, ${(ours / prev).toFixed(2)}x`)
+      const min = (xs: number[]) => Math.min(...xs)
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN
+      console.log(
+        `  ${args.join(' ').padEnd(26)} best: ours ${min(ours).toFixed(0)} ms, previous ${min(prev).toFixed(0)} ms, ${(min(ours) / min(prev)).toFixed(2)}x;` +
+          ` median: ${median(ours).toFixed(0)} / ${median(prev).toFixed(0)} ms, ${(median(ours) / median(prev)).toFixed(2)}x`,
+      )
     }
   } finally {
     await etcd.stop()
