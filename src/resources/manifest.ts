@@ -3,13 +3,13 @@
 import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import yaml from 'js-yaml'
-import {documentSchema} from '../datastore/codec.js'
 import {CalicoError, type FieldError, fieldError, ValidationError} from './errors.js'
 import {kindByName} from './registry.js'
 import {checkType} from './schema.js'
-import {API_VERSION, type KindDef, type Resource, type ValidateContext} from './types.js'
+import {API_VERSION, documentSchema, type KindDef, type Resource, type ValidateContext} from './types.js'
 import {checkAnnotations, isRFC3339, labelKeyProblem, labelValueProblem, nameProblem} from './validate.js'
-import {addUpstreamFindings, canonicalKeys, shapeOf, type UpstreamSchema, upstreamSchema} from './upstream.js'
+import {addUpstreamFindings, canonicalKeys, shapeOf, upstreamSchema} from './upstream.js'
+import type {UpstreamSchema} from './upstream-types.js'
 import {loadSimpleYaml} from './yaml-subset.js'
 
 export interface ManifestFile {

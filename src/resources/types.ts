@@ -1,6 +1,6 @@
 // What every Calico v3 resource looks like, and what a kind must say about itself.
 import type {CalicoError, FieldError} from './errors.js'
-import type {Fields} from './schema.js'
+import {type FieldType, type Fields, obj, objectMetaFields, str} from './schema.js'
 
 export const API_VERSION = 'projectcalico.org/v3'
 
@@ -21,6 +21,11 @@ export interface Resource<S = any> {
   metadata: ObjectMeta
   spec?: S
   status?: unknown
+}
+
+/** A resource's spec, or an empty one when it has none, typed by the caller (`specOf<IPPoolSpec>(r)`). */
+export function specOf<S extends object = Record<string, any>>(r: {spec?: unknown} | undefined): S {
+  return (r?.spec ?? {}) as S
 }
 
 /** What a kind's validation may consult beyond the resource itself. */
@@ -91,4 +96,23 @@ export interface KindDef {
   toStorage?(r: Resource): Resource
   /** Called when a resource is read from etcd with its key name (e.g. strip `default.`). */
   nameFromKey?(keyName: string, r: Resource): string
+}
+
+const schemas = new WeakMap<KindDef, FieldType>()
+
+/** The whole-document schema of a kind. A kind with no spec fields keeps its spec free-form. */
+export function documentSchema(def: KindDef): FieldType {
+  let s = schemas.get(def)
+  if (!s) {
+    const fields: Array<readonly [string, FieldType]> = [
+      ['kind', str],
+      ['apiVersion', str],
+      ['metadata', obj(objectMetaFields)],
+      ['spec', def.specFields.length > 0 ? obj(def.specFields) : {t: 'any'}],
+    ]
+    if (def.statusFields) fields.push(['status', obj(def.statusFields)])
+    s = obj(fields)
+    schemas.set(def, s)
+  }
+  return s
 }

@@ -9,8 +9,8 @@ import {EtcdDatastore} from '../../src/datastore/etcd.js'
 import {ResourceStore} from '../../src/datastore/store.js'
 import {Ipam} from '../../src/ipam/index.js'
 import {kindByName} from '../../src/resources/registry.js'
+import {readPool} from '../../src/resources/kinds/ippool.js'
 import type {Resource} from '../../src/resources/types.js'
-import {ipamPool, selects} from '../../src/service/ipam.js'
 import {BIN, cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 
@@ -56,7 +56,7 @@ before(async () => {
   const [res] = await store.createMany([{def, resource: store.prepareCreate(def, pool)}])
   assert.ok(res?.ok)
   // 15 of 16 addresses in use: 94%, past the red mark (90%).
-  await new Ipam(ds, {selects}).autoAssign({node: 'node-a', num: 15, handleId: 'h', attrs: {node: 'node-a'}, pools: [ipamPool(res.resource)]})
+  await new Ipam(ds).autoAssign({node: 'node-a', num: 15, handleId: 'h', attrs: {node: 'node-a'}, pools: [readPool(res.resource)]})
 })
 after(async () => {
   ds?.close()

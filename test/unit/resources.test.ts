@@ -10,7 +10,7 @@ import type {Resource} from '../../src/resources/types.js'
 import {CidrIndex, parseAsNumber, parseCidr} from '../../src/resources/validate.js'
 import {parseOutputFormat, printResources} from '../../src/output/printers.js'
 import {tabTable} from '../../src/output/table.js'
-import {summarize} from '../../src/output/summary.js'
+import {summarize} from '../../src/service/summary.js'
 import {jsonPatch, mergePatch, parseLabelArg} from '../../src/service/modify.js'
 import {CalicoError, NotFoundError} from '../../src/resources/errors.js'
 
