@@ -75,7 +75,8 @@ const DECIMAL = /^-?(?:\d{1,3}(?:,\d{3})*|\d+)(?:\.\d+)?$/
  */
 export function boxTable(head: readonly string[], rows: readonly (readonly Cell[])[]): string {
   const wrapped = [head, ...rows].map((r) => r.map((c) => ({cell: c, ...wrapCell(textOf(c))})))
-  const columns = Math.max(...wrapped.map((r) => r.length))
+  let columns = 0
+  for (const r of wrapped) columns = Math.max(columns, r.length)
   // Every line as a row of its own (there is no rule between rows), each line of a cell aligned
   // on its own as tablewriter does; headings centred.
   type Line = {content: string; hAlign: HorizontalAlignment}[]
@@ -96,8 +97,9 @@ export function boxTable(head: readonly string[], rows: readonly (readonly Cell[
   // A column is as wide as its widest line, measured as cli-table3 measures (string-width: its
   // own measure, so it never cuts a line short), or as a wrapped cell's claim.
   const colWidths = Array.from({length: columns}, (_, i) => {
-    let w = Math.max(0, ...wrapped.map((r) => r[i]?.width ?? 0))
-    for (const l of [...headLines, ...bodyLines]) w = Math.max(w, stringWidth(l[i]?.content ?? ''))
+    let w = 0
+    for (const r of wrapped) w = Math.max(w, r[i]?.width ?? 0)
+    for (const lines of [headLines, bodyLines]) for (const l of lines) w = Math.max(w, stringWidth(l[i]?.content ?? ''))
     return w + 2
   })
   // cli-table3 lays a table out in time quadratic in its rows: the lines go through it in chunks,

@@ -44,6 +44,9 @@ describe('borderless layout (Go text/tabwriter as calicoctl sets it up)', () => 
     assert.equal(tabTable([['N'], ['']]), 'N    \n     \n')
     assert.equal(tabTable([]), '')
   })
+  it('widths count characters as tabwriter counts runes, even two-column ones', () => {
+    assert.equal(tabTable([['NAME', 'SELECTOR'], ['a', "x == '日本'"]]), "NAME   SELECTOR    \na      x == '日本'   \n")
+  })
 })
 
 describe('bordered layout (olekukonko/tablewriter v0.0.5 defaults)', () => {
@@ -103,6 +106,9 @@ describe('bordered layout (olekukonko/tablewriter v0.0.5 defaults)', () => {
   it('a word longer than 30 columns keeps its line; a table without rows still has its rule', () => {
     assert.deepEqual(wrapCell('x'.repeat(35)), {lines: ['x'.repeat(35)], width: 35})
     assert.equal(boxTable(['IP', 'TYPE'], []), '+----+------+\n| IP | TYPE |\n+----+------+\n+----+------+\n')
+  })
+  it("terminal columns as tablewriter's DisplayWidth: a two-column character counts two", () => {
+    assert.equal(boxTable(['H'], [['日本']]), '+------+\n|  H   |\n+------+\n| 日本 |\n+------+\n')
   })
   it('ipam show --show-blocks: the output quoted in calicoctl/tests/fv/ipam_test.go', () => {
     const v6 = 2 ** 80
