@@ -3,7 +3,7 @@
 // keys it touches (block and handle together in one transaction), retried with a fresh read on
 // conflict, so any number of processes can allocate at once without sharing an address or block.
 import type {EtcdDatastore, KeyValue, WriteOp} from '../datastore/etcd.js'
-import type {Compare, RequestOp} from '../datastore/gateway.js'
+import {type Compare, prefixEnd, type RequestOp} from '../datastore/transport.js'
 import {
   AddressFilter,
   allocatedOrdinals,
@@ -117,11 +117,6 @@ export interface BlockRecord {
 
 type ClaimOutcome = 'claimed' | 'ours' | 'taken' | 'retry'
 
-function prefixEnd(prefix: string): Buffer {
-  const b = Buffer.from(prefix)
-  b[b.length - 1] = (b[b.length - 1] as number) + 1
-  return b
-}
 
 function affinityValue(state: AffinityState): string {
   return encodeAffinity({state, deleted: false})
