@@ -197,8 +197,7 @@ export function defaultAndValidate(def: KindDef, r: Resource, ctx: ValidateConte
   }
   errors.push(...(def.validate?.(r, ctx) ?? []))
   addUpstreamFindings(r.spec, upstreamSchema(def.kind)?.spec, 'spec', errors)
-  if (ctx.exists)
-    for (const ref of def.references?.(r) ?? []) if (!ctx.exists(ref.kind, ref.name)) errors.push(fieldError(ref.field, `${ref.kind}(${ref.name}) does not exist`, ref.name))
+  // Whether what the resource refers to exists (a policy's tier, a peer's filters) is a row of its kind's rules.
   if (errors.length > 0) throw new ValidationError(`${def.kind}(${r.metadata.namespace ? `${r.metadata.namespace}/` : ''}${name || '<no name>'})`, errors)
   return r
 }

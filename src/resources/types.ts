@@ -1,5 +1,6 @@
 // What every Calico v3 resource looks like, and what a kind must say about itself.
 import type {CalicoError, FieldError} from './errors.js'
+import type {RuleTable} from './rule-table.js'
 import type {Fields} from './schema.js'
 
 export const API_VERSION = 'projectcalico.org/v3'
@@ -65,7 +66,9 @@ export interface KindDef {
   cell(r: Resource, column: string, ctx?: CellContext): string
   /** Fills Calico's defaults in place; applied on write and on read. */
   defaults?(r: Resource): void
-  /** Field checks on one resource, all errors at once. */
+  /** The kind's validation rules, one row per upstream rule (see rule-table.ts). */
+  rules?: RuleTable
+  /** Field checks on one resource, all errors at once (the rules, applied: `tableValidator`). */
   validate?(r: Resource, ctx: ValidateContext): FieldError[]
   /** Resources this one names that must exist (a policy's tier, a peer's filters). */
   references?(r: Resource): Reference[]

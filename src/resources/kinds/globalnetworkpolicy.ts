@@ -1,5 +1,5 @@
 // GlobalNetworkPolicy: cluster-wide policy with doNotTrack / preDNAT / applyOnForward.
-import type {FieldError} from '../errors.js'
+import {POLICY_ROWS} from '../rules.js'
 import type {KindDef} from '../types.js'
 import {
   globalNetworkPolicyNameProblem,
@@ -9,8 +9,8 @@ import {
   policyLegacyKeyNames,
   policyNameFromKey,
   policyTierReference,
-  withMetadataAnnotation,
   validatePolicy,
+  withMetadataAnnotation,
 } from './policy-common.js'
 
 export const GlobalNetworkPolicy: KindDef = {
@@ -24,10 +24,8 @@ export const GlobalNetworkPolicy: KindDef = {
   cell: policyCell,
   defaults: policyDefaults,
   toStorage: withMetadataAnnotation,
-  validate(r) {
-    const out: FieldError[] = validatePolicy(r, true)
-    return out
-  },
+  rules: POLICY_ROWS,
+  validate: validatePolicy,
   validateName: globalNetworkPolicyNameProblem,
   legacyKeyNames: policyLegacyKeyNames,
   nameFromKey: policyNameFromKey,

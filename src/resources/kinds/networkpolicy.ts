@@ -1,4 +1,5 @@
 // NetworkPolicy: namespaced policy, calicoctl aliases policy/np/pol.
+import {POLICY_ROWS} from '../rules.js'
 import type {KindDef} from '../types.js'
 import {
   networkPolicyNameProblem,
@@ -9,8 +10,8 @@ import {
   policyNameFromKey,
   policyTierReference,
   refuseKubernetesPolicy,
-  withMetadataAnnotation,
   validatePolicy,
+  withMetadataAnnotation,
 } from './policy-common.js'
 
 export const NetworkPolicy: KindDef = {
@@ -24,7 +25,8 @@ export const NetworkPolicy: KindDef = {
   cell: policyCell,
   defaults: policyDefaults,
   toStorage: withMetadataAnnotation,
-  validate: (r) => validatePolicy(r, false),
+  rules: POLICY_ROWS,
+  validate: validatePolicy,
   refuse: refuseKubernetesPolicy,
   validateName: networkPolicyNameProblem,
   legacyKeyNames: policyLegacyKeyNames,

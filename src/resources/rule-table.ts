@@ -1,0 +1,167 @@
+// A kind's validation rules as data: one row per upstream rule, naming the field it checks, what
+// it demands and where upstream states it (projectcalico/calico at v3.32.1). A row's check is a
+// small predicate on the field's value; `applyRules` walks the resource to every place the row's
+// field path names and turns findings into one-line field errors. Tests enumerate the rows
+// (test/unit/rule-tables.test.ts): every row needs a manifest upstream accepts and one it refuses.
+import {type FieldError, fieldError} from './errors.js'
+import type {Resource, ValidateContext} from './types.js'
+
+type Obj = Record<string, unknown>
+
+/** Where a check runs: the field's concrete path, the object holding it, the whole resource. */
+export interface At {
+  path: string
+  parent: Obj
+  /** The objects from the root down to the parent (list items, not lists). */
+  chain: readonly unknown[]
+  resource: Resource
+  ctx: ValidateContext
+}
+
+/** A reason (reported on the row's field, with its value when that is a scalar), or findings naming their own fields. */
+export type Finding = string | FieldError[] | undefined
+
+export interface RuleRow {
+  /**
+   * Field path from the resource's root: `.` between fields, `[*]` for every item of a list,
+   * `*` for every key of a map, `{a,b}` for either field (e.g. `spec.{ingress,egress}[*].action`).
+   */
+  field: string
+  /** What upstream demands, in a few words. */
+  rule: string
+  /** Upstream's source at v3.32.1: file and function, tag or CRD marker. */
+  source: string
+  /** Checked also where the field is absent (a required field; a rule on its absence). */
+  absent?: boolean
+  check(value: unknown, at: At): Finding
+}
+
+export type RuleTable = readonly RuleRow[]
+
+export interface Place {
+  path: string
+  value: unknown
+  parent: Obj
+  chain: readonly unknown[]
+}
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+interface Segment {
+  names: string[] | '*'
+  items: boolean
+}
+
+const segmentCache = new Map<string, Segment[]>()
+
+function segments(pattern: string): Segment[] {
+  let out = segmentCache.get(pattern)
+  if (out) return out
+  out = []
+  // Alternatives may hold dots inside braces: split on dots outside them.
+  for (const raw of pattern.match(/(\{[^}]*\}|[^.{])+/g) ?? []) {
+    const items = raw.endsWith('[*]')
+    const body = items ? raw.slice(0, -3) : raw
+    const names = body === '*' ? '*' : body.startsWith('{') ? body.slice(1, -1).split(',') : [body]
+    out.push({names, items})
+  }
+  segmentCache.set(pattern, out)
+  return out
+}
+
+/**
+ * Every place a field path names in `root`. With `absent`, the last field is named also where
+ * its holder exists and it does not (value undefined).
+ */
+export function placesOf(root: unknown, pattern: string, absent = false): Place[] {
+  const segs = segments(pattern)
+  let here: Array<{path: string; value: unknown; parent: Obj | undefined; chain: unknown[]}> = [{path: '', value: root, parent: undefined, chain: []}]
+  segs.forEach((seg, i) => {
+    const last = i === segs.length - 1
+    const next: typeof here = []
+    for (const node of here) {
+      if (!isObj(node.value)) continue
+      const obj = node.value
+      const chain = [...node.chain, obj]
+      const names = seg.names === '*' ? Object.keys(obj) : seg.names
+      for (const name of names) {
+        const path = node.path ? `${node.path}.${name}` : name
+        const v = obj[name]
+        if (v === undefined || v === null) {
+          if (last && absent && !seg.items) next.push({path, value: undefined, parent: obj, chain})
+          continue
+        }
+        if (!seg.items) next.push({path, value: v, parent: obj, chain})
+        else if (Array.isArray(v)) v.forEach((item, j) => next.push({path: `${path}[${j}]`, value: item, parent: obj, chain}))
+      }
+    }
+    here = next
+  })
+  return here.map((n) => ({path: n.path, value: n.value, parent: n.parent ?? {}, chain: n.chain}))
+}
+
+/** One row's findings on a resource, as field errors. */
+export function applyRow(row: RuleRow, r: Resource, ctx: ValidateContext): FieldError[] {
+  const out: FieldError[] = []
+  for (const place of placesOf(r, row.field, row.absent)) {
+    const found = row.check(place.value, {path: place.path, parent: place.parent, chain: place.chain, resource: r, ctx})
+    if (found === undefined) continue
+    if (typeof found === 'string') out.push(fieldError(place.path, found, typeof place.value === 'object' ? undefined : place.value))
+    else out.push(...found)
+  }
+  return out
+}
+
+/** The same rows at a deeper place: `prefix` joined before each field path. */
+export function under(prefix: string, rows: RuleTable): RuleRow[] {
+  return rows.map((row) => ({...row, field: row.field ? `${prefix}.${row.field}` : prefix}))
+}
+
+/** Every row's findings, in table order. */
+export function applyRules(table: RuleTable, r: Resource, ctx: ValidateContext = {}): FieldError[] {
+  return table.flatMap((row) => applyRow(row, r, ctx))
+}
+
+/** A kind's `validate`: its table applied. */
+export const tableValidator =
+  (table: RuleTable) =>
+  (r: Resource, ctx: ValidateContext): FieldError[] =>
+    applyRules(table, r, ctx)
+
+// Small checks many tables share; each says what it demands (`ruleOf`), for tables written compactly.
+export type Check = RuleRow['check']
+
+/** A check that says what it demands. */
+export function described<C extends Check>(check: C, rule: string): C & {rule: string} {
+  return Object.assign(check, {rule})
+}
+
+/** What a check demands, when it says. */
+export const ruleOf = (check: Check): string | undefined => (check as {rule?: string}).rule
+
+/** A string from a fixed set (an empty string counts as unset, as Go's omitempty). */
+export const oneOf = (...allowed: string[]) =>
+  described((v: unknown) => (v === '' || (typeof v === 'string' && allowed.includes(v)) ? undefined : `must be one of ${allowed.join(', ')}`), `one of ${allowed.join(', ')}`)
+
+/** A number within bounds. */
+export const between = (min: number, max: number) =>
+  described((v: unknown) => (typeof v === 'number' && (v < min || v > max) ? `must be between ${min} and ${max}` : undefined), `${min} to ${max}`)
+
+/** A non-empty string matching a pattern. */
+export const matches = (re: RegExp, reason: string) => described((v: unknown) => (typeof v === 'string' && v !== '' && !re.test(v) ? reason : undefined), `matches ${re.source}`)
+
+/** A field that must be given (not empty). Use with `absent: true`. */
+export const required = described((v: unknown, at: At) => (v === undefined || v === '' || (Array.isArray(v) && v.length === 0) ? [fieldError(at.path, 'is required')] : undefined), 'required')
+
+/** The findings a FieldError-pushing helper makes, or undefined when none. */
+export function collect(f: (out: FieldError[]) => void): FieldError[] | undefined {
+  const out: FieldError[] = []
+  f(out)
+  return out.length > 0 ? out : undefined
+}
+
+/** Lifts a FieldError-pushing helper (checkIP, checkCidr, …) into a check. */
+export const pushing =
+  (f: (v: unknown, field: string, out: FieldError[]) => void): Check =>
+  (v, at) =>
+    collect((out) => f(v, at.path, out))
