@@ -6,10 +6,10 @@ import {isIPv4, isIPv6} from 'node:net'
 import ipaddr from 'ipaddr.js'
 import {type FieldError, fieldError} from './errors.js'
 import type {PolicyType, Protocol} from './policy-types.js'
-import {type At, applyRules, collect, type RuleRow, type RuleTable, under} from './rule-table.js'
 import {validateSelector} from './selector.js'
-import type {Resource} from './types.js'
 import {checkAnnotations} from './validate.js'
+import {type At, applyRules, collect, type RuleRow, type RuleTable, under} from './rule-table.js'
+import type {Resource} from './types.js'
 
 /** Tiers Calico creates itself (kinds/tier.ts STATIC_TIERS), which always exist. */
 const STATIC_TIER_NAMES = {default: true, 'kube-admin': true, 'kube-baseline': true}
@@ -500,7 +500,6 @@ function protocolIn(rule: Obj, key: 'protocol' | 'notProtocol'): number | undefi
 
 /** An EntityRule's rules (a rule's source or destination), relative to the entity. */
 const ENTITY_ROWS: RuleTable = [
-  {field: '', rule: 'an object of EntityRule fields', source: `${API('policy_common')} EntityRule`, check: objectWith(ENTITY_FIELDS)},
   {field: 'nets', rule: 'CIDRs (at most 256)', source: `${API('policy_common')} EntityRule.Nets (validate:"omitempty,dive,net"), ${V} validateEntityRule`, check: (v, at) => collect((out) => checkNets(v, at.path, false, out))},
   {field: 'notNets', rule: 'CIDRs (at most 256), none /0', source: `${API('policy_common')} EntityRule.NotNets (validate:"omitempty,dive,net"), ${V} validateEntityRule`, check: (v, at) => collect((out) => checkNets(v, at.path, true, out))},
   {field: '{selector,notSelector}', rule: 'a selector of at most 1024 characters, without global()', source: `${API('policy_common')} EntityRule.Selector (validate:"omitempty,selector")`, check: (v, at) => collect((out) => checkSelectorField(v, at.path, false, out))},
@@ -517,7 +516,6 @@ const ENTITY_ROWS: RuleTable = [
 
 /** A Rule's rules, relative to the rule. */
 const RULE_ROWS: RuleTable = [
-  {field: '', rule: 'an object of Rule fields', source: `${API('policy_common')} Rule`, check: objectWith(RULE_FIELDS)},
   {
     field: 'action',
     rule: 'Allow, Deny, Log or Pass',
@@ -601,7 +599,6 @@ const RULE_ROWS: RuleTable = [
 
 /** The rules of a policy's or profile's ingress and egress lists. */
 export const RULE_LIST_ROWS: RuleTable = [
-  {field: 'spec.{ingress,egress}', rule: 'a list of rules', source: `${API('policy_common')} (Ingress, Egress []Rule)`, check: (v, at) => (Array.isArray(v) ? undefined : [fieldError(at.path, 'must be a list of rules', v)])},
   ...under(RULE_AT, RULE_ROWS),
   ...under(ENTITY_AT, ENTITY_ROWS),
 ]
@@ -611,7 +608,6 @@ const GLOBAL_ONLY_SPEC_FIELDS: readonly string[] = ['doNotTrack', 'preDNAT', 'ap
 const PERFORMANCE_HINTS = ['AssumeNeededOnEveryNode']
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const isGlobal = (at: At) => GLOBAL_KINDS.has(at.resource.kind)
-const globalOnly = (check: RuleRow['check']): RuleRow['check'] => (v, at) => (isGlobal(at) ? check(v, at) : undefined)
 const boolean: RuleRow['check'] = (v) => (typeof v !== 'boolean' ? 'must be true or false' : undefined)
 
 /**
@@ -620,19 +616,7 @@ const boolean: RuleRow['check'] = (v) => (typeof v !== 'boolean' ? 'must be true
  * types, performance hints, every rule, and the doNotTrack / preDNAT / applyOnForward
  * combinations. The staged kinds use them too (policy-common.ts).
  */
-export const POLICY_ROWS: RuleTable = [
-  {
-    field: 'spec.*',
-    rule: "the policy kind's fields",
-    source: `${API('networkpolicy')} NetworkPolicySpec, ${API('globalnetworkpolicy')} GlobalNetworkPolicySpec`,
-    check: (_v, at) => {
-      const key = at.path.slice('spec.'.length)
-      if ((COMMON_SPEC_FIELDS as readonly string[]).includes(key) || (key === 'stagedAction' && at.resource.kind.startsWith('Staged'))) return undefined
-      const onlyGlobal = GLOBAL_ONLY_SPEC_FIELDS.includes(key)
-      if (onlyGlobal && isGlobal(at)) return undefined
-      return [fieldError(at.path, onlyGlobal ? 'field is only valid on a GlobalNetworkPolicy' : 'field is not recognised')]
-    },
-  },
+const COMMON_POLICY_ROWS: RuleTable = [
   {
     field: 'spec.tier',
     rule: 'a DNS label',
@@ -650,9 +634,7 @@ export const POLICY_ROWS: RuleTable = [
     source: 'libcalico-go/lib/clientv3/networkpolicy.go, globalnetworkpolicy.go Create (tier Get)',
     check: (v, at) => (typeof v === 'string' && v !== '' && !Object.hasOwn(STATIC_TIER_NAMES, v) && at.ctx.exists && !at.ctx.exists('Tier', v) ? `Tier(${v}) does not exist` : undefined),
   },
-  {field: 'spec.order', rule: 'a number', source: `${API('networkpolicy')} Order (*float64)`, check: (v) => (typeof v !== 'number' || !Number.isFinite(v) ? 'order must be a number' : undefined)},
   {field: 'spec.{selector,serviceAccountSelector}', rule: 'a selector of at most 1024 characters, without global()', source: `${API('networkpolicy')} Selector (validate:"selector")`, check: (v, at) => collect((out) => checkSelectorField(v, at.path, false, out))},
-  {field: 'spec.namespaceSelector', rule: 'a selector of at most 1024 characters, without global()', source: `${API('globalnetworkpolicy')} NamespaceSelector (validate:"selector")`, check: globalOnly((v, at) => collect((out) => checkSelectorField(v, at.path, false, out)))},
   {field: 'spec.types', rule: 'Ingress or Egress, each once', source: `${API('networkpolicy')} Types (validate:"omitempty,dive,policyType"), ${V} validateNetworkPolicySpec`, check: (v, at) => collect((out) => out.push(...validatePolicyTypes(v, at.path)))},
   {
     field: 'spec.performanceHints',
@@ -671,26 +653,60 @@ export const POLICY_ROWS: RuleTable = [
     },
   },
   ...RULE_LIST_ROWS,
-  {field: 'spec.{doNotTrack,preDNAT,applyOnForward}', rule: 'true or false', source: API('globalnetworkpolicy'), check: globalOnly(boolean)},
-  {field: 'spec.preDNAT', rule: 'not with doNotTrack', source: `${V} validateGlobalNetworkPolicySpec`, check: globalOnly((v, at) => (v === true && at.parent.doNotTrack === true ? [fieldError(at.path, 'preDNAT and doNotTrack cannot both be true')] : undefined))},
-  {field: 'spec.egress', rule: 'none with preDNAT', source: `${V} validateGlobalNetworkPolicySpec`, check: globalOnly((v, at) => (at.parent.preDNAT === true && isNonEmptyList(v) ? [fieldError(at.path, 'preDNAT policy cannot have any egress rules')] : undefined))},
-  {field: 'spec.types', rule: 'no Egress with preDNAT', source: `${V} validateGlobalNetworkPolicySpec`, check: globalOnly((v, at) => (at.parent.preDNAT === true && Array.isArray(v) && v.includes('Egress') ? [fieldError(at.path, "preDNAT policy cannot have 'Egress' type")] : undefined))},
+]
+
+/** A NetworkPolicy's rules. */
+export const NETWORK_POLICY_ROWS: RuleTable = COMMON_POLICY_ROWS
+
+/** A GlobalNetworkPolicy's rules: a NetworkPolicy's and its own fields'. */
+export const GLOBAL_NETWORK_POLICY_ROWS: RuleTable = [
+  ...COMMON_POLICY_ROWS,
+  {field: 'spec.namespaceSelector', rule: 'a selector of at most 1024 characters, without global()', source: `${API('globalnetworkpolicy')} NamespaceSelector (validate:"selector")`, check: (v, at) => collect((out) => checkSelectorField(v, at.path, false, out))},
+  {field: 'spec.preDNAT', rule: 'not with doNotTrack', source: `${V} validateGlobalNetworkPolicySpec`, check: (v, at) => (v === true && at.parent.doNotTrack === true ? [fieldError(at.path, 'preDNAT and doNotTrack cannot both be true')] : undefined)},
+  {field: 'spec.egress', rule: 'none with preDNAT', source: `${V} validateGlobalNetworkPolicySpec`, check: (v, at) => (at.parent.preDNAT === true && isNonEmptyList(v) ? [fieldError(at.path, 'preDNAT policy cannot have any egress rules')] : undefined)},
+  {field: 'spec.types', rule: 'no Egress with preDNAT', source: `${V} validateGlobalNetworkPolicySpec`, check: (v, at) => (at.parent.preDNAT === true && Array.isArray(v) && v.includes('Egress') ? [fieldError(at.path, "preDNAT policy cannot have 'Egress' type")] : undefined)},
   {
     field: 'spec.applyOnForward',
     rule: 'true with preDNAT or doNotTrack',
     source: `${V} validateGlobalNetworkPolicySpec`,
     absent: true,
-    check: globalOnly((v, at) =>
+    check: (v, at) =>
       (at.parent.doNotTrack === true || at.parent.preDNAT === true) && v !== true ? [fieldError(at.path, 'applyOnForward must be true if either preDNAT or doNotTrack is true')] : undefined,
-    ),
   },
+]
+
+/**
+ * What strict decoding (manifest.ts resourceFromDoc) already refuses: objects, lists, numbers and
+ * booleans where the schema has them, and unknown fields. Applied where a rule, an entity or a
+ * spec is checked on its own (validateRule and the others below); not in the kinds' tables,
+ * whose input is decoded.
+ */
+const STRUCTURE_ROWS: RuleTable = [
+  {field: 'spec.{ingress,egress}', rule: 'a list of rules', source: `${API('policy_common')} (Ingress, Egress []Rule)`, check: (v, at) => (Array.isArray(v) ? undefined : [fieldError(at.path, 'must be a list of rules', v)])},
+  ...under(RULE_AT, [{field: '', rule: 'an object of Rule fields', source: `${API('policy_common')} Rule`, check: objectWith(RULE_FIELDS)}]),
+  ...under(ENTITY_AT, [{field: '', rule: 'an object of EntityRule fields', source: `${API('policy_common')} EntityRule`, check: objectWith(ENTITY_FIELDS)}]),
+  {
+    field: 'spec.*',
+    rule: "the policy kind's fields",
+    source: `${API('networkpolicy')} NetworkPolicySpec, ${API('globalnetworkpolicy')} GlobalNetworkPolicySpec`,
+    check: (_v, at) => {
+      const key = at.path.slice('spec.'.length)
+      if ((COMMON_SPEC_FIELDS as readonly string[]).includes(key) || (key === 'stagedAction' && at.resource.kind.startsWith('Staged'))) return undefined
+      const onlyGlobal = GLOBAL_ONLY_SPEC_FIELDS.includes(key)
+      if (onlyGlobal && isGlobal(at)) return undefined
+      return [fieldError(at.path, onlyGlobal ? 'field is only valid on a GlobalNetworkPolicy' : 'field is not recognised')]
+    },
+  },
+  {field: 'spec.order', rule: 'a number', source: `${API('networkpolicy')} Order (*float64)`, check: (v) => (typeof v !== 'number' || !Number.isFinite(v) ? 'order must be a number' : undefined)},
+  {field: 'spec.{doNotTrack,preDNAT,applyOnForward}', rule: 'true or false', source: API('globalnetworkpolicy'), check: (v, at) => (isGlobal(at) ? boolean(v, at) : undefined)},
 ]
 
 // ---------------------------------------------------------------------------------------------
 // The tables applied to a part on its own (a rule, an entity, a spec), as callers and tests use them.
 
-const ONLY_ENTITY = under(ENTITY_AT, ENTITY_ROWS)
-const ONLY_RULE = [...under(RULE_AT, RULE_ROWS), ...ONLY_ENTITY]
+const [, RULE_STRUCTURE, ENTITY_STRUCTURE] = STRUCTURE_ROWS as [RuleRow, RuleRow, RuleRow]
+const ONLY_ENTITY = [ENTITY_STRUCTURE, ...under(ENTITY_AT, ENTITY_ROWS)]
+const ONLY_RULE = [RULE_STRUCTURE, ...under(RULE_AT, RULE_ROWS), ...ONLY_ENTITY]
 
 /** Applies `rows` to `part` placed at `at` in a stand-in policy; findings named from `path`. */
 function applyAt(rows: RuleTable, spec: Obj, kind: string, at: string, path: string): FieldError[] {
@@ -728,9 +744,9 @@ export interface PolicySpecOptions {
   global: boolean
 }
 
-/** Checks a NetworkPolicy or GlobalNetworkPolicy spec by POLICY_ROWS; `path` is where the spec sits, normally `spec`. */
+/** Checks a NetworkPolicy or GlobalNetworkPolicy spec by its table; `path` is where the spec sits, normally `spec`. */
 export function validatePolicySpec(spec: unknown, path: string, opts: PolicySpecOptions): FieldError[] {
   if (spec === undefined || spec === null) return []
   if (!isObject(spec)) return [fieldError(path, 'must be an object', spec)]
-  return applyAt(POLICY_ROWS, spec, standInKind(opts.global), 'spec', path)
+  return applyAt([...STRUCTURE_ROWS, ...(opts.global ? GLOBAL_NETWORK_POLICY_ROWS : NETWORK_POLICY_ROWS)], spec, standInKind(opts.global), 'spec', path)
 }

@@ -1,7 +1,7 @@
 // What every Calico v3 resource looks like, and what a kind must say about itself.
 import type {CalicoError, FieldError} from './errors.js'
-import type {RuleTable} from './rule-table.js'
 import type {Fields} from './schema.js'
+import type {RuleTable} from './rule-table.js'
 
 export const API_VERSION = 'projectcalico.org/v3'
 

@@ -1,9 +1,9 @@
 import {fieldError} from '../errors.js'
-import {type At, type Check, matches, oneOf, pushing, type RuleRow, required, tableValidator} from '../rule-table.js'
 import type {Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
 import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {checkAsNumber, checkIP, IGNORED_INTERFACE, nameProblem, parseNet} from '../validate.js'
+import {type At, type Check, matches, oneOf, pushing, type RuleRow, required, tableValidator} from '../rule-table.js'
 
 export interface BGPConfigurationSpec {
   logSeverityScreen?: string
@@ -116,7 +116,7 @@ export const RULES: readonly RuleRow[] = [
   },
   {field: 'spec.localWorkloadPeeringIPV4', rule: 'an IPv4 address', source: `${API} localWorkloadPeeringIPV4 (validate:"ipv4")`, check: pushing((v, f, out) => checkIP(v, f, out, 4))},
   {field: 'spec.localWorkloadPeeringIPV6', rule: 'an IPv6 address', source: `${API} localWorkloadPeeringIPV6 (validate:"ipv6")`, check: pushing((v, f, out) => checkIP(v, f, out, 6))},
-  {field: 'spec.listenPort', rule: '1 to 65535', source: `${API} listenPort (validate:"gt=0,lte=65535")`, check: (v) => (v === 0 ? 'must be between 1 and 65535' : undefined)},
+  {field: 'spec.listenPort', rule: '1 to 65535', source: 'api/config/crd/projectcalico.org_bgpconfigurations.yaml listenPort minimum: 1', check: (v) => (v === 0 ? 'must be between 1 and 65535' : undefined)},
 ]
 
 export const BGPConfiguration: KindDef = {

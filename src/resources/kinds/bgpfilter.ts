@@ -4,10 +4,10 @@
 // and the tags of api/pkg/apis/projectcalico/v3/bgpfilter.go). On a host the BIRD part renders
 // them (src/dataplane/bird).
 import {fieldError} from '../errors.js'
-import {type At, pushing, type RuleRow, tableValidator} from '../rule-table.js'
 import type {KindDef, Resource} from '../types.js'
 import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {checkAsNumber, parseNet} from '../validate.js'
+import {type At, pushing, type RuleRow, tableValidator} from '../rule-table.js'
 
 const upstream = upstreamSchema('BGPFilter')!.spec!
 const INTERFACE = /^[a-zA-Z0-9_.*-]{1,15}$/

@@ -1,10 +1,10 @@
 import {fieldError} from '../errors.js'
-import {type At, type Check, type Finding, oneOf, pushing, type RuleRow, required, tableValidator} from '../rule-table.js'
-import {type Fields, intOrStr} from '../schema.js'
+import {intOrStr, type Fields} from '../schema.js'
+import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {validateSelector} from '../selector.js'
 import type {KindDef, Resource} from '../types.js'
-import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {checkAsNumber, isIP, nameProblem, parseAsNumber} from '../validate.js'
+import {type At, type Check, type Finding, oneOf, pushing, type RuleRow, required, tableValidator} from '../rule-table.js'
 
 export interface BGPPeerSpec {
   node?: string

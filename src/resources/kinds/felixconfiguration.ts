@@ -1,12 +1,12 @@
 // FelixConfiguration: every v3.32.1 field (from upstream's API, see ../upstream.ts), checked by
 // upstream's CRD constraints plus the validator's tags and struct checks listed in RULES below.
 
-import {parseGoDuration} from '../../lib/go-duration.js'
-import {between, type Check, described, matches, oneOf, type RuleRow, ruleOf, tableValidator} from '../rule-table.js'
-import {PortError, parsePort} from '../rules.js'
 import type {KindDef, Resource} from '../types.js'
+import {parseGoDuration} from '../../lib/go-duration.js'
 import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {compilesAsGoRegexp, IFACE_FILTER, INTERFACE_NAME, isIPv4, isIPv6, labelNameProblem, parseNet} from '../validate.js'
+import {parsePort, PortError} from '../rules.js'
+import {between, type Check, described, matches, oneOf, type RuleRow, ruleOf, tableValidator} from '../rule-table.js'
 
 const upstream = upstreamSchema('FelixConfiguration')!.spec!
 

@@ -1,6 +1,7 @@
 // GlobalNetworkPolicy: cluster-wide policy with doNotTrack / preDNAT / applyOnForward.
-import {POLICY_ROWS} from '../rules.js'
 import type {KindDef} from '../types.js'
+import {GLOBAL_NETWORK_POLICY_ROWS} from '../rules.js'
+import {tableValidator} from '../rule-table.js'
 import {
   globalNetworkPolicyNameProblem,
   globalNetworkPolicySpecFields,
@@ -9,7 +10,6 @@ import {
   policyLegacyKeyNames,
   policyNameFromKey,
   policyTierReference,
-  validatePolicy,
   withMetadataAnnotation,
 } from './policy-common.js'
 
@@ -24,8 +24,8 @@ export const GlobalNetworkPolicy: KindDef = {
   cell: policyCell,
   defaults: policyDefaults,
   toStorage: withMetadataAnnotation,
-  rules: POLICY_ROWS,
-  validate: validatePolicy,
+  rules: GLOBAL_NETWORK_POLICY_ROWS,
+  validate: tableValidator(GLOBAL_NETWORK_POLICY_ROWS),
   validateName: globalNetworkPolicyNameProblem,
   legacyKeyNames: policyLegacyKeyNames,
   nameFromKey: policyNameFromKey,

@@ -1,10 +1,10 @@
 // GlobalNetworkSet and NetworkSet: labelled lists of CIDRs that selectors can match.
 import {fieldError} from '../errors.js'
-import {type RuleRow, tableValidator} from '../rule-table.js'
-import {type Fields, strList} from '../schema.js'
+import {strList, type Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
 import {parseNet} from '../validate.js'
 import {joinAndTruncate} from './policy-common.js'
+import {type RuleRow, tableValidator} from '../rule-table.js'
 
 const specFields: Fields = [['nets', strList]]
 const RESERVED_NAMESPACE_LABEL = 'projectcalico.org/namespace'

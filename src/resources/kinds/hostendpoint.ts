@@ -1,11 +1,11 @@
 // HostEndpoint: a host interface (or its expected IPs) that policy can protect.
 import {type FieldError, fieldError} from '../errors.js'
-import {collect, pushing, type RuleRow, type RuleTable, tableValidator} from '../rule-table.js'
 import {protocolSupportsPorts, validateProtocol} from '../rules.js'
-import {type Fields, type FieldType, list, obj, str, strList} from '../schema.js'
+import {list, obj, str, strList, type FieldType, type Fields} from '../schema.js'
 import type {KindDef} from '../types.js'
 import {isIP, nameProblem} from '../validate.js'
 import {joinAndTruncate, normalizeProtocol} from './policy-common.js'
+import {collect, pushing, type RuleRow, type RuleTable, tableValidator} from '../rule-table.js'
 
 // EndpointPort's fields carry no omitempty in Go: all three are always written.
 const endpointPortFields: Fields = [
@@ -39,14 +39,6 @@ export function checkInterfaceName(v: unknown, field: string, out: FieldError[])
   if (v === undefined || v === '') return
   if (typeof v !== 'string' || (v !== '*' && !INTERFACE.test(v)))
     out.push(fieldError(field, "interface name must be '*' or 1-15 characters from a-z, A-Z, 0-9, '_', '.' and '-'", v))
-}
-
-export function checkNames(v: unknown, field: string, out: FieldError[]): void {
-  if (!Array.isArray(v)) return
-  v.forEach((n, i) => {
-    const p = typeof n === 'string' ? nameProblem(n) : 'must be a string'
-    if (p) out.push(fieldError(`${field}[${i}]`, p, n))
-  })
 }
 
 /** Checks an endpoint port's protocol (must have ports) and number; the name per `nameRequired`. */

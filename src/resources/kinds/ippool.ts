@@ -1,9 +1,9 @@
-import {type FieldError, fieldError} from '../errors.js'
-import {type Check, oneOf, type RuleRow, required, tableValidator} from '../rule-table.js'
-import {bool, boolPtr, type Fields, int, obj, str, strList, strPtr} from '../schema.js'
+import {fieldError, type FieldError} from '../errors.js'
+import {boolPtr, bool, int, obj, str, strList, strPtr, type Fields} from '../schema.js'
 import {validateSelector} from '../selector.js'
 import type {KindDef, Resource} from '../types.js'
 import {CidrIndex, cidrsOverlap, parseCidr} from '../validate.js'
+import {type Check, oneOf, type RuleRow, required, tableValidator} from '../rule-table.js'
 
 export interface IPPoolSpec {
   cidr: string
@@ -33,6 +33,8 @@ const specFields: Fields = [
   ['blockSize', int],
   ['nodeSelector', str],
   ['namespaceSelector', str],
+  // v1 fields that v3.32.1 no longer has: read from old stored pools; in a manifest, refused as
+  // unknown to upstream's API (upstream.ts addUpstreamFindings).
   ['ipip', obj([['enabled', bool], ['mode', str]], true)],
   ['nat-outgoing', bool],
   ['allowedUses', strList],
@@ -122,8 +124,6 @@ export const RULES: readonly RuleRow[] = [
     source: `${V} validateIPPoolSpec`,
     check: (v, at) => (v !== '' && usesOf(at.parent as Spec).includes('Tunnel') ? [fieldError(at.path, 'is not allowed on a pool with the Tunnel use')] : undefined),
   },
-  {field: 'spec.ipip', rule: 'v1 field, not settable', source: `${V} validateIPPoolSpec (IPIP)`, check: () => [fieldError('spec.ipip', 'is a v1 field that may not be set')]},
-  {field: 'spec.nat-outgoing', rule: 'v1 field, not settable', source: `${V} validateIPPoolSpec (NATOutgoingV1)`, check: (v) => (v ? [fieldError('spec.nat-outgoing', 'is a v1 field that may not be set')] : undefined)},
   {
     // calicoctl checks on create only; so do we, plus updates.
     field: 'spec.cidr',

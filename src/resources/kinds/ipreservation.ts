@@ -1,17 +1,18 @@
-import {fieldError} from '../errors.js'
-import {pushing, type RuleRow, tableValidator} from '../rule-table.js'
-import {type Fields, strList} from '../schema.js'
+import {strList, type Fields} from '../schema.js'
 import type {KindDef} from '../types.js'
 import {checkCidr, parseNet} from '../validate.js'
 import {NETS_CELL_WIDTH} from './globalnetworkset.js'
 import {joinAndTruncate} from './policy-common.js'
+import {pushing, type RuleRow, tableValidator} from '../rule-table.js'
 
 const specFields: Fields = [['reservedCIDRs', strList]]
 
-/** IPReservation's rules (api/pkg/apis/projectcalico/v3/ipreservation.go tags). */
+/**
+ * IPReservation's rules (api/pkg/apis/projectcalico/v3/ipreservation.go tags). The list may be
+ * empty: the tag is `cidrs,omitempty` and the CRD requires nothing.
+ */
 export const RULES: readonly RuleRow[] = [
-  {field: 'spec.reservedCIDRs[*]', rule: 'a CIDR or IP address', source: 'api/pkg/apis/projectcalico/v3/ipreservation.go reservedCIDRs (validate:"dive,cidrorip")', check: pushing((v, f, out) => (typeof v === 'string' && parseNet(v) ? undefined : checkCidr(v, f, out)))},
-  {field: 'spec.reservedCIDRs', rule: 'at least one', source: 'api/pkg/apis/projectcalico/v3/ipreservation.go reservedCIDRs (validate:"required")', absent: true, check: (v) => (!Array.isArray(v) || v.length === 0 ? [fieldError('spec.reservedCIDRs', 'at least one CIDR is required')] : undefined)},
+  {field: 'spec.reservedCIDRs[*]', rule: 'a CIDR or IP address', source: 'api/pkg/apis/projectcalico/v3/ipreservation.go reservedCIDRs (validate:"cidrs,omitempty")', check: pushing((v, f, out) => (typeof v === 'string' && parseNet(v) ? undefined : checkCidr(v, f, out)))},
 ]
 
 export const IPReservation: KindDef = {

@@ -1,10 +1,10 @@
 // KubeControllersConfiguration: every v3.32.1 field from upstream's API (../upstream.ts), with the
 // validator's tags (api/pkg/apis/projectcalico/v3/kubecontrollersconfig.go) on top of the CRD's.
-import {oneOf, type RuleRow, tableValidator} from '../rule-table.js'
 import {validateSelector} from '../selector.js'
 import type {KindDef, Resource} from '../types.js'
 import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {compilesAsGoRegexp, labelKeyProblem, labelValueProblem, nameProblem, parseNet} from '../validate.js'
+import {oneOf, type RuleRow, tableValidator} from '../rule-table.js'
 
 const upstream = upstreamSchema('KubeControllersConfiguration')!
 

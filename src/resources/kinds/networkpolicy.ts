@@ -1,6 +1,7 @@
 // NetworkPolicy: namespaced policy, calicoctl aliases policy/np/pol.
-import {POLICY_ROWS} from '../rules.js'
 import type {KindDef} from '../types.js'
+import {NETWORK_POLICY_ROWS} from '../rules.js'
+import {tableValidator} from '../rule-table.js'
 import {
   networkPolicyNameProblem,
   networkPolicySpecFields,
@@ -10,7 +11,6 @@ import {
   policyNameFromKey,
   policyTierReference,
   refuseKubernetesPolicy,
-  validatePolicy,
   withMetadataAnnotation,
 } from './policy-common.js'
 
@@ -25,8 +25,8 @@ export const NetworkPolicy: KindDef = {
   cell: policyCell,
   defaults: policyDefaults,
   toStorage: withMetadataAnnotation,
-  rules: POLICY_ROWS,
-  validate: validatePolicy,
+  rules: NETWORK_POLICY_ROWS,
+  validate: tableValidator(NETWORK_POLICY_ROWS),
   refuse: refuseKubernetesPolicy,
   validateName: networkPolicyNameProblem,
   legacyKeyNames: policyLegacyKeyNames,

@@ -1,8 +1,8 @@
 import {fieldError} from '../errors.js'
-import {type Check, oneOf, pushing, type RuleRow, required, tableValidator} from '../rule-table.js'
-import {type Fields, intOrStr, list, obj, str, strList} from '../schema.js'
+import {intOrStr, list, obj, str, strList, type Fields} from '../schema.js'
 import type {KindDef} from '../types.js'
 import {checkAsNumber, checkCidr, checkIP, isMAC, isWireguardKey, nameProblem, parseAsNumber, parseNet} from '../validate.js'
+import {type Check, oneOf, pushing, type RuleRow, required, tableValidator} from '../rule-table.js'
 
 export interface NodeBGPSpec {
   ipv4Address?: string

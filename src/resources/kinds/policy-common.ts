@@ -2,12 +2,12 @@
 // EntityRule schemas in Calico's Go field order, policy defaulting, policy names in etcd keys
 // across Calico versions, and a few table-cell helpers.
 import {type CalicoError, fieldError, NotFoundError, NotSupportedError} from '../errors.js'
+import {inferPolicyTypes} from '../rules.js'
 import type {PolicyType} from '../policy-types.js'
-import {type RuleRow, type RuleTable, tableValidator} from '../rule-table.js'
-import {inferPolicyTypes, POLICY_ROWS} from '../rules.js'
-import {bool, type Fields, type FieldType, intOrStr, list, num, obj, str, strList, strMap} from '../schema.js'
+import {bool, intOrStr, list, num, obj, str, strList, strMap, type FieldType, type Fields} from '../schema.js'
 import type {Reference, Resource, WriteVerb} from '../types.js'
 import {STATIC_TIERS} from './tier.js'
+import type {RuleRow, RuleTable} from '../rule-table.js'
 
 const intP: FieldType = {t: 'int', ptr: true}
 const numP: FieldType = {t: 'number', ptr: true}
@@ -222,9 +222,6 @@ function policyNameProblem(name: string, re: RegExp): string | undefined {
 export const networkPolicyNameProblem = (name: string) => policyNameProblem(name, NETWORK_POLICY_NAME)
 export const globalNetworkPolicyNameProblem = (name: string) => policyNameProblem(name, GLOBAL_POLICY_NAME)
 
-/** Spec checks of a (Global)NetworkPolicy: POLICY_ROWS (rules.ts). */
-export const validatePolicy = tableValidator(POLICY_ROWS)
-
 /**
  * In etcd, `knp.default.*` names carry Kubernetes network policies: calicoctl refuses to create,
  * update or delete them (calicoctl/calicoctl/resourcemgr/networkpolicy.go). Its apply and replace
@@ -324,7 +321,8 @@ const isDelete = (r: Resource) => (r.spec as Obj | undefined)?.stagedAction === 
  * be empty; otherwise the enforced form is checked as that kind would be (the tier must exist
  * either way: the client's check).
  */
-export const STAGED_POLICY_ROWS: RuleTable = [
+export function stagedPolicyRows(enforced: RuleTable): RuleTable {
+  return [
   {
     field: 'spec.stagedAction',
     rule: 'with Delete, only the tier',
@@ -335,7 +333,6 @@ export const STAGED_POLICY_ROWS: RuleTable = [
       return extra.length > 0 ? [fieldError('spec', `Spec fields, except Tier, should all be zero-value if stagedAction is Delete (found ${extra.map(([k]) => k).join(', ')})`)] : undefined
     },
   },
-  ...POLICY_ROWS.map((row): RuleRow => (row.rule === 'the tier exists' ? row : {...row, check: (v, at) => (isDelete(at.resource) ? undefined : row.check(v, at))})),
+  ...enforced.map((row): RuleRow => (row.rule === 'the tier exists' ? row : {...row, check: (v, at) => (isDelete(at.resource) ? undefined : row.check(v, at))})),
 ]
-
-export const validateStagedPolicy = tableValidator(STAGED_POLICY_ROWS)
+}

@@ -1,11 +1,11 @@
 // Profile: rules and labels shared by endpoints that name it. Calico's etcd backend presents a
 // built-in `projectcalico-default-allow` profile that users cannot change.
 import {AlreadyExistsError, type FieldError, fieldError, NotSupportedError} from '../errors.js'
-import {collect, type RuleTable, tableValidator} from '../rule-table.js'
 import {RULE_LIST_ROWS} from '../rules.js'
-import {type Fields, strMap} from '../schema.js'
+import {strMap, type Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
 import {ruleDefaults, ruleList} from './policy-common.js'
+import {collect, type RuleTable, tableValidator} from '../rule-table.js'
 
 const specFields: Fields = [
   ['ingress', ruleList],

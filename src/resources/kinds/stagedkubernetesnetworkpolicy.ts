@@ -2,10 +2,10 @@
 // programmed (calicoctl/calicoctl/resourcemgr/stagedkubernetesnetworkpolicy.go; validator.go
 // validateStagedKubernetesNetworkPolicy). The spec is networking.k8s.io/v1's plus stagedAction.
 import {fieldError} from '../errors.js'
-import {type At, type RuleRow, type RuleTable, tableValidator, under} from '../rule-table.js'
-import {type Fields, list, obj, str, strList, strMap} from '../schema.js'
+import {list, obj, str, strList, strMap, type Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
 import {parseCidr} from '../validate.js'
+import {type At, type RuleRow, type RuleTable, tableValidator, under} from '../rule-table.js'
 
 // networking.k8s.io/v1 in its Go field order (the generated upstream schema knows Calico's Go
 // structs only and lists these alphabetically). Inside the rules every struct is a pointer (a

@@ -2,12 +2,12 @@
 // <node>-<orchestrator>-<workload>-<endpoint>, each segment with '-' written as '--'.
 import ipaddr from 'ipaddr.js'
 import {type FieldError, fieldError} from '../errors.js'
-import {type Check, pushing, type RuleTable, required, tableValidator} from '../rule-table.js'
-import {type Fields, type FieldType, list, obj, str, strList} from '../schema.js'
+import {list, obj, str, strList, type FieldType, type Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
 import {isIP, isMAC, nameProblem, parseCidr, parseNet} from '../validate.js'
 import {checkInterfaceName, endpointPortRow} from './hostendpoint.js'
 import {joinAndTruncate, normalizeProtocol} from './policy-common.js'
+import {type Check, pushing, type RuleTable, required, tableValidator} from '../rule-table.js'
 
 const always = <T extends FieldType>(t: T): T => ({...t, ptr: true})
 const i64: FieldType = {t: 'int'}
