@@ -12,8 +12,8 @@ type Obj = Record<string, unknown>
 export interface At {
   path: string
   parent: Obj
-  /** The objects from the root down to the parent (list items, not lists). */
-  chain: readonly unknown[]
+  /** The object holding the parent (for a field of a list item, the object holding the list). */
+  grandparent: Obj | undefined
   resource: Resource
   ctx: ValidateContext
 }
@@ -41,70 +41,125 @@ export type RuleTable = readonly RuleRow[]
 export interface Place {
   path: string
   value: unknown
+  /** The object holding the field. */
   parent: Obj
-  chain: readonly unknown[]
+  /** The object holding the parent (for a list item's field, the object holding the list). */
+  grandparent: Obj | undefined
 }
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 interface Segment {
+  /** The path pattern up to and including this segment. */
+  prefix: string
   names: string[] | '*'
   items: boolean
 }
 
-const segmentCache = new Map<string, Segment[]>()
+/** A path pattern parsed; `plain` when it is field names only (at most one place, found directly). */
+interface Compiled {
+  segs: Segment[]
+  plain: boolean
+}
 
-function segments(pattern: string): Segment[] {
-  let out = segmentCache.get(pattern)
-  if (out) return out
-  out = []
+const compiledCache = new Map<string, Compiled>()
+
+function compile(pattern: string): Compiled {
+  let c = compiledCache.get(pattern)
+  if (c) return c
+  const segs: Segment[] = []
+  let prefix = ''
   // Alternatives may hold dots inside braces: split on dots outside them.
   for (const raw of pattern.match(/(\{[^}]*\}|[^.{])+/g) ?? []) {
+    prefix = prefix ? `${prefix}.${raw}` : raw
     const items = raw.endsWith('[*]')
     const body = items ? raw.slice(0, -3) : raw
     const names = body === '*' ? '*' : body.startsWith('{') ? body.slice(1, -1).split(',') : [body]
-    out.push({names, items})
+    segs.push({prefix, names, items})
   }
-  segmentCache.set(pattern, out)
-  return out
+  c = {segs, plain: segs.every((seg) => !seg.items && seg.names !== '*' && seg.names.length === 1)}
+  compiledCache.set(pattern, c)
+  return c
 }
+
+interface Node {
+  path: string
+  value: unknown
+  parent: Obj | undefined
+  grandparent: Obj | undefined
+}
+
+/**
+ * Places already found in one resource, by path pattern: the rows of a table share prefixes
+ * (`spec.{ingress,egress}[*]`…), walked once per resource.
+ */
+export type PlaceMemo = Map<string, Node[]>
 
 /**
  * Every place a field path names in `root`. With `absent`, the last field is named also where
  * its holder exists and it does not (value undefined).
  */
-export function placesOf(root: unknown, pattern: string, absent = false): Place[] {
-  const segs = segments(pattern)
-  let here: Array<{path: string; value: unknown; parent: Obj | undefined; chain: unknown[]}> = [{path: '', value: root, parent: undefined, chain: []}]
-  segs.forEach((seg, i) => {
+export function placesOf(root: unknown, pattern: string, absent = false, memo?: PlaceMemo): Place[] {
+  return placesBy(compile(pattern), root, pattern, absent, memo)
+}
+
+function placesBy({segs, plain}: Compiled, root: unknown, pattern: string, absent: boolean, memo?: PlaceMemo): Place[] {
+  if (plain) return placeOfPlainPath(root, pattern, segs, absent)
+  let here: Node[] = [{path: '', value: root, parent: undefined, grandparent: undefined}]
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i]!
     const last = i === segs.length - 1
-    const next: typeof here = []
+    const known = last ? undefined : memo?.get(seg.prefix)
+    if (known) {
+      here = known
+      continue
+    }
+    const next: Node[] = []
     for (const node of here) {
       if (!isObj(node.value)) continue
       const obj = node.value
-      const chain = [...node.chain, obj]
       const names = seg.names === '*' ? Object.keys(obj) : seg.names
       for (const name of names) {
         const path = node.path ? `${node.path}.${name}` : name
         const v = obj[name]
         if (v === undefined || v === null) {
-          if (last && absent && !seg.items) next.push({path, value: undefined, parent: obj, chain})
+          if (last && absent && !seg.items) next.push({path, value: undefined, parent: obj, grandparent: node.parent})
           continue
         }
-        if (!seg.items) next.push({path, value: v, parent: obj, chain})
-        else if (Array.isArray(v)) v.forEach((item, j) => next.push({path: `${path}[${j}]`, value: item, parent: obj, chain}))
+        if (!seg.items) next.push({path, value: v, parent: obj, grandparent: node.parent})
+        else if (Array.isArray(v)) for (let j = 0; j < v.length; j++) next.push({path: `${path}[${j}]`, value: v[j], parent: obj, grandparent: node.parent})
       }
     }
+    if (!last) memo?.set(seg.prefix, next)
     here = next
-  })
-  return here.map((n) => ({path: n.path, value: n.value, parent: n.parent ?? {}, chain: n.chain}))
+  }
+  return here as Place[]
+}
+
+const NOWHERE: Place[] = []
+
+/** placesOf for a path of plain field names (most rows): at most one place, found directly. */
+function placeOfPlainPath(root: unknown, path: string, segs: Segment[], absent: boolean): Place[] {
+  let parent: Obj | undefined
+  let grandparent: Obj | undefined
+  let value = root
+  for (const seg of segs) {
+    if (!isObj(value)) return NOWHERE
+    grandparent = parent
+    parent = value
+    value = value[(seg.names as string[])[0]!]
+  }
+  if (value === null) value = undefined
+  return value === undefined && !absent ? NOWHERE : [{path, value, parent: parent!, grandparent}]
 }
 
 /** One row's findings on a resource, as field errors. */
-export function applyRow(row: RuleRow, r: Resource, ctx: ValidateContext): FieldError[] {
+export function applyRow(row: RuleRow, r: Resource, ctx: ValidateContext, memo?: PlaceMemo, compiled = compile(row.field)): FieldError[] {
+  const places = placesBy(compiled, r, row.field, row.absent === true, memo)
+  if (places.length === 0) return NOWHERE as never[]
   const out: FieldError[] = []
-  for (const place of placesOf(r, row.field, row.absent)) {
-    const found = row.check(place.value, {path: place.path, parent: place.parent, chain: place.chain, resource: r, ctx})
+  for (const place of places) {
+    const found = row.check(place.value, {path: place.path, parent: place.parent, grandparent: place.grandparent, resource: r, ctx})
     if (found === undefined) continue
     if (typeof found === 'string') out.push(fieldError(place.path, found, typeof place.value === 'object' ? undefined : place.value))
     else out.push(...found)
@@ -119,8 +174,18 @@ export function under(prefix: string, rows: RuleTable): RuleRow[] {
 
 /** Every row's findings, in table order. */
 export function applyRules(table: RuleTable, r: Resource, ctx: ValidateContext = {}): FieldError[] {
-  return table.flatMap((row) => applyRow(row, r, ctx))
+  let compiled = compiledTables.get(table)
+  if (!compiled) compiledTables.set(table, (compiled = table.map((row) => compile(row.field))))
+  const memo: PlaceMemo = new Map()
+  const out: FieldError[] = []
+  for (let i = 0; i < table.length; i++) {
+    const found = applyRow(table[i]!, r, ctx, memo, compiled[i])
+    if (found.length > 0) out.push(...found)
+  }
+  return out
 }
+
+const compiledTables = new WeakMap<RuleTable, Compiled[]>()
 
 /** A kind's `validate`: its table applied. */
 export const tableValidator =

@@ -482,8 +482,8 @@ function entityOptions(at: At): EntityRuleOptions {
   return {direction: directionOf(at), side, globalPolicy: GLOBAL_KINDS.has(at.resource.kind)}
 }
 
-/** The rule a field of a rule (parent) or of its entity (the level above) belongs to. */
-const ruleOfEntity = (at: At) => at.chain[at.chain.length - 2] as Obj
+/** The rule a field of an entity belongs to. */
+const ruleOfEntity = (at: At) => at.grandparent as Obj
 const pathOfParent = (at: At) => at.path.slice(0, at.path.lastIndexOf('.'))
 
 function objectWith(allowed: readonly string[]): RuleRow['check'] {

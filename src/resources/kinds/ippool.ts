@@ -56,7 +56,14 @@ function overlapIndex(pools: Resource[]): CidrIndex<Resource> {
 const V = 'libcalico-go/lib/validator/v3/validator.go'
 const API = 'api/pkg/apis/projectcalico/v3/ippool.go'
 type Spec = IPPoolSpec & Record<string, unknown>
-const cidrOf = (s: Spec) => (typeof s.cidr === 'string' ? parseCidr(s.cidr) : undefined)
+// Several rows read the pool's CIDR; the rows of one pool run together, so the last parse is kept.
+let lastCidr: {text: string; parsed: ReturnType<typeof parseCidr>} | undefined
+function cidr(text: unknown): ReturnType<typeof parseCidr> {
+  if (typeof text !== 'string') return undefined
+  if (lastCidr?.text !== text) lastCidr = {text, parsed: parseCidr(text)}
+  return lastCidr.parsed
+}
+const cidrOf = (s: Spec) => cidr(s.cidr)
 const encapOn = (mode: unknown) => typeof mode === 'string' && mode !== '' && mode !== 'Never'
 const usesOf = (s: Spec) => (Array.isArray(s.allowedUses) ? s.allowedUses : [])
 const isLoadBalancer = (s: Spec) => usesOf(s).includes('LoadBalancer')
@@ -65,14 +72,14 @@ const selector: Check = (v, at) => (typeof v === 'string' && v !== '' ? validate
 /** IPPool's rules (validator.go validateIPPoolSpec and the field tags of ippool.go). */
 export const RULES: readonly RuleRow[] = [
   {field: 'spec.cidr', rule: 'required', source: `${API} cidr (validate:"net")`, absent: true, check: required},
-  {field: 'spec.cidr', rule: 'a valid subnet', source: `${V} validateIPPoolSpec`, check: (v) => (v !== '' && !parseCidr(v as string) ? 'IPPool CIDR must be a valid subnet' : undefined)},
-  {field: 'spec.cidr', rule: 'strictly masked', source: `${V} validateIPPoolSpec`, check: (v) => (parseCidr(v as string)?.masked === false ? 'IPPool CIDR is not strictly masked' : undefined)},
+  {field: 'spec.cidr', rule: 'a valid subnet', source: `${V} validateIPPoolSpec`, check: (v) => (v !== '' && !cidr(v) ? 'IPPool CIDR must be a valid subnet' : undefined)},
+  {field: 'spec.cidr', rule: 'strictly masked', source: `${V} validateIPPoolSpec`, check: (v) => (cidr(v)?.masked === false ? 'IPPool CIDR is not strictly masked' : undefined)},
   {
     field: 'spec.cidr',
     rule: 'outside the link-local range',
     source: `${V} validateIPPoolSpec`,
     check: (v) => {
-      const p = parseCidr(v as string)
+      const p = cidr(v)
       const linkLocal = p?.family === 4 ? '169.254.0.0/16' : 'fe80::/10'
       return p && cidrsOverlap(p.text, linkLocal) ? `IPPool CIDR overlaps with the link-local range ${linkLocal}` : undefined
     },
@@ -130,7 +137,7 @@ export const RULES: readonly RuleRow[] = [
     rule: 'no overlap with another pool',
     source: 'libcalico-go/lib/clientv3/ippool.go validateAndSetDefaults',
     check: (v, at) => {
-      const p = parseCidr(v as string)
+      const p = cidr(v)
       if (!p || !at.ctx.existing) return undefined
       const name = at.resource.metadata.name
       const out = overlapIndex(at.ctx.existing)
