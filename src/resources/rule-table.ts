@@ -175,7 +175,10 @@ export function under(prefix: string, rows: RuleTable): RuleRow[] {
 /** Every row's findings, in table order. */
 export function applyRules(table: RuleTable, r: Resource, ctx: ValidateContext = {}): FieldError[] {
   let compiled = compiledTables.get(table)
-  if (!compiled) compiledTables.set(table, (compiled = table.map((row) => compile(row.field))))
+  if (!compiled) {
+    compiled = table.map((row) => compile(row.field))
+    compiledTables.set(table, compiled)
+  }
   const memo: PlaceMemo = new Map()
   const out: FieldError[] = []
   for (let i = 0; i < table.length; i++) {

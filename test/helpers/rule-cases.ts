@@ -12,6 +12,7 @@ import {CalicoError, ValidationError} from '../../src/resources/errors.js'
 import {resourceFromDoc, splitDocuments} from '../../src/resources/manifest.js'
 import {InputError, validateAll} from '../../src/service/crud.js'
 import {KINDS} from '../../src/resources/registry.js'
+import {METADATA_ROWS} from '../../src/resources/metadata-rules.js'
 import {applyRow, placesOf, type RuleRow} from '../../src/resources/rule-table.js'
 import type {KindDef, Resource, ValidateContext} from '../../src/resources/types.js'
 import {type Case, CORPUS, manifest, STORED} from '../faults/parity-corpus.js'
@@ -92,7 +93,8 @@ export function judgeText(text: string): {resources: Resource[]} | {message: str
 export const judge = (c: Case) => judgeText(manifest(c))
 
 export interface RowCases {
-  def: KindDef
+  /** The kind whose table holds the row; none for the metadata rows every kind shares. */
+  def: KindDef | undefined
   row: RuleRow
   index: number
   /** Accepted manifests that set the row's field and pass it. */
@@ -101,20 +103,25 @@ export interface RowCases {
   refused: Array<Parsed & {fields: string[]}>
 }
 
+function casesOf(row: RuleRow, index: number, def: KindDef | undefined, mine: Parsed[]): RowCases {
+  const accepted = mine.filter((p) => p.c.ok && placesOf(p.given, row.field).length > 0 && applyRow(row, p.defaulted, p.ctx).length === 0)
+  const refused = mine.flatMap((p) => {
+    if (p.c.ok) return []
+    const found = applyRow(row, p.defaulted, p.ctx)
+    return found.length > 0 ? [{...p, fields: found.map((e) => e.field)}] : []
+  })
+  return {def, row, index, accepted, refused}
+}
+
 /** Every row of every kind with its cases. */
-export function rowCases(): RowCases[] {
-  const out: RowCases[] = []
-  for (const def of KINDS) {
+export function rowCases(): Array<RowCases & {def: KindDef}> {
+  return KINDS.flatMap((def) => {
     const mine = parsed.filter((p) => p.def === def)
-    ;(def.rules ?? []).forEach((row, index) => {
-      const accepted = mine.filter((p) => p.c.ok && placesOf(p.given, row.field).length > 0 && applyRow(row, p.defaulted, p.ctx).length === 0)
-      const refused = mine.flatMap((p) => {
-        if (p.c.ok) return []
-        const found = applyRow(row, p.defaulted, p.ctx)
-        return found.length > 0 ? [{...p, fields: found.map((e) => e.field)}] : []
-      })
-      out.push({def, row, index, accepted, refused})
-    })
-  }
-  return out
+    return (def.rules ?? []).map((row, index) => ({...casesOf(row, index, def, mine), def}))
+  })
+}
+
+/** The metadata rows (every kind's) with their cases, of any kind. */
+export function metadataRowCases(): RowCases[] {
+  return METADATA_ROWS.map((row, index) => casesOf(row, index, undefined, parsed))
 }

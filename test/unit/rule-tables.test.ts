@@ -8,12 +8,33 @@
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 import {KINDS} from '../../src/resources/registry.js'
-import {judge, rowCases} from '../helpers/rule-cases.js'
+import {judge, metadataRowCases, type RowCases, rowCases} from '../helpers/rule-cases.js'
 
 const rows = rowCases()
 
 /** An upstream source as the rows cite it: a file of projectcalico/calico (or the Kubernetes API it embeds). */
 const UPSTREAM_FILE = /(^|[\s(,])(api|libcalico-go|calicoctl)\/[\w./-]+\.(go|yaml)\b|^k8s\.io\//
+
+/** The test of one row: its source, its accepted manifests accepted, its refused ones refused naming the field. */
+function rowTest({row, index, accepted, refused}: RowCases): void {
+  test(`#${index} ${row.field}: ${row.rule} [${row.source}]`, () => {
+    assert.match(row.source, UPSTREAM_FILE, 'the row names no upstream file')
+    assert.ok(accepted.length > 0, `no manifest that upstream accepts sets ${row.field} and passes this row: add one to test/faults/parity-corpus.ts`)
+    assert.ok(refused.length > 0, `no manifest that upstream refuses is refused by this row: add one to test/faults/parity-corpus.ts`)
+    for (const p of accepted) {
+      const verdict = judge(p.c)
+      assert.ok('resources' in verdict, `accepted case "${p.c.why}" [${p.c.src}] refused: ${'message' in verdict ? verdict.message : ''}`)
+    }
+    for (const p of refused) {
+      const verdict = judge(p.c)
+      if (!('message' in verdict)) assert.fail(`refused case "${p.c.why}" [${p.c.src}] accepted`)
+      const lines = verdict.message.split('\n').map((l) => l.trim())
+      // One line names the resource, one of the fields the row found at fault, and a reason.
+      const named = lines.some((l) => l.startsWith(`${p.def.kind}(`) && p.fields.some((f) => l.includes(`: ${f}: `) || l.includes(`: ${f} = `)))
+      assert.ok(named, `"${p.c.why}": no line names ${p.fields.join(' or ')}:\n${verdict.message.slice(0, 600)}`)
+    }
+  })
+}
 
 describe('rule tables: one accepted and one refused manifest per row', () => {
   for (const def of KINDS) {
@@ -29,27 +50,13 @@ describe('rule tables: one accepted and one refused manifest per row', () => {
         assert.ok(def.validate, `${def.kind} has rules but no validate`)
         assert.ok(mine.length > 0)
       })
-      for (const {row, index, accepted, refused} of mine) {
-        test(`#${index} ${row.field}: ${row.rule} [${row.source}]`, () => {
-          assert.match(row.source, UPSTREAM_FILE, 'the row names no upstream file')
-          assert.ok(accepted.length > 0, `no manifest that upstream accepts sets ${row.field} and passes this row: add one to test/faults/parity-corpus.ts`)
-          assert.ok(refused.length > 0, `no manifest that upstream refuses is refused by this row: add one to test/faults/parity-corpus.ts`)
-          for (const p of accepted) {
-            const verdict = judge(p.c)
-            assert.ok('resources' in verdict, `accepted case "${p.c.why}" [${p.c.src}] refused: ${'message' in verdict ? verdict.message : ''}`)
-          }
-          for (const p of refused) {
-            const verdict = judge(p.c)
-            if (!('message' in verdict)) assert.fail(`refused case "${p.c.why}" [${p.c.src}] accepted`)
-            const lines = verdict.message.split('\n').map((l) => l.trim())
-            // One line names the resource, one of the fields the row found at fault, and a reason.
-            const named = lines.some((l) => l.startsWith(`${def.kind}(`) && p.fields.some((f) => l.includes(`: ${f}: `) || l.includes(`: ${f} = `)))
-            assert.ok(named, `"${p.c.why}": no line names ${p.fields.join(' or ')}:\n${verdict.message.slice(0, 600)}`)
-          }
-        })
-      }
+      for (const rc of mine) rowTest(rc)
     })
   }
+
+  describe('metadata (every kind: src/resources/metadata-rules.ts)', () => {
+    for (const rc of metadataRowCases()) rowTest(rc)
+  })
 
   test('size of the tables', () => {
     const refused = new Set(rows.flatMap((r) => r.refused.map((p) => p.c)))
