@@ -1,4 +1,4 @@
-import {fileFlags, WriteCommand} from '../lib/write-command.js'
+import {fileFlags, WriteCommand} from '../cli/write-command.js'
 
 export default class Apply extends WriteCommand<typeof Apply> {
   static override summary = 'Apply a resource by file, directory or stdin.'

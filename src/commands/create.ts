@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {fileFlags, WriteCommand} from '../lib/write-command.js'
+import {fileFlags, WriteCommand} from '../cli/write-command.js'
 
 export default class Create extends WriteCommand<typeof Create> {
   static override summary = 'Create a resource by file, directory or stdin.'

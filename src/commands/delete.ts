@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../lib/base-command.js'
-import {waitFlag} from '../lib/wait-flag.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {waitFlag} from '../cli/wait-flag.js'
 
 export default class Delete extends BaseCommand<typeof Delete> {
   static override summary = 'Delete a resource identified by file, directory, kind and names, or label selector.'

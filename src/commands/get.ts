@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../lib/base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 
 export default class Get extends BaseCommand<typeof Get> {
   static override summary = 'Get a resource identified by file, directory, or kind and name.'

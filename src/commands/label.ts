@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../lib/base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 import {CalicoError} from '../resources/errors.js'
 
 export default class Label extends BaseCommand<typeof Label> {

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../lib/base-command.js'
-import {waitFlag} from '../lib/wait-flag.js'
+import {BaseCommand} from '../cli/base-command.js'
+import {waitFlag} from '../cli/wait-flag.js'
 
 export default class Patch extends BaseCommand<typeof Patch> {
   static override summary = 'Patch a pre-existing resource in place.'

@@ -1,4 +1,4 @@
-import {fileFlags, WriteCommand} from '../lib/write-command.js'
+import {fileFlags, WriteCommand} from '../cli/write-command.js'
 
 export default class Replace extends WriteCommand<typeof Replace> {
   static override summary = 'Replace a resource by file, directory or stdin.'

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../lib/base-command.js'
+import {BaseCommand} from '../cli/base-command.js'
 
 export default class Validate extends BaseCommand<typeof Validate> {
   static override summary = 'Validate resource files offline, without a datastore.'

@@ -1,8 +1,8 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {setTimeout as sleep} from 'node:timers/promises'
+import {sleep} from '../lib/sleep.js'
 import {Flags} from '@oclif/core'
-import {BaseCommand, parseDuration} from '../lib/base-command.js'
+import {BaseCommand, parseDuration} from '../cli/base-command.js'
 
 export default class Version extends BaseCommand<typeof Version> {
   static override summary = 'Display the version of this binary and of the cluster.'

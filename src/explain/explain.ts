@@ -5,14 +5,15 @@
 import ipaddr from 'ipaddr.js'
 import {buildDesiredState, compileSelector} from '../dataplane/iptables/index.js'
 import {renderPolicyRule} from '../dataplane/iptables/model.js'
-import {lengthLimitedName, MARK_ACCEPT, MARK_PASS} from '../dataplane/iptables/render.js'
+import {endpointChainName, policyChainName, policyId, profileChainName} from '../dataplane/iptables/names.js'
+import {MARK_ACCEPT, MARK_PASS} from '../dataplane/iptables/render.js'
 import type {IptablesInput, PolicyInput} from '../dataplane/iptables/types.js'
 import {desiredRoutes} from '../dataplane/routes/model.js'
 import {formatRoute, type Route} from '../dataplane/routes/types.js'
 import {buildIptablesInput, buildRouteInput, type HostContext, poolViews, type Snapshot} from '../node/snapshot.js'
 import {CalicoError} from '../resources/errors.js'
 import {kubernetesPolicyToCalico} from '../resources/kinds/stagedkubernetesnetworkpolicy.js'
-import type {Resource} from '../resources/types.js'
+import {type Resource, specOf} from '../resources/types.js'
 import {ChainInterpreter, type Packet, protocolNumber} from './iptables-eval.js'
 
 /** Stands for the host's uplink in routes computed away from the host. */
@@ -79,7 +80,6 @@ export interface ExplainRequest {
   icmpCode?: number
 }
 
-const specOf = (r: Resource | undefined) => (r?.spec ?? {}) as Record<string, any>
 
 function isIp(text: string): boolean {
   return ipaddr.IPv4.isValidFourPartDecimal(text)
@@ -187,12 +187,11 @@ interface ChainOwner {
 
 function chainOwners(input: IptablesInput, dir: 'ingress' | 'egress'): Map<string, ChainOwner> {
   const out = new Map<string, ChainOwner>()
-  const pre = dir === 'ingress' ? 'cali-pi-' : 'cali-po-'
   for (const p of input.policies as PolicyInput[]) {
     const tier = p.spec.tier ?? 'default'
     const ns = p.kind === 'NetworkPolicy' ? p.namespace : undefined
     const display = ns ? `${ns}/${p.name}` : p.name
-    out.set(lengthLimitedName(pre, `${tier}/${ns ? `${ns}/` : ''}${p.name}`), {
+    out.set(policyChainName(dir, policyId(tier, p.name, ns)), {
       kind: 'policy',
       name: `${p.kind} ${display}`,
       tier,
@@ -200,7 +199,7 @@ function chainOwners(input: IptablesInput, dir: 'ingress' | 'egress'): Map<strin
       rules: (p.spec[dir] ?? []) as unknown[],
     })
   }
-  for (const pr of input.profiles) out.set(lengthLimitedName(dir === 'ingress' ? 'cali-pri-' : 'cali-pro-', pr.name), {kind: 'profile', name: `Profile ${pr.name}`, rules: (pr.spec[dir] ?? []) as unknown[]})
+  for (const pr of input.profiles) out.set(profileChainName(dir, pr.name), {kind: 'profile', name: `Profile ${pr.name}`, rules: (pr.spec[dir] ?? []) as unknown[]})
   return out
 }
 
@@ -211,7 +210,7 @@ export function evaluateSide(input: IptablesInput, dir: 'ingress' | 'egress', ep
   const w = ep.workload!
   const state = buildDesiredState(input)
   const interp = new ChainInterpreter(state)
-  const chain = `${dir === 'ingress' ? 'cali-tw-' : 'cali-fw-'}${w.interfaceName}`
+  const chain = endpointChainName(dir, w.interfaceName)
   const side: SideVerdict = {direction: dir, endpoint: `${w.namespace}/${w.name}`, node: w.node, steps: [], verdict: 'Deny', notes: []}
   if (!interp.hasChain(chain)) {
     side.notes.push(`no chain ${chain} in the model for node ${w.node} (is the workload's interface name valid?)`)

@@ -1,7 +1,7 @@
 // `node explain` service: read one datastore snapshot, explain the packet.
 import type {ResourceStore} from '../datastore/store.js'
 import {Ipam} from '../ipam/index.js'
-import {readSnapshot, selects} from '../node/snapshot.js'
+import {readSnapshot} from '../node/cache.js'
 import {kindByName} from '../resources/registry.js'
 import type {Resource} from '../resources/types.js'
 import {type ExplainRequest, type ExplainResult, explain, formatExplain, type StagedPolicies} from './explain.js'
@@ -12,7 +12,7 @@ export async function runExplain(store: ResourceStore, req: ExplainRequest, outp
   const list = async (kind: string): Promise<Resource[]> => (await store.list(kindByName(kind)!)).items
   // Staged policies are not part of a node pass (never programmed): read for explain only.
   const [snap, global, namespaced, kubernetes] = await Promise.all([
-    readSnapshot(store, new Ipam(store.ds, {selects})),
+    readSnapshot(store, new Ipam(store.ds)),
     list('StagedGlobalNetworkPolicy'),
     list('StagedNetworkPolicy'),
     list('StagedKubernetesNetworkPolicy'),

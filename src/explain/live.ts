@@ -7,14 +7,17 @@ import {readFile} from 'node:fs/promises'
 import ipaddr from 'ipaddr.js'
 import {buildDesiredState, compileSelector, type IptablesBackend, iptablesBinaries, resolveIptablesBackend} from '../dataplane/iptables/index.js'
 import {renderPolicyRule} from '../dataplane/iptables/model.js'
-import {lengthLimitedName, ruleHashes, sanitizeComment} from '../dataplane/iptables/render.js'
+import {endpointChainName, policyChainName, policyId, profileChainName} from '../dataplane/iptables/names.js'
+import {ruleHashes, sanitizeComment} from '../dataplane/iptables/render.js'
 import type {IptablesInput, IptChain, IptRule} from '../dataplane/iptables/types.js'
 import type {ResourceStore} from '../datastore/store.js'
 import {Ipam} from '../ipam/index.js'
 import {assertSafeName, type CommandRunner, runCommand} from '../lib/exec.js'
 import {resolveNodeName} from '../node/identity.js'
-import {buildIptablesInput, readSnapshot, type Snapshot, selects } from '../node/snapshot.js'
+import {readSnapshot} from '../node/cache.js'
+import {buildIptablesInput, type Snapshot} from '../node/snapshot.js'
 import {CalicoError} from '../resources/errors.js'
+import {specOf} from '../resources/types.js'
 import {type ExplainRequest, type ExplainResult, explain, formatExplain, type PathHop, UPLINK} from './explain.js'
 
 /** A route as the kernel reports it (or as explain expects it). */
@@ -101,8 +104,6 @@ export interface LiveOptions {
   backend?: IptablesBackend
   runner?: CommandRunner
 }
-
-const specOf = (r: {spec?: unknown} | undefined) => (r?.spec ?? {}) as Record<string, any>
 
 function safeIp(what: string, text: string): string {
   if (!ipaddr.IPv4.isValidFourPartDecimal(text)) throw new CalicoError(`invalid ${what} '${text}': not an IPv4 address`)
@@ -303,19 +304,18 @@ interface ChainOwner {
 
 function ownersOf(input: IptablesInput, dir: 'ingress' | 'egress'): Map<string, ChainOwner> {
   const out = new Map<string, ChainOwner>()
-  const pre = dir === 'ingress' ? 'cali-pi-' : 'cali-po-'
   const describe = (rules: unknown[], ns?: string) =>
     rules.map((r) => ({action: String((r as {action?: string}).action ?? '?'), count: renderPolicyRule(input, r as never, ns).length}))
   for (const p of input.policies) {
     const tier = p.spec.tier ?? 'default'
     const ns = p.kind === 'NetworkPolicy' ? p.namespace : undefined
-    out.set(lengthLimitedName(pre, `${tier}/${ns ? `${ns}/` : ''}${p.name}`), {
+    out.set(policyChainName(dir, policyId(tier, p.name, ns)), {
       role: `${p.kind} ${ns ? `${ns}/` : ''}${p.name} (${dir})`,
       rules: describe((p.spec[dir] ?? []) as unknown[], ns),
     })
   }
   for (const pr of input.profiles)
-    out.set(lengthLimitedName(dir === 'ingress' ? 'cali-pri-' : 'cali-pro-', pr.name), {role: `Profile ${pr.name} (${dir})`, rules: describe((pr.spec[dir] ?? []) as unknown[])})
+    out.set(profileChainName(dir, pr.name), {role: `Profile ${pr.name} (${dir})`, rules: describe((pr.spec[dir] ?? []) as unknown[])})
   return out
 }
 
@@ -387,7 +387,7 @@ async function liveCounters(
   const chains: LiveChain[] = []
   for (const side of sides) {
     const owners = ownersOf(input, side.dir)
-    const epChain = `${side.dir === 'ingress' ? 'cali-tw-' : 'cali-fw-'}${assertSafeName('interface name', side.iface)}`
+    const epChain = endpointChainName(side.dir, assertSafeName('interface name', side.iface))
     const ep = model.get(epChain)
     chains.push(compareChain(ep, epChain, `${side.dir} ${side.dir === 'egress' ? 'from' : 'to'} ${side.endpoint}`, kernel.get(epChain), undefined, owners))
     const called = [...new Set((ep?.rules ?? []).map(jumpTarget).filter((t): t is string => !!t && owners.has(t)))]
@@ -502,7 +502,7 @@ export async function runLiveExplain(
   output: 'text' | 'json',
   opts: LiveOptions = {},
 ): Promise<{text: string; result: ExplainResult & {live: LiveResult}}> {
-  const snap = await readSnapshot(store, new Ipam(store.ds, {selects}))
+  const snap = await readSnapshot(store, new Ipam(store.ds))
   const base = explain(snap, req)
   const live = await liveCheck(snap, base, opts)
   const result = {...base, live}

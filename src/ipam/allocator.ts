@@ -37,6 +37,8 @@ import {
   type IpamConfig,
   type IpamHandle,
 } from './codec.js'
+import {DEFAULT_ALLOWED_USES} from '../resources/kinds/ippool.js'
+import {parseSelector, SelectorError} from '../resources/selector.js'
 import {BlockLimitError, ContentionError, InsufficientAddressesError, IpamError} from './errors.js'
 import {
   AFFINITY_ROOT,
@@ -67,18 +69,18 @@ import type {
   ReleaseResult,
   SelectsFn,
 } from './types.js'
+import {sleep} from '../lib/sleep.js'
 
 /** Calico's safeguard when no `maxBlocksPerHost` is configured. */
 export const DEFAULT_MAX_BLOCKS_PER_HOST = 20
 const DEFAULT_MAX_RETRIES = 100
-const DEFAULT_USES = ['Workload', 'Tunnel']
 /** Re-reads of a node's affinities while one of them is pending (being claimed by another process). */
 const PENDING_WAITS = 25
 
 type Guard = {key: string; modRevision: string} | {key: string; absent: true}
 
 export interface IpamOptions {
-  /** Evaluates pool node selectors; the default understands only `all()` and the empty selector. */
+  /** Evaluates pool node selectors (tests give a stand-in); the default is poolNodeSelects. */
   selects?: SelectsFn
   /** Clock for claim times and sequence numbers. */
   now?: () => Date
@@ -86,10 +88,19 @@ export interface IpamOptions {
   maxRetries?: number
 }
 
-export function allOnlySelects(selector: string, _labels: Record<string, string>): boolean {
-  const s = selector.trim()
-  if (s === '' || s === 'all()') return true
-  throw new IpamError(`cannot evaluate node selector '${selector}': no selector function was given to IPAM`)
+/**
+ * Whether a pool's node selector selects the node, as libcalico-go's IPAM decides it (v3.32.1
+ * lib/ipam/pools.go SelectsNode; ipam.go stops the assignment on its error): a selector that does
+ * not parse fails the assignment, naming it, rather than selecting nothing as Felix reads it
+ * (resources/selector.ts, selects).
+ */
+export function poolNodeSelects(selector: string, labels: Record<string, string>): boolean {
+  try {
+    return parseSelector(selector).matches(labels)
+  } catch (error) {
+    if (error instanceof SelectorError) throw new IpamError(`cannot evaluate node selector '${selector}': ${error.message}`)
+    throw error
+  }
 }
 
 export interface AffinityRecord {
@@ -105,8 +116,6 @@ export interface BlockRecord {
 }
 
 type ClaimOutcome = 'claimed' | 'ours' | 'taken' | 'retry'
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 function prefixEnd(prefix: string): Buffer {
   const b = Buffer.from(prefix)
@@ -127,7 +136,7 @@ export class Ipam {
     readonly ds: EtcdDatastore,
     opts: IpamOptions = {},
   ) {
-    this.selects = opts.selects ?? allOnlySelects
+    this.selects = opts.selects ?? poolNodeSelects
     this.now = opts.now ?? (() => new Date())
     this.maxRetries = opts.maxRetries ?? DEFAULT_MAX_RETRIES
   }
@@ -309,7 +318,7 @@ export class Ipam {
       if (p.cidr.includes(':') || p.disabled) return false
       if (wanted && !wanted.has(p.name) && !wanted.has(p.cidr)) return false
       if (!wanted && p.assignmentMode === 'Manual') return false
-      const uses = p.allowedUses && p.allowedUses.length > 0 ? p.allowedUses : DEFAULT_USES
+      const uses = p.allowedUses && p.allowedUses.length > 0 ? p.allowedUses : DEFAULT_ALLOWED_USES
       if (!uses.includes(use)) return false
       if (p.blockSize < parseCidr4(p.cidr).prefix || p.blockSize > 32) return false
       return this.selects(p.nodeSelector || 'all()', args.nodeLabels ?? {})

@@ -1,5 +1,5 @@
 // Public API of the IPAM library.
-export {Ipam, type IpamOptions, type AffinityRecord, type BlockRecord, allOnlySelects, DEFAULT_MAX_BLOCKS_PER_HOST} from './allocator.js'
+export {Ipam, type IpamOptions, type AffinityRecord, type BlockRecord, poolNodeSelects, DEFAULT_MAX_BLOCKS_PER_HOST} from './allocator.js'
 export {ensureTunnelAddress, releaseTunnelAddress, ipipTunnelHandle, ipipTunnelPools, IPIP_TUNNEL_ATTR_TYPE, type TunnelArgs, type TunnelResult} from './tunnel.js'
 export {checkIpam, type IpamCheckReport, type IpamProblem, type CheckOptions} from './check.js'
 export * from './types.js'

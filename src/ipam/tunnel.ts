@@ -1,6 +1,7 @@
 // The node's IPIP tunnel address (calico-node's allocate-tunnel-addrs): one address from the
 // node's own block, held by the handle `ipip-tunnel-addr-<node>`. The caller stores the result
 // in Node.spec.bgp.ipv4IPIPTunnelAddr (and clears it when undefined comes back).
+import {selects} from '../resources/selector.js'
 import type {Ipam} from './allocator.js'
 import {cidrContains, parseCidr4, parseIp4, tryParseIp4} from './net.js'
 import type {IpamPool} from './types.js'
@@ -31,7 +32,10 @@ export interface TunnelResult {
 
 /** IPv4 pools that give this node a tunnel address: enabled, IPIP on, selecting the node, Tunnel allowed. */
 export function ipipTunnelPools(ipam: Ipam, args: Pick<TunnelArgs, 'node' | 'nodeLabels' | 'pools'>): IpamPool[] {
-  const ipip = args.pools.filter((p) => p.ipipMode === 'Always' || p.ipipMode === 'CrossSubnet')
+  // A pool whose node selector does not parse is skipped here, not an error: calico-node's tunnel
+  // address allocation logs and skips it (upstream v3.32.1 node/pkg/allocateip/allocateip.go),
+  // where an assignment fails on it (Ipam's poolNodeSelects).
+  const ipip = args.pools.filter((p) => (p.ipipMode === 'Always' || p.ipipMode === 'CrossSubnet') && selects(p.nodeSelector, args.nodeLabels ?? {}))
   return ipam.eligiblePools({pools: ipip, node: args.node, nodeLabels: args.nodeLabels, use: 'Tunnel'})
 }
 

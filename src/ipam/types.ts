@@ -1,19 +1,11 @@
 // Inputs the IPAM library takes from its callers (pools and reservations live elsewhere).
+import type {PoolRead} from '../resources/kinds/ippool.js'
 
-/** The parts of an IPPool resource that IPAM needs. */
-export interface IpamPool {
-  name: string
-  cidr: string
-  blockSize: number
-  disabled: boolean
-  nodeSelector: string
-  ipipMode: string
-  vxlanMode: string
-  /** Default `[Workload, Tunnel]`. */
-  allowedUses?: string[] | undefined
-  /** `Automatic` (default) or `Manual`: manual pools serve only requests that name them. */
-  assignmentMode?: string | undefined
-}
+/**
+ * The parts of an IPPool resource that IPAM needs: a pool as readPool gives it
+ * (resources/kinds/ippool.ts), where uses and assignment mode may be left out (their defaults).
+ */
+export type IpamPool = Omit<PoolRead, 'natOutgoing' | 'disableBGPExport' | 'allowedUses' | 'assignmentMode'> & Partial<Pick<PoolRead, 'allowedUses' | 'assignmentMode'>>
 
 /** Does this selector expression select a node with these labels? */
 export type SelectsFn = (selector: string, labels: Record<string, string>) => boolean

@@ -275,3 +275,10 @@ export class SnapshotCache {
     return [...(def ? [resourceKey(def, name)] : []), BLOCK_PREFIX_V4]
   }
 }
+
+/** Reads the snapshot: one range read per kind plus one for the IPAM blocks, all at one revision. */
+export async function readSnapshot(store: ResourceStore, ipam: Ipam): Promise<Snapshot> {
+  const cache = new SnapshotCache(store, ipam)
+  await cache.load()
+  return cache.snapshot().snapshot
+}

@@ -14,6 +14,7 @@ import {link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile} f
 import {basename, dirname, join} from 'node:path'
 import {processAlive as alive} from '../lib/process.js'
 import {CalicoError} from '../resources/errors.js'
+import {sleep} from '../lib/sleep.js'
 
 export const DEFAULT_LOCK_FILE = '/var/run/calico/node-apply.lock'
 
@@ -181,6 +182,6 @@ export async function acquireLock(path: string, opts: {waitMs?: number; pollMs?:
       holder = r
     }
     if (Date.now() >= deadline) throw new LockBusyError(`another node pass (pid ${holder || 'unknown'}) holds ${path}; gave up waiting`)
-    await new Promise((r) => setTimeout(r, pollMs))
+    await sleep(pollMs)
   }
 }

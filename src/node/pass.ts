@@ -10,7 +10,7 @@ import {formatTunnelOp, syncTunnel, TunnelUnavailableError} from '../dataplane/t
 import type {ResourceStore} from '../datastore/store.js'
 import {cidrContains, ensureTunnelAddress, Ipam, ipipTunnelPools, parseCidr4, parseIp4} from '../ipam/index.js'
 import type {Resource} from '../resources/types.js'
-import type {CacheChanges} from './cache.js'
+import {type CacheChanges, readSnapshot} from './cache.js'
 import {type HostInterface, type IdentityOptions, type NodeIdentity, registerNode, resolveIdentity, resolveNodeName, updateNodeBgp} from './identity.js'
 import {acquireLock} from './lock.js'
 import {
@@ -22,9 +22,7 @@ import {
   type HostContext,
   poolsForNode,
   poolViews,
-  readSnapshot,
   type Snapshot,
-  selects,
 } from './snapshot.js'
 
 export const PART_NAMES = ['node', 'ipam', 'tunnel', 'routes', 'bird', 'iptables'] as const
@@ -236,7 +234,7 @@ export async function runNodePass(opts: NodePassOptions): Promise<NodePassResult
 
 async function pass(opts: NodePassOptions, dryRun: boolean): Promise<NodePassResult> {
   const {store} = opts
-  const ipam = new Ipam(store.ds, {selects})
+  const ipam = new Ipam(store.ds)
   const name = resolveNodeName(opts.identity)
   const source = opts.source ?? datastoreSource(store, ipam)
   let t = Date.now()

@@ -23,10 +23,10 @@ import {SnapshotCache} from './cache.js'
 import {DriftCheck} from './drift.js'
 import {publishNodeStatus, statusFromPass} from './node-status-key.js'
 import {formatPassTimes, type NodePassOptions, type NodePassResult, type PartName, partsForChanges, runNodePass, type SnapshotSource} from './pass.js'
-import {selects} from './snapshot.js'
 import {registerAndLog} from './identity.js'
 import type {Logger} from './log.js'
 import {DatastoreWatch, type WatchEvent} from './watch.js'
+import {sleep} from '../lib/sleep.js'
 
 export {LOG_LEVELS, type Logger, type LogLevel, makeLogger} from './log.js'
 
@@ -69,15 +69,6 @@ export interface NodeRunStatus {
   revision?: string
   bird?: {supervised: boolean; pid?: number; restarts: number}
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t)
-      resolve()
-    }, {once: true})
-  })
 
 function message(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err)
@@ -247,7 +238,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
     if (!iptBackend || iptBackend === 'auto' || verify) iptBackend = await resolveIptablesBackend('auto').catch(() => 'auto' as const)
     return iptBackend
   }
-  const cache = new SnapshotCache(opts.pass.store, new Ipam(opts.pass.store.ds, {selects}))
+  const cache = new SnapshotCache(opts.pass.store, new Ipam(opts.pass.store.ds))
   // When each device was first seen: a workload route is not deleted on a snapshot older than its device.
   const interfaceAges = new InterfaceAges()
   const drift = new DriftCheck({...(opts.pass.iptables?.enabled === false ? {} : {iptables: iptSyncer}), iptablesRefreshMs: opts.iptablesRefreshMs ?? 90_000})

@@ -1,5 +1,5 @@
-// Everything one node pass reads from etcd, read in one round of parallel range reads (see
-// cache.ts, which `node run` keeps current from the watch), and the
+// Everything one node pass reads from etcd (read by cache.ts: once with readSnapshot, or kept
+// current from the watch under `node run`), and the
 // pure builders that turn it into the inputs of the four dataplane parts (tunnel, routes,
 // iptables, BIRD). Kinds that are not registered (yet) are read as empty.
 
@@ -7,15 +7,13 @@ import type {BirdFilterInput, BirdModelInput, BirdNodeInput, BirdPeerInput, Bird
 import type {HostEndpointInput, IptablesInput, NetworkSetInput, PolicyInput, ProfileInput, TierInput, WorkloadEndpointInput} from '../dataplane/iptables/types.js'
 import type {IpipMode, RouteModelInput} from '../dataplane/routes/model.js'
 import type {SyncTunnelInput} from '../dataplane/tunnel/index.js'
-import type {ResourceStore} from '../datastore/store.js'
-import type {BlockInfo, Ipam, IpamPool} from '../ipam/index.js'
+import type {BlockInfo, IpamPool} from '../ipam/index.js'
 import type {WorkloadEndpointSpec} from '../resources/policy-types.js'
-import {parseSelector} from '../resources/selector.js'
-import type {Resource} from '../resources/types.js'
-import {SnapshotCache} from './cache.js'
+import {selects} from '../resources/selector.js'
+import {readPool} from '../resources/kinds/ippool.js'
+import {type Resource, specOf} from '../resources/types.js'
 
 export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow'
-export const DEFAULT_BLOCK_SIZE = 26
 
 export interface Snapshot {
   pools: Resource[]
@@ -36,13 +34,6 @@ export interface Snapshot {
   reservations: Resource[]
 }
 
-/** Reads the snapshot: one range read per kind plus one for the IPAM blocks, all at one revision. */
-export async function readSnapshot(store: ResourceStore, ipam: Ipam): Promise<Snapshot> {
-  const cache = new SnapshotCache(store, ipam)
-  await cache.load()
-  return cache.snapshot().snapshot
-}
-
 export function emptySnapshot(): Snapshot {
   return {
     pools: [], nodes: [], blocks: [], bgpConfigurations: [], bgpPeers: [], bgpFilters: [], felixConfigurations: [], networkPolicies: [], globalNetworkPolicies: [],
@@ -59,9 +50,6 @@ export interface PoolView extends IpamPool {
   ipipMode: IpipMode
 }
 
-type Spec = Record<string, any>
-const specOf = (r: Resource | undefined): Spec => (r?.spec ?? {}) as Spec
-
 function encap(v: unknown): IpipMode {
   return v === 'Always' || v === 'CrossSubnet' ? v : 'Never'
 }
@@ -69,34 +57,9 @@ function encap(v: unknown): IpipMode {
 /** IPv4 pools with Calico's defaults filled in. */
 export function poolViews(snap: Pick<Snapshot, 'pools'>): PoolView[] {
   return snap.pools
-    .map((r) => {
-      const s = specOf(r)
-      return {
-        name: r.metadata.name,
-        cidr: String(s.cidr ?? ''),
-        blockSize: typeof s.blockSize === 'number' && s.blockSize > 0 ? s.blockSize : DEFAULT_BLOCK_SIZE,
-        disabled: s.disabled === true,
-        nodeSelector: typeof s.nodeSelector === 'string' && s.nodeSelector.trim() ? s.nodeSelector : 'all()',
-        ipipMode: encap(s.ipipMode),
-        vxlanMode: typeof s.vxlanMode === 'string' && s.vxlanMode ? s.vxlanMode : 'Never',
-        allowedUses: Array.isArray(s.allowedUses) ? s.allowedUses : undefined,
-        assignmentMode: typeof s.assignmentMode === 'string' ? s.assignmentMode : undefined,
-        natOutgoing: s.natOutgoing === true,
-        disableBGPExport: s.disableBGPExport === true,
-      }
-    })
+    .map((r) => readPool(r))
+    .map((p) => ({...p, ipipMode: encap(p.ipipMode)}))
     .filter((p) => p.cidr !== '' && !p.cidr.includes(':'))
-}
-
-/** Calico's selector semantics; a selector that does not parse selects nothing. */
-export function selects(selector: string, labels: Record<string, string>): boolean {
-  const s = selector.trim()
-  if (s === '' || s === 'all()') return true
-  try {
-    return parseSelector(s).matches(labels)
-  } catch {
-    return false
-  }
 }
 
 export function findNode(snap: Pick<Snapshot, 'nodes'>, name: string): Resource | undefined {

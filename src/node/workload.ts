@@ -13,10 +13,11 @@ import {Ipam} from '../ipam/index.js'
 import {assertSafeName, runChecked, runCommand} from '../lib/exec.js'
 import {CalicoError, NotFoundError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
-import type {KindDef, Resource} from '../resources/types.js'
+import {type KindDef, type Resource, specOf} from '../resources/types.js'
 import {formatFieldError} from '../resources/errors.js'
 import {nodeDef} from './identity.js'
-import {DEFAULT_ALLOW_PROFILE, poolsForNode, selects} from './snapshot.js'
+import {DEFAULT_ALLOW_PROFILE, poolsForNode} from './snapshot.js'
+import {sleep} from '../lib/sleep.js'
 
 export const WORKLOAD_ORCHESTRATOR = 'calicoctl'
 export const WORKLOAD_ENDPOINT = 'eth0'
@@ -115,7 +116,7 @@ function workloadMac(): string {
 }
 
 function info(r: Resource): WorkloadInfo {
-  const s = (r.spec ?? {}) as Record<string, any>
+  const s = specOf(r)
   return {
     name: String(s.workload ?? r.metadata.name),
     namespace: r.metadata.namespace ?? 'default',
@@ -149,7 +150,7 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
   const iface = workloadInterfaceName(namespace, opts.name)
   const peer = `tmp${iface.slice(4)}`
 
-  const ipam = new Ipam(opts.store.ds, {selects})
+  const ipam = new Ipam(opts.store.ds)
   const labels = node.metadata.labels ?? {}
   const pools = poolsForNode({pools: poolList}, labels)
   const handleId = workloadHandle(namespace, opts.name)
@@ -242,7 +243,7 @@ async function waitForNode(opts: AddWorkloadOptions): Promise<Resource> {
     opts.onWait?.(`node ${opts.node} is not registered yet: waiting up to ${waitMs / 1000}s for it (${hint})`)
     const deadline = Date.now() + waitMs
     while (Date.now() < deadline && !opts.signal?.aborted) {
-      await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))))
+      await sleep(Math.min(250, Math.max(0, deadline - Date.now())), opts.signal)
       const node = await opts.store.get(nodeDef(), opts.node)
       if (node) return node
     }
@@ -282,7 +283,7 @@ export async function removeWorkload(opts: RemoveWorkloadOptions): Promise<Workl
   if (del.exitCode !== 0 && !/Cannot find device/.test(del.stderr)) throw new CalicoError(`cannot delete ${iface}: ${del.stderr.trim()}`)
   // Best effort: with no usable iptables here, `workload add` could not have left drops either.
   if (opts.iptables?.enabled !== false) await resolveIptablesBackend(opts.iptables?.backend ?? 'auto').then((b) => removePendingDrops(iface, b)).catch(() => {})
-  await new Ipam(opts.store.ds, {selects}).releaseByHandle(workloadHandle(namespace, opts.name))
+  await new Ipam(opts.store.ds).releaseByHandle(workloadHandle(namespace, opts.name))
   const [res] = await opts.store.deleteMany([{def, name: wepName, namespace}])
   if (res && !res.ok && !(res.error instanceof NotFoundError)) throw res.error
   return w

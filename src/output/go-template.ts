@@ -15,7 +15,9 @@
 // name found nowhere else is looked up in the metadata. kubectl-style lower-case names work too.
 // A field the document leaves out (an empty optional field) reads as no value, printed `<no value>`.
 import {CalicoError} from '../resources/errors.js'
-import {goFloat, joinAndTruncate} from '../resources/kinds/policy-common.js'
+import {goFloat} from '../lib/go-float.js'
+import {isObject} from '../lib/objects.js'
+import {joinAndTruncate} from '../resources/kinds/policy-common.js'
 
 export type TemplateFunc = (...args: unknown[]) => unknown
 
@@ -371,8 +373,6 @@ function readQuoted(s: string, i: number, fail: (m: string) => never): {value: u
 
 /** A value a template reads but the data does not have. */
 const NO_VALUE = Symbol('no value')
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 function isResource(v: Record<string, unknown>): boolean {
   return typeof v.kind === 'string' && isObject(v.metadata)

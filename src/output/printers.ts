@@ -1,10 +1,9 @@
 // calicoctl's output formats: ps/wide tables (Go tabwriter layout), custom-columns, yaml, json,
 // go-template and go-template-file (src/output/go-template.ts).
 
-import {documentSchema} from '../datastore/codec.js'
 import {CalicoError} from '../resources/errors.js'
 import {canonicalize, type FieldType} from '../resources/schema.js'
-import {API_VERSION, type CellContext, type KindDef, type Resource} from '../resources/types.js'
+import {API_VERSION, type CellContext, documentSchema, type KindDef, type Resource} from '../resources/types.js'
 import type {goJoin, TemplateFunc} from './go-template.js'
 import {dumpYaml} from './yaml-emit.js'
 

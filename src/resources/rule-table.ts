@@ -3,40 +3,13 @@
 // small predicate on the field's value; `applyRules` walks the resource to every place the row's
 // field path names and turns findings into one-line field errors. Tests enumerate the rows
 // (test/unit/rule-tables.test.ts): every row needs a manifest upstream accepts and one it refuses.
+import {isObject} from '../lib/objects.js'
 import {type FieldError, fieldError} from './errors.js'
-import type {Resource, ValidateContext} from './types.js'
+import type {At, Resource, RuleRow, RuleTable, ValidateContext} from './types.js'
 
 type Obj = Record<string, unknown>
 
-/** Where a check runs: the field's concrete path, the object holding it, the whole resource. */
-export interface At {
-  path: string
-  parent: Obj
-  /** The object holding the parent (for a field of a list item, the object holding the list). */
-  grandparent: Obj | undefined
-  resource: Resource
-  ctx: ValidateContext
-}
-
-/** A reason (reported on the row's field, with its value when that is a scalar), or findings naming their own fields. */
-export type Finding = string | FieldError[] | undefined
-
-export interface RuleRow {
-  /**
-   * Field path from the resource's root: `.` between fields, `[*]` for every item of a list,
-   * `*` for every key of a map, `{a,b}` for either field (e.g. `spec.{ingress,egress}[*].action`).
-   */
-  field: string
-  /** What upstream demands, in a few words. */
-  rule: string
-  /** Upstream's source at v3.32.1: file and function, tag or CRD marker. */
-  source: string
-  /** Checked also where the field is absent (a required field; a rule on its absence). */
-  absent?: boolean
-  check(value: unknown, at: At): Finding
-}
-
-export type RuleTable = readonly RuleRow[]
+export type {At, Finding, RuleRow, RuleTable} from './types.js'
 
 export interface Place {
   path: string
@@ -46,8 +19,6 @@ export interface Place {
   /** The object holding the parent (for a list item's field, the object holding the list). */
   grandparent: Obj | undefined
 }
-
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 interface Segment {
   /** The path pattern up to and including this segment. */
@@ -116,7 +87,7 @@ function placesBy({segs, plain}: Compiled, root: unknown, pattern: string, absen
     }
     const next: Node[] = []
     for (const node of here) {
-      if (!isObj(node.value)) continue
+      if (!isObject(node.value)) continue
       const obj = node.value
       const names = seg.names === '*' ? Object.keys(obj) : seg.names
       for (const name of names) {
@@ -144,7 +115,7 @@ function placeOfPlainPath(root: unknown, path: string, segs: Segment[], absent: 
   let grandparent: Obj | undefined
   let value = root
   for (const seg of segs) {
-    if (!isObj(value)) return NOWHERE
+    if (!isObject(value)) return NOWHERE
     grandparent = parent
     parent = value
     value = value[(seg.names as string[])[0]!]

@@ -4,6 +4,7 @@
 
 import {isIPv4, isIPv6} from 'node:net'
 import ipaddr from 'ipaddr.js'
+import {isObject} from '../lib/objects.js'
 import {type FieldError, fieldError} from './errors.js'
 import type {PolicyType, Protocol} from './policy-types.js'
 import {validateSelector} from './selector.js'
@@ -57,10 +58,6 @@ const MAX_HTTP_ITEMS = 20
 // Small helpers
 
 type Obj = Record<string, unknown>
-
-function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /** Reports keys outside `allowed` (strict parsing) and returns whether `v` was an object at all. */
 function checkObject(v: unknown, allowed: readonly string[], path: string, errors: FieldError[]): v is Obj {

@@ -1,6 +1,7 @@
 // A small schema language for Calico's JSON documents. One schema per kind drives three jobs:
 // strict parsing (unknown fields and wrong types are errors), Calico's key order when encoding,
 // and Go's `omitempty` when encoding (zero values vanish unless the Go field is a pointer).
+import {isObject} from '../lib/objects.js'
 import {type FieldError, fieldError} from './errors.js'
 
 /** `always`: a Go field tagged without omitempty, written (as its zero value) even when absent. */
@@ -56,10 +57,6 @@ export const objectMetaFields: Fields = [
 const typeName = (t: FieldType) =>
   ({string: 'a string', bool: 'a boolean', int: 'an integer', number: 'a number', intOrString: 'a number or string', array: 'a list', map: 'a map', object: 'an object', any: 'a value'})[t.t]
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
 const fieldMaps = new WeakMap<Fields, Map<string, FieldType>>()
 function fieldMap(fields: Fields): Map<string, FieldType> {
   let m = fieldMaps.get(fields)
@@ -101,14 +98,14 @@ export function checkType(value: unknown, type: FieldType, path: string, out: Fi
       value.forEach((v, i) => checkType(v, type.of, `${path}[${i}]`, out))
       return
     case 'map':
-      if (!isPlainObject(value)) {
+      if (!isObject(value)) {
         out.push(fieldError(path, `must be ${typeName(type)}`, value))
         return
       }
       for (const [k, v] of Object.entries(value)) checkType(v, type.of, `${path}.${k}`, out)
       return
     case 'object': {
-      if (!isPlainObject(value)) {
+      if (!isObject(value)) {
         out.push(fieldError(path, `must be ${typeName(type)}`, value))
         return
       }
@@ -137,7 +134,7 @@ function isZero(v: unknown): boolean {
     v === false ||
     v === 0 ||
     (Array.isArray(v) && v.length === 0) ||
-    (isPlainObject(v) && Object.keys(v).length === 0)
+    (isObject(v) && Object.keys(v).length === 0)
   )
 }
 
@@ -151,13 +148,13 @@ export function canonicalize(value: unknown, type: FieldType): unknown {
     case 'array':
       return Array.isArray(value) ? value.map((v) => canonicalize(v, type.of) ?? nullAs(type.of)) : value
     case 'map': {
-      if (!isPlainObject(value)) return value
+      if (!isObject(value)) return value
       const out: Record<string, unknown> = {}
       for (const k of Object.keys(value).sort()) out[k] = canonicalize(value[k], type.of) ?? nullAs(type.of)
       return out
     }
     case 'object': {
-      if (!isPlainObject(value)) return value
+      if (!isObject(value)) return value
       const out: Record<string, unknown> = {}
       for (const [k, ft] of type.fields) {
         // Go emits a non-pointer struct field even when empty (`"source":{}`).

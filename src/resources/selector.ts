@@ -466,6 +466,24 @@ export function parseSelector(text: string): Selector {
   return selector
 }
 
+/**
+ * Whether `selector` selects `labels`; a blank selector selects everything. A selector that does
+ * not parse selects nothing: Felix's reading (upstream v3.32.1 felix/calc/validation_filter.go
+ * treats a resource that fails validation as missing, and felix/calc/active_bpgpeer_calculator.go
+ * falls back to selector.NoMatch for a BGPPeer node selector that does not parse; calico-node's
+ * tunnel address allocation, node/pkg/allocateip/allocateip.go, skips such a pool too). An IPAM
+ * assignment is the one reader that fails instead, as libcalico-go/lib/ipam/pools.go SelectsNode
+ * returns the parse error and ipam.go stops the assignment (ipam/allocator.ts, poolNodeSelects).
+ */
+export function selects(selector: string, labels: Labels): boolean {
+  try {
+    return parseSelector(selector).matches(labels)
+  } catch (error) {
+    if (error instanceof SelectorError) return false
+    throw error
+  }
+}
+
 export interface ValidateSelectorOptions {
   /** Permit global(), which Calico allows only in an EntityRule namespaceSelector, and only on its own. */
   allowGlobal?: boolean

@@ -1,7 +1,6 @@
 // What every Calico v3 resource looks like, and what a kind must say about itself.
 import type {CalicoError, FieldError} from './errors.js'
-import type {Fields} from './schema.js'
-import type {RuleTable} from './rule-table.js'
+import {type FieldType, type Fields, obj, objectMetaFields, str} from './schema.js'
 
 export const API_VERSION = 'projectcalico.org/v3'
 
@@ -24,6 +23,11 @@ export interface Resource<S = any> {
   status?: unknown
 }
 
+/** A resource's spec, or an empty one when it has none, typed by the caller (`specOf<IPPoolSpec>(r)`). */
+export function specOf<S extends object = Record<string, any>>(r: {spec?: unknown} | undefined): S {
+  return (r?.spec ?? {}) as S
+}
+
 /** What a kind's validation may consult beyond the resource itself. */
 export interface ValidateContext {
   /** Other resources of the same kind already stored (for overlap checks); absent offline. */
@@ -31,6 +35,38 @@ export interface ValidateContext {
   /** Whether a resource this one refers to is stored (or in the same input); absent offline. */
   exists?: (kind: string, name: string) => boolean
 }
+
+// A kind's validation rules as data (applied by rule-table.ts).
+
+/** Where a check runs: the field's concrete path, the object holding it, the whole resource. */
+export interface At {
+  path: string
+  parent: Record<string, unknown>
+  /** The object holding the parent (for a field of a list item, the object holding the list). */
+  grandparent: Record<string, unknown> | undefined
+  resource: Resource
+  ctx: ValidateContext
+}
+
+/** A reason (reported on the row's field, with its value when that is a scalar), or findings naming their own fields. */
+export type Finding = string | FieldError[] | undefined
+
+export interface RuleRow {
+  /**
+   * Field path from the resource's root: `.` between fields, `[*]` for every item of a list,
+   * `*` for every key of a map, `{a,b}` for either field (e.g. `spec.{ingress,egress}[*].action`).
+   */
+  field: string
+  /** What upstream demands, in a few words. */
+  rule: string
+  /** Upstream's source at v3.32.1: file and function, tag or CRD marker. */
+  source: string
+  /** Checked also where the field is absent (a required field; a rule on its absence). */
+  absent?: boolean
+  check(value: unknown, at: At): Finding
+}
+
+export type RuleTable = readonly RuleRow[]
 
 /** A resource this one names and that must exist when it is written (upstream client checks). */
 export interface Reference {
@@ -94,4 +130,23 @@ export interface KindDef {
   toStorage?(r: Resource): Resource
   /** Called when a resource is read from etcd with its key name (e.g. strip `default.`). */
   nameFromKey?(keyName: string, r: Resource): string
+}
+
+const schemas = new WeakMap<KindDef, FieldType>()
+
+/** The whole-document schema of a kind. A kind with no spec fields keeps its spec free-form. */
+export function documentSchema(def: KindDef): FieldType {
+  let s = schemas.get(def)
+  if (!s) {
+    const fields: Array<readonly [string, FieldType]> = [
+      ['kind', str],
+      ['apiVersion', str],
+      ['metadata', obj(objectMetaFields)],
+      ['spec', def.specFields.length > 0 ? obj(def.specFields) : {t: 'any'}],
+    ]
+    if (def.statusFields) fields.push(['status', obj(def.statusFields)])
+    s = obj(fields)
+    schemas.set(def, s)
+  }
+  return s
 }

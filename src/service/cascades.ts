@@ -1,20 +1,17 @@
 // What deleting an IPPool or a Node does besides removing its key, as Calico's client does:
-// registered in delete.ts's cascade table, run before the deletes, and doing nothing on a dry run.
+// the cascade table delete.ts consults, run before the deletes, and doing nothing on a dry run.
 import type {ResourceStore, ResourceRef} from '../datastore/store.js'
 import {allocatedOrdinals, releaseTunnelAddress} from '../ipam/index.js'
 import {ConflictError, NotFoundError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
-import type {KindDef, Resource} from '../resources/types.js'
+import {type KindDef, type Resource, specOf} from '../resources/types.js'
 import type {Loaded} from './crud.js'
-import {deleteCascades} from './delete.js'
 import {ipamFor} from './ipam.js'
+import {sleep} from '../lib/sleep.js'
 
 /** How long a disabled pool is left before its affinities go, so in-flight allocations finish (Calico waits 500 ms). */
 export const POOL_DISABLE_GRACE_MS = 500
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-type Spec = Record<string, any>
-const specOf = (r: Resource | undefined): Spec => (r?.spec ?? {}) as Spec
 
 /** The stored resource a delete target names, unless the target pins a revision that is no longer current. */
 async function storedTarget(store: ResourceStore, t: Loaded): Promise<Resource | undefined> {
@@ -112,14 +109,11 @@ export async function cascadeNodeDelete(store: ResourceStore, targets: Loaded[],
   }
 }
 
-// delete.ts imports this module for its side effect, so when delete.ts is loaded first its map
-// is not initialised yet while this body runs: register once the module graph has finished.
-function register(): void {
-  deleteCascades.set('IPPool', cascadeIPPoolDelete)
-  deleteCascades.set('Node', cascadeNodeDelete)
-}
-try {
-  register()
-} catch {
-  queueMicrotask(register)
-}
+/** Hooks that run before a kind's resources are deleted. */
+export type DeleteCascade = (store: ResourceStore, targets: Loaded[], dryRun: boolean) => Promise<void>
+
+/** The cascade of each kind that has one, consulted by delete.ts before it deletes. */
+export const deleteCascades: ReadonlyMap<string, DeleteCascade> = new Map<string, DeleteCascade>([
+  ['IPPool', cascadeIPPoolDelete],
+  ['Node', cascadeNodeDelete],
+])

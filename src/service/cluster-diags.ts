@@ -29,7 +29,7 @@ import {NODE_STATUS_PREFIX} from '../node/node-status-key.js'
 import {outputDocument, serialize} from '../output/printers.js'
 import {CalicoError} from '../resources/errors.js'
 import {KINDS} from '../resources/registry.js'
-import {API_VERSION} from '../resources/types.js'
+import {API_VERSION, specOf} from '../resources/types.js'
 import {showUsage} from './ipam.js'
 import {clusterInformation} from './version.js'
 
@@ -146,7 +146,7 @@ export async function collectClusterDiags(store: ResourceStore, opts: ClusterDia
       say(`  ERROR: ClusterInformation could not be read: ${info.message}`)
       version += `# ClusterInformation could not be read: ${info.message}\n`
     } else {
-      const s = (info?.spec ?? {}) as Record<string, unknown>
+      const s = specOf<Record<string, unknown>>(info)
       version += row('Cluster Calico Version', s.calicoVersion || 'unknown')
       version += row('Cluster Type', s.clusterType || 'unknown')
       version += row('Cluster GUID', s.clusterGUID ?? 'unknown')

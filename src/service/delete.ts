@@ -1,8 +1,8 @@
-import './cascades.js'
 import type {ResourceStore} from '../datastore/store.js'
-import {type Summary, summarize} from '../output/summary.js'
+import {type Summary, summarize} from './summary.js'
 import {CalicoError} from '../resources/errors.js'
 import {API_VERSION} from '../resources/types.js'
+import {deleteCascades} from './cascades.js'
 import {deleteResources, type Loaded, loadManifests} from './crud.js'
 import {checkNames, namespaceFor, resolveKind, selectByLabels} from './targets.js'
 
@@ -18,9 +18,6 @@ export interface DeleteRequest {
   dryRun?: boolean
 }
 
-/** Hooks that run before a kind's resources are deleted (IPAM cascades register here). */
-export type DeleteCascade = (store: ResourceStore, targets: Loaded[], dryRun: boolean) => Promise<void>
-export const deleteCascades = new Map<string, DeleteCascade>()
 
 export async function runDelete(store: ResourceStore, req: DeleteRequest): Promise<Summary> {
   let targets: Loaded[]

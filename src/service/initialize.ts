@@ -6,12 +6,12 @@
 // empty ("unknown" in `version`) until an agent has run. Safe to repeat; concurrent callers
 // converge (create races and update conflicts are retried).
 import {randomBytes} from 'node:crypto'
-import {setTimeout as sleep} from 'node:timers/promises'
 import type {ResourceStore} from '../datastore/store.js'
 import {AlreadyExistsError, ConflictError} from '../resources/errors.js'
 import {STATIC_TIERS} from '../resources/kinds/tier.js'
 import {kindByName} from '../resources/registry.js'
 import {API_VERSION, type Resource} from '../resources/types.js'
+import {sleep} from '../lib/sleep.js'
 
 export interface InitOptions {
   /** Recorded as spec.calicoVersion when given (the agent's version). */
@@ -72,6 +72,6 @@ export async function initializeUntilDone(store: ResourceStore, opts: InitOption
       if (message !== last) warn(message)
       last = message
     }
-    await sleep(retryMs, undefined, {signal}).catch(() => undefined) // aborted: the loop ends
+    await sleep(retryMs, signal) // aborted: the loop ends
   }
 }

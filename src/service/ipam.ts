@@ -20,22 +20,15 @@ import {
 } from '../ipam/index.js'
 import {CalicoError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
-import {parseSelector} from '../resources/selector.js'
-import type {KindDef, Resource} from '../resources/types.js'
+import {readPool} from '../resources/kinds/ippool.js'
+import {type KindDef, type Resource, specOf} from '../resources/types.js'
 import {clusterInformation} from './version.js'
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
 
-/** Calico's selector semantics for pool node selectors. */
-export function selects(selector: string, labels: Record<string, string>): boolean {
-  const s = selector.trim()
-  if (s === '' || s === 'all()') return true
-  return parseSelector(s).matches(labels)
-}
-
 export function ipamFor(store: ResourceStore): Ipam {
-  return new Ipam(store.ds, {selects})
+  return new Ipam(store.ds)
 }
 
 function kind(name: string): KindDef {
@@ -44,24 +37,6 @@ function kind(name: string): KindDef {
   return def
 }
 
-type Spec = Record<string, any>
-const specOf = (r: Resource | undefined): Spec => (r?.spec ?? {}) as Spec
-
-/** An IPPool resource as IPAM sees it (Calico's defaults filled in). */
-export function ipamPool(r: Resource): IpamPool {
-  const s = specOf(r)
-  return {
-    name: r.metadata.name,
-    cidr: String(s.cidr ?? ''),
-    blockSize: typeof s.blockSize === 'number' && s.blockSize > 0 ? s.blockSize : 26,
-    disabled: s.disabled === true,
-    nodeSelector: typeof s.nodeSelector === 'string' && s.nodeSelector.trim() ? s.nodeSelector : 'all()',
-    ipipMode: typeof s.ipipMode === 'string' && s.ipipMode ? s.ipipMode : 'Never',
-    vxlanMode: typeof s.vxlanMode === 'string' && s.vxlanMode ? s.vxlanMode : 'Never',
-    allowedUses: Array.isArray(s.allowedUses) ? s.allowedUses : undefined,
-    assignmentMode: typeof s.assignmentMode === 'string' ? s.assignmentMode : undefined,
-  }
-}
 
 async function loadPools(store: ResourceStore): Promise<{resources: Resource[]; pools: IpamPool[]}> {
   const {items} = await store.list(kind('IPPool'))
@@ -69,7 +44,7 @@ async function loadPools(store: ResourceStore): Promise<{resources: Resource[]; 
     const cidr = String(specOf(r).cidr ?? '')
     return cidr !== '' && !cidr.includes(':')
   })
-  return {resources: v4, pools: v4.map(ipamPool)}
+  return {resources: v4, pools: v4.map(readPool)}
 }
 
 async function loadReservations(store: ResourceStore): Promise<string[]> {
@@ -656,7 +631,7 @@ export async function splitPool(store: ResourceStore, opts: SplitOptions): Promi
   const cidr = parseCidr4(String(spec.cidr))
   const bits = Math.log2(n)
   const prefix = cidr.prefix + bits
-  const blockSize = typeof spec.blockSize === 'number' ? spec.blockSize : 26
+  const {blockSize} = readPool(old)
   if (prefix > blockSize) throw new CalicoError(`cannot split IP pool ${old.metadata.name} (${formatCidr4(cidr)}) into ${n}: each part would be smaller than its block size /${blockSize}`)
   const step = 2 ** (32 - prefix)
   const created: Resource[] = []

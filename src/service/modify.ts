@@ -4,11 +4,13 @@ import {describe, type ResourceStore} from '../datastore/store.js'
 import {CalicoError, ConflictError, NotFoundError, ValidationError} from '../resources/errors.js'
 import {defaultAndValidate, resourceFromDoc} from '../resources/manifest.js'
 import type {KindDef, Resource} from '../resources/types.js'
+import {isObject} from '../lib/objects.js'
+import {sleep} from '../lib/sleep.js'
 
 // Enough for many writers changing one resource at once (8 `label` processes on one key): each
 // retry redoes a relative change, so retrying is safe; a little jitter keeps them from lockstep.
 const RETRIES = 20
-const jitter = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * 10 * Math.min(attempt, 5)))
+const jitter = (attempt: number) => sleep(Math.random() * 10 * Math.min(attempt, 5))
 
 async function readModifyWrite(
   store: ResourceStore,
@@ -42,10 +44,6 @@ async function readModifyWrite(
 }
 
 // ---------- patch ----------
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /** RFC 7386 JSON merge patch: objects merge, null deletes, anything else replaces. */
 export function mergePatch(target: unknown, patch: unknown): unknown {

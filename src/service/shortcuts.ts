@@ -3,10 +3,10 @@
 import {encodeResource} from '../datastore/codec.js'
 import {describe, type ResourceStore} from '../datastore/store.js'
 import {parseOutputFormat, printResources} from '../output/printers.js'
-import {summarize} from '../output/summary.js'
+import {summarize} from './summary.js'
 import {AlreadyExistsError, CalicoError, NotFoundError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
-import {API_VERSION, type KindDef, type Resource} from '../resources/types.js'
+import {API_VERSION, type KindDef, type Resource, specOf} from '../resources/types.js'
 import {deleteResources, writeResources} from './crud.js'
 import {patchResource} from './modify.js'
 
@@ -209,7 +209,7 @@ export async function removePeer(store: ResourceStore, nameOrIp: string, node?: 
   else {
     const {items} = await store.list(def)
     targets = items.filter((p) => {
-      const s = (p.spec ?? {}) as {peerIP?: string; node?: string}
+      const s = specOf<{peerIP?: string; node?: string}>(p)
       return s.peerIP !== undefined && (s.peerIP === nameOrIp || s.peerIP.replace(/:\d+$/, '') === nameOrIp) && (node === undefined || s.node === node)
     })
   }

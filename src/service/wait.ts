@@ -1,11 +1,10 @@
 // --wait: block until every live node has applied a datastore revision, as published by
 // `node run` under /calico/felix/v2/no-region/host/<node>/status; and `node list`.
 import type {ResourceStore} from '../datastore/store.js'
-import {parseDuration} from '../lib/base-command.js'
-import {DEFAULT_WAIT} from '../lib/wait-flag.js'
 import {readNodeStatuses, type StoredNodeStatus} from '../node/node-status-key.js'
 import {tabwriter} from '../output/printers.js'
 import {kindByName} from '../resources/registry.js'
+import {sleep} from '../lib/sleep.js'
 
 export interface WaitOptions {
   /** The revision every node must have applied. */
@@ -24,7 +23,7 @@ export interface Clock {
   sleep(ms: number): Promise<void>
 }
 
-const realClock: Clock = {now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms))}
+const realClock: Clock = {now: () => Date.now(), sleep}
 
 export interface NodeWaitState {
   node: string
@@ -83,16 +82,17 @@ export function waitFailure(r: WaitReport): string {
 }
 
 /**
- * After a write with --wait: blocks until every live node has applied `revision`, with progress
- * on `err`; throws naming the nodes that did not converge. No revision means nothing was written.
+ * After a write with --wait (`timeoutMs` undefined: no --wait): blocks until every live node has
+ * applied `revision`, with progress on `err`; throws naming the nodes that did not converge. No
+ * revision means nothing was written.
  */
-export async function waitAfterWrite(store: ResourceStore, wait: string | undefined, revision: string | undefined, err: (text: string) => void): Promise<WaitReport | undefined> {
-  if (wait === undefined) return undefined
+export async function waitAfterWrite(store: ResourceStore, timeoutMs: number | undefined, revision: string | undefined, err: (text: string) => void): Promise<WaitReport | undefined> {
+  if (timeoutMs === undefined) return undefined
   if (revision === undefined) {
     err('nothing was written, so there is nothing for the nodes to apply')
     return undefined
   }
-  const report = await waitForNodes(store, {revision, timeoutMs: parseDuration(wait === '' ? DEFAULT_WAIT : wait), onProgress: err})
+  const report = await waitForNodes(store, {revision, timeoutMs, onProgress: err})
   if (!report.ok) {
     const {CalicoError} = await import('../resources/errors.js')
     throw new CalicoError(waitFailure(report))
@@ -126,16 +126,4 @@ export async function listNodes(store: ResourceStore): Promise<{rows: NodeListRo
 export function nodeListTable(rows: NodeListRow[], wide = false): string {
   const head = ['NAME', 'AGENT', 'APPLIED REVISION', 'TIME', 'RESULT', ...(wide ? ['ERRORS'] : [])]
   return tabwriter([head, ...rows.map((r) => [r.node, r.agent, r.revision, r.time, r.result, ...(wide ? [r.errors.join('; ') || '-'] : [])])])
-}
-
-/** The end of a shortcut: print its line, then wait for the nodes if asked; throws when they did not converge. */
-export async function finishShortcut(
-  store: ResourceStore,
-  result: {message: string; revision?: string; changed: boolean},
-  wait: string | undefined,
-  out: (text: string) => void,
-  err: (text: string) => void,
-): Promise<void> {
-  out(`${result.message}\n`)
-  await waitAfterWrite(store, wait, result.revision, err)
 }

@@ -7,7 +7,7 @@ import {ensureTunnelAddress, Ipam, ipipTunnelHandle} from '../../src/ipam/index.
 import {kindByName} from '../../src/resources/registry.js'
 import type {Resource} from '../../src/resources/types.js'
 import {runDelete} from '../../src/service/delete.js'
-import {ipamPool, selects} from '../../src/service/ipam.js'
+import {readPool} from '../../src/resources/kinds/ippool.js'
 import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 
@@ -35,7 +35,7 @@ before(async () => {
   run = cliFor(etcd.endpoint)
   ds = await EtcdDatastore.connect({datastoreType: 'etcdv3', endpoints: [etcd.endpoint], timeoutMs: 5000} as any)
   store = new ResourceStore(ds)
-  ipam = new Ipam(ds, {selects})
+  ipam = new Ipam(ds)
 })
 after(async () => {
   ds.close()
@@ -49,9 +49,9 @@ describe('IPPool delete cascade', () => {
     const p2 = await put('IPPool', 'pool2', {cidr: '10.2.0.0/24', blockSize: 26, ipipMode: 'Always'})
     // An empty block of pool1 (claimed, nothing assigned), a block of pool1 holding an
     // address, and a block of pool2.
-    await ipam.claimBlock('node-a', [ipamPool(p1)])
-    await ipam.autoAssign({node: 'node-b', num: 1, handleId: 'wl-b', attrs: {node: 'node-b'}, pools: [ipamPool(p1)]})
-    await ipam.autoAssign({node: 'node-b', num: 1, handleId: 'wl-b2', attrs: {node: 'node-b'}, pools: [ipamPool(p2)]})
+    await ipam.claimBlock('node-a', [readPool(p1)])
+    await ipam.autoAssign({node: 'node-b', num: 1, handleId: 'wl-b', attrs: {node: 'node-b'}, pools: [readPool(p1)]})
+    await ipam.autoAssign({node: 'node-b', num: 1, handleId: 'wl-b2', attrs: {node: 'node-b'}, pools: [readPool(p2)]})
     assert.equal((await ipam.listAffinities()).length, 3)
 
     // A dry run changes nothing.
@@ -84,7 +84,7 @@ describe('IPPool delete cascade', () => {
 describe('Node delete cascade', () => {
   test('releases its addresses and affinities and deletes its peers, configuration and endpoints', async () => {
     const pool = await put('IPPool', 'pool1', {cidr: '10.3.0.0/24', blockSize: 26, ipipMode: 'Always'})
-    const pools = [ipamPool(pool)]
+    const pools = [readPool(pool)]
     const t = await ensureTunnelAddress(ipam, {node: 'node-a', pools})
     await put('Node', 'node-a', {bgp: {ipv4Address: '192.0.2.1/24', ipv4IPIPTunnelAddr: t.address}})
     await put('Node', 'node-b', {bgp: {ipv4Address: '192.0.2.2/24'}})

@@ -15,7 +15,7 @@ import {Ipam} from '../../src/ipam/index.js'
 import {nodeStatusKey} from '../../src/node/node-status-key.js'
 import {KINDS, kindByName} from '../../src/resources/registry.js'
 import {connectionSummary, REDACTED, redactFields, redactUrl, utcStamp} from '../../src/service/cluster-diags.js'
-import {ipamPool, selects} from '../../src/service/ipam.js'
+import {readPool} from '../../src/resources/kinds/ippool.js'
 import {type CliOptions, cli} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 
@@ -86,7 +86,7 @@ spec: {nets: [198.51.100.0/24]}
   if (!(await store.get(ciDef, 'default')))
     await store.createMany([{def: ciDef, resource: store.prepareCreate(ciDef, {apiVersion: 'projectcalico.org/v3', kind: 'ClusterInformation', metadata: {name: 'default'}, spec: {clusterGUID: '0123456789abcdef0123456789abcdef', clusterType: 'etcd,bgp', datastoreReady: true}})}])
   const pool = await store.get(kindByName('IPPool')!, 'pool-d')
-  await new Ipam(ds, {selects}).autoAssign({node: 'node-a', num: 3, handleId: 'k8s-pod-network.ccc', attrs: {node: 'node-a'}, pools: [ipamPool(pool!)]})
+  await new Ipam(ds).autoAssign({node: 'node-a', num: 3, handleId: 'k8s-pod-network.ccc', attrs: {node: 'node-a'}, pools: [readPool(pool!)]})
   await etcd.client.put(nodeStatusKey('node-a')).value(JSON.stringify({node: 'node-a', state: 'running', revision: '7', result: 'ok'}))
 })
 after(async () => {

@@ -9,7 +9,7 @@ import {ResourceStore} from '../../src/datastore/store.js'
 import {Ipam} from '../../src/ipam/index.js'
 import {kindByName} from '../../src/resources/registry.js'
 import type {Resource} from '../../src/resources/types.js'
-import {ipamPool, selects} from '../../src/service/ipam.js'
+import {readPool} from '../../src/resources/kinds/ippool.js'
 import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 
@@ -48,7 +48,7 @@ describe('datastore migrate', () => {
     const pool = await put('IPPool', 'pool1', {cidr: '10.5.0.0/24', blockSize: 26, ipipMode: 'Always', natOutgoing: true})
     await put('BGPPeer', 'peer1', {peerIP: '192.0.2.10', asNumber: 64513})
     await put('WorkloadEndpoint', 'n1-k8s-w-eth0', {orchestrator: 'k8s', node: 'n1', workload: 'w', endpoint: 'eth0', ipNetworks: ['10.5.0.1/32'], interfaceName: 'cali1'}, 'default')
-    const [ip] = (await new Ipam(ds, {selects}).autoAssign({node: 'n1', num: 1, handleId: 'h1', attrs: {node: 'n1'}, pools: [ipamPool(pool)]})).ips
+    const [ip] = (await new Ipam(ds).autoAssign({node: 'n1', num: 1, handleId: 'h1', attrs: {node: 'n1'}, pools: [readPool(pool)]})).ips
 
     const unlocked = await run(['datastore', 'migrate', 'export'])
     assert.equal(unlocked.code, 1)

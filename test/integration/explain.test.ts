@@ -4,7 +4,6 @@ import {after, before, test} from 'node:test'
 import {EtcdDatastore} from '../../src/datastore/etcd.js'
 import {ResourceStore} from '../../src/datastore/store.js'
 import {Ipam} from '../../src/ipam/index.js'
-import {selects} from '../../src/node/snapshot.js'
 import {kindByName} from '../../src/resources/registry.js'
 import type {Resource} from '../../src/resources/types.js'
 import {cliFor} from '../helpers/cli.js'
@@ -38,11 +37,11 @@ test('node explain: path and verdict from the datastore, text and json', async (
   await put('IPPool', 'default-ipv4-ippool', {cidr: '192.168.0.0/16', blockSize: 26, ipipMode: 'Always', natOutgoing: true})
   await put('Node', 'master', {bgp: {ipv4Address: '198.51.100.95/24'}})
   await put('Node', 'node', {bgp: {ipv4Address: '198.51.100.96/24'}})
-  const ipam = new Ipam(ds, {selects})
+  const ipam = new Ipam(ds)
   const pool = (await store.get(kindByName('IPPool')!, 'default-ipv4-ippool'))!
-  const {ipamPool} = await import('../../src/service/ipam.js')
-  const [ip1] = (await ipam.autoAssign({node: 'master', num: 1, handleId: 'pod1', attrs: {node: 'master'}, pools: [ipamPool(pool)]})).ips
-  const [ip2] = (await ipam.autoAssign({node: 'node', num: 1, handleId: 'pod2', attrs: {node: 'node'}, pools: [ipamPool(pool)]})).ips
+  const {readPool} = await import('../../src/resources/kinds/ippool.js')
+  const [ip1] = (await ipam.autoAssign({node: 'master', num: 1, handleId: 'pod1', attrs: {node: 'master'}, pools: [readPool(pool)]})).ips
+  const [ip2] = (await ipam.autoAssign({node: 'node', num: 1, handleId: 'pod2', attrs: {node: 'node'}, pools: [readPool(pool)]})).ips
   const wep = (name: string, node: string, ip: string, iface: string, labels: Record<string, string>) =>
     put('WorkloadEndpoint', name, {node, orchestrator: 'cni', workload: name.split('-')[2], endpoint: 'eth0', interfaceName: iface, ipNetworks: [`${ip}/32`], profiles: ['projectcalico-default-allow']}, {namespace: 'default', labels})
   await wep(`${'master'}-cni-pod1-eth0`, 'master', ip1!, 'cali1111111111a', {app: 'client'})

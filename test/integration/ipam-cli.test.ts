@@ -10,7 +10,8 @@ import {ResourceStore} from '../../src/datastore/store.js'
 import {Ipam, ipipTunnelHandle} from '../../src/ipam/index.js'
 import {kindByName} from '../../src/resources/registry.js'
 import type {Resource} from '../../src/resources/types.js'
-import {goG5, goRound0, ipamPool, selects} from '../../src/service/ipam.js'
+import {readPool} from '../../src/resources/kinds/ippool.js'
+import {goG5, goRound0} from '../../src/service/ipam.js'
 import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 
@@ -36,14 +37,14 @@ async function seedPool(cidr = '10.10.0.0/24'): Promise<Resource> {
 }
 
 const assign = async (node: string, handle: string, pool: Resource, num = 1) =>
-  (await ipam.autoAssign({node, num, handleId: handle, attrs: {node, namespace: 'default', workload: handle, type: 'workload'}, pools: [ipamPool(pool)]})).ips
+  (await ipam.autoAssign({node, num, handleId: handle, attrs: {node, namespace: 'default', workload: handle, type: 'workload'}, pools: [readPool(pool)]})).ips
 
 before(async () => {
   etcd = await startEtcd()
   run = cliFor(etcd.endpoint)
   ds = await EtcdDatastore.connect({datastoreType: 'etcdv3', endpoints: [etcd.endpoint], timeoutMs: 5000} as any)
   store = new ResourceStore(ds)
-  ipam = new Ipam(ds, {selects})
+  ipam = new Ipam(ds)
 })
 after(async () => {
   ds.close()
@@ -62,7 +63,7 @@ describe('ipam show', () => {
     const aIps = await assign('node-a', 'wl-a', pool, 3)
     assert.deepEqual(aIps, ['10.10.0.0', '10.10.0.1', '10.10.0.2'])
     // node-b takes an address inside node-a's block: a borrowed address.
-    await ipam.assignIP({ip: '10.10.0.9', node: 'node-b', handleId: 'wl-b', attrs: {node: 'node-b', namespace: 'ns1', pod: 'pod-b'}, pools: [ipamPool(pool)]})
+    await ipam.assignIP({ip: '10.10.0.9', node: 'node-b', handleId: 'wl-b', attrs: {node: 'node-b', namespace: 'ns1', pod: 'pod-b'}, pools: [readPool(pool)]})
 
     const usage = await run(['ipam', 'show'])
     assert.equal(usage.code, 0, usage.stderr)
@@ -113,7 +114,7 @@ describe('ipam check and release', () => {
     await put('ClusterInformation', 'default', {clusterGUID: 'guid-1', clusterType: 'etcd,bgp', datastoreReady: true})
     const pool = await seedPool()
     // node-a: a tunnel address recorded on the Node, a workload with an endpoint, and a leak.
-    const [tunnel] = (await ipam.autoAssign({node: 'node-a', num: 1, handleId: ipipTunnelHandle('node-a'), attrs: {node: 'node-a', type: 'ipipTunnelAddress'}, pools: [ipamPool(pool)], use: 'Tunnel'})).ips
+    const [tunnel] = (await ipam.autoAssign({node: 'node-a', num: 1, handleId: ipipTunnelHandle('node-a'), attrs: {node: 'node-a', type: 'ipipTunnelAddress'}, pools: [readPool(pool)], use: 'Tunnel'})).ips
     await put('Node', 'node-a', {bgp: {ipv4Address: '192.0.2.1/24', ipv4IPIPTunnelAddr: tunnel}})
     const [wl] = await assign('node-a', 'wl-live', pool)
     await put('WorkloadEndpoint', 'node--a-k8s-live-eth0', {orchestrator: 'k8s', node: 'node-a', workload: 'live', endpoint: 'eth0', ipNetworks: [`${wl}/32`], interfaceName: 'cali1'}, 'default')

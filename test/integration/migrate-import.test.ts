@@ -13,7 +13,7 @@ import {EtcdDatastore} from '../../src/datastore/etcd.js'
 import {ResourceStore} from '../../src/datastore/store.js'
 import {Ipam} from '../../src/ipam/index.js'
 import {KINDS, kindByName} from '../../src/resources/registry.js'
-import {ipamPool, selects} from '../../src/service/ipam.js'
+import {readPool} from '../../src/resources/kinds/ippool.js'
 import {cliFor} from '../helpers/cli.js'
 import {startEtcd, type TestEtcd} from '../helpers/etcd.js'
 
@@ -144,9 +144,9 @@ describe('datastore migrate import', () => {
     // IPAM: addresses from two blocks on two nodes (blocks, affinities, handles), and the config.
     const store = new ResourceStore(srcDs)
     const pool = await store.get(kindByName('IPPool')!, 'pool-a')
-    const ipam = new Ipam(srcDs, {selects})
+    const ipam = new Ipam(srcDs)
     for (const [node, handle] of [['node-1', 'k8s-pod-network.aaa'], ['node-2', 'k8s-pod-network.bbb'], ['node-1', 'ipip-tunnel-addr-node-1']] as const)
-      await ipam.autoAssign({node, num: 2, handleId: handle, attrs: {node, namespace: 'shop', pod: handle}, pools: [ipamPool(pool!)]})
+      await ipam.autoAssign({node, num: 2, handleId: handle, attrs: {node, namespace: 'shop', pod: handle}, pools: [readPool(pool!)]})
     const conf = await runSrc(['ipam', 'configure', '--strictaffinity=true'])
     assert.equal(conf.code, 0, conf.stderr)
 

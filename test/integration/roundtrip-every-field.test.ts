@@ -5,7 +5,8 @@
 // applied again changes nothing and prints byte-identical.
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {type UpstreamSchema, upstreamSchema} from '../../src/resources/upstream.js'
+import {upstreamSchema} from '../../src/resources/upstream.js'
+import type {UpstreamSchema} from '../../src/resources/upstream-types.js'
 import {type CliSession, cliSession} from '../helpers/cli-session.js'
 
 const session = cliSession('ctl-roundtrip-')

@@ -18,17 +18,11 @@ import {
   showProtocols,
   syncBird,
 } from '../../src/dataplane/bird/index.js'
+import {selects} from '../../src/resources/selector.js'
 import {birdPrefixes} from '../helpers/bird.js'
 import {ip, NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'
 
 const skip = netnsSkipReason('bird')
-
-function selects(selector: string, labels: Record<string, string>): boolean {
-  if (selector === 'all()') return true
-  const has = /^has\((\S+)\)$/.exec(selector)
-  if (has) return (has[1] ?? '') in labels
-  throw new Error(`test selector cannot parse ${selector}`)
-}
 
 const pool = (ipipMode: string): BirdPoolInput => ({cidr: '192.168.0.0/16', ipipMode, vxlanMode: 'Never', disabled: false, natOutgoing: true, disableBGPExport: false})
 

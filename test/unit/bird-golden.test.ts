@@ -9,7 +9,7 @@ import {fileURLToPath} from 'node:url'
 import {describe, it} from 'node:test'
 import {type BirdModelInput, type BirdNodeInput, type BirdPeerInput, type BirdPoolInput, buildBirdModel} from '../../src/dataplane/bird/model.js'
 import {renderBirdConfig} from '../../src/dataplane/bird/render.js'
-import {selects} from '../../src/node/snapshot.js'
+import {selects} from '../../src/resources/selector.js'
 
 const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'bird', 'golden')
 const UPDATE = process.env.UPDATE_GOLDEN === '1'

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {type BirdNodeInput, buildBirdModel, normalizeAS, protocolName, splitPeerIP} from '../../src/dataplane/bird/model.js'
+import {type BirdNodeInput, buildBirdModel, normalizeAS, protocolName} from '../../src/dataplane/bird/model.js'
+import {splitPeerIP} from '../../src/resources/kinds/bgppeer.js'
 import {baseInput} from '../fixtures/bird/inputs.js'
 
 const names = (m: ReturnType<typeof buildBirdModel>) => m.peers.map((p) => p.protocol)
@@ -67,6 +68,16 @@ describe('BIRD model', () => {
     assert.equal(mine?.passive, false)
     // rack1 has no asNumber: it defaults to ours (iBGP).
     assert.equal(m.peers.find((p) => p.protocol === 'Node_203_0_113_4')?.asNumber, '64512')
+  })
+
+  it('skips a peer whose peerIP the validator refuses (one peerIP rule: resources/kinds/bgppeer.ts)', () => {
+    // Felix drops a resource that fails validation (upstream v3.32.1 felix/calc/validation_filter.go).
+    const peers = [
+      {name: 'ok', peerIP: '203.0.113.1:1790', asNumber: '65000'},
+      {name: 'port-out-of-range', peerIP: '203.0.113.2:99999', asNumber: '65000'},
+      {name: 'not-an-ip', peerIP: '203.0.113:179', asNumber: '65000'},
+    ]
+    assert.deepEqual(names(buildBirdModel(baseInput({global: {nodeToNodeMeshEnabled: false}, peers}))), ['Global_203_0_113_1_port_1790'])
   })
 
   it('rejects a password BIRD cannot quote', () => {

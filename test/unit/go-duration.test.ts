@@ -3,7 +3,7 @@
 // `125s` -> `2m5s`), and the CLI's flags (--timeout, --resync-interval) read through the same parser.
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
-import {parseDuration} from '../../src/lib/base-command.js'
+import {parseDuration} from '../../src/cli/base-command.js'
 import {formatGoDuration, parseGoDuration} from '../../src/lib/go-duration.js'
 
 describe('Go durations', () => {

@@ -20,6 +20,7 @@ import {
   poolViews,
   type Snapshot,
 } from '../../src/node/snapshot.js'
+import {IPPool, readPool} from '../../src/resources/kinds/ippool.js'
 import type {Resource} from '../../src/resources/types.js'
 
 const res = (kind: string, name: string, spec: Record<string, unknown>, extra: Partial<Resource['metadata']> = {}): Resource => ({
@@ -71,6 +72,22 @@ describe('pools', () => {
         ['off', 26, 'CrossSubnet', 'all()', false],
       ],
     )
+  })
+  it('reads a pool with the defaults a write fills in: one rule for the agent, IPAM and the write', () => {
+    // Upstream v3.32.1 libcalico-go/lib/clientv3/ippool.go fills the same defaults on write and in
+    // convertIpPoolFromStorage on read; here both are fillPoolDefaults (resources/kinds/ippool.ts).
+    const sparse = res('IPPool', 'sparse', {cidr: '192.168.0.0/16', ipipMode: '', nodeSelector: '', allowedUses: []})
+    const stored = structuredClone(sparse.spec)
+    const written = structuredClone(sparse)
+    IPPool.defaults?.(written)
+    const w = written.spec as Record<string, unknown>
+    const [agent] = poolViews({pools: [sparse]})
+    const ipam = readPool(sparse)
+    const fields = (p: Record<string, unknown>) => [p.blockSize, p.ipipMode, p.vxlanMode, p.nodeSelector, p.allowedUses, p.assignmentMode]
+    assert.deepEqual(fields(w), [26, 'Never', 'Never', 'all()', ['Workload', 'Tunnel'], 'Automatic'])
+    assert.deepEqual(fields(agent as unknown as Record<string, unknown>), fields(w))
+    assert.deepEqual(fields(ipam as unknown as Record<string, unknown>), fields(w))
+    assert.deepEqual(sparse.spec, stored, 'reading fills a copy, never the resource')
   })
   it('poolsForNode keeps enabled pools whose selector matches the node labels', () => {
     assert.deepEqual(poolsForNode(snapshot(), {role: 'core'}).map((p) => p.name), ['default-ipv4-ippool'])

@@ -9,7 +9,7 @@ import {canonicalize, checkType, obj, str, bool, boolPtr, list} from '../../src/
 import type {Resource} from '../../src/resources/types.js'
 import {CidrIndex, parseAsNumber, parseCidr} from '../../src/resources/validate.js'
 import {parseOutputFormat, printResources, tabwriter} from '../../src/output/printers.js'
-import {summarize} from '../../src/output/summary.js'
+import {summarize} from '../../src/service/summary.js'
 import {jsonPatch, mergePatch, parseLabelArg} from '../../src/service/modify.js'
 import {CalicoError, NotFoundError} from '../../src/resources/errors.js'
 

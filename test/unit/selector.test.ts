@@ -5,6 +5,7 @@ import {
   GLOBAL_NOT_ALONE,
   parseSelector,
   SelectorError,
+  selects,
   validateSelector,
 } from '../../src/resources/selector.js'
 
@@ -291,5 +292,23 @@ describe('scale', () => {
 
   test('parsing the same text twice returns the same compiled selector', () => {
     assert.equal(parseSelector('has(cached)'), parseSelector('has(cached)'))
+  })
+})
+
+describe('selects: the one selector predicate', () => {
+  test('a selector that does not parse selects nothing; a blank one selects everything', () => {
+    // Felix's reading, upstream v3.32.1: felix/calc/validation_filter.go treats a resource that
+    // fails validation as missing; felix/calc/active_bpgpeer_calculator.go uses selector.NoMatch
+    // for a BGPPeer node selector that does not parse. (IPAM fails instead: test/integration/ipam.test.ts.)
+    for (const bad of ['has(zone', "zone == 'a' &&", 'zone ==', '!!(']) {
+      assert.throws(() => parseSelector(bad), SelectorError, bad)
+      assert.equal(selects(bad, {zone: 'a'}), false, bad)
+      assert.equal(selects(bad, {}), false, bad)
+    }
+    assert.equal(selects('', {}), true)
+    assert.equal(selects('  ', {zone: 'a'}), true)
+    assert.equal(selects('all()', {}), true)
+    assert.equal(selects("zone == 'a'", {zone: 'a'}), true)
+    assert.equal(selects("zone == 'a'", {zone: 'b'}), false)
   })
 })

@@ -1,7 +1,7 @@
 // Pure parts of the shortcuts and --wait: mode mapping, AS parsing, peer names, argv, wait evaluation.
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
-import {normalizeWaitArgv} from '../../src/lib/wait-flag.js'
+import {normalizeWaitArgv} from '../../src/cli/wait-flag.js'
 import {nodeStatusKey, parseNodeStatus, statusFromPass} from '../../src/node/node-status-key.js'
 import {parseAsn, peerName, poolModeSpec, poolSpec} from '../../src/service/shortcuts.js'
 import {evaluateWait} from '../../src/service/wait.js'

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
-import {waitFlag} from '../../lib/wait-flag.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {waitFlag} from '../../cli/wait-flag.js'
 
 export default class BgpAs extends BaseCommand<typeof BgpAs> {
   static override summary = 'Set the BGP AS number, cluster-wide or for one node.'
@@ -15,11 +15,10 @@ export default class BgpAs extends BaseCommand<typeof BgpAs> {
 
   async run(): Promise<void> {
     const {parseAsn, setAs} = await import('../../service/shortcuts.js')
-    const {finishShortcut} = await import('../../service/wait.js')
     const asn = parseAsn(this.args.asn)
     await this.checkVersionMismatch()
     const store = await this.store()
     const r = await setAs(store, asn, this.flags.node)
-    await finishShortcut(store, r, this.flags.wait, (t) => this.out(t), (t) => this.err(t))
+    await this.finishShortcut(r)
   }
 }

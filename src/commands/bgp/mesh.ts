@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
-import {waitFlag} from '../../lib/wait-flag.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {waitFlag} from '../../cli/wait-flag.js'
 
 export default class BgpMesh extends BaseCommand<typeof BgpMesh> {
   static override summary = 'Turn the full node-to-node BGP mesh on or off.'
@@ -12,10 +12,9 @@ export default class BgpMesh extends BaseCommand<typeof BgpMesh> {
 
   async run(): Promise<void> {
     const {setMesh} = await import('../../service/shortcuts.js')
-    const {finishShortcut} = await import('../../service/wait.js')
     await this.checkVersionMismatch()
     const store = await this.store()
     const r = await setMesh(store, this.args.state === 'on')
-    await finishShortcut(store, r, this.flags.wait, (t) => this.out(t), (t) => this.err(t))
+    await this.finishShortcut(r)
   }
 }

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
-import {waitFlag} from '../../lib/wait-flag.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {waitFlag} from '../../cli/wait-flag.js'
 
 export default class BgpRouteReflector extends BaseCommand<typeof BgpRouteReflector> {
   static override summary = 'Make a node a BGP route reflector (--cluster-id) or a plain node again (--off).'
@@ -16,10 +16,9 @@ export default class BgpRouteReflector extends BaseCommand<typeof BgpRouteReflec
 
   async run(): Promise<void> {
     const {setRouteReflector} = await import('../../service/shortcuts.js')
-    const {finishShortcut} = await import('../../service/wait.js')
     await this.checkVersionMismatch()
     const store = await this.store()
     const r = await setRouteReflector(store, this.args.node, this.flags.off ? undefined : this.flags['cluster-id'])
-    await finishShortcut(store, r, this.flags.wait, (t) => this.out(t), (t) => this.err(t))
+    await this.finishShortcut(r)
   }
 }

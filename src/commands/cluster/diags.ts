@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
 export default class ClusterDiags extends BaseCommand<typeof ClusterDiags> {
   static override summary = "Collect the cluster's Calico datastore and etcd state into a calico-diagnostics-YYYYMMDD_HHMMSS.tar.gz archive."

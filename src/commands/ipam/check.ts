@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
 export default class IpamCheck extends BaseCommand<typeof IpamCheck> {
   static override summary = 'Check the integrity of the IPAM data.'

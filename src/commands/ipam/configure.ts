@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
 export default class IpamConfigure extends BaseCommand<typeof IpamConfigure> {
   static override summary = 'Configure Calico IPAM.'

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
 export default class IpamRelease extends BaseCommand<typeof IpamRelease> {
   static override summary = 'Release an IP address, or the leaked addresses listed in reports, from Calico IPAM.'

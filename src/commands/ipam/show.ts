@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
 export default class IpamShow extends BaseCommand<typeof IpamShow> {
   static override summary = 'Show details of the Calico IP address management.'

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
 export default class IpamSplit extends BaseCommand<typeof IpamSplit> {
   static override summary = 'Split an IP pool into smaller pools.'

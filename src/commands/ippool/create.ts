@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
-import {waitFlag} from '../../lib/wait-flag.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {waitFlag} from '../../cli/wait-flag.js'
 
 const MODES = ['Always', 'CrossSubnet', 'Never'] as const
 
@@ -26,7 +26,6 @@ export default class IppoolCreate extends BaseCommand<typeof IppoolCreate> {
 
   async run(): Promise<void> {
     const {createPool} = await import('../../service/shortcuts.js')
-    const {finishShortcut} = await import('../../service/wait.js')
     await this.checkVersionMismatch()
     const store = await this.store()
     const f = this.flags
@@ -40,6 +39,6 @@ export default class IppoolCreate extends BaseCommand<typeof IppoolCreate> {
       nodeSelector: f['node-selector'],
       disabled: f.disabled,
     })
-    await finishShortcut(store, r, f.wait, (t) => this.out(t), (t) => this.err(t))
+    await this.finishShortcut(r)
   }
 }

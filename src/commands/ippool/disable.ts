@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
-import {waitFlag} from '../../lib/wait-flag.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {waitFlag} from '../../cli/wait-flag.js'
 
 export default class IppoolDisable extends BaseCommand<typeof IppoolDisable> {
   static override summary = 'Disable an IP pool: no new addresses are allocated from it.'
@@ -12,10 +12,9 @@ export default class IppoolDisable extends BaseCommand<typeof IppoolDisable> {
 
   async run(): Promise<void> {
     const {setPoolEnabled} = await import('../../service/shortcuts.js')
-    const {finishShortcut} = await import('../../service/wait.js')
     await this.checkVersionMismatch()
     const store = await this.store()
     const r = await setPoolEnabled(store, this.args.name, false)
-    await finishShortcut(store, r, this.flags.wait, (t) => this.out(t), (t) => this.err(t))
+    await this.finishShortcut(r)
   }
 }

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
 export default class IppoolList extends BaseCommand<typeof IppoolList> {
   static override summary = "List IP pools (the same table as 'get ippools -o wide')."

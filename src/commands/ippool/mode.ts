@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
-import {waitFlag} from '../../lib/wait-flag.js'
+import {BaseCommand} from '../../cli/base-command.js'
+import {waitFlag} from '../../cli/wait-flag.js'
 
 export default class IppoolMode extends BaseCommand<typeof IppoolMode> {
   static override summary = "Switch a pool's encapsulation: ipip, cross-subnet, vxlan, vxlan-cross-subnet or bgp (none)."
@@ -15,10 +15,9 @@ export default class IppoolMode extends BaseCommand<typeof IppoolMode> {
 
   async run(): Promise<void> {
     const {setPoolMode} = await import('../../service/shortcuts.js')
-    const {finishShortcut} = await import('../../service/wait.js')
     await this.checkVersionMismatch()
     const store = await this.store()
     const r = await setPoolMode(store, this.args.name, this.args.mode as 'bgp')
-    await finishShortcut(store, r, this.flags.wait, (t) => this.out(t), (t) => this.err(t))
+    await this.finishShortcut(r)
   }
 }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import type {ResourceStore} from '../../datastore/store.js'
-import {BaseCommand, parseDuration} from '../../lib/base-command.js'
+import {BaseCommand, parseDuration} from '../../cli/base-command.js'
 import type {NodePassOptions} from '../../node/pass.js'
 
 /** The flags `node apply` and `node run` share, as given. */

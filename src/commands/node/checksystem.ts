@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
 export default class NodeChecksystem extends BaseCommand<typeof NodeChecksystem> {
   static override summary = 'Check that this host can run Calico: kernel version, kernel features and the programs node apply uses.'

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
 export default class NodeDiags extends BaseCommand<typeof NodeDiags> {
   static override summary = "Collect this host's networking diagnostics into a diags-YYYYMMDD_HHMMSS.tar.gz archive."

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
 export default class NodeExplain extends BaseCommand<typeof NodeExplain> {
   static override summary = "Explain why traffic between two workloads (or a workload and an address) flows or not."

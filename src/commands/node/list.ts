@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
 export default class NodeList extends BaseCommand<typeof NodeList> {
   static override summary = "List nodes with the datastore revision each one's agent last applied, when, and the result."

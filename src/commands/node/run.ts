@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 import NodeApply, {passOptions} from './apply.js'
 
 const {'dry-run': _dryRun, output: _output, ...applyFlags} = NodeApply.flags
@@ -38,7 +38,7 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
   async run(): Promise<void> {
     const {requireNetAdmin} = await import('../../node/privilege.js')
     requireNetAdmin('node run')
-    const {parseDuration} = await import('../../lib/base-command.js')
+    const {parseDuration} = await import('../../cli/base-command.js')
     const {makeLogger} = await import('../../node/log.js')
     const f = this.flags
     for (const flag of ['ip6', 'ip6-autodetection-method', 'node-image', 'felix-config'] as const)

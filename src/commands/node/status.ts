@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
 export default class NodeStatus extends BaseCommand<typeof NodeStatus> {
   static override summary = 'Show whether Calico runs on this host and the state of its BGP sessions.'

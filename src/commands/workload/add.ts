@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
 export default class WorkloadAdd extends BaseCommand<typeof WorkloadAdd> {
   static override summary = 'Attach a workload (a network namespace) to this host: veth, address from IPAM, routes, WorkloadEndpoint.'
@@ -27,7 +27,7 @@ export default class WorkloadAdd extends BaseCommand<typeof WorkloadAdd> {
   async run(): Promise<void> {
     const {addWorkload, parseLabels} = await import('../../node/workload.js')
     const {resolveNodeName} = await import('../../node/identity.js')
-    const {parseDuration} = await import('../../lib/base-command.js')
+    const {parseDuration} = await import('../../cli/base-command.js')
     const f = this.flags
     // SIGTERM/SIGINT (e.g. a `timeout` around the call) undo what was done instead of leaving half a workload.
     const ac = new AbortController()

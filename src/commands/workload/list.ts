@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
 export default class WorkloadList extends BaseCommand<typeof WorkloadList> {
   static override summary = "List the workloads attached with 'workload add' on this node (or on every node)."

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../lib/base-command.js'
+import {BaseCommand} from '../../cli/base-command.js'
 
 export default class WorkloadRemove extends BaseCommand<typeof WorkloadRemove> {
   static override summary = 'Detach a workload: delete its veth, release its address and delete its WorkloadEndpoint.'

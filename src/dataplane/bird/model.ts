@@ -5,6 +5,7 @@ import {createHash} from 'node:crypto'
 import ipaddr from 'ipaddr.js'
 import {CalicoError} from '../../resources/errors.js'
 import type {BGPFilterRule} from '../../resources/kinds/bgpfilter.js'
+import {splitPeerIP} from '../../resources/kinds/bgppeer.js'
 
 export const DEFAULT_AS = '64512'
 
@@ -186,16 +187,6 @@ export function ipv4Of(cidrOrIP: string | undefined): string | undefined {
   if (!cidrOrIP) return undefined
   const addr = cidrOrIP.split('/')[0] ?? ''
   return ipaddr.IPv4.isValidFourPartDecimal(addr) ? ipaddr.IPv4.parse(addr).toString() : undefined
-}
-
-/** Splits a BGPPeer peerIP: `1.2.3.4`, `1.2.3.4:1790`, `[v6]:port` or `v6`. */
-export function splitPeerIP(peerIP: string): {ip: string; port?: number} {
-  const s = peerIP.trim()
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s)
-  if (v6) return v6[2] ? {ip: v6[1] ?? '', port: Number(v6[2])} : {ip: v6[1] ?? ''}
-  const v4 = /^([0-9.]+):(\d+)$/.exec(s)
-  if (v4) return {ip: v4[1] ?? '', port: Number(v4[2])}
-  return {ip: s}
 }
 
 export function protocolName(kind: PeerKind, ip: string, port?: number): string {
@@ -428,7 +419,8 @@ export function buildBirdModel(input: BirdModelInput): BirdModel {
     }
     if (!p.peerIP) continue
     if (!inScope(p, me)) continue
-    const {ip: rawIP, port} = splitPeerIP(p.peerIP)
+    // A peerIP the validator would refuse is skipped, as Felix skips a resource that fails validation.
+    const {ip: rawIP, port} = splitPeerIP(p.peerIP) ?? {ip: ''}
     const ip = ipv4Of(rawIP)
     if (!ip || ip === nodeIP) continue // IPv6 peers are not rendered; never peer with ourselves.
     const peer = {

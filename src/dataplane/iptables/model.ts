@@ -13,11 +13,11 @@ import {
   hex,
   IPSET_MAIN_PREFIX,
   ipsetNameFor,
-  lengthLimitedName,
   MARK_ACCEPT,
   MARK_ALL,
   MARK_PASS,
 } from './render.js'
+import {CHAIN, type Direction, endpointChainName, policyChainName, policyId, profileChainName} from './names.js'
 import type {
   CompiledSelector,
   DesiredState,
@@ -211,7 +211,7 @@ interface RuleContext {
   where: string
 }
 
-type Dir = 'ingress' | 'egress'
+type Dir = Direction
 
 interface SetEntry {
   state: IpSetState
@@ -343,10 +343,6 @@ function policyOrder(a: NormPolicy, b: NormPolicy): number {
   return a.order - b.order || cmp(a.sortKey, b.sortKey) || cmp(a.input.kind, b.input.kind)
 }
 
-function policyChainName(p: NormPolicy, dir: Dir): string {
-  return lengthLimitedName(dir === 'ingress' ? 'cali-pi-' : 'cali-po-', p.id)
-}
-
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i])
 }
@@ -364,9 +360,9 @@ const EP = {
 } satisfies Record<string, IptRule | string[]>
 
 export const FILTER_HOOKS: HookRule[] = [
-  {chain: 'INPUT', position: 'insert', rule: {match: [], action: ['-j', 'cali-INPUT']}},
-  {chain: 'FORWARD', position: 'insert', rule: {match: [], action: ['-j', 'cali-FORWARD']}},
-  {chain: 'OUTPUT', position: 'insert', rule: {match: [], action: ['-j', 'cali-OUTPUT']}},
+  {chain: 'INPUT', position: 'insert', rule: {match: [], action: ['-j', CHAIN.input]}},
+  {chain: 'FORWARD', position: 'insert', rule: {match: [], action: ['-j', CHAIN.forward]}},
+  {chain: 'OUTPUT', position: 'insert', rule: {match: [], action: ['-j', CHAIN.output]}},
   {
     chain: 'FORWARD',
     position: 'append',
@@ -588,7 +584,7 @@ class ModelBuilder {
     for (const {name, key, dir} of forgotten) {
       if ((this.chainRefs.get(name) ?? 0) === 0 || this.filterChains.has(name)) continue
       const owner = this.normByKey.get(key)
-      if (!owner || policyChainName(owner, dir) !== name) throw new Error(`iptables model: chain ${name} is called but has no policy`)
+      if (!owner || policyChainName(dir, owner.id) !== name) throw new Error(`iptables model: chain ${name} is called but has no policy`)
       this.policyChain(owner, dir)
     }
     if (dispatchDirty) this.dispatchChains()
@@ -719,8 +715,8 @@ class ModelBuilder {
     const iface = this.localIfaceByKey.get(key)
     if (iface === undefined) return false
     const ep = this.local.get(iface) as LocalEndpoint
-    this.removeChain(`cali-tw-${iface}`)
-    this.removeChain(`cali-fw-${iface}`)
+    this.removeChain(endpointChainName('ingress', iface))
+    this.removeChain(endpointChainName('egress', iface))
     const g = this.groups.get(ep.groupKey)
     g?.ifaces.delete(iface)
     if (g && g.ifaces.size === 0) this.groups.delete(ep.groupKey)
@@ -760,7 +756,7 @@ class ModelBuilder {
       ...(p.spec.namespaceSelector?.trim() ? {namespaceSelector: this.compile(p.spec.namespaceSelector, `${where}: spec.namespaceSelector`)} : {}),
       types: new Set(inferPolicyTypes(p.spec)),
       display,
-      id: `${tier}/${namespaced ? `${p.namespace}/` : ''}${p.name}`,
+      id: policyId(tier, p.name, namespaced ? p.namespace : undefined),
     }
   }
 
@@ -778,7 +774,7 @@ class ModelBuilder {
       const now = c.new ? this.normPolicy(c.new) : undefined
       if (old) {
         for (const dir of ['ingress', 'egress'] as const) {
-          const name = policyChainName(old, dir)
+          const name = policyChainName(dir, old.id)
           if (this.filterChains.has(name)) {
             this.removeChain(name)
             forgotten.push({name, key: c.key, dir})
@@ -870,7 +866,7 @@ class ModelBuilder {
 
     for (const dir of dirs) {
       const type = dir === 'ingress' ? 'Ingress' : 'Egress'
-      const chainName = `${dir === 'ingress' ? 'cali-tw-' : 'cali-fw-'}${iface}`
+      const chainName = endpointChainName(dir, iface)
       const targets: string[] = []
       const rules: IptRule[] = [EP.established, EP.invalid, EP.clearMarks]
       if (dir === 'egress' && this.ipipEnabled) rules.push(EP.ipipDrop)
@@ -905,7 +901,7 @@ class ModelBuilder {
   }
 
   private policyChain(p: NormPolicy, dir: Dir): string {
-    const name = policyChainName(p, dir)
+    const name = policyChainName(dir, p.id)
     if (!this.filterChains.has(name)) {
       const ctx: RuleContext = {
         ...(p.input.kind === 'NetworkPolicy' ? {namespace: p.input.namespace} : {}),
@@ -921,7 +917,7 @@ class ModelBuilder {
   }
 
   private profileChain(profileName: string, dir: Dir): string {
-    const name = lengthLimitedName(dir === 'ingress' ? 'cali-pri-' : 'cali-pro-', profileName)
+    const name = profileChainName(dir, profileName)
     if (!this.filterChains.has(name)) {
       const prof = this.profiles.get(profileName)
       this.renderOwned(name, () => {
@@ -1185,13 +1181,13 @@ class ModelBuilder {
     const from: IptRule[] = []
     const to: IptRule[] = []
     for (const iface of [...this.local.keys()].sort()) {
-      from.push({match: ['-i', iface], action: ['-g', `cali-fw-${iface}`]})
-      to.push({match: ['-o', iface], action: ['-g', `cali-tw-${iface}`]})
+      from.push({match: ['-i', iface], action: ['-g', endpointChainName('egress', iface)]})
+      to.push({match: ['-o', iface], action: ['-g', endpointChainName('ingress', iface)]})
     }
     from.push({comment: 'Unknown interface', match: [], action: ['-j', 'DROP']})
     to.push({comment: 'Unknown interface', match: [], action: ['-j', 'DROP']})
-    this.putChain('cali-from-wl-dispatch', from, {targets: [], sets: []})
-    this.putChain('cali-to-wl-dispatch', to, {targets: [], sets: []})
+    this.putChain(CHAIN.fromWorkloadDispatch, from, {targets: [], sets: []})
+    this.putChain(CHAIN.toWorkloadDispatch, to, {targets: [], sets: []})
   }
 
   /** cali-INPUT and cali-OUTPUT: their IPIP rules match on the all-hosts set (pinned). */
@@ -1215,25 +1211,25 @@ class ModelBuilder {
         action: ['-j', 'ACCEPT'],
       })
     }
-    input.push({match: ['-i', 'cali+'], action: ['-g', 'cali-wl-to-host']})
-    this.putChain('cali-INPUT', input, {targets: [], sets: []})
-    this.putChain('cali-OUTPUT', output, {targets: [], sets: []})
+    input.push({match: ['-i', 'cali+'], action: ['-g', CHAIN.workloadToHost]})
+    this.putChain(CHAIN.input, input, {targets: [], sets: []})
+    this.putChain(CHAIN.output, output, {targets: [], sets: []})
   }
 
   /** Chains that depend only on what a builder is created with. */
   private staticFilterChains(): void {
     const none: ChainDeps = {targets: [], sets: []}
-    const toHost: IptRule[] = [{match: [], action: ['-j', 'cali-from-wl-dispatch']}]
+    const toHost: IptRule[] = [{match: [], action: ['-j', CHAIN.fromWorkloadDispatch]}]
     const dflt = this.input.defaultEndpointToHostAction ?? 'ACCEPT'
     if (dflt !== 'RETURN') toHost.push({comment: 'Configured DefaultEndpointToHostAction', match: [], action: ['-j', dflt]})
-    this.putChain('cali-wl-to-host', toHost, none)
+    this.putChain(CHAIN.workloadToHost, toHost, none)
 
     this.putChain(
-      'cali-FORWARD',
+      CHAIN.forward,
       [
         {match: [], action: ['-j', 'MARK', '--set-mark', `0x0/${hex(MARK_ALL)}`]},
-        {match: ['-i', 'cali+'], action: ['-j', 'cali-from-wl-dispatch']},
-        {match: ['-o', 'cali+'], action: ['-j', 'cali-to-wl-dispatch']},
+        {match: ['-i', 'cali+'], action: ['-j', CHAIN.fromWorkloadDispatch]},
+        {match: ['-o', 'cali+'], action: ['-j', CHAIN.toWorkloadDispatch]},
       ],
       none,
     )
@@ -1254,7 +1250,7 @@ class ModelBuilder {
         action: ['-j', 'MASQUERADE', '--random-fully'],
       })
     }
-    const post: IptRule[] = [{match: [], action: ['-j', 'cali-nat-outgoing']}]
+    const post: IptRule[] = [{match: [], action: ['-j', CHAIN.natOutgoing]}]
     if (this.ipipEnabled && this.tunnelAddress) {
       post.push({
         match: ['-o', 'tunl0', '-m', 'addrtype', '!', '--src-type', 'LOCAL', '--limit-iface-out', '-m', 'addrtype', '--src-type', 'LOCAL'],
@@ -1263,10 +1259,10 @@ class ModelBuilder {
     }
     return {
       chains: [
-        {name: 'cali-POSTROUTING', rules: post},
-        {name: 'cali-nat-outgoing', rules: natOut},
+        {name: CHAIN.postrouting, rules: post},
+        {name: CHAIN.natOutgoing, rules: natOut},
       ],
-      hooks: [{chain: 'POSTROUTING', position: 'append', rule: {match: [], action: ['-j', 'cali-POSTROUTING']}}],
+      hooks: [{chain: 'POSTROUTING', position: 'append', rule: {match: [], action: ['-j', CHAIN.postrouting]}}],
     }
   }
 
@@ -1274,12 +1270,12 @@ class ModelBuilder {
     const clear: IptRule = {comment: 'Clear Calico mark bits', match: [], action: ['-j', 'MARK', '--set-mark', `0x0/${hex(MARK_ALL)}`]}
     return {
       chains: [
-        {name: 'cali-OUTPUT', rules: [clear]},
-        {name: 'cali-PREROUTING', rules: [clear]},
+        {name: CHAIN.output, rules: [clear]},
+        {name: CHAIN.prerouting, rules: [clear]},
       ],
       hooks: [
-        {chain: 'PREROUTING', position: 'insert', rule: {match: [], action: ['-j', 'cali-PREROUTING']}},
-        {chain: 'OUTPUT', position: 'insert', rule: {match: [], action: ['-j', 'cali-OUTPUT']}},
+        {chain: 'PREROUTING', position: 'insert', rule: {match: [], action: ['-j', CHAIN.prerouting]}},
+        {chain: 'OUTPUT', position: 'insert', rule: {match: [], action: ['-j', CHAIN.output]}},
       ],
     }
   }
@@ -1288,11 +1284,11 @@ class ModelBuilder {
     return {
       chains: [
         {
-          name: 'cali-PREROUTING',
+          name: CHAIN.prerouting,
           rules: [{match: ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED'], action: ['-j', 'ACCEPT']}],
         },
       ],
-      hooks: [{chain: 'PREROUTING', position: 'insert', rule: {match: [], action: ['-j', 'cali-PREROUTING']}}],
+      hooks: [{chain: 'PREROUTING', position: 'insert', rule: {match: [], action: ['-j', CHAIN.prerouting]}}],
     }
   }
 }

@@ -14,17 +14,18 @@ import {type CommandRunner, runCommand} from '../../lib/exec.js'
 import {type ResolvedIptablesBackend, iptablesBinaries} from './executor.js'
 import {FILTER_HOOKS} from './model.js'
 import {hookHashes} from './planner.js'
+import {CHAIN} from './names.js'
 import {renderRule} from './render.js'
 
-const DISPATCH = 'cali-from-wl-dispatch'
+const DISPATCH = CHAIN.fromWorkloadDispatch
 const COMMENT = ['-m', 'comment', '--comment', '"workload not programmed yet"']
 
 /** The drops for one interface, by chain. */
-function drops(iface: string): Array<[chain: 'cali-FORWARD' | 'cali-INPUT', rule: string]> {
+function drops(iface: string): Array<[chain: typeof CHAIN.forward | typeof CHAIN.input, rule: string]> {
   return [
-    ['cali-FORWARD', ['-i', iface, ...COMMENT, '-j', 'DROP'].join(' ')],
-    ['cali-FORWARD', ['-o', iface, ...COMMENT, '-j', 'DROP'].join(' ')],
-    ['cali-INPUT', ['-i', iface, ...COMMENT, '-j', 'DROP'].join(' ')],
+    [CHAIN.forward, ['-i', iface, ...COMMENT, '-j', 'DROP'].join(' ')],
+    [CHAIN.forward, ['-o', iface, ...COMMENT, '-j', 'DROP'].join(' ')],
+    [CHAIN.input, ['-i', iface, ...COMMENT, '-j', 'DROP'].join(' ')],
   ]
 }
 
@@ -62,9 +63,9 @@ export async function dropUntilProgrammed(iface: string, backend: ResolvedIptabl
     const saved = await saveFilter(backend, run)
     if (hasChain(saved, DISPATCH)) return 'programmed'
     const lines: string[] = []
-    for (const chain of ['cali-FORWARD', 'cali-INPUT'] as const) if (!hasChain(saved, chain)) lines.push(`-N ${chain}`)
+    for (const chain of [CHAIN.forward, CHAIN.input] as const) if (!hasChain(saved, chain)) lines.push(`-N ${chain}`)
     for (const [chain, rule] of drops(iface)) lines.push(`-A ${chain} ${rule}`)
-    for (const [kernel, target] of [['FORWARD', 'cali-FORWARD'], ['INPUT', 'cali-INPUT']] as const) {
+    for (const [kernel, target] of [['FORWARD', CHAIN.forward], ['INPUT', CHAIN.input]] as const) {
       if (!saved.split('\n').some((l) => l.startsWith(`-A ${kernel} `) && l.endsWith(`-j ${target}`))) lines.push(agentHook(kernel))
     }
     // Fails as a whole when the agent (or another `workload add`) changed the table meanwhile: read again.

@@ -1,7 +1,7 @@
 import {fieldError, type FieldError} from '../errors.js'
 import {boolPtr, bool, int, obj, str, strList, strPtr, type Fields} from '../schema.js'
 import {validateSelector} from '../selector.js'
-import type {KindDef, Resource} from '../types.js'
+import {type KindDef, type Resource, specOf} from '../types.js'
 import {CidrIndex, cidrsOverlap, parseCidr} from '../validate.js'
 import {type Check, oneOf, type RuleRow, required, tableValidator} from '../rule-table.js'
 
@@ -154,6 +154,61 @@ function spec(r: Resource): IPPoolSpec {
   return r.spec as IPPoolSpec
 }
 
+/** The uses a pool serves when it names none. */
+export const DEFAULT_ALLOWED_USES: readonly string[] = ['Workload', 'Tunnel']
+
+/**
+ * Calico's IPPool defaults, filled in where a field is absent or empty: when a pool is written and
+ * again when one is read back (upstream v3.32.1 libcalico-go/lib/clientv3/ippool.go: the
+ * create/update defaulting and convertIpPoolFromStorage). A value that is there but wrong is left
+ * for validation to report.
+ */
+export function fillPoolDefaults(s: IPPoolSpec): void {
+  const p = typeof s.cidr === 'string' ? parseCidr(s.cidr) : undefined
+  s.vxlanMode ||= 'Never'
+  s.ipipMode ||= 'Never'
+  // Upstream takes the family from the CIDR; one that does not parse is refused on write anyway.
+  if (!s.blockSize) s.blockSize = p?.family === 6 ? 122 : 26
+  s.nodeSelector ||= 'all()'
+  if (!s.allowedUses || s.allowedUses.length === 0) s.allowedUses = [...DEFAULT_ALLOWED_USES]
+  s.assignmentMode ||= 'Automatic'
+}
+
+/** A stored pool as the agent and IPAM read it: its spec with Calico's defaults, flags as booleans. */
+export interface PoolRead {
+  name: string
+  cidr: string
+  blockSize: number
+  disabled: boolean
+  nodeSelector: string
+  ipipMode: string
+  vxlanMode: string
+  /** Default `[Workload, Tunnel]`. */
+  allowedUses: string[]
+  /** `Automatic` (default) or `Manual`: manual pools serve only requests that name them. */
+  assignmentMode: string
+  natOutgoing: boolean
+  disableBGPExport: boolean
+}
+
+export function readPool(r: Resource): PoolRead {
+  const s: IPPoolSpec = {...specOf<IPPoolSpec>(r)}
+  fillPoolDefaults(s)
+  return {
+    name: r.metadata.name,
+    cidr: String(s.cidr ?? ''),
+    blockSize: Number(s.blockSize),
+    disabled: s.disabled === true,
+    nodeSelector: String(s.nodeSelector),
+    ipipMode: String(s.ipipMode),
+    vxlanMode: String(s.vxlanMode),
+    allowedUses: s.allowedUses ?? [...DEFAULT_ALLOWED_USES],
+    assignmentMode: String(s.assignmentMode),
+    natOutgoing: s.natOutgoing === true,
+    disableBGPExport: s.disableBGPExport === true,
+  }
+}
+
 export const IPPool: KindDef = {
   kind: 'IPPool',
   plural: 'ippools',
@@ -192,12 +247,7 @@ export const IPPool: KindDef = {
     const p = typeof s.cidr === 'string' ? parseCidr(s.cidr) : undefined
     // Normalise to canonical form only when strictly masked: a masked-off CIDR must still fail.
     if (p?.masked) s.cidr = p.text
-    s.vxlanMode ||= 'Never'
-    s.ipipMode ||= 'Never'
-    if (!s.blockSize && p) s.blockSize = p.family === 4 ? 26 : 122
-    s.nodeSelector ||= 'all()'
-    if (!s.allowedUses || s.allowedUses.length === 0) s.allowedUses = ['Workload', 'Tunnel']
-    s.assignmentMode ||= 'Automatic'
+    fillPoolDefaults(s)
   },
   rules: RULES,
   validate: tableValidator(RULES),

@@ -6,6 +6,7 @@ import {inferPolicyTypes} from '../rules.js'
 import type {PolicyType} from '../policy-types.js'
 import {bool, intOrStr, list, num, obj, str, strList, strMap, type FieldType, type Fields} from '../schema.js'
 import type {Reference, Resource, WriteVerb} from '../types.js'
+import {goFloat} from '../../lib/go-float.js'
 import {STATIC_TIERS} from './tier.js'
 import type {RuleRow, RuleTable} from '../rule-table.js'
 
@@ -237,16 +238,6 @@ export function refuseKubernetesPolicy(verb: WriteVerb, r: Resource, stored: boo
 
 // ---------------------------------------------------------------------------------------------
 // Table cells
-
-/** Go's `%v` of a float64 (strconv 'g', shortest): exponent form when the exponent is < -4 or >= 6, e.g. 1e+06. */
-export function goFloat(n: number): string {
-  if (!Number.isFinite(n)) return n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN'
-  if (n === 0) return Object.is(n, -0) ? '-0' : '0'
-  const [mant, e] = n.toExponential().split('e') as [string, string]
-  const exp = Number(e)
-  if (exp < -4 || exp >= 6) return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`
-  return String(n)
-}
 
 /** calicoctl's `joinAndTruncate`: items joined by `sep`, cut to `max` characters ending `...`. */
 export function joinAndTruncate(items: readonly unknown[] | undefined, sep: string, max = 0): string {

@@ -1,9 +1,9 @@
 // Tier: an ordered group of policies with a default action. Names are single DNS labels.
+import {goFloat} from '../../lib/go-float.js'
 import {fieldError} from '../errors.js'
 import {anyJson, list, type FieldType, type Fields} from '../schema.js'
 import type {KindDef} from '../types.js'
 import {labelNameProblem} from '../validate.js'
-import {goFloat} from './policy-common.js'
 import {type At, oneOf, type RuleRow, tableValidator} from '../rule-table.js'
 
 const specFields: Fields = [

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../../lib/base-command.js'
-import {waitFlag} from '../../../lib/wait-flag.js'
+import {BaseCommand} from '../../../cli/base-command.js'
+import {waitFlag} from '../../../cli/wait-flag.js'
 
 export default class BgpPeerAdd extends BaseCommand<typeof BgpPeerAdd> {
   static override summary = 'Add a BGP peer: for every node, one node (--node) or the nodes a selector matches.'
@@ -22,11 +22,10 @@ export default class BgpPeerAdd extends BaseCommand<typeof BgpPeerAdd> {
 
   async run(): Promise<void> {
     const {addPeer, parseAsn} = await import('../../../service/shortcuts.js')
-    const {finishShortcut} = await import('../../../service/wait.js')
     const asNumber = parseAsn(this.flags.as)
     await this.checkVersionMismatch()
     const store = await this.store()
     const r = await addPeer(store, {peerIP: this.args.ip, asNumber, node: this.flags.node, nodeSelector: this.flags['node-selector'], name: this.flags.name})
-    await finishShortcut(store, r, this.flags.wait, (t) => this.out(t), (t) => this.err(t))
+    await this.finishShortcut(r)
   }
 }

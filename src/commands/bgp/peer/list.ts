@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../../lib/base-command.js'
+import {BaseCommand} from '../../../cli/base-command.js'
 
 export default class BgpPeerList extends BaseCommand<typeof BgpPeerList> {
   static override summary = "List BGP peers (the same table as 'get bgppeers -o wide')."

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../../lib/base-command.js'
-import {waitFlag} from '../../../lib/wait-flag.js'
+import {BaseCommand} from '../../../cli/base-command.js'
+import {waitFlag} from '../../../cli/wait-flag.js'
 
 export default class BgpPeerRemove extends BaseCommand<typeof BgpPeerRemove> {
   static override summary = 'Remove a BGP peer by name, or every peer with a given peer IP.'
@@ -15,10 +15,9 @@ export default class BgpPeerRemove extends BaseCommand<typeof BgpPeerRemove> {
 
   async run(): Promise<void> {
     const {removePeer} = await import('../../../service/shortcuts.js')
-    const {finishShortcut} = await import('../../../service/wait.js')
     await this.checkVersionMismatch()
     const store = await this.store()
     const r = await removePeer(store, this.args.peer, this.flags.node)
-    await finishShortcut(store, r, this.flags.wait, (t) => this.out(t), (t) => this.err(t))
+    await this.finishShortcut(r)
   }
 }

@@ -1,4 +1,4 @@
-import {BaseCommand} from '../../../lib/base-command.js'
+import {BaseCommand} from '../../../cli/base-command.js'
 
 export default class DatastoreMigrateExport extends BaseCommand<typeof DatastoreMigrateExport> {
   static override summary = 'Export the contents of the etcdv3 datastore.'

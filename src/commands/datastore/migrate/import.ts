@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../../lib/base-command.js'
+import {BaseCommand} from '../../../cli/base-command.js'
 
 export default class DatastoreMigrateImport extends BaseCommand<typeof DatastoreMigrateImport> {
   static override summary = "Import the contents of a file written by 'datastore migrate export' into an empty etcdv3 datastore."

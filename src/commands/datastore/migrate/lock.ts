@@ -1,4 +1,4 @@
-import {BaseCommand} from '../../../lib/base-command.js'
+import {BaseCommand} from '../../../cli/base-command.js'
 
 export default class DatastoreMigrateLock extends BaseCommand<typeof DatastoreMigrateLock> {
   static override summary = 'Lock the datastore for migration.'

@@ -1,4 +1,4 @@
-import {BaseCommand} from '../../../lib/base-command.js'
+import {BaseCommand} from '../../../cli/base-command.js'
 
 export default class DatastoreMigrateUnlock extends BaseCommand<typeof DatastoreMigrateUnlock> {
   static override summary = 'Unlock the datastore after migration.'

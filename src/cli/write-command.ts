@@ -24,7 +24,7 @@ export abstract class WriteCommand<T extends typeof Command> extends BaseCommand
   protected async runWrite(verb: 'create' | 'apply' | 'replace', extra: {skipExists?: boolean} = {}): Promise<void> {
     const f = this.flags as unknown as {filename: string; recursive: boolean; 'skip-empty': boolean; namespace?: string; 'dry-run': boolean; output?: string}
     const {loadManifests, writeResources} = await import('../service/crud.js')
-    const {summarize} = await import('../output/summary.js')
+    const {summarize} = await import('../service/summary.js')
     const loaded = loadManifests(f.filename, {recursive: f.recursive, skipEmpty: f['skip-empty'], namespace: f.namespace})
     if (loaded.length === 0) {
       this.out('No resources specified\n')
@@ -32,7 +32,7 @@ export abstract class WriteCommand<T extends typeof Command> extends BaseCommand
     }
     await this.checkVersionMismatch()
     const store = await this.store()
-    const progress = await import('./progress.js')
+    const progress = await import('../lib/progress.js')
     const bar = progress.start(`${verb === 'apply' ? 'Applying' : verb === 'create' ? 'Creating' : 'Replacing'} resources`, loaded.length)
     const {PartialWriteError, reportOf} = await import('../service/landed.js')
     // Written out before the command exits (a failure exits at once, a pipe drains later).

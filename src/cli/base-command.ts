@@ -4,7 +4,7 @@ import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import type {EtcdDatastore} from '../datastore/etcd.js'
 import type {ResourceStore} from '../datastore/store.js'
 import {CalicoError} from '../resources/errors.js'
-import {parseGoDuration} from './go-duration.js'
+import {parseGoDuration} from '../lib/go-duration.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -103,8 +103,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected async waitForNodes(revision: string | undefined): Promise<void> {
     const wait = (this.flags as {wait?: string; 'dry-run'?: boolean})
     if (wait.wait === undefined || wait['dry-run']) return
+    const {DEFAULT_WAIT} = await import('./wait-flag.js')
+    const timeoutMs = parseDuration(wait.wait === '' ? DEFAULT_WAIT : wait.wait)
     const {waitAfterWrite} = await import('../service/wait.js')
-    await waitAfterWrite(await this.store(), wait.wait, revision, (t) => this.err(t))
+    await waitAfterWrite(await this.store(), timeoutMs, revision, (t) => this.err(t))
+  }
+
+  /** The end of a shortcut (ippool, bgp): print its line, then wait for the nodes if asked. */
+  protected async finishShortcut(result: {message: string; revision?: string}): Promise<void> {
+    this.out(`${result.message}\n`)
+    await this.waitForNodes(result.revision)
   }
 
   protected fail(message: string): never {

@@ -1,5 +1,5 @@
 // calicoctl's success and partial-success messages, with one clear line per failed resource.
-import type {ResultRow, Verb} from '../service/crud.js'
+import type {ResultRow, Verb} from './crud.js'
 
 const PAST: Record<Verb, string> = {create: 'created', apply: 'applied', replace: 'replaced', delete: 'deleted'}
 
