@@ -47,9 +47,6 @@ await build({
     '@oclif/plugin-*',
     // A native addon, found next to its prebuilt binaries.
     'netlink',
-    // Only watches (and client certificates) load these, lazily; large.
-    'etcd3',
-    'cockatiel',
     // Only for @oclif/core's engine check, which bin/run.js turns off.
     'semver',
     // Optional loaders @oclif/core only requires for TypeScript sources in development.

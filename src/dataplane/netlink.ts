@@ -4,6 +4,7 @@
 import {readFile, writeFile} from 'node:fs/promises'
 import {createRtNetlink, type RtNetlinkSocket} from 'netlink'
 import {assertSafeName} from '../lib/exec.js'
+import {formatIPv4, parseIPv4, parseNet4} from '../lib/ip.js'
 
 /** The protocol number that marks a route as ours (Felix's default exclusive protocol). */
 export const OWNED_ROUTE_PROTOCOL = 80
@@ -110,21 +111,22 @@ async function wrap<T>(operation: string, run: () => Promise<T>): Promise<T> {
 }
 
 export function ipv4ToBuffer(ip: string): Buffer {
-  const parts = ip.split('.').map(Number)
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`invalid IPv4 address '${ip}'`)
-  return Buffer.from(parts)
+  const n = parseIPv4(ip)
+  if (n === undefined) throw new Error(`invalid IPv4 address '${ip}'`)
+  const b = Buffer.alloc(4)
+  b.writeUInt32BE(n)
+  return b
 }
 
 export function bufferToIpv4(b: Buffer): string {
-  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`
+  return formatIPv4(b.readUInt32BE(0))
 }
 
+/** An IPv4 CIDR (a bare address is /32) as the address written and its prefix length. */
 export function splitCidr(cidr: string): {ip: string; len: number} {
-  const [ip, lenText] = cidr.split('/')
-  const len = lenText === undefined ? 32 : Number(lenText)
-  if (!ip || !Number.isInteger(len) || len < 0 || len > 32) throw new Error(`invalid IPv4 CIDR '${cidr}'`)
-  ipv4ToBuffer(ip)
-  return {ip, len}
+  const p = parseNet4(cidr)
+  if (!p) throw new Error(parseIPv4(cidr.split('/')[0] ?? '') === undefined ? `invalid IPv4 address in '${cidr}'` : `invalid IPv4 CIDR '${cidr}'`)
+  return {ip: formatIPv4(p.ip), len: p.cidr.prefix}
 }
 
 /** IFLA_LINKINFO is handed over raw: find the nested IFLA_INFO_KIND string. */

@@ -1,13 +1,12 @@
 // The etcd v3 client: every call bounded by a deadline, every write a compare-and-swap, bulk
-// writes batched into transactions. Unary calls go through etcd's JSON gateway (gateway.ts),
-// bulk writes over gRPC with hand-encoded messages (wire.ts); etcd3 and grpc load only for
-// watches (`node run`), or for everything with CALICOCTL_ETCD_TRANSPORT=grpc.
+// writes batched into transactions, watches that resume after failover; all over one transport
+// (gRPC over node:http2, transport.ts), whose EtcdErrors become one line naming the endpoints.
 import {readFileSync} from 'node:fs'
-import type {Etcd3, IOptions} from 'etcd3'
 import {DatastoreError} from '../resources/errors.js'
 import type {ClientConfig} from './config.js'
-import {type Bytes, type Compare, GatewayError, GatewayKv, type GatewayOptions, type KvApi, type RangeResponse, type RawKV, type RequestOp} from './gateway.js'
-import type {GrpcWireKv} from './wire.js'
+import type {Member, Status} from './proto.js'
+import {type Compare, EtcdClient, EtcdError, type EtcdOptions, prefixEnd, type RangeResponse, type RawKV, type RequestOp} from './transport.js'
+import {Watch, type WatchHandlers} from './watch.js'
 
 export interface KeyValue {
   key: string
@@ -52,18 +51,6 @@ export interface WriteResult {
 /** Keys per page of a prefix read. */
 export const LIST_PAGE = 1000
 
-/** The first key after every key with this prefix (etcd's range_end for a prefix). */
-function prefixEnd(prefix: Buffer): Buffer {
-  const end = Buffer.from(prefix)
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i]! += 1
-      return end.subarray(0, i + 1)
-    }
-  }
-  return Buffer.from([0])
-}
-
 /** What a read-back after a failed write may add to --timeout. */
 export const READ_BACK_GRACE_MS = 1000
 
@@ -85,110 +72,69 @@ function toKV(kv: RawKV): KeyValue {
 }
 
 export class EtcdDatastore {
-  private grpc?: Promise<Etcd3>
-  private wire?: Promise<GrpcWireKv>
-  /**
-   * Keys and values as sent in writes: strings for our own transports (encoded straight into the
-   * request, no Buffer each), Buffers for grpc-js (which would read a string as base64).
-   */
-  private readonly bytes: (s: string) => Bytes
-
   private constructor(
-    /** Range and Txn: the only unary calls made. */
-    readonly kv: KvApi,
+    /** Every call: Range and Txn, and the cluster's member list and status for diagnostics. */
+    readonly kv: EtcdClient,
     readonly config: ClientConfig,
-    private readonly tls: ReturnType<typeof EtcdDatastore.credentials>,
-    grpc?: Etcd3,
-    /** How kv (the gateway) was set up; bulk calls reach the same members the same way over gRPC. */
-    private readonly kvOptions?: GatewayOptions,
-  ) {
-    if (grpc) this.grpc = Promise.resolve(grpc)
-    this.bytes = grpc ? (s) => Buffer.from(s) : (s) => s
-  }
+  ) {}
 
   static async connect(config: ClientConfig): Promise<EtcdDatastore> {
     if (config.datastoreType !== 'etcdv3')
       throw new DatastoreError(`datastore type '${config.datastoreType}' is not supported by this tool: use etcdv3`)
-    const tls = EtcdDatastore.credentials(config)
-    // With client certificates, etcd's gateway dials its own gRPC port using the server's
-    // certificate, which fails unless that certificate is also valid for client auth: use grpc.
-    if (process.env.CALICOCTL_ETCD_TRANSPORT === 'grpc' || tls?.certChain) {
-      const client = await EtcdDatastore.grpcClient(config, tls)
-      return new EtcdDatastore(client.kv as unknown as KvApi, config, tls, client)
-    }
-    const options: GatewayOptions = {
+    const options: EtcdOptions = {
       endpoints: config.endpoints,
       timeoutMs: config.timeoutMs,
-      ...(tls ? {tls: {ca: tls.rootCertificate, ...(tls.certChain ? {cert: tls.certChain} : {}), ...(tls.privateKey ? {key: tls.privateKey} : {})}} : {}),
+      ...EtcdDatastore.credentials(config),
       ...(config.username && config.password ? {auth: {username: config.username, password: config.password}} : {}),
     }
-    return new EtcdDatastore(new GatewayKv(options), config, tls, undefined, options)
+    return new EtcdDatastore(new EtcdClient(options), config)
   }
 
   /**
-   * `n` writes are coming: the bulk transport loads and connects now, while the caller still
-   * reads and validates, instead of between validation and the first write.
+   * `n` writes are coming: the connection opens now, while the caller still reads and
+   * validates, instead of between validation and the first write.
    */
   expectWrites(n: number): void {
-    if (n > MAX_TXN_OPS) void this.wireKv()?.then((kv) => kv.connect())
-  }
-
-  /**
-   * The transport for bulk work (several transactions): gRPC over node:http2 with hand-encoded
-   * messages, which costs etcd a third of the gateway's CPU per write and loads in milliseconds.
-   * Undefined where kv is grpc-js already (client certificates) and with
-   * CALICOCTL_ETCD_TRANSPORT=gateway (for comparisons): bulk work then stays on kv.
-   */
-  private wireKv(): Promise<GrpcWireKv> | undefined {
-    if (!this.kvOptions || process.env.CALICOCTL_ETCD_TRANSPORT === 'gateway') return undefined
-    const options = this.kvOptions
-    // The same members, in the same order, with the same time budget as the unary calls.
-    const members = this.kv instanceof GatewayKv ? this.kv.members : undefined
-    this.wire ??= import('./wire.js').then((m) => new m.GrpcWireKv(options, members))
-    return this.wire
+    if (n > MAX_TXN_OPS) this.kv.connect()
   }
 
   /** A write failed part-way: allow the read-back of what landed a short grace (Members.graceForReadBack). */
   graceForReadBack(): void {
-    if (this.kv instanceof GatewayKv) this.kv.members.graceForReadBack(READ_BACK_GRACE_MS)
+    this.kv.members.graceForReadBack(READ_BACK_GRACE_MS)
   }
 
-  /** The grpc client, for watches; created on first use. */
-  watchClient(): Promise<Etcd3> {
-    this.grpc ??= EtcdDatastore.grpcClient(this.config, this.tls)
-    return this.grpc
-  }
-
-  private static async grpcClient(config: ClientConfig, tls: ReturnType<typeof EtcdDatastore.credentials>): Promise<Etcd3> {
-    // grpc-js logs reconnect noise to stderr; our own errors say what went wrong.
-    process.env.GRPC_VERBOSITY ??= 'NONE'
-    const {Etcd3} = await import('etcd3')
-    const {noop, retry, handleWhen} = await import('cockatiel')
-    const {isRecoverableError} = await import('etcd3')
-    const opts: IOptions = {
-      hosts: config.endpoints,
-      dialTimeout: config.timeoutMs,
-      // One page of a list can exceed gRPC's 4 MiB default when values are large.
-      grpcOptions: {'grpc.max_receive_message_length': 256 * 1024 * 1024},
-      // Unary calls are bounded; watch streams live as long as their watcher.
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : {deadline: Date.now() + config.timeoutMs}),
-      faultHandling: {
-        // With several members a failed call moves on to the next; with one, fail at once.
-        global: config.endpoints.length > 1 ? retry(handleWhen(isRecoverableError), {maxAttempts: config.endpoints.length}) : noop,
-        host: () => noop,
-      },
+  /**
+   * Watches every key under `prefixes` from the revision after `afterRevision` (see watch.ts: it
+   * fails over between members and resumes; a compacted revision is reported through onLost).
+   */
+  async watch(prefixes: readonly string[], afterRevision: string, handlers: WatchHandlers): Promise<Watch> {
+    try {
+      return await Watch.open(this.kv, prefixes, afterRevision, handlers)
+    } catch (error) {
+      this.wrap(error)
     }
-    if (tls) {
-      opts.credentials = tls
-      // grpc-js sets the TLS server name to the endpoint's IP, which Node warns about (DEP0123)
-      // on stderr; certificates with IP SANs are how etcd is usually set up, so stay quiet.
-      process.noDeprecation = true
-    }
-    if (config.username && config.password) opts.auth = {username: config.username, password: config.password}
-    return new Etcd3(opts)
   }
 
-  private static credentials(c: ClientConfig): IOptions['credentials'] {
+  /** etcd's member list (cluster diagnostics). */
+  async memberList(): Promise<{clusterId: string; members: Member[]}> {
+    try {
+      const r = await this.kv.memberList()
+      return {clusterId: r.header.cluster_id ?? '0', members: r.members}
+    } catch (error) {
+      this.wrap(error)
+    }
+  }
+
+  /** The status of the member that answers: with one endpoint, that member's (cluster diagnostics). */
+  async status(): Promise<Status> {
+    try {
+      return await this.kv.status()
+    } catch (error) {
+      this.wrap(error)
+    }
+  }
+
+  private static credentials(c: ClientConfig): Pick<EtcdOptions, 'tls'> {
     const pem = (inline: string | undefined, file: string | undefined) => {
       if (inline) return Buffer.from(inline)
       if (!file) return undefined
@@ -202,36 +148,14 @@ export class EtcdDatastore {
     const key = pem(c.key, c.keyFile)
     const cert = pem(c.cert, c.certFile)
     const wantsTls = ca || key || cert || c.endpoints.some((e) => e.startsWith('https://'))
-    if (!wantsTls) return undefined
-    const creds: NonNullable<IOptions['credentials']> = {rootCertificate: ca ?? (undefined as unknown as Buffer)}
-    if (key) creds.privateKey = key
-    if (cert) creds.certChain = cert
-    return creds
+    return wantsTls ? {tls: {ca, cert, key}} : {}
   }
 
-  /** Turns grpc/etcd failures into one line naming the endpoint. */
+  /** An EtcdError as one line naming the endpoints (each member and what it did, when several were tried). */
   private wrap(error: unknown): never {
-    if (error instanceof DatastoreError) throw error
-    const e = error as Error
+    if (!(error instanceof EtcdError)) throw error
     const where = this.config.endpoints.join(',')
-    let name = e?.constructor?.name ?? ''
-    let reason = (e?.message ?? String(error)).split('\n')[0] ?? ''
-    // The gateway's errors start with grpc's code name: read it as the kind.
-    if (error instanceof GatewayError) {
-      name = /^(\w+): /.exec(reason)?.[1] ?? name
-      reason = reason.replace(/^\w+: /, '')
-    }
-    if (error instanceof GatewayError && error.perMember) {
-      // Already one line naming each member and what it did.
-    } else if (/Deadline|deadline/.test(name + reason)) reason = `no answer within ${this.config.timeoutMs / 1000}s`
-    else if (/Unavailable|ECONNREFUSED|No connection established/.test(name + reason)) reason = /Last error: (?:Error: )?([^.]*)/.exec(reason)?.[1] ?? (error instanceof GatewayError ? reason : 'connection refused or unavailable')
-    else if (/Unauthenticated|auth|permission/i.test(name + reason)) reason = `connection is unauthorized: ${reason}`
-    // OpenSSL's own text ("80DC…:error:0A000412:SSL routines:…") says little; say what it means.
-    if (/alert bad certificate|alert certificate (expired|required|unknown)|alert unknown ca/i.test(reason))
-      reason = `TLS handshake refused by the server: our client certificate is missing, expired or not signed by a CA it trusts (${/alert [a-z ]+/i.exec(reason)![0]})`
-    else if (/unable to verify|self.signed|certificate has expired|not yet valid|altnames|Hostname\/IP does not match/i.test(reason))
-      reason = `the server's TLS certificate was not accepted: ${reason}`
-    throw new DatastoreError(`cannot reach etcd at ${where}: ${reason}`)
+    throw new DatastoreError(`cannot reach etcd at ${where}: ${error.kind === 'auth' ? `connection is unauthorized: ${error.message}` : error.message}`)
   }
 
   /** The datastore's current revision (a read of one key that never exists). */
@@ -295,17 +219,16 @@ export class EtcdDatastore {
   async writeBatch(ops: WriteOp[], onProgress?: (done: number) => void): Promise<WriteResult[]> {
     const batches: WriteOp[][] = []
     for (let i = 0; i < ops.length; i += MAX_TXN_OPS) batches.push(ops.slice(i, i + MAX_TXN_OPS))
-    const kv: KvApi = (batches.length > 1 ? await this.wireKv() : undefined) ?? this.kv
     const out: WriteResult[][] = new Array(batches.length)
     let done = 0
     const runBatch = async (b: number) => {
       const batch = batches[b]!
       const keys = new Set(batch.map((o) => o.key))
-      const together = keys.size === batch.length && batch.length > 1 ? await this.tryTogether(kv, batch) : undefined
+      const together = keys.size === batch.length && batch.length > 1 ? await this.tryTogether(batch) : undefined
       if (together) out[b] = together
       else {
         const one: WriteResult[] = []
-        for (const op of batch) one.push(await this.one(kv, op))
+        for (const op of batch) one.push(await this.one(op))
         out[b] = one
       }
       done += batch.length
@@ -337,31 +260,31 @@ export class EtcdDatastore {
     return out.flat()
   }
 
-  private guard(op: WriteOp) {
+  private guard(op: WriteOp): Compare | undefined {
     switch (op.type) {
       case 'create':
-        return {key: this.bytes(op.key), target: 'Version', result: 'Equal', version: 0} as const
+        return {key: op.key, target: 'Version', result: 'Equal', version: 0} as const
       case 'update':
-        return {key: this.bytes(op.key), target: 'Mod', result: 'Equal', mod_revision: op.modRevision} as const
+        return {key: op.key, target: 'Mod', result: 'Equal', mod_revision: op.modRevision} as const
       case 'delete':
         return op.modRevision
-          ? ({key: this.bytes(op.key), target: 'Mod', result: 'Equal', mod_revision: op.modRevision} as const)
-          : ({key: this.bytes(op.key), target: 'Version', result: 'Greater', version: 0} as const)
+          ? ({key: op.key, target: 'Mod', result: 'Equal', mod_revision: op.modRevision} as const)
+          : ({key: op.key, target: 'Version', result: 'Greater', version: 0} as const)
       case 'put':
         return undefined
     }
   }
 
-  private request(op: WriteOp) {
+  private request(op: WriteOp): RequestOp {
     return op.type === 'delete'
-      ? {request_delete_range: {key: this.bytes(op.key), prev_kv: op.modRevision === undefined}}
-      : {request_put: {key: this.bytes(op.key), value: this.bytes(opValue(op))}}
+      ? {request_delete_range: {key: op.key, prev_kv: op.modRevision === undefined}}
+      : {request_put: {key: op.key, value: opValue(op)}}
   }
 
-  private async tryTogether(kv: KvApi, batch: WriteOp[]): Promise<WriteResult[] | undefined> {
+  private async tryTogether(batch: WriteOp[]): Promise<WriteResult[] | undefined> {
     try {
       const compare = batch.map((o) => this.guard(o)).filter((g) => g !== undefined)
-      const res = await kv.txn({compare: compare as any, success: batch.map((o) => this.request(o)) as any, failure: []})
+      const res = await this.kv.txn({compare, success: batch.map((o) => this.request(o)), failure: []})
       if (!res.succeeded) return undefined
       const rev = String(res.header.revision)
       return batch.map((op, idx) => {
@@ -375,13 +298,13 @@ export class EtcdDatastore {
     }
   }
 
-  private async one(kv: KvApi, op: WriteOp): Promise<WriteResult> {
+  private async one(op: WriteOp): Promise<WriteResult> {
     try {
       const guard = this.guard(op)
-      const res = await kv.txn({
-        compare: guard ? [guard as any] : [],
-        success: [this.request(op) as any],
-        failure: [{request_range: {key: this.bytes(op.key)}}],
+      const res = await this.kv.txn({
+        compare: guard ? [guard] : [],
+        success: [this.request(op)],
+        failure: [{request_range: {key: op.key}}],
       })
       const rev = String(res.header.revision)
       if (res.succeeded) {
@@ -415,12 +338,13 @@ export class EtcdDatastore {
     writes: WriteOp[],
   ): Promise<{succeeded: boolean; revision: string}> {
     try {
-      const compare = guards.map((g) =>
-        'absent' in g
-          ? {key: this.bytes(g.key), target: 'Version', result: 'Equal', version: 0}
-          : {key: this.bytes(g.key), target: 'Mod', result: 'Equal', mod_revision: g.modRevision},
+      const compare = guards.map(
+        (g): Compare =>
+          'absent' in g
+          ? {key: g.key, target: 'Version', result: 'Equal', version: 0}
+          : {key: g.key, target: 'Mod', result: 'Equal', mod_revision: g.modRevision},
       )
-      const res = await this.kv.txn({compare: compare as any, success: writes.map((w) => this.request(w)) as any, failure: []})
+      const res = await this.kv.txn({compare, success: writes.map((w) => this.request(w)), failure: []})
       return {succeeded: res.succeeded, revision: String(res.header.revision)}
     } catch (error) {
       this.wrap(error)
@@ -428,8 +352,6 @@ export class EtcdDatastore {
   }
 
   close(): void {
-    if (this.kv instanceof GatewayKv) this.kv.close()
-    void this.wire?.then((kv) => kv.close())
-    void this.grpc?.then((c) => c.close())
+    this.kv.close()
   }
 }

@@ -1,8 +1,61 @@
-// The few etcd v3 protobuf messages the datastore sends and reads (KV Range and Txn, Auth
-// Authenticate), encoded and decoded by hand from etcd's rpc.proto and kv.proto field numbers,
-// so that bulk calls can go over gRPC without loading a protobuf library or .proto files.
-// Requests and answers have the same shapes as the JSON gateway's (gateway.ts).
-import type {Compare, RangeRequest, RangeResponse, RawKV, RequestOp, ResponseOp, TxnRequest, TxnResponse} from './gateway.js'
+// The few etcd v3 protobuf messages the datastore sends and reads (KV Range and Txn, Watch, Auth
+// Authenticate, Cluster MemberList, Maintenance Status), encoded and decoded by hand from etcd's
+// rpc.proto and kv.proto field numbers, so that no protobuf library or .proto file is loaded.
+
+// --- The messages, as the datastore builds and reads them ---
+
+export interface RawKV {
+  key: Buffer
+  value: Buffer
+  mod_revision: string
+  create_revision: string
+}
+
+export interface RangeRequest {
+  key: Buffer
+  range_end?: Buffer
+  limit?: number
+  revision?: string
+}
+
+export interface RangeResponse {
+  header: {revision: string}
+  kvs: RawKV[]
+  more: boolean
+}
+
+/** Key and value bytes sent: a Buffer, or a string sent as its UTF-8. */
+export type Bytes = Buffer | string
+
+export type Compare = {
+  key: Bytes
+  /** Compare every key in [key, range_end). */
+  range_end?: Bytes
+  target: 'Version' | 'Mod'
+  result: 'Equal' | 'Greater' | 'Less' | 'NotEqual'
+  version?: number
+  mod_revision?: string
+}
+
+export type RequestOp = {request_put: {key: Bytes; value: Bytes}} | {request_delete_range: {key: Bytes; prev_kv?: boolean}} | {request_range: {key: Bytes}}
+
+export interface ResponseOp {
+  response_delete_range?: {prev_kvs?: RawKV[]}
+  response_range?: {kvs: RawKV[]}
+}
+
+export interface TxnRequest {
+  compare: Compare[]
+  success: RequestOp[]
+  failure: RequestOp[]
+}
+
+export interface TxnResponse {
+  header: {revision: string}
+  succeeded: boolean
+  responses: ResponseOp[]
+}
+
 
 const VARINT = 0
 const LEN = 2
@@ -213,14 +266,14 @@ class Reader {
     throw new ProtoError('varint too long')
   }
 
-  /** An int64 as a decimal string, exact beyond 2^53 too. */
-  int64(): string {
+  /** An int64 (or, `unsigned`, a uint64 such as a member ID) as a decimal string, exact beyond 2^53 too. */
+  int64(unsigned = false): string {
     const start = this.pos
     const n = this.varint()
     if (Number.isSafeInteger(n)) return String(n)
     let b = 0n
     for (let i = this.pos - 1; i >= start; i--) b = (b << 7n) | BigInt(this.buf[i]! & 0x7f)
-    return BigInt.asIntN(64, b).toString()
+    return (unsigned ? BigInt.asUintN(64, b) : BigInt.asIntN(64, b)).toString()
   }
 
   /** A length-delimited field's [start, end). */
@@ -262,13 +315,30 @@ class Reader {
   }
 }
 
-function readHeader(r: Reader): {revision: string} {
-  let revision = '0'
+/** ResponseHeader: the revision always; the cluster and member IDs (uint64) for the diagnostics. */
+export interface Header {
+  revision: string
+  cluster_id?: string
+  member_id?: string
+}
+
+/**
+ * Reads a message's fields, each known field number by its handler (which reads the value from
+ * `r`), skipping the others. For the messages read once per call; the per-key ones (KeyValue,
+ * Range) keep their own loop.
+ */
+function fields(r: Reader, on: Record<number, () => unknown>): void {
   while (r.more()) {
-    if (r.field() === 3) revision = r.int64()
+    const read = on[r.field()]
+    if (read) read()
     else r.skip()
   }
-  return {revision}
+}
+
+function readHeader(r: Reader): Header {
+  const h: Header = {revision: '0'}
+  fields(r, {1: () => (h.cluster_id = r.int64(true)), 2: () => (h.member_id = r.int64(true)), 3: () => (h.revision = r.int64())})
+  return h
 }
 
 function readKV(r: Reader): RawKV {
@@ -369,4 +439,126 @@ export function decodeAuthenticate(message: Buffer): {token?: string} {
     else r.skip()
   }
   return token === undefined ? {} : {token}
+}
+
+// --- Watch (a bidirectional stream of WatchRequest / WatchResponse) ---
+
+/** WatchCreateRequest inside a WatchRequest: every key in [key, range_end) from start_revision on. */
+export function encodeWatchCreate(req: {key: Buffer; range_end: Buffer; start_revision: string; progress_notify?: boolean}): Buffer {
+  return ProtoWriter.frame((w) =>
+    w.message(1, () => {
+      w.bytes(1, req.key)
+      w.bytes(2, req.range_end)
+      w.uint(3, int64(req.start_revision))
+      w.bool(4, req.progress_notify)
+    }),
+  )
+}
+
+/** WatchCancelRequest inside a WatchRequest. */
+export function encodeWatchCancel(watchId: string): Buffer {
+  return ProtoWriter.frame((w) => w.message(2, () => w.uint(1, int64(watchId))))
+}
+
+/** WatchProgressRequest inside a WatchRequest: etcd answers with the revision every watcher has reached. */
+export function encodeWatchProgress(): Buffer {
+  return ProtoWriter.frame((w) => w.message(3, () => {}))
+}
+
+export interface WatchEventRaw {
+  type: 'put' | 'delete'
+  kv: RawKV
+}
+
+export interface WatchResponse {
+  header: Header
+  watch_id: string
+  created: boolean
+  canceled: boolean
+  compact_revision: string
+  cancel_reason: string
+  events: WatchEventRaw[]
+}
+
+export function decodeWatchResponse(message: Buffer): WatchResponse {
+  const r = reader(message)
+  const out: WatchResponse = {header: {revision: '0'}, watch_id: '0', created: false, canceled: false, compact_revision: '0', cancel_reason: '', events: []}
+  fields(r, {
+    1: () => (out.header = readHeader(r.sub())),
+    2: () => (out.watch_id = r.int64()),
+    3: () => (out.created = r.varint() !== 0),
+    4: () => (out.canceled = r.varint() !== 0),
+    5: () => (out.compact_revision = r.int64()),
+    6: () => (out.cancel_reason = r.bytes().toString()),
+    11: () => {
+      const e = r.sub()
+      const ev: WatchEventRaw = {type: 'put', kv: {key: Buffer.alloc(0), value: Buffer.alloc(0), mod_revision: '0', create_revision: '0'}}
+      fields(e, {1: () => (ev.type = e.varint() === 1 ? 'delete' : 'put'), 2: () => (ev.kv = readKV(e.sub()))})
+      out.events.push(ev)
+    },
+  })
+  return out
+}
+
+// --- Cluster MemberList and Maintenance Status (cluster diagnostics) ---
+
+export function encodeMemberList(): Buffer {
+  // linearizable: the list as the leader knows it, not a possibly stale member's.
+  return ProtoWriter.frame((w) => w.bool(1, true))
+}
+
+export function encodeEmpty(): Buffer {
+  return ProtoWriter.frame(() => {})
+}
+
+export interface Member {
+  ID: string
+  name: string
+  peerURLs: string[]
+  clientURLs: string[]
+  isLearner: boolean
+}
+
+export function decodeMemberList(message: Buffer): {header: Header; members: Member[]} {
+  const r = reader(message)
+  const out: {header: Header; members: Member[]} = {header: {revision: '0'}, members: []}
+  fields(r, {
+    1: () => (out.header = readHeader(r.sub())),
+    2: () => {
+      const m = r.sub()
+      const member: Member = {ID: '0', name: '', peerURLs: [], clientURLs: [], isLearner: false}
+      fields(m, {
+        1: () => (member.ID = m.int64(true)),
+        2: () => (member.name = m.bytes().toString()),
+        3: () => member.peerURLs.push(m.bytes().toString()),
+        4: () => member.clientURLs.push(m.bytes().toString()),
+        5: () => (member.isLearner = m.varint() !== 0),
+      })
+      out.members.push(member)
+    },
+  })
+  return out
+}
+
+export interface Status {
+  header: Header
+  version: string
+  dbSize: string
+  leader: string
+  raftIndex: string
+  raftTerm: string
+}
+
+export function decodeStatus(message: Buffer): Status {
+  const r = reader(message)
+  const out: Status = {header: {revision: '0'}, version: '', dbSize: '0', leader: '0', raftIndex: '0', raftTerm: '0'}
+  fields(r, {
+    1: () => (out.header = readHeader(r.sub())),
+    2: () => (out.version = r.bytes().toString()),
+    3: () => (out.dbSize = r.int64()),
+    4: () => (out.leader = r.int64(true)),
+    5: () => (out.raftIndex = r.int64(true)),
+    6: () => (out.raftTerm = r.int64(true)),
+  })
+  return out
 }

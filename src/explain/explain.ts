@@ -2,13 +2,13 @@
 // address) and the policy verdict on each side, evaluated from a datastore snapshot with the
 // same models `node apply` programs: the routes model for the path, and the iptables model's
 // rendered chains (run through a small interpreter) for the verdict.
-import ipaddr from 'ipaddr.js'
 import {buildDesiredState, compileSelector} from '../dataplane/iptables/index.js'
 import {renderPolicyRule} from '../dataplane/iptables/model.js'
 import {endpointChainName, policyChainName, policyId, profileChainName} from '../dataplane/iptables/names.js'
 import {MARK_ACCEPT, MARK_PASS} from '../dataplane/iptables/render.js'
 import type {IptablesInput, PolicyInput} from '../dataplane/iptables/types.js'
 import {desiredRoutes} from '../dataplane/routes/model.js'
+import {cidr4Contains, isIPv4, netContains, parseIPv4, parseNet4} from '../lib/ip.js'
 import {formatRoute, type Route} from '../dataplane/routes/types.js'
 import {buildIptablesInput, buildRouteInput, type HostContext, poolViews, type Snapshot} from '../node/snapshot.js'
 import {CalicoError} from '../resources/errors.js'
@@ -81,9 +81,7 @@ export interface ExplainRequest {
 }
 
 
-function isIp(text: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(text)
-}
+const isIp = isIPv4
 
 /** A workload by name, namespace/name, workload or pod name, or IP; else a plain IPv4 address. */
 export function resolveEndpoint(snap: Snapshot, text: string): Endpoint {
@@ -120,35 +118,22 @@ function hostFor(snap: Snapshot, node: string): HostContext {
 }
 
 function lpm(routes: Route[], ip: string): Route | undefined {
-  const addr = ipaddr.IPv4.parse(ip)
+  const addr = parseIPv4(ip)
   let best: {r: Route; len: number} | undefined
   for (const r of routes) {
-    const [net, len] = r.dst.includes('/') ? ipaddr.parseCIDR(r.dst) : [ipaddr.parse(r.dst), 32]
-    if (net.kind() !== 'ipv4' || !addr.match(net as ipaddr.IPv4, len)) continue
-    if (!best || len > best.len) best = {r, len}
+    const net = parseNet4(r.dst)
+    if (!net || addr === undefined || !cidr4Contains(net.cidr, addr)) continue
+    if (!best || net.cidr.prefix > best.len) best = {r, len: net.cidr.prefix}
   }
   return best?.r
 }
 
 function blockOf(snap: Snapshot, ip: string): {cidr: string; node?: string | undefined} | undefined {
-  const addr = ipaddr.IPv4.parse(ip)
-  for (const b of snap.blocks) {
-    const [net, len] = ipaddr.parseCIDR(b.cidr)
-    if (net.kind() === 'ipv4' && addr.match(net as ipaddr.IPv4, len)) return b
-  }
-  return undefined
+  return snap.blocks.find((b) => netContains(b.cidr, ip))
 }
 
 function poolOf(snap: Snapshot, ip: string) {
-  const addr = ipaddr.IPv4.parse(ip)
-  return poolViews(snap).find((p) => {
-    try {
-      const [net, len] = ipaddr.parseCIDR(p.cidr)
-      return net.kind() === 'ipv4' && addr.match(net as ipaddr.IPv4, len)
-    } catch {
-      return false
-    }
-  })
+  return poolViews(snap).find((p) => netContains(p.cidr, ip))
 }
 
 const nodeIp = (snap: Snapshot, node: string | undefined) =>

@@ -1,7 +1,7 @@
 // A small interpreter for the filter-table chains the iptables model renders: it runs one
 // packet (a new connection) through a chain exactly as the kernel would, over the same rules
 // and ipsets `node apply` programs, and records which rules matched.
-import ipaddr from 'ipaddr.js'
+import {netContains} from '../lib/ip.js'
 import type {DesiredState, IptChain, IptRule, IpSetState} from '../dataplane/iptables/types.js'
 
 export interface Packet {
@@ -40,17 +40,6 @@ export function protocolNumber(p: string | number): number {
   const n = PROTOCOLS[p.toLowerCase()] ?? (/^\d+$/.test(p) ? Number(p) : undefined)
   if (n === undefined) throw new Error(`unknown protocol '${p}'`)
   return n
-}
-
-function inNet(ip: string, net: string): boolean {
-  try {
-    const addr = ipaddr.parse(ip)
-    if (!net.includes('/')) return addr.toString() === ipaddr.parse(net).toString()
-    const [n, len] = ipaddr.parseCIDR(net)
-    return addr.kind() === n.kind() && addr.match(n, len)
-  } catch {
-    return false
-  }
 }
 
 function inPorts(port: number | undefined, list: string): boolean {
@@ -95,7 +84,7 @@ export class ChainInterpreter {
     }
     const dirs = dir.split(',')
     const ip = dirs[0] === 'src' ? pkt.src : pkt.dst
-    if (set.type === 'hash:net') return set.members.some((m) => inNet(ip, m))
+    if (set.type === 'hash:net') return set.members.some((m) => netContains(m, ip))
     const port = dirs[1] === 'src' ? pkt.srcPort : pkt.dstPort
     const want = `${ip},${PROTO_NAME[pkt.protocol] ?? pkt.protocol}:${port}`
     return set.members.includes(want)
@@ -125,10 +114,10 @@ export class ChainInterpreter {
           break
         }
         case '-s':
-          ok = test(inNet(pkt.src, take()))
+          ok = test(netContains(take(), pkt.src))
           break
         case '-d':
-          ok = test(inNet(pkt.dst, take()))
+          ok = test(netContains(take(), pkt.dst))
           break
         case '-m':
           take() // the module name: its options follow and are handled below

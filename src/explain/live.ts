@@ -4,7 +4,6 @@
 // chains (`iptables-save -c`) are matched, by their `cali:<hash>` comments, to the rules the
 // model renders, so each counter is tied to a Calico rule. Differences are listed, never fatal.
 import {readFile} from 'node:fs/promises'
-import ipaddr from 'ipaddr.js'
 import {buildDesiredState, compileSelector, type IptablesBackend, iptablesBinaries, resolveIptablesBackend} from '../dataplane/iptables/index.js'
 import {renderPolicyRule} from '../dataplane/iptables/model.js'
 import {endpointChainName, policyChainName, policyId, profileChainName} from '../dataplane/iptables/names.js'
@@ -13,6 +12,7 @@ import type {IptablesInput, IptChain, IptRule} from '../dataplane/iptables/types
 import type {ResourceStore} from '../datastore/store.js'
 import {Ipam} from '../ipam/index.js'
 import {assertSafeName, type CommandRunner, runCommand} from '../lib/exec.js'
+import {cidr4Contains, isIPv4, parseIPv4, parseNet4} from '../lib/ip.js'
 import {resolveNodeName} from '../node/identity.js'
 import {readSnapshot} from '../node/cache.js'
 import {buildIptablesInput, type Snapshot} from '../node/snapshot.js'
@@ -106,7 +106,7 @@ export interface LiveOptions {
 }
 
 function safeIp(what: string, text: string): string {
-  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) throw new CalicoError(`invalid ${what} '${text}': not an IPv4 address`)
+  if (!isIPv4(text)) throw new CalicoError(`invalid ${what} '${text}': not an IPv4 address`)
   return text
 }
 
@@ -171,18 +171,12 @@ function parseJsonArray<T>(text: string): T[] {
 
 /** Longest-prefix match over the main table; used when the kernel lookup itself fails (blackhole, unreachable). */
 function lpmTable(routes: IpRouteJson[], ip: string): IpRouteJson | undefined {
-  const addr = ipaddr.IPv4.parse(ip)
+  const addr = parseIPv4(ip)
   let best: {r: IpRouteJson; len: number} | undefined
   for (const r of routes) {
-    const dst = r.dst === 'default' ? '0.0.0.0/0' : r.dst?.includes('/') ? r.dst : `${r.dst}/32`
-    let net: [ipaddr.IPv4 | ipaddr.IPv6, number]
-    try {
-      net = ipaddr.parseCIDR(dst)
-    } catch {
-      continue
-    }
-    if (net[0].kind() !== 'ipv4' || !addr.match(net[0] as ipaddr.IPv4, net[1])) continue
-    if (!best || net[1] > best.len) best = {r, len: net[1]}
+    const net = parseNet4(r.dst === 'default' ? '0.0.0.0/0' : (r.dst ?? ''))
+    if (!net || addr === undefined || !cidr4Contains(net.cidr, addr)) continue
+    if (!best || net.cidr.prefix > best.len) best = {r, len: net.cidr.prefix}
   }
   return best?.r
 }

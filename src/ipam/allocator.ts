@@ -3,7 +3,7 @@
 // keys it touches (block and handle together in one transaction), retried with a fresh read on
 // conflict, so any number of processes can allocate at once without sharing an address or block.
 import type {EtcdDatastore, KeyValue, WriteOp} from '../datastore/etcd.js'
-import type {Compare, RequestOp} from '../datastore/gateway.js'
+import {type Compare, prefixEnd, type RequestOp} from '../datastore/transport.js'
 import {
   AddressFilter,
   allocatedOrdinals,
@@ -54,7 +54,8 @@ import {
   ipamHostKey,
   parseAffinityKey,
 } from './keys.js'
-import {blockCidrFor, type Cidr4, cidrContains, cidrCovers, cidrsOverlap, formatCidr4, formatIp4, parseCidr4, parseIp4, size} from './net.js'
+import {type Cidr4, cidr4Around, cidr4Contains, cidr4Covers, cidr4Overlap, formatCidr4, formatIPv4, netFamily, sizeV4} from '../lib/ip.js'
+import {parseCidr4, parseIp4} from './net.js'
 import type {
   AssignIpArgs,
   AssignmentInfo,
@@ -117,11 +118,6 @@ export interface BlockRecord {
 
 type ClaimOutcome = 'claimed' | 'ours' | 'taken' | 'retry'
 
-function prefixEnd(prefix: string): Buffer {
-  const b = Buffer.from(prefix)
-  b[b.length - 1] = (b[b.length - 1] as number) + 1
-  return b
-}
 
 function affinityValue(state: AffinityState): string {
   return encodeAffinity({state, deleted: false})
@@ -281,7 +277,7 @@ export class Ipam {
   }
 
   private findBlockFor(records: BlockRecord[], ip: number): BlockRecord | undefined {
-    return records.find((r) => cidrContains(parseCidr4(r.block.cidr), ip))
+    return records.find((r) => cidr4Contains(parseCidr4(r.block.cidr), ip))
   }
 
   /** Who holds an address, or undefined when it is not assigned. */
@@ -315,7 +311,7 @@ export class Ipam {
     const use = args.use ?? 'Workload'
     const wanted = args.requestedPools && args.requestedPools.length > 0 ? new Set(args.requestedPools) : undefined
     return args.pools.filter((p) => {
-      if (p.cidr.includes(':') || p.disabled) return false
+      if (netFamily(p.cidr) !== 4 || p.disabled) return false
       if (wanted && !wanted.has(p.name) && !wanted.has(p.cidr)) return false
       if (!wanted && p.assignmentMode === 'Manual') return false
       const uses = p.allowedUses && p.allowedUses.length > 0 ? p.allowedUses : DEFAULT_ALLOWED_USES
@@ -337,13 +333,13 @@ export class Ipam {
     const existing = new Set(blocks.map(formatCidr4))
     for (const pool of pools) {
       const pc = parseCidr4(pool.cidr)
-      const odd = blocks.filter((b) => b.prefix !== pool.blockSize && cidrsOverlap(b, pc))
-      const step = size(pool.blockSize)
-      for (let base = pc.base; base < pc.base + size(pc.prefix); base += step) {
+      const odd = blocks.filter((b) => b.prefix !== pool.blockSize && cidr4Overlap(b, pc))
+      const step = sizeV4(pool.blockSize)
+      for (let base = pc.base; base < pc.base + sizeV4(pc.prefix); base += step) {
         const c: Cidr4 = {base, prefix: pool.blockSize}
         const text = formatCidr4(c)
         if (existing.has(text) || skip.has(text)) continue
-        if (odd.some((b) => cidrsOverlap(b, c))) continue
+        if (odd.some((b) => cidr4Overlap(b, c))) continue
         if (reserved.coversWhole(c)) continue
         return text
       }
@@ -504,7 +500,7 @@ export class Ipam {
     const poolCidrs = pools.map((p) => parseCidr4(p.cidr))
     const inPools = (cidr: string) => {
       const c = parseCidr4(cidr)
-      return poolCidrs.some((p) => cidrCovers(p, c))
+      return poolCidrs.some((p) => cidr4Covers(p, c))
     }
     const ctx = {
       node,
@@ -611,9 +607,9 @@ export class Ipam {
    */
   async assignIP(args: AssignIpArgs): Promise<void> {
     const ip = parseIp4(args.ip)
-    const pool = args.pools.find((p) => !p.cidr.includes(':') && cidrContains(parseCidr4(p.cidr), ip))
+    const pool = args.pools.find((p) => netFamily(p.cidr) === 4 && cidr4Contains(parseCidr4(p.cidr), ip))
     if (!pool) throw new IpamError(`The provided IP address ${args.ip} is not in a configured pool`)
-    const cidr = formatCidr4(blockCidrFor(ip, pool.blockSize))
+    const cidr = formatCidr4(cidr4Around(ip, pool.blockSize))
     const config = await this.getConfig()
     const bK = blockKey(cidr)
     const hK = args.handleId !== undefined ? handleKey(args.handleId) : undefined
@@ -657,7 +653,7 @@ export class Ipam {
     for (let attempt = 0; attempt < this.maxRetries; attempt++) {
       const config = await this.getConfig()
       const rec = await this.readBlock(cidr, config.ipCooldownSeconds ?? 0)
-      if (!rec) return {released: [], notAssigned: ips.map((n) => formatIp4(n))}
+      if (!rec) return {released: [], notAssigned: ips.map((n) => formatIPv4(n))}
       const {block, kv} = rec
       let ords = ips.map((n) => ordinalOf(block, n)).filter((o): o is number => o !== undefined)
       if (onlyHandle !== undefined) {
@@ -666,7 +662,7 @@ export class Ipam {
       }
       const {freed, byHandle} = releaseOrdinals(block, ords)
       const freedIps = new Set(freed.map((o) => ipOfOrdinal(block, o)))
-      const notAssigned = ips.map((n) => formatIp4(n)).filter((ip) => !freedIps.has(ip))
+      const notAssigned = ips.map((n) => formatIPv4(n)).filter((ip) => !freedIps.has(ip))
       if (freed.length === 0) return {released: [], notAssigned}
       const guards: Guard[] = [{key: bK, modRevision: kv.modRevision}]
       const writes: WriteOp[] = []
@@ -820,12 +816,12 @@ export class Ipam {
     let n = 0
     for (const rec of await this.listBlockRecords()) {
       const host = blockHost(rec.block)
-      if (host === undefined || !cidrCovers(pc, parseCidr4(rec.block.cidr))) continue
+      if (host === undefined || !cidr4Covers(pc, parseCidr4(rec.block.cidr))) continue
       if ((await this.releaseBlockAffinity(host, rec.block.cidr)) === 'released') n++
     }
     // Affinities left without a block of theirs (interrupted claims) go too.
     for (const a of await this.listAffinities()) {
-      if (!cidrCovers(pc, parseCidr4(a.cidr))) continue
+      if (!cidr4Covers(pc, parseCidr4(a.cidr))) continue
       await this.releaseBlockAffinity(a.node, a.cidr)
     }
     return n
@@ -842,12 +838,12 @@ export class Ipam {
   async usage(pools: readonly IpamPool[], reservations: readonly string[] = []): Promise<PoolUsage[]> {
     const reserved = new AddressFilter(reservations)
     const records = await this.listBlockRecords()
-    const v4 = pools.filter((p) => !p.cidr.includes(':'))
+    const v4 = pools.filter((p) => netFamily(p.cidr) === 4)
     const out: PoolUsage[] = v4.map((p) => ({name: p.name, cidr: canonical(p.cidr), capacity: 0, inUse: 0, free: 0, reserved: 0, blocks: []}))
     const orphan: PoolUsage = {name: 'orphaned allocation blocks', cidr: '0.0.0.0/0', capacity: 0, inUse: 0, free: 0, reserved: 0, blocks: []}
     for (const {block} of records) {
       const bc = parseCidr4(block.cidr)
-      const idx = v4.findIndex((p) => cidrsOverlap(parseCidr4(p.cidr), bc))
+      const idx = v4.findIndex((p) => cidr4Overlap(parseCidr4(p.cidr), bc))
       const target = idx >= 0 ? (out[idx] as PoolUsage) : orphan
       const node = blockHost(block)
       target.blocks.push({
@@ -856,21 +852,21 @@ export class Ipam {
         capacity: block.allocations.length,
         inUse: inUseCount(block),
         free: freeCount(block, reserved),
-        reserved: reserved.countIn(bc.base, bc.base + size(bc.prefix)),
+        reserved: reserved.countIn(bc.base, bc.base + sizeV4(bc.prefix)),
       })
     }
     for (const u of out) {
       const pc = parseCidr4(u.cidr)
       const start = pc.base
-      const end = pc.base + size(pc.prefix)
-      u.capacity = size(pc.prefix)
+      const end = pc.base + sizeV4(pc.prefix)
+      u.capacity = sizeV4(pc.prefix)
       u.reserved = reserved.countIn(start, end)
       let blocked = 0
       let reservedInBlocks = 0
       for (const b of u.blocks) {
         const bc = parseCidr4(b.cidr)
         const s = Math.max(start, bc.base)
-        const e = Math.min(end, bc.base + size(bc.prefix))
+        const e = Math.min(end, bc.base + sizeV4(bc.prefix))
         blocked += Math.max(0, e - s)
         reservedInBlocks += reserved.countIn(s, e)
         u.inUse += b.inUse

@@ -3,7 +3,8 @@
 import type {AllocationAttribute, AllocationBlock} from './codec.js'
 import {goTime} from './codec.js'
 import {IpamError} from './errors.js'
-import {type Cidr4, cidrContains, formatIp4, parseCidr4, size} from './net.js'
+import {type Cidr4, cidr4Contains, formatIPv4, netFamily, sizeV4} from '../lib/ip.js'
+import {parseCidr4} from './net.js'
 
 /** Calico's handle for addresses that Windows nodes pre-reserve; such blocks still count as empty. */
 export const WINDOWS_RESERVED_HANDLE = 'windows-reserved-ipam-handle'
@@ -15,9 +16,9 @@ export class AddressFilter {
   constructor(cidrs: readonly string[] = []) {
     const raw: Array<[number, number]> = []
     for (const text of cidrs) {
-      if (text.includes(':')) continue // IPv6 reservations do not affect IPv4 IPAM
+      if (netFamily(text) === 6) continue // IPv6 reservations do not affect IPv4 IPAM
       const c = parseCidr4(text)
-      raw.push([c.base, c.base + size(c.prefix)])
+      raw.push([c.base, c.base + sizeV4(c.prefix)])
     }
     raw.sort((a, b) => a[0] - b[0])
     const merged: Array<[number, number]> = []
@@ -45,7 +46,7 @@ export class AddressFilter {
   }
 
   coversWhole(c: Cidr4): boolean {
-    return this.countIn(c.base, c.base + size(c.prefix)) === size(c.prefix)
+    return this.countIn(c.base, c.base + sizeV4(c.prefix)) === sizeV4(c.prefix)
   }
 }
 
@@ -75,7 +76,7 @@ export function nowSequence(now: Date): bigint {
 
 export function newBlock(cidr: string, node: string | undefined, now: Date): AllocationBlock {
   const c = parseCidr4(cidr, true)
-  const n = size(c.prefix)
+  const n = sizeV4(c.prefix)
   const block: AllocationBlock = {
     cidr,
     affinity: node === undefined ? null : hostAffinity(node),
@@ -92,11 +93,11 @@ export function newBlock(cidr: string, node: string | undefined, now: Date): All
 
 export function ordinalOf(b: AllocationBlock, ip: number): number | undefined {
   const c = blockCidr(b)
-  return cidrContains(c, ip) && ip - c.base < b.allocations.length ? ip - c.base : undefined
+  return cidr4Contains(c, ip) && ip - c.base < b.allocations.length ? ip - c.base : undefined
 }
 
 export function ipOfOrdinal(b: AllocationBlock, ordinal: number): string {
-  return formatIp4(blockCidr(b).base + ordinal)
+  return formatIPv4(blockCidr(b).base + ordinal)
 }
 
 export function attributeOf(b: AllocationBlock, ordinal: number): AllocationAttribute | undefined {

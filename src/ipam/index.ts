@@ -23,4 +23,6 @@ export {
   decodeConfig,
 } from './codec.js'
 export {AddressFilter, blockHost, freeCount, inUseCount, allocatedOrdinals} from './block.js'
-export {parseCidr4, formatCidr4, parseIp4, formatIp4, isIp4, cidrContains, blockCidrFor, type Cidr4} from './net.js'
+export {parseCidr4, parseIp4} from './net.js'
+// The IP rules themselves are src/lib/ip.ts's; re-exported under the names the agent uses.
+export {cidr4Contains as cidrContains, type Cidr4} from '../lib/ip.js'

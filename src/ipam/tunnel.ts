@@ -3,7 +3,8 @@
 // in Node.spec.bgp.ipv4IPIPTunnelAddr (and clears it when undefined comes back).
 import {selects} from '../resources/selector.js'
 import type {Ipam} from './allocator.js'
-import {cidrContains, parseCidr4, parseIp4, tryParseIp4} from './net.js'
+import {cidr4Contains, ipv4Of} from '../lib/ip.js'
+import {parseCidr4, parseIp4} from './net.js'
 import type {IpamPool} from './types.js'
 
 export const IPIP_TUNNEL_ATTR_TYPE = 'ipipTunnelAddress'
@@ -47,12 +48,12 @@ export function ipipTunnelPools(ipam: Ipam, args: Pick<TunnelArgs, 'node' | 'nod
 export async function ensureTunnelAddress(ipam: Ipam, args: TunnelArgs): Promise<TunnelResult> {
   const handleId = ipipTunnelHandle(args.node)
   const pools = ipipTunnelPools(ipam, args)
-  const current = args.current && tryParseIp4(args.current.split('/')[0] ?? '') !== undefined ? args.current.split('/')[0] : undefined
+  const current = ipv4Of(args.current)
   if (pools.length === 0) {
     const released = await ipam.releaseByHandle(handleId)
     return {address: undefined, changed: current !== undefined, released}
   }
-  const inPools = (ip: string) => pools.some((p) => cidrContains(parseCidr4(p.cidr), parseIp4(ip)))
+  const inPools = (ip: string) => pools.some((p) => cidr4Contains(parseCidr4(p.cidr), parseIp4(ip)))
   const held = await ipam.ipsByHandle(handleId)
   const keep = held.find((ip) => ip === current && inPools(ip)) ?? held.find(inPools)
   const surplus = held.filter((ip) => ip !== keep)

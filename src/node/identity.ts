@@ -4,9 +4,9 @@
 // fields this tool does not own, such as the tunnel address or route reflector ID, are kept).
 import {createSocket} from 'node:dgram'
 import {hostname} from 'node:os'
-import ipaddr from 'ipaddr.js'
 import type {ResourceStore} from '../datastore/store.js'
 import {openNetlink} from '../dataplane/netlink.js'
+import {cidr4Contains, formatIPv4, ipRange, parseCidr, parseIPv4, parseNet4} from '../lib/ip.js'
 import {CalicoError, ConflictError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
 import type {KindDef, Resource} from '../resources/types.js'
@@ -77,12 +77,7 @@ export function parseAutodetectMethod(text: string | undefined): AutodetectMetho
 }
 
 function isV4Cidr(text: string): boolean {
-  try {
-    const [a] = ipaddr.parseCIDR(text)
-    return a.kind() === 'ipv4'
-  } catch {
-    return false
-  }
+  return parseCidr(text)?.family === 4
 }
 
 // Go's regexp.MatchString semantics: unanchored unless the pattern anchors itself.
@@ -90,9 +85,9 @@ const matchesAny = (name: string, patterns: readonly string[]) => patterns.some(
 
 /** Addresses calico-node would never report as the node IP. */
 function usableAddress(cidr: string): boolean {
-  const ip = cidr.split('/')[0] ?? ''
-  if (!ipaddr.IPv4.isValidFourPartDecimal(ip)) return false
-  const range = ipaddr.IPv4.parse(ip).range()
+  const p = parseNet4(cidr)
+  if (!p) return false
+  const range = ipRange(formatIPv4(p.ip))
   return range !== 'loopback' && range !== 'linkLocal' && range !== 'unspecified' && range !== 'multicast'
 }
 
@@ -120,10 +115,10 @@ export function autodetectAddress(interfaces: readonly HostInterface[], method: 
         .filter((i) => matchesAny(i.name, method.patterns))
         .flatMap((i) => i.addresses.filter(usableAddress).map((cidr) => ({cidr, interface: i.name})))[0]
     case 'cidr': {
-      const nets = method.cidrs.map((c) => ipaddr.parseCIDR(c) as [ipaddr.IPv4, number])
+      const nets = method.cidrs.flatMap((c) => parseNet4(c)?.cidr ?? [])
       return candidates(ALWAYS_EXCLUDED_INTERFACES).find((c) => {
-        const ip = ipaddr.IPv4.parse(c.cidr.split('/')[0] ?? '')
-        return nets.some((n) => ip.match(n))
+        const ip = parseNet4(c.cidr)?.ip
+        return ip !== undefined && nets.some((n) => cidr4Contains(n, ip))
       })
     }
     case 'can-reach':
@@ -158,8 +153,9 @@ export async function sourceAddressFor(destination: string): Promise<string> {
   let host = destination
   let port = 80
   const m = /^(.*):(\d+)$/.exec(destination)
-  if (m && ipaddr.IPv4.isValidFourPartDecimal(m[1] ?? '')) {
-    host = m[1] ?? host
+  const v4 = m ? parseIPv4(m[1] ?? '') : undefined
+  if (m && v4 !== undefined) {
+    host = formatIPv4(v4)
     port = Number(m[2])
   }
   const sock = createSocket('udp4')
@@ -239,12 +235,11 @@ export async function resolveIdentity(
 
   if (ipText && ipText !== 'autodetect') {
     if (ipText === 'none') throw new CalicoError('IP=none is not supported: node apply needs an IPv4 address for routes and BGP')
-    const [ip, len] = ipText.split('/')
-    if (!ip || !ipaddr.IPv4.isValidFourPartDecimal(ip) || (len !== undefined && !/^\d+$/.test(len)) || Number(len ?? 32) > 32) {
-      throw new CalicoError(`invalid --ip '${ipText}': use an IPv4 address (optionally with /prefix) or 'autodetect'`)
-    }
+    const p = parseNet4(ipText)
+    if (!p) throw new CalicoError(`invalid --ip '${ipText}': use an IPv4 address (optionally with /prefix) or 'autodetect'`)
+    const ip = formatIPv4(p.ip)
     const found = findAddress(interfaces, ip)
-    const cidr = len !== undefined ? `${ip}/${Number(len)}` : (found?.cidr ?? `${ip}/32`)
+    const cidr = ipText.includes('/') ? `${ip}/${p.cidr.prefix}` : (found?.cidr ?? `${ip}/32`)
     return done(cidr, 'configured', found?.interface)
   }
   const stored = (existing?.spec as {bgp?: {ipv4Address?: string}} | undefined)?.bgp?.ipv4Address

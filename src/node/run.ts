@@ -371,7 +371,7 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
         // The cache's list and the watch meet at one revision: nothing is missed or seen twice.
         await cache.load()
         const rev = cache.loadedRevision.toString()
-        watch = await DatastoreWatch.open(await opts.datastore.watchClient(), rev, {
+        watch = await DatastoreWatch.open(opts.datastore, rev, {
           onEvent: (e: WatchEvent) => {
             log('debug', `etcd ${e.type} ${e.key} (revision ${e.revision})`)
             cache.apply(e)
@@ -380,8 +380,8 @@ export async function runNodeAgent(opts: NodeRunOptions): Promise<void> {
             schedule('datastore change')
           },
           onDisconnected: (why) => log('warn', `etcd watch disconnected (${why}); resuming from revision ${watch?.lastRevision ?? rev} when it is back`),
-          onConnected: () => {
-            log('info', `etcd watch reconnected at revision ${watch?.lastRevision ?? rev}`)
+          onConnected: (endpoint) => {
+            log('info', `etcd watch reconnected to ${endpoint}, resuming after revision ${watch?.lastRevision ?? rev}`)
             schedule('watch reconnected')
           },
           onLost: (why) => {

@@ -8,6 +8,7 @@ import type {HostEndpointInput, IptablesInput, NetworkSetInput, PolicyInput, Pro
 import type {IpipMode, RouteModelInput} from '../dataplane/routes/model.js'
 import type {SyncTunnelInput} from '../dataplane/tunnel/index.js'
 import type {BlockInfo, IpamPool} from '../ipam/index.js'
+import {netFamily} from '../lib/ip.js'
 import type {WorkloadEndpointSpec} from '../resources/policy-types.js'
 import {selects} from '../resources/selector.js'
 import {readPool} from '../resources/kinds/ippool.js'
@@ -59,7 +60,7 @@ export function poolViews(snap: Pick<Snapshot, 'pools'>): PoolView[] {
   return snap.pools
     .map((r) => readPool(r))
     .map((p) => ({...p, ipipMode: encap(p.ipipMode)}))
-    .filter((p) => p.cidr !== '' && !p.cidr.includes(':'))
+    .filter((p) => netFamily(p.cidr) === 4)
 }
 
 export function findNode(snap: Pick<Snapshot, 'nodes'>, name: string): Resource | undefined {
@@ -79,7 +80,7 @@ export function felixSetting<T>(snap: Pick<Snapshot, 'felixConfigurations'>, nod
 }
 
 function v4Nets(spec: WorkloadEndpointSpec): string[] {
-  return (spec.ipNetworks ?? []).filter((n) => !n.includes(':'))
+  return (spec.ipNetworks ?? []).filter((n) => netFamily(n) === 4)
 }
 
 /** WorkloadEndpoints of this node. */

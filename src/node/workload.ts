@@ -11,6 +11,7 @@ import {dropUntilProgrammed, removePendingDrops} from '../dataplane/iptables/pen
 import {ensureWorkloadInterfaceSysctls, OWNED_ROUTE_PROTOCOL, openNetlink} from '../dataplane/netlink.js'
 import {Ipam} from '../ipam/index.js'
 import {assertSafeName, runChecked, runCommand} from '../lib/exec.js'
+import {netFamily} from '../lib/ip.js'
 import {CalicoError, NotFoundError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
 import {type KindDef, type Resource, specOf} from '../resources/types.js'
@@ -159,7 +160,7 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
   const backend = opts.iptables?.enabled === false ? undefined : await resolveIptablesBackend(opts.iptables?.backend ?? 'auto')
   let address: string
   if (!opts.ip || opts.ip === 'auto') {
-    const reservations = reservationList.flatMap((r) => ((r.spec as {reservedCIDRs?: string[]} | undefined)?.reservedCIDRs ?? []).filter((c) => !c.includes(':')))
+    const reservations = reservationList.flatMap((r) => ((r.spec as {reservedCIDRs?: string[]} | undefined)?.reservedCIDRs ?? []).filter((c) => netFamily(c) !== 6))
     const res = await ipam.autoAssign({node: opts.node, nodeLabels: labels, num: 1, handleId, attrs, pools, reservations})
     address = res.ips[0] as string
   } else {

@@ -2,8 +2,7 @@
 // plus the port and protocol parsing the iptables renderer shares. Input is whatever the
 // manifest held (unknown), so every field's type is checked too, and unknown fields are errors.
 
-import {isIPv4, isIPv6} from 'node:net'
-import ipaddr from 'ipaddr.js'
+import {parseNet as parseCidrOrIP} from '../lib/ip.js'
 import {isObject} from '../lib/objects.js'
 import {type FieldError, fieldError} from './errors.js'
 import type {PolicyType, Protocol} from './policy-types.js'
@@ -187,24 +186,12 @@ function isNumericPort(p: unknown): boolean {
 
 type ParsedNet = {family: 4 | 6; prefix: number}
 
-/** A CIDR or a bare IP (a full-length prefix); the host bits must be zero. */
+/** A CIDR or a bare IP (a full-length prefix); the host bits must be zero (validator.go's `net` tag, validateIPNetwork). */
 function parseNet(text: string): ParsedNet | {error: string} {
-  const parts = text.split('/')
-  const [addr, prefixText] = parts as [string, string | undefined]
-  const family = isIPv4(addr) ? 4 : isIPv6(addr) && !addr.includes('%') ? 6 : undefined
-  if (parts.length > 2 || family === undefined) return {error: 'invalid CIDR'}
-  const bits = family === 4 ? 32 : 128
-  if (prefixText !== undefined && (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits)) {
-    return {error: 'invalid CIDR'}
-  }
-  const prefix = prefixText === undefined ? bits : Number(prefixText)
-  const cidr = `${addr}/${prefix}`
-  const network =
-    family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr)
-  if (network.toNormalizedString() !== ipaddr.parse(addr).toNormalizedString()) {
-    return {error: `invalid CIDR: host bits are set (did you mean ${network.toString()}/${prefix}?)`}
-  }
-  return {family, prefix}
+  const p = parseCidrOrIP(text)
+  if (!p) return {error: 'invalid CIDR'}
+  if (!p.masked) return {error: `invalid CIDR: host bits are set (did you mean ${p.text}?)`}
+  return {family: p.family, prefix: p.prefix}
 }
 
 function netFamily(v: unknown): 4 | 6 | undefined {

@@ -1,5 +1,5 @@
 // Field checks shared by many kinds.
-import ipaddr from 'ipaddr.js'
+import {isIP, isIPv4, isIPv6, parseCidr} from '../lib/ip.js'
 import {type FieldError, fieldError} from './errors.js'
 
 const DNS1123_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?'
@@ -71,75 +71,8 @@ export function labelValueProblem(value: string): string | undefined {
   return undefined
 }
 
-export interface ParsedCidr {
-  family: 4 | 6
-  address: string
-  prefix: number
-  /** Canonical text, e.g. `10.0.0.0/16`, `fd00::/64`. */
-  text: string
-  /** True when no host bits are set. */
-  masked: boolean
-}
-
-// The common case, a four-part decimal IPv4 CIDR (no leading zeros, as isValidFourPartDecimal
-// requires), parsed without ipaddr's regexes and objects; anything else goes the long way.
-const IPV4_CIDR = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\/(\d{1,2})$/
-
-function fastIPv4Cidr(text: string): ParsedCidr | undefined {
-  const m = IPV4_CIDR.exec(text)
-  if (!m) return undefined
-  const prefix = Number(m[5])
-  if (prefix > 32) return undefined
-  const o = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])]
-  if (o[0]! > 255 || o[1]! > 255 || o[2]! > 255 || o[3]! > 255) return undefined
-  const addr = ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
-  const net = (addr & mask) >>> 0
-  const address = `${o[0]}.${o[1]}.${o[2]}.${o[3]}`
-  const network = `${net >>> 24}.${(net >>> 16) & 255}.${(net >>> 8) & 255}.${net & 255}`
-  return {family: 4, address, prefix, text: `${network}/${prefix}`, masked: net === addr}
-}
-
-export function parseCidr(text: string): ParsedCidr | undefined {
-  if (typeof text !== 'string' || text.includes('%')) return undefined
-  const fast = fastIPv4Cidr(text)
-  if (fast) return fast
-  try {
-    // Only IPv6 text has a colon and IPv4 text never does: parse with the one parser that can
-    // succeed (ipaddr.parseCIDR tries IPv6 first and pays for a thrown error on every IPv4 CIDR).
-    const family = text.includes(':') ? 6 : 4
-    // ipaddr.js also takes "10.0.0", "0xa000000" and "012.0.0.1"; Go's net.ParseCIDR does not.
-    if (family === 4 && !ipaddr.IPv4.isValidFourPartDecimal(text.slice(0, text.indexOf('/') >>> 0))) return undefined
-    const [addr, prefix] = family === 4 ? ipaddr.IPv4.parseCIDR(text) : ipaddr.IPv6.parseCIDR(text)
-    const network = family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text)
-    const masked = network.toNormalizedString() === addr.toNormalizedString()
-    return {family, address: addr.toString(), prefix, text: `${network.toString()}/${prefix}`, masked}
-  } catch {
-    return undefined
-  }
-}
-
-/** A CIDR or a bare IP (taken as /32 or /128). */
-export function parseNet(text: string): ParsedCidr | undefined {
-  if (typeof text === 'string' && !text.includes('/') && isIP(text)) {
-    const a = ipaddr.parse(text)
-    return parseCidr(`${a.toString()}/${a.kind() === 'ipv4' ? 32 : 128}`)
-  }
-  return parseCidr(text)
-}
-
-export function isIPv4(text: string): boolean {
-  return typeof text === 'string' && ipaddr.IPv4.isValidFourPartDecimal(text)
-}
-
-/** An IPv6 address as Go's net.ParseIP takes it: no zone (`%eth0`), which ipaddr.js would allow. */
-export function isIPv6(text: string): boolean {
-  return typeof text === 'string' && !text.includes('%') && ipaddr.IPv6.isValid(text)
-}
-
-export function isIP(text: string): boolean {
-  return typeof text === 'string' && (ipaddr.IPv4.isValidFourPartDecimal(text) || isIPv6(text))
-}
+// IP addresses and CIDRs: the rules are src/lib/ip.ts's (Go's net.ParseIP / ParseCIDR as cnet uses them).
+export {CidrIndex, cidrRange, isIP, isIPv4, isIPv6, netsOverlap as cidrsOverlap, type ParsedCidr, parseCidr, parseNet} from '../lib/ip.js'
 
 /** Go's net.ParseMAC: 6, 8 or 20 bytes as hex pairs split by ':' or '-', or hex quads split by '.'. */
 export function isMAC(text: string): boolean {
@@ -180,26 +113,6 @@ export function compilesAsGoRegexp(text: string): boolean {
   }
 }
 
-/** A canonical dotted-quad IPv4 address (as ParsedCidr.address has it) as an unsigned 32-bit number. */
-function ipv4Number(address: string): number {
-  const [a, b, c, d] = address.split('.')
-  return ((Number(a) << 24) | (Number(b) << 16) | (Number(c) << 8) | Number(d)) >>> 0
-}
-
-export function cidrsOverlap(a: string, b: string): boolean {
-  const pa = parseCidr(a)
-  const pb = parseCidr(b)
-  if (!pa || !pb || pa.family !== pb.family) return false
-  const shorter = Math.min(pa.prefix, pb.prefix)
-  if (pa.family === 4) {
-    const mask = shorter === 0 ? 0 : (0xffffffff << (32 - shorter)) >>> 0
-    return ((ipv4Number(pa.address) & mask) >>> 0) === ((ipv4Number(pb.address) & mask) >>> 0)
-  }
-  const x = ipaddr.parse(pa.address)
-  const y = ipaddr.parse(pb.address)
-  return x.match(y, shorter)
-}
-
 /** A 32-bit AS number, plain (`64512`) or dotted (`1.10`); returns the numeric value. */
 export function parseAsNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v <= 0xffffffff ? v : undefined
@@ -233,54 +146,4 @@ export function checkCidr(v: unknown, field: string, out: FieldError[], family?:
   if (v === undefined || v === '') return
   const p = typeof v === 'string' ? parseCidr(v) : undefined
   if (!p || (family && p.family !== family)) out.push(fieldError(field, `must be a valid IPv${family ?? '4 or IPv6'} CIDR`, v))
-}
-
-function toBigInt(addr: string): bigint {
-  const bytes = ipaddr.parse(addr).toByteArray()
-  return bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n)
-}
-
-/** The first and last address of a CIDR as numbers (any host bits are masked off). */
-export function cidrRange(text: string): {family: 4 | 6; start: bigint; end: bigint} | undefined {
-  const p = parseCidr(text)
-  if (!p) return undefined
-  const bits = p.family === 4 ? 32 : 128
-  const size = 1n << BigInt(bits - p.prefix)
-  const start = ((p.family === 4 ? BigInt(ipv4Number(p.address)) : toBigInt(p.address)) / size) * size
-  return {family: p.family, start, end: start + size - 1n}
-}
-
-/** Finds the entries whose CIDR overlaps a given one, in O(log n) plus the matches. */
-export class CidrIndex<T> {
-  private readonly byFamily = new Map<4 | 6, {starts: bigint[]; ends: bigint[]; maxEnd: bigint[]; values: T[]}>()
-
-  constructor(entries: ReadonlyArray<readonly [string, T]>) {
-    const rows = entries.flatMap(([c, v]) => {
-      const r = cidrRange(c)
-      return r ? [{...r, v}] : []
-    })
-    for (const family of [4, 6] as const) {
-      const fam = rows.filter((r) => r.family === family).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))
-      const maxEnd: bigint[] = []
-      fam.forEach((r, i) => maxEnd.push(i === 0 || r.end > maxEnd[i - 1]! ? r.end : maxEnd[i - 1]!))
-      this.byFamily.set(family, {starts: fam.map((r) => r.start), ends: fam.map((r) => r.end), maxEnd, values: fam.map((r) => r.v)})
-    }
-  }
-
-  overlapping(cidr: string): T[] {
-    const q = cidrRange(cidr)
-    if (!q) return []
-    const f = this.byFamily.get(q.family)!
-    // Last entry starting at or before the query's end; walk back while an earlier one can reach it.
-    let lo = 0
-    let hi = f.starts.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (f.starts[mid]! <= q.end) lo = mid + 1
-      else hi = mid
-    }
-    const out: T[] = []
-    for (let i = lo - 1; i >= 0 && f.maxEnd[i]! >= q.start; i--) if (f.ends[i]! >= q.start) out.push(f.values[i]!)
-    return out.reverse()
-  }
 }

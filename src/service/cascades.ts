@@ -2,6 +2,7 @@
 // the cascade table delete.ts consults, run before the deletes, and doing nothing on a dry run.
 import type {ResourceStore, ResourceRef} from '../datastore/store.js'
 import {allocatedOrdinals, releaseTunnelAddress} from '../ipam/index.js'
+import {netFamily} from '../lib/ip.js'
 import {ConflictError, NotFoundError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
 import {type KindDef, type Resource, specOf} from '../resources/types.js'
@@ -47,7 +48,7 @@ export async function cascadeIPPoolDelete(store: ResourceStore, targets: Loaded[
         // Keep a pinned delete pointing at the version we just wrote.
         if (res?.ok && t.resource.metadata.resourceVersion) t.resource.metadata.resourceVersion = res.resource.metadata.resourceVersion
       }
-      if (typeof spec.cidr === 'string' && !spec.cidr.includes(':')) cidrs.push(spec.cidr)
+      if (typeof spec.cidr === 'string' && netFamily(spec.cidr) === 4) cidrs.push(spec.cidr)
       break
     }
   }

@@ -206,10 +206,9 @@ export async function collectClusterDiags(store: ResourceStore, opts: ClusterDia
 /** etcd's member list and each configured endpoint's status, over etcd's own gRPC API. */
 async function collectEtcd(ds: EtcdDatastore, put: (rel: string, text: string) => Promise<void>, say: (line: string) => void): Promise<void> {
   try {
-    const client = await ds.watchClient()
-    const res = await client.cluster.memberList({linearizable: true})
-    const members = (res.members ?? []).map((m) => ({id: m.ID, name: m.name, peerURLs: m.peerURLs.map(redactUrl), clientURLs: (m.clientURLs ?? []).map(redactUrl), isLearner: m.isLearner ?? false}))
-    await put('etcd/members.yaml', serialize({clusterId: res.header.cluster_id, members}, 'yaml'))
+    const res = await ds.memberList()
+    const members = res.members.map((m) => ({id: m.ID, name: m.name, peerURLs: m.peerURLs.map(redactUrl), clientURLs: m.clientURLs.map(redactUrl), isLearner: m.isLearner}))
+    await put('etcd/members.yaml', serialize({clusterId: res.clusterId, members}, 'yaml'))
   } catch (e) {
     say(`  ERROR: etcd member list: ${errText(e)}`)
     await put('etcd/members.yaml', `# member list failed: ${errText(e)}\n`)
@@ -219,7 +218,7 @@ async function collectEtcd(ds: EtcdDatastore, put: (rel: string, text: string) =
     let one: EtcdDatastore | undefined
     try {
       one = await EtcdDatastore.connect({...ds.config, endpoints: [endpoint]})
-      const s = await (await one.watchClient()).maintenance.status()
+      const s = await one.status()
       statuses.push({endpoint: redactUrl(endpoint), version: s.version, dbSize: s.dbSize, leader: s.leader, memberId: s.header.member_id, raftIndex: s.raftIndex, raftTerm: s.raftTerm, isLeader: s.leader === s.header.member_id})
     } catch (e) {
       say(`  ERROR: etcd endpoint status of ${redactUrl(endpoint)}: ${errText(e)}`)

@@ -7,17 +7,15 @@ import {
   allocatedOrdinals,
   blockHost,
   checkIpam,
-  cidrContains,
   HANDLE_PREFIX,
   handleIdOfKey,
   Ipam,
   type IpamPool,
-  isIp4,
   parseCidr4,
   parseIp4,
-  formatCidr4,
   IPAM_ROOT,
 } from '../ipam/index.js'
+import {cidr4Contains, formatCidr4, ipv4Of, isIPv4, netFamily, splitCidr4} from '../lib/ip.js'
 import {CalicoError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
 import {readPool} from '../resources/kinds/ippool.js'
@@ -42,7 +40,7 @@ async function loadPools(store: ResourceStore): Promise<{resources: Resource[]; 
   const {items} = await store.list(kind('IPPool'))
   const v4 = items.filter((r) => {
     const cidr = String(specOf(r).cidr ?? '')
-    return cidr !== '' && !cidr.includes(':')
+    return netFamily(cidr) === 4
   })
   return {resources: v4, pools: v4.map(readPool)}
 }
@@ -51,19 +49,12 @@ async function loadReservations(store: ResourceStore): Promise<string[]> {
   const def = kindByName('IPReservation')
   if (!def) return []
   const {items} = await store.list(def)
-  return items.flatMap((r) => ((specOf(r).reservedCIDRs ?? []) as string[]).filter((c) => !c.includes(':')))
-}
-
-/** The address part of `a.b.c.d` or `a.b.c.d/nn`, if it is IPv4. */
-function bareIp(text: unknown): string | undefined {
-  if (typeof text !== 'string' || text === '') return undefined
-  const ip = text.split('/')[0] ?? ''
-  return isIp4(ip) ? ip : undefined
+  return items.flatMap((r) => ((specOf(r).reservedCIDRs ?? []) as string[]).filter((c) => netFamily(c) !== 6))
 }
 
 function validIp(text: string): string {
   const ip = text.trim()
-  if (!isIp4(ip)) throw new CalicoError(`Invalid IP address specified: ${text}`)
+  if (!isIPv4(ip)) throw new CalicoError(`Invalid IP address specified: ${text}`)
   return ip
 }
 
@@ -315,7 +306,7 @@ export async function runCheck(store: ResourceStore, opts: CheckOptions): Promis
   for (const n of nodes) {
     const s = specOf(n)
     for (const addr of [s.ipv4VXLANTunnelAddr, s.wireguard?.interfaceIPv4Address, s.bgp?.ipv4IPIPTunnelAddr]) {
-      const ip = bareIp(addr)
+      const ip = typeof addr === 'string' ? ipv4Of(addr) : undefined
       if (!ip) continue
       use(ip, `Node(${n.metadata.name})`)
       nodeIps++
@@ -330,7 +321,7 @@ export async function runCheck(store: ResourceStore, opts: CheckOptions): Promis
   let wepIps = 0
   for (const w of weps) {
     for (const net of (specOf(w).ipNetworks ?? []) as string[]) {
-      const ip = bareIp(net)
+      const ip = typeof net === 'string' ? ipv4Of(net) : undefined
       if (!ip) continue
       use(ip, `Workload(${w.metadata.namespace ?? 'default'}/${w.metadata.name})`)
       wepIps++
@@ -371,7 +362,7 @@ export async function runCheck(store: ResourceStore, opts: CheckOptions): Promis
   for (const [ip, owners] of [...inUse.entries()].sort((a, b) => byIp(a[0], b[0]))) {
     if (showProblems && owners.length > 1) say(`  ${ip} has multiple owners.`)
     if (allocations.has(ip)) continue
-    const inActive = active.some((p) => cidrContains(parseCidr4(p.cidr), parseIp4(ip)))
+    const inActive = active.some((p) => cidr4Contains(parseCidr4(p.cidr), parseIp4(ip)))
     if (showProblems) for (const o of owners) say(inActive ? `  ${ip} in use by ${o} and in active IPAM pool but has no IPAM allocation.` : `  ${ip} in use by ${o} is not in any active IP pool.`)
     ;(inActive ? notAllocated : notInPool).push(ip)
   }
@@ -633,10 +624,9 @@ export async function splitPool(store: ResourceStore, opts: SplitOptions): Promi
   const prefix = cidr.prefix + bits
   const {blockSize} = readPool(old)
   if (prefix > blockSize) throw new CalicoError(`cannot split IP pool ${old.metadata.name} (${formatCidr4(cidr)}) into ${n}: each part would be smaller than its block size /${blockSize}`)
-  const step = 2 ** (32 - prefix)
   const created: Resource[] = []
-  for (let i = 0; i < n; i++) {
-    const part = formatCidr4({base: cidr.base + i * step, prefix} as ReturnType<typeof parseCidr4>)
+  for (const [i, sub] of splitCidr4(cidr, bits).entries()) {
+    const part = formatCidr4(sub)
     const r: Resource = {apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: {name: `split-${old.metadata.name}-${i}`, ...(old.metadata.labels ? {labels: old.metadata.labels} : {})}, spec: {...spec, cidr: part}}
     def.defaults?.(r)
     created.push(store.prepareCreate(def, r))

@@ -85,6 +85,8 @@ async function startEtcdOnce(): Promise<TestEtcd> {
         await client.get('/health-probe').string()
         return
       } catch (error) {
+        // With auth enabled, etcd answering that we gave no user name is etcd up and serving.
+        if (/user name is empty/.test(String(error))) return
         if (proc && (proc.exitCode !== null || proc.signalCode !== null)) throw new EtcdExitedEarly(`etcd exited at start (${proc.exitCode ?? proc.signalCode}): ${String(error)}`)
         if (Date.now() > deadline) throw new Error(`etcd did not become healthy: ${String(error)}`)
         await sleep(100)
@@ -175,6 +177,18 @@ export interface TestEtcdCluster {
 
 /** Three (or n) etcd members on loopback forming one cluster, each with a unix-socket listener too. */
 export async function startEtcdCluster(size = 3): Promise<TestEtcdCluster> {
+  // As for one etcd: a port found free can be taken by a parallel test file before a member binds
+  // it, and then that member never comes up; the cluster starts again on other ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEtcdClusterOnce(size)
+    } catch (error) {
+      if (attempt === 3) throw error
+    }
+  }
+}
+
+async function startEtcdClusterOnce(size: number): Promise<TestEtcdCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'ctl-etcd-cluster-'))
   const specs: Array<{name: string; clientPort: number; peerPort: number; dir: string}> = []
   for (let i = 0; i < size; i++) {

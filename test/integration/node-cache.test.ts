@@ -76,7 +76,7 @@ describe('node run snapshot cache', () => {
     assert.equal(cache.apply({type: 'delete', key: store.keyOf(kindByName('GlobalNetworkPolicy')!, 'gnp-0'), revision: cache.loadedRevision.toString()}), false)
 
     const seen: WatchEvent[] = []
-    const watch = await DatastoreWatch.open(await ds.watchClient(), cache.loadedRevision.toString(), {
+    const watch = await DatastoreWatch.open(ds, cache.loadedRevision.toString(), {
       onEvent: (e) => {
         seen.push(e)
         cache.apply(e)

@@ -9,6 +9,8 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
+import {EtcdDatastore} from '../../src/datastore/etcd.js'
+import type {WatchEvent} from '../../src/datastore/watch.js'
 import {cli, cliFor} from '../helpers/cli.js'
 import {freePort, startEtcd, type TestEtcd} from '../helpers/etcd.js'
 import {hangGuard} from '../helpers/time.js'
@@ -17,6 +19,12 @@ const dir = mkdtempSync(join(tmpdir(), 'ctl-tls-'))
 const f = (n: string) => join(dir, n)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 let faults = 0
+
+async function waitUntil(what: string, probe: () => boolean): Promise<void> {
+  const done = hangGuard(what, 60_000)
+  while (!probe()) await sleep(50)
+  done()
+}
 
 function ssl(...args: string[]): void {
   execFileSync('openssl', args, {cwd: dir, stdio: 'ignore'})
@@ -126,6 +134,20 @@ describe('etcd with TLS client certificates', () => {
     assert.match(g.stdout, /tls-pool/)
   })
 
+  test('a watch over the same TLS connection settings delivers what is written', async () => {
+    const ds = await EtcdDatastore.connect({datastoreType: 'etcdv3', endpoints: [good.endpoint], timeoutMs: 5000, caCertFile: f('ca.crt'), certFile: f('client.crt'), keyFile: f('client.key')})
+    const events: WatchEvent[] = []
+    const w = await ds.watch(['/tls-watch/'], await ds.revision(), {onEvent: (e) => events.push(e), onLost: (e) => assert.fail(e.message)})
+    try {
+      await ds.write({type: 'create', key: '/tls-watch/a', value: 'x'})
+      await waitUntil('the event (hang guard)', () => events.length === 1)
+      assert.deepEqual([events[0]?.type, events[0]?.key, events[0]?.value], ['put', '/tls-watch/a', 'x'])
+    } finally {
+      w.close()
+      ds.close()
+    }
+  })
+
   test('the same settings from a calicoctl.cfg file', async () => {
     const cfg = f('calicoctl.cfg')
     writeFileSync(
@@ -208,6 +230,29 @@ describe('etcd with username/password auth', () => {
     assert.equal(r.code, 1)
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
     assert.match(r.stderr, /cannot reach etcd at .*(auth|permission|user name)/i)
+  })
+
+  test('a watch with user and password: events arrive, and after etcd restarts (forgetting the token) the watch authenticates again and resumes', async () => {
+    const ds = await EtcdDatastore.connect({datastoreType: 'etcdv3', endpoints: [etcd.endpoint], timeoutMs: 2000, username: 'root', password: PASSWORD})
+    const events: WatchEvent[] = []
+    let back = 0
+    const w = await ds.watch(['/auth-watch/'], await ds.revision(), {onEvent: (e) => events.push(e), onConnected: () => back++, onLost: (e) => assert.fail(e.message)})
+    try {
+      await ds.write({type: 'create', key: '/auth-watch/before', value: '1'})
+      await waitUntil('the first event (hang guard)', () => events.length === 1)
+      await etcd.pause()
+      await etcd.resume()
+      await waitUntil('the watch back after the restart (hang guard)', () => back > 0)
+      await ds.write({type: 'create', key: '/auth-watch/after', value: '2'})
+      await waitUntil('the event after the restart (hang guard)', () => events.length === 2)
+      assert.deepEqual(
+        events.map((e) => e.key),
+        ['/auth-watch/before', '/auth-watch/after'],
+      )
+    } finally {
+      w.close()
+      ds.close()
+    }
   })
 
   test('the password in a config file never appears in output, even on failure', async () => {

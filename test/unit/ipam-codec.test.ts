@@ -14,7 +14,8 @@ import {
   parseJsonKeepingBigInts,
 } from '../../src/ipam/codec.js'
 import {affinityKey, blockKey, cidrOfBlockKey, handleKey, parseAffinityKey} from '../../src/ipam/keys.js'
-import {blockCidrFor, formatCidr4, parseCidr4, parseIp4} from '../../src/ipam/net.js'
+import {cidr4Around, formatCidr4} from '../../src/lib/ip.js'
+import {parseCidr4, parseIp4} from '../../src/ipam/net.js'
 
 const NOW = new Date('2026-01-02T03:04:05.678Z')
 
@@ -36,7 +37,7 @@ describe('ipam net', () => {
     assert.throws(() => parseCidr4('10.1.2.3/16', true))
     assert.throws(() => parseCidr4('10.1.2/16'))
     assert.throws(() => parseIp4('256.0.0.1'))
-    assert.equal(formatCidr4(blockCidrFor(parseIp4('192.168.3.77'), 26)), '192.168.3.64/26')
+    assert.equal(formatCidr4(cidr4Around(parseIp4('192.168.3.77'), 26)), '192.168.3.64/26')
     assert.equal(formatCidr4(parseCidr4('255.255.255.255/32')), '255.255.255.255/32')
   })
 })

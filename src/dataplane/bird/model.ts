@@ -2,7 +2,7 @@
 // Peer selection follows calico/node's confd rules: node-to-node mesh, global peers,
 // node-specific peers, peerSelector peers (with automatic reverse peering) and route reflectors.
 import {createHash} from 'node:crypto'
-import ipaddr from 'ipaddr.js'
+import {cidr4SortKey, formatIPv4, ipv4Of, netFamily, parseNet4} from '../../lib/ip.js'
 import {CalicoError} from '../../resources/errors.js'
 import type {BGPFilterRule} from '../../resources/kinds/bgpfilter.js'
 import {splitPeerIP} from '../../resources/kinds/bgppeer.js'
@@ -182,13 +182,6 @@ export function normalizeAS(as: string, what = 'AS number'): string {
   return String(n)
 }
 
-/** Address part of `a.b.c.d/len` (or a bare address); undefined if not IPv4. */
-export function ipv4Of(cidrOrIP: string | undefined): string | undefined {
-  if (!cidrOrIP) return undefined
-  const addr = cidrOrIP.split('/')[0] ?? ''
-  return ipaddr.IPv4.isValidFourPartDecimal(addr) ? ipaddr.IPv4.parse(addr).toString() : undefined
-}
-
 export function protocolName(kind: PeerKind, ip: string, port?: number): string {
   const base = `${kind}_${ip.replace(/[.:]/g, '_')}`
   return port !== undefined ? `${base}_port_${port}` : base
@@ -198,10 +191,6 @@ function poolMode(p: BirdPoolInput): PoolMode {
   if (p.vxlanMode && p.vxlanMode !== 'Never') return 'vxlan'
   if (p.ipipMode && p.ipipMode !== 'Never') return 'ipip'
   return 'bgp'
-}
-
-function ipKey(ip: string): number {
-  return ipaddr.IPv4.parse(ip).toByteArray().reduce((a, b) => a * 256 + b, 0)
 }
 
 function checkPassword(pw: string | undefined, where: string): string | undefined {
@@ -249,12 +238,12 @@ function filterRule(r: BirdFilterRuleInput, where: string): FilterRule {
   if (r.cidr) {
     const op = MATCH_OPERATORS[r.matchOperator ?? '']
     if (!op) throw new CalicoError(`${where}: matchOperator must be Equal, NotEqual, In or NotIn with a cidr`)
-    const [addr, bits] = r.cidr.split('/')
-    if (!ipaddr.IPv4.isValidFourPartDecimal(addr ?? '') || !/^\d{1,2}$/.test(bits ?? '') || Number(bits) > 32 || ipv4Of(r.cidr) === undefined)
-      throw new CalicoError(`${where}: cidr '${r.cidr}' is not an IPv4 network`)
-    const m: FilterMatch = {t: 'net', op, cidr: `${addr}/${Number(bits)}`}
+    const net = r.cidr.includes('/') ? parseNet4(r.cidr) : undefined
+    if (!net) throw new CalicoError(`${where}: cidr '${r.cidr}' is not an IPv4 network`)
+    const bits = net.cidr.prefix
+    const m: FilterMatch = {t: 'net', op, cidr: `${formatIPv4(net.ip)}/${bits}`}
     if (r.prefixLength) {
-      const lo = Math.max(Number(bits), r.prefixLength.min ?? 0)
+      const lo = Math.max(bits, r.prefixLength.min ?? 0)
       const hi = Math.min(32, r.prefixLength.max ?? 32)
       if (lo > hi) throw new CalicoError(`${where}: prefixLength selects no length of ${r.cidr} (/${lo} to /${hi})`)
       m.len = [lo, hi]
@@ -312,10 +301,10 @@ export function buildBirdModel(input: BirdModelInput): BirdModel {
   const rrClusterID = input.routeReflectorClusterID || undefined
   const listenPort = input.global.listenPort && input.global.listenPort !== 179 ? input.global.listenPort : undefined
   const pools: BirdPool[] = input.pools
-    .filter((p) => p.cidr.includes('.'))
+    .filter((p) => netFamily(p.cidr) === 4)
     .map((p) => ({cidr: p.cidr, mode: poolMode(p), disableBGPExport: p.disableBGPExport}))
     .sort((a, b) => a.cidr.localeCompare(b.cidr))
-  const ownBlocks = [...new Set(input.ownBlocks.filter((b) => b.includes('.')))].sort(compareCIDR)
+  const ownBlocks = [...new Set(input.ownBlocks.filter((b) => netFamily(b) === 4))].sort(compareCIDR)
   const base: BirdModel = {
     nodeName: input.nodeName,
     localAS,
@@ -447,9 +436,5 @@ export function buildBirdModel(input: BirdModelInput): BirdModel {
 }
 
 export function compareCIDR(a: string, b: string): number {
-  const [aa, al] = a.split('/')
-  const [ba, bl] = b.split('/')
-  const ka = ipaddr.IPv4.isValidFourPartDecimal(aa ?? '') ? ipKey(aa ?? '') : 0
-  const kb = ipaddr.IPv4.isValidFourPartDecimal(ba ?? '') ? ipKey(ba ?? '') : 0
-  return ka - kb || Number(al) - Number(bl) || a.localeCompare(b)
+  return cidr4SortKey(a) - cidr4SortKey(b) || a.localeCompare(b)
 }

@@ -4,8 +4,8 @@
 // cali-INPUT/-FORWARD/-OUTPUT, interface dispatch chains goto per-endpoint cali-tw-/cali-fw-
 // chains, which walk tiers of policy chains (cali-pi-/cali-po-) and then profile chains
 // (cali-pri-/cali-pro-). Verdicts travel in mark bits (accept 0x10000, pass 0x20000).
-import ipaddr from 'ipaddr.js'
 
+import {formatNet4, parseNet4} from '../../lib/ip.js'
 import {CalicoError} from '../../resources/errors.js'
 import type {EndpointPort, EntityRule, Port, Rule} from '../../resources/policy-types.js'
 import {inferPolicyTypes, parsePort, protocolNumber} from '../../resources/rules.js'
@@ -77,38 +77,10 @@ interface Matcher {
   test(e: Entity): boolean
 }
 
-const PLAIN_V4 = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})(?:\/(0|[1-9]\d?))?$/
-
-/** Canonical IPv4 network text for ipset/iptables, or undefined for IPv6 / unparsable input. */
+/** Canonical IPv4 network text for ipset/iptables (a bare address for /32), or undefined for IPv6 / unparsable input. */
 export function canonicalV4(net: string): string | undefined {
-  // Fast path for plain dotted quads (no leading zeros, which ipaddr reads differently):
-  // parsing through ipaddr tries IPv6 first and throws, which dominated rendering at scale.
-  const q = PLAIN_V4.exec(net)
-  if (q) {
-    const o = [q[1], q[2], q[3], q[4]].map(Number) as [number, number, number, number]
-    const len = q[5] === undefined ? 32 : Number(q[5])
-    if (o.every((x) => x <= 255) && len <= 32) {
-      const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0
-      const n = (((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0) & mask
-      const base = `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`
-      return len === 32 ? base : `${base}/${len}`
-    }
-  }
-  try {
-    if (net.includes('/')) {
-      const [addr, len] = ipaddr.parseCIDR(net)
-      if (addr.kind() !== 'ipv4') return undefined
-      const bytes = addr.toByteArray()
-      const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0
-      const n = ((((bytes[0] ?? 0) << 24) | ((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0)) >>> 0) & mask
-      const base = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.')
-      return len === 32 ? base : `${base}/${len}`
-    }
-    const addr = ipaddr.parse(net)
-    return addr.kind() === 'ipv4' ? addr.toString() : undefined
-  } catch {
-    return undefined
-  }
+  const p = parseNet4(net)
+  return p && formatNet4(p.cidr)
 }
 
 /** `-s`/`-d` form of a network: always with a prefix length. */

@@ -1,7 +1,7 @@
 // Desired routes owned by this host (pure). Mirrors what Felix programs when it handles IPIP
 // pools: tunnel routes to remote blocks, same-subnet routes for CrossSubnet, blackholes for our
 // own blocks and /32 routes to local workloads. Never pools are left to BIRD.
-import {type Cidr4, cidrContains, cidrCovers, formatCidr4, formatIp4, tryParseCidr4, tryParseIp4} from '../../ipam/net.js'
+import {type Cidr4, cidr4Contains, cidr4Covers, formatCidr4, formatIPv4, parseIPv4, parseNet4} from '../../lib/ip.js'
 import {IPIP_DEVICE} from '../tunnel/model.js'
 import {type Route, sortByCidr} from './types.js'
 
@@ -56,14 +56,14 @@ const IFACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/
 function poolOf(block: Cidr4, pools: Array<{pool: PoolInput; cidr: Cidr4}>): PoolInput | undefined {
   let best: {pool: PoolInput; cidr: Cidr4} | undefined
   for (const p of pools) {
-    if (!cidrCovers(p.cidr, block)) continue
+    if (!cidr4Covers(p.cidr, block)) continue
     if (!best || p.cidr.prefix > best.cidr.prefix) best = p
   }
   return best?.pool
 }
 
 /** Pools, blocks and node addresses are CIDRs with a slash; anything else is not ours to route. */
-const parseCidr = (text: string) => (text.includes('/') ? tryParseCidr4(text) : undefined)
+const parseCidr = (text: string) => (text.includes('/') ? parseNet4(text) : undefined)
 
 export function desiredRoutes(input: RouteModelInput): Route[] {
   const ourNet = parseCidr(input.nodeIPv4)?.cidr
@@ -96,8 +96,8 @@ export function desiredRoutes(input: RouteModelInput): Route[] {
     if (pool.ipipMode === 'Never') continue
     const gwIp = nodeIPs.get(b.affinityNode)
     if (gwIp === undefined) continue // Remote node's address not known yet: no route until it is.
-    const gw = formatIp4(gwIp)
-    const sameSubnet = pool.ipipMode === 'CrossSubnet' && cidrContains(ourNet, gwIp)
+    const gw = formatIPv4(gwIp)
+    const sameSubnet = pool.ipipMode === 'CrossSubnet' && cidr4Contains(ourNet, gwIp)
     candidates.push(
       sameSubnet
         ? {route: {dst, type: 'unicast', gateway: gw, dev: input.hostInterface, onlink: true, scope: 'universe'}, cls: RouteClass.SameSubnet}
@@ -105,10 +105,10 @@ export function desiredRoutes(input: RouteModelInput): Route[] {
     )
   }
   for (const w of input.workloads) {
-    const ip = w.ip.includes(' ') ? undefined : tryParseIp4(w.ip)
+    const ip = parseIPv4(w.ip)
     if (ip === undefined) continue // IPv6 workloads are not programmed here.
     if (!IFACE_NAME.test(w.interfaceName)) throw new Error(`workload ${w.ip}: invalid interface name '${w.interfaceName}'`)
-    candidates.push({route: {dst: `${formatIp4(ip)}/32`, type: 'unicast', dev: w.interfaceName, onlink: false, scope: 'link'}, cls: RouteClass.LocalWorkload})
+    candidates.push({route: {dst: `${formatIPv4(ip)}/32`, type: 'unicast', dev: w.interfaceName, onlink: false, scope: 'link'}, cls: RouteClass.LocalWorkload})
   }
 
   const chosen = new Map<string, {route: Route; cls: RouteClass}>()

@@ -1,4 +1,5 @@
 // A route as the routes model/planner see it: plain data, devices by name, IPv4 only.
+import {cidr4SortKey} from '../../lib/ip.js'
 
 export interface Route {
   /** Destination CIDR in canonical form, e.g. `192.168.1.0/26` or `192.168.1.5/32`. */
@@ -38,19 +39,9 @@ export function sameRoute(a: Route, b: Route): boolean {
   )
 }
 
-/** CIDR order: by address, then prefix length, so plans and listings are deterministic. */
-function cidrKey(c: string): number {
-  const slash = c.indexOf('/')
-  const ip = slash < 0 ? c : c.slice(0, slash)
-  const len = slash < 0 ? 32 : Number(c.slice(slash + 1))
-  let n = 0
-  for (const p of ip.split('.')) n = n * 256 + Number(p)
-  return n * 64 + len
-}
-
-/** Sorts in place by `dst(item)` in CIDR order; each key is computed once, not per comparison. */
+/** Sorts in place by `dst(item)` in CIDR order (address, then prefix length); each key is computed once, not per comparison. */
 export function sortByCidr<T>(items: T[], dst: (item: T) => string): T[] {
   const keys = new Map<T, number>()
-  for (const it of items) keys.set(it, cidrKey(dst(it)))
+  for (const it of items) keys.set(it, cidr4SortKey(dst(it)))
   return items.sort((a, b) => (keys.get(a) as number) - (keys.get(b) as number))
 }

@@ -1,6 +1,6 @@
 // Desired state of the IPIP device (pure): present when an enabled IPv4 pool encapsulates with
 // IPIP; then exactly one /32 (the node's tunnel address), MTU = host MTU - 20, admin up.
-import ipaddr from 'ipaddr.js'
+import {isIPv4, netFamily} from '../../lib/ip.js'
 
 export const IPIP_DEVICE = 'tunl0'
 /** Bytes of the outer IPv4 header IPIP adds. */
@@ -32,13 +32,13 @@ export interface DesiredTunnel {
 }
 
 export function ipipNeeded(pools: readonly TunnelPoolInput[]): boolean {
-  return pools.some((p) => !p.disabled && p.ipipMode !== 'Never' && !p.cidr.includes(':'))
+  return pools.some((p) => !p.disabled && p.ipipMode !== 'Never' && netFamily(p.cidr) === 4)
 }
 
 export function desiredTunnel(input: TunnelModelInput): DesiredTunnel {
   const present = ipipNeeded(input.pools)
   const mtu = input.configuredMtu && input.configuredMtu > 0 ? input.configuredMtu : input.hostMtu - IPIP_OVERHEAD
-  if (input.tunnelAddress !== undefined && !ipaddr.IPv4.isValidFourPartDecimal(input.tunnelAddress)) {
+  if (input.tunnelAddress !== undefined && !isIPv4(input.tunnelAddress)) {
     throw new Error(`invalid IPIP tunnel address '${input.tunnelAddress}'`)
   }
   return {

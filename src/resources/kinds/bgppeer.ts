@@ -3,6 +3,7 @@ import {intOrStr, type Fields} from '../schema.js'
 import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {validateSelector} from '../selector.js'
 import type {KindDef, Resource} from '../types.js'
+import {ipFamily} from '../../lib/ip.js'
 import {checkAsNumber, isIP, nameProblem, parseAsNumber} from '../validate.js'
 import {type At, type Check, type Finding, oneOf, pushing, type RuleRow, required, tableValidator} from '../rule-table.js'
 
@@ -32,7 +33,7 @@ function reachableByProblem(reachableBy: string | undefined, peerIP: string | un
   if (!isIP(reachableBy)) return 'is not a valid IP address'
   const peer = splitPeerIP(peerIP)
   if (!peer) return undefined // reported on peerIP
-  if (reachableBy.includes(':') !== peer.ip.includes(':')) return 'reachableBy and peerIP address families differ'
+  if (ipFamily(reachableBy) !== ipFamily(peer.ip)) return 'reachableBy and peerIP address families differ'
   return undefined
 }
 

@@ -1,9 +1,9 @@
 // WorkloadEndpoint: a workload's interface. Its name is derived from the spec's identifiers:
 // <node>-<orchestrator>-<workload>-<endpoint>, each segment with '-' written as '--'.
-import ipaddr from 'ipaddr.js'
 import {type FieldError, fieldError} from '../errors.js'
 import {list, obj, str, strList, type FieldType, type Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
+import {familyBits, ipFamily, netContains} from '../../lib/ip.js'
 import {isIP, isMAC, nameProblem, parseCidr, parseNet} from '../validate.js'
 import {checkInterfaceName, endpointPortRow} from './hostendpoint.js'
 import {joinAndTruncate, normalizeProtocol} from './policy-common.js'
@@ -118,10 +118,11 @@ const CONTAINER_ID = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/
 const V = 'libcalico-go/lib/validator/v3/validator.go'
 const API = 'libcalico-go/lib/apis/internalapi/workloadendpoint.go'
 
-function networksOf(s: WorkloadEndpointSpec): Array<[ipaddr.IPv4 | ipaddr.IPv6, number]> {
+/** The endpoint's networks that parse, in canonical form. */
+function networksOf(s: WorkloadEndpointSpec): string[] {
   return (s.ipNetworks ?? []).flatMap((n) => {
     const p = typeof n === 'string' ? parseNet(n) : undefined
-    return p ? [[ipaddr.parse(p.address), p.prefix] as [ipaddr.IPv4 | ipaddr.IPv6, number]] : []
+    return p ? [p.text] : []
   })
 }
 
@@ -148,7 +149,7 @@ export const RULES: RuleTable = [
   {field: 'spec.ipNetworks[*]', rule: 'a CIDR', source: `${API} ipNetworks (validate:"omitempty,dive,cidr")`, check: (v) => (!parseNet(v as string) ? 'invalid CIDR' : undefined)},
   {field: 'spec.ipNetworks[*]', rule: 'a single address', source: `${V} validateWorkloadEndpointSpec`, check: (v) => {
     const p = parseNet(v as string)
-    return p && p.prefix !== (p.family === 4 ? 32 : 128) ? 'IP network contains multiple addresses' : undefined
+    return p && p.prefix !== familyBits(p.family) ? 'IP network contains multiple addresses' : undefined
   }},
   {field: 'spec.ipv4Gateway', rule: 'an IPv4 address', source: `${API} ipv4Gateway (validate:"omitempty,ipv4")`, check: gateway(4)},
   {field: 'spec.ipv6Gateway', rule: 'an IPv6 address', source: `${API} ipv6Gateway (validate:"omitempty,ipv6")`, check: gateway(6)},
@@ -159,8 +160,7 @@ export const RULES: RuleTable = [
     source: `${V} validateWorkloadEndpointSpec`,
     check: (v, at) => {
       if (typeof v !== 'string' || !isIP(v)) return undefined
-      const ip = ipaddr.parse(v)
-      return networksOf(at.resource.spec as WorkloadEndpointSpec).some(([net, len]) => net.kind() === ip.kind() && ip.match(net, len)) ? undefined : 'NAT is not in the endpoint networks'
+      return networksOf(at.resource.spec as WorkloadEndpointSpec).some((net) => netContains(net, v)) ? undefined : 'NAT is not in the endpoint networks'
     },
   },
   {field: 'spec.ipNATs[*].externalIP', rule: 'an IP address', source: `${API} IPNAT.ExternalIP (validate:"omitempty,ip")`, absent: true, check: (v) => (!v || !isIP(v as string) ? 'must be a valid IP address' : undefined)},
@@ -170,7 +170,7 @@ export const RULES: RuleTable = [
     source: `${V} validateIPNAT`,
     check: (v, at) => {
       const internal = at.parent.internalIP
-      return typeof v === 'string' && isIP(v) && typeof internal === 'string' && isIP(internal) && internal.includes(':') !== v.includes(':')
+      return typeof v === 'string' && isIP(v) && typeof internal === 'string' && isIP(internal) && ipFamily(internal) !== ipFamily(v)
         ? 'mismatched IP versions (internalIP and externalIP must be of one family)'
         : undefined
     },
