@@ -8,9 +8,11 @@ import {CalicoError, type FieldError, fieldError, ValidationError} from './error
 import {kindByName} from './registry.js'
 import {checkType} from './schema.js'
 import {API_VERSION, documentSchema, type KindDef, type Resource, type ValidateContext} from './types.js'
-import {checkAnnotations, isRFC3339, labelKeyProblem, labelValueProblem, nameProblem} from './validate.js'
 import {addUpstreamFindings, canonicalKeys, shapeOf, upstreamSchema} from './upstream.js'
 import type {UpstreamSchema} from './upstream-types.js'
+import {METADATA_ROWS} from './metadata-rules.js'
+import {nameProblem} from './validate.js'
+import {applyRules} from './rule-table.js'
 
 export interface ManifestFile {
   source: string
@@ -168,27 +170,16 @@ export function defaultAndValidate(def: KindDef, r: Resource, ctx: ValidateConte
   const name = r.metadata.name
   // Kind validators read the name: without one there is nothing more to check.
   if (typeof name !== 'string' || name === '') throw new ValidationError(`${def.kind}(<no name>)`, [fieldError('metadata.name', 'is required')])
-  {
-    const p = def.validateName ? def.validateName(name) : nameProblem(name)
-    if (p) errors.push(fieldError('metadata.name', p, name))
-  }
+  errors.push(...applyRules(METADATA_ROWS, r, ctx))
+  // Ours, not upstream's (validator.go validateObjectMeta leaves the namespace alone): the
+  // namespace is a segment of the etcd key, so it is held to the name rule.
   if (r.metadata.namespace !== undefined) {
     const p = nameProblem(r.metadata.namespace)
     if (p) errors.push(fieldError('metadata.namespace', p.replace('name', 'namespace'), r.metadata.namespace))
   }
-  for (const [k, v] of Object.entries(r.metadata.labels ?? {})) {
-    const p = labelKeyProblem(k) ?? (typeof v === 'string' ? labelValueProblem(v) : undefined)
-    if (p) errors.push(fieldError(`metadata.labels.${k.length > 60 ? `${k.slice(0, 57)}...` : k}`, p, v))
-  }
-  checkAnnotations(r.metadata.annotations, 'metadata.annotations', errors)
-  for (const f of ['creationTimestamp', 'deletionTimestamp'] as const) {
-    const v = r.metadata[f]
-    if (typeof v === 'string' && v !== '' && !isRFC3339(v)) errors.push(fieldError(`metadata.${f}`, 'must be an RFC 3339 time such as 2024-01-02T15:04:05Z', v))
-  }
   errors.push(...(def.validate?.(r, ctx) ?? []))
   addUpstreamFindings(r.spec, upstreamSchema(def.kind)?.spec, 'spec', errors)
-  if (ctx.exists)
-    for (const ref of def.references?.(r) ?? []) if (!ctx.exists(ref.kind, ref.name)) errors.push(fieldError(ref.field, `${ref.kind}(${ref.name}) does not exist`, ref.name))
+  // Whether what the resource refers to exists (a policy's tier, a peer's filters) is a row of its kind's rules.
   if (errors.length > 0) throw new ValidationError(`${def.kind}(${r.metadata.namespace ? `${r.metadata.namespace}/` : ''}${name || '<no name>'})`, errors)
   return r
 }
