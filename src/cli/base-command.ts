@@ -98,6 +98,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.stderr.write(text.endsWith('\n') ? text : `${text}\n`)
   }
 
+  /** An error or a warning on stderr: red or yellow on a terminal (src/output/colour.ts). */
+  protected async errPainted(kind: 'error' | 'warning', text: string): Promise<void> {
+    const {colourFor} = await import('../output/colour.js')
+    const colour = await colourFor('stderr')
+    this.err(colour ? (kind === 'error' ? colour.red : colour.yellow)(text.replace(/\n$/, '')) : text)
+  }
+
   /** Fails with exit status 1 after printing the message (one line per problem). */
   /** With --wait (on commands that declare it): block until every running node has applied `revision`. */
   protected async waitForNodes(revision: string | undefined): Promise<void> {
@@ -122,15 +129,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<any> {
     if (error instanceof Errors.ExitError) throw error
     if (error instanceof CalicoError) {
-      this.err(error.message)
+      await this.errPainted('error', error.message)
       this.exit(1)
     }
     // oclif's own parse errors are usage errors: exit 2 with a hint.
     if (error instanceof Errors.CLIError && error.oclif?.exit === 2) {
-      this.err(`${error.message.split('\n')[0]}\nSee '${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help'.`)
+      await this.errPainted('error', `${error.message.split('\n')[0]}\nSee '${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help'.`)
       this.exit(2)
     }
-    this.err(error.message)
+    await this.errPainted('error', error.message)
     this.exit(1)
   }
 

@@ -40,7 +40,7 @@ export default class Version extends BaseCommand<typeof Version> {
         if (error) this.fail(error)
         return
       }
-      if (error) this.err(error)
+      if (error) await this.errPainted('error', error)
       await sleep(pollMs)
     }
   }

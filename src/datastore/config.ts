@@ -3,6 +3,7 @@
 import {readFileSync} from 'node:fs'
 import yaml from 'js-yaml'
 import {CalicoError} from '../resources/errors.js'
+import {GO_YAML_SCHEMA, goString} from '../resources/go-yaml.js'
 
 export const DEFAULT_CONFIG_PATH = '/etc/calico/calicoctl.cfg'
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:2379'
@@ -109,7 +110,8 @@ export function loadClientConfig(input: LoadConfigInput): ClientConfig {
 export function parseConfigFile(path: string, text: string, timeoutMs = DEFAULT_TIMEOUT_MS): ClientConfig {
   let doc: any
   try {
-    doc = yaml.load(text)
+    // As calicoctl reads it (libcalico-go/lib/apiconfig/load.go: sigs.k8s.io/yaml UnmarshalStrict).
+    doc = yaml.load(text, {schema: GO_YAML_SCHEMA})
   } catch (error) {
     throw new CalicoError(`syntax error in ${path}: failed to parse config as YAML/JSON: ${(error as Error).message.split('\n')[0]}`)
   }
@@ -124,7 +126,7 @@ export function parseConfigFile(path: string, text: string, timeoutMs = DEFAULT_
   for (const [k, v] of Object.entries(spec)) {
     const target = SPEC_FIELDS[k]
     if (!target) throw new CalicoError(`invalid config file ${path}: field in document is not recognized or is in the wrong location: spec.${k}`)
-    if (target !== 'ignored' && v !== null && v !== undefined) raw[target] = String(v)
+    if (target !== 'ignored' && v !== null && v !== undefined) raw[target] = typeof v === 'number' || typeof v === 'boolean' ? goString(v) : String(v)
   }
   return finish(raw as any, timeoutMs)
 }

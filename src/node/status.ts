@@ -1,8 +1,11 @@
 // `calicoctl node status`: is this host's Calico agent running, and what BIRD says about its BGP
 // sessions (read over BIRD's control socket, no birdc).
 import {readdir, readFile} from 'node:fs/promises'
-import {BirdNotRunningError, peerStatusRows, peerStatusTable, type ProtocolRow, showProtocols} from '../dataplane/bird/index.js'
+import {BirdNotRunningError, peerStatusRows, type ProtocolRow, showProtocols} from '../dataplane/bird/index.js'
 import {processAlive as alive} from '../lib/process.js'
+import {type Colour, paintBgpState, paintProtocolState} from '../output/colour.js'
+import {boxTable} from '../output/box-table.js'
+import type {Cell} from '../output/table.js'
 
 export const DEFAULT_STATUS_FILE = '/var/run/calico/node-status.json'
 export const NOT_ROOT_MESSAGE = 'Need super user privileges: Operation not permitted'
@@ -42,6 +45,25 @@ export async function agentRunning(statusFile: string, procRoot = '/proc'): Prom
   return false
 }
 
+/**
+ * calicoctl's `IPv4 BGP status` section: a header line and the peer table (calicoctl's
+ * tablewriter layout, src/output/table.ts), or `No IPv4 peers found.` With colour, the STATE and
+ * INFO cells show the session state at a glance.
+ */
+export function peerStatusTable(rows: readonly ProtocolRow[], family: 4 | 6 = 4, colour?: Colour): string {
+  const header = `IPv${family} BGP status`
+  const peers = peerStatusRows(rows, family)
+  if (peers.length === 0) return `${header}\nNo IPv${family} peers found.\n`
+  const cells = peers.map(([address = '', type = '', state = '', since = '', info = '']): Cell[] => [
+    address,
+    type,
+    {text: state, paint: paintProtocolState(colour, state)},
+    since,
+    {text: info, paint: paintBgpState(colour, info)},
+  ])
+  return `${header}\n${boxTable(['PEER ADDRESS', 'PEER TYPE', 'STATE', 'SINCE', 'INFO'], cells)}`
+}
+
 const V4_PEER = /^(Global|Node|Mesh)_\d+_\d+_\d+_\d+(_port_\d+)?$/
 
 export interface PeerStatus {
@@ -59,7 +81,7 @@ export interface NodeStatus {
   peers: PeerStatus[]
 }
 
-export async function nodeStatus(opts: {statusFile: string; socketPath: string; procRoot?: string}): Promise<NodeStatus & {text: string}> {
+export async function nodeStatus(opts: {statusFile: string; socketPath: string; procRoot?: string; colour?: Colour | undefined}): Promise<NodeStatus & {text: string}> {
   const calicoRunning = await agentRunning(opts.statusFile, opts.procRoot)
   const lines = [calicoRunning ? 'Calico process is running.' : 'Calico process is not running.', '']
   let rows: ProtocolRow[] | undefined
@@ -77,7 +99,7 @@ export async function nodeStatus(opts: {statusFile: string; socketPath: string; 
     for (const [family, set] of [[4, v4], [6, v6]] as const) {
       for (const [address = '', type = '', state = '', since = '', info = ''] of peerStatusRows(set, family)) peers.push({family, address, type, state, since, info})
     }
-    lines.push(peerStatusTable(v4, 4), peerStatusTable(v6, 6).trimEnd())
+    lines.push(peerStatusTable(v4, 4, opts.colour), peerStatusTable(v6, 6, opts.colour).trimEnd())
   }
   return {calicoRunning, birdRunning: rows !== undefined, peers, text: `${lines.join('\n')}\n`}
 }

@@ -293,6 +293,12 @@ export async function removeWorkload(opts: RemoveWorkloadOptions): Promise<Workl
 }
 
 /** This node's workloads (all nodes with `node` undefined). */
+/** `workload list`: one row per workload. */
+export async function workloadListTable(items: readonly WorkloadInfo[]): Promise<string> {
+  const {tabTable} = await import('../output/table.js')
+  return tabTable([['NAMESPACE', 'NAME', 'NODE', 'INTERFACE', 'IP'], ...items.map((w) => [w.namespace, w.name, w.node, w.interfaceName, w.ip])])
+}
+
 export async function listWorkloads(store: ResourceStore, node: string | undefined): Promise<WorkloadInfo[]> {
   const def = kindByName('WorkloadEndpoint')
   if (!def) return []

@@ -1,4 +1,4 @@
-// calicoctl's output formats: ps/wide tables (Go tabwriter layout), custom-columns, yaml, json,
+// calicoctl's output formats: ps/wide tables (Go tabwriter layout, src/output/table.ts), custom-columns, yaml, json,
 // go-template and go-template-file (src/output/go-template.ts).
 
 import {CalicoError} from '../resources/errors.js'
@@ -38,14 +38,8 @@ export function parseOutputFormat(text: string): OutputFormat {
   throw new CalicoError(`unrecognized output format '${text}'`)
 }
 
-/** Go's text/tabwriter with minwidth 5, padding 3: every cell, the last one too, is padded. */
-export function tabwriter(rows: string[][]): string {
-  const widths: number[] = []
-  for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length + 3, 5)))
-  return rows.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('')).join('\n') + '\n'
-}
-
-export function tableFor(def: KindDef, items: Resource[], format: OutputFormat, withNamespace: boolean, ctx?: CellContext): string {
+/** `get`'s table (-o ps, wide or custom-columns) for some resources of one kind. */
+export async function tableFor(def: KindDef, items: Resource[], format: OutputFormat, withNamespace: boolean, ctx?: CellContext): Promise<string> {
   let columns: string[]
   if (format.type === 'custom-columns') {
     const valid = [...new Set([...(def.namespaced ? ['NAMESPACE'] : []), ...def.wideColumns, ...def.columns])]
@@ -58,7 +52,9 @@ export function tableFor(def: KindDef, items: Resource[], format: OutputFormat, 
     if (withNamespace && def.namespaced) columns = ['NAMESPACE', ...columns]
   }
   const rows = [columns, ...items.map((r) => columns.map((c) => (c === 'NAMESPACE' ? (r.metadata.namespace ?? '') : def.cell(r, c, ctx))))]
-  return `${tabwriter(rows)}\n`
+  const {tabTable} = await import('./table.js')
+  // calicoctl leaves a blank line after each table.
+  return `${tabTable(rows)}\n`
 }
 
 const EXPORT_STRIPPED = ['namespace', 'uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const
@@ -165,7 +161,7 @@ export function calicoctlTemplateFuncs(asNumber: string | undefined, join: typeo
   }
 }
 
-export function printResources(req: PrintRequest): string {
+export async function printResources(req: PrintRequest): Promise<string> {
   const {def, items, format} = req
   if (format.type === 'yaml' || format.type === 'json') {
     const docs = items.map((r) => outputDocument(def, r, req.exportMode && req.shape === 'one'))
@@ -179,5 +175,8 @@ export function printResources(req: PrintRequest): string {
   if (format.type === 'go-template' || format.type === 'go-template-file') throw new CalicoError(`output format ${format.type} is for get (use calicoctl get ... -o ${format.type}=...)`)
   // calicoctl prints a list as one table, and each resource asked for by name as a table of its own.
   const table = (rs: Resource[]) => tableFor(def, rs, format, req.withNamespace ?? false, req.cellContext)
-  return req.shape === 'list' ? table(items) : items.map((r) => table([r])).join('')
+  if (req.shape === 'list') return table(items)
+  let out = ''
+  for (const r of items) out += await table([r])
+  return out
 }

@@ -8,6 +8,7 @@
 // js-yaml for the whole document, with the same layout and key order but js-yaml's quoting.
 // Not matched: go-yaml v2 folds strings longer than 80 columns at spaces; this writer never folds.
 import yaml from 'js-yaml'
+import {goResolvesToNonString} from '../resources/go-yaml.js'
 
 /**
  * go-yaml v2's order of mapping keys (its sorter.go): character by character, a letter after
@@ -50,27 +51,12 @@ export function goKeyOrder(a: string, b: string): number {
 
 export const DUMP_OPTIONS = {lineWidth: -1, noRefs: true, noArrayIndent: true, quotingType: "'", sortKeys: goKeyOrder} as const
 
-// What go-yaml v2's resolver reads an unquoted scalar as, when not a string: null, YAML 1.1
-// booleans, the merge key, special floats, integers (any base, with underscores), floats,
-// sexagesimal floats and timestamps.
-const GO_WORDS = new Set([
-  '', '~', 'null', 'Null', 'NULL', 'y', 'Y', 'yes', 'Yes', 'YES', 'n', 'N', 'no', 'No', 'NO', 'true', 'True', 'TRUE',
-  'false', 'False', 'FALSE', 'on', 'On', 'ON', 'off', 'Off', 'OFF', '<<', '.nan', '.NaN', '.NAN',
-  ...['', '+', '-'].flatMap((sign) => ['.inf', '.Inf', '.INF'].map((w) => sign + w)),
-])
-const GO_NUMBER = [
-  /^[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/, // strconv.ParseInt base 0 (underscores removed)
-  /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/, // yamlStyleFloat
-  /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/, // isBase60Float
-  /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?$/, // parseTimestamp
-]
+// go-yaml v2's encoder also quotes base-60 floats ("190:20:30.15"), which its decoder no longer reads.
+const GO_BASE60_FLOAT = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/
 
 /** True when go-yaml would read `s`, unquoted, as something other than a string (so it double-quotes it). */
 export function goReadsAsNonString(s: string): boolean {
-  if (GO_WORDS.has(s)) return true
-  if (s.length === 0) return false
-  const plain = s.includes('_') && /^[-+]?[0-9]/.test(s) ? s.replaceAll('_', '') : s
-  return GO_NUMBER.some((re) => re.test(plain) || re.test(s))
+  return goResolvesToNonString(s) || GO_BASE60_FLOAT.test(s)
 }
 
 /** Thrown inside the writer when a value needs js-yaml's full treatment. */

@@ -3,14 +3,16 @@
 import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import yaml from 'js-yaml'
+import {checkAliasExpansion, GO_YAML_SCHEMA} from './go-yaml.js'
 import {CalicoError, type FieldError, fieldError, ValidationError} from './errors.js'
 import {kindByName} from './registry.js'
 import {checkType} from './schema.js'
 import {API_VERSION, documentSchema, type KindDef, type Resource, type ValidateContext} from './types.js'
-import {checkAnnotations, isRFC3339, labelKeyProblem, labelValueProblem, nameProblem} from './validate.js'
 import {addUpstreamFindings, canonicalKeys, shapeOf, upstreamSchema} from './upstream.js'
 import type {UpstreamSchema} from './upstream-types.js'
-import {loadSimpleYaml} from './yaml-subset.js'
+import {METADATA_ROWS} from './metadata-rules.js'
+import {nameProblem} from './validate.js'
+import {applyRules} from './rule-table.js'
 
 export interface ManifestFile {
   source: string
@@ -41,19 +43,11 @@ export function readManifestFiles(path: string, opts: {recursive?: boolean; read
 export interface SourcedDoc {
   source: string
   doc: Record<string, unknown>
-  /** Shares no object with another document (the subset reader's output), so it is used, not copied. */
+  /** Shares no object with another document (its YAML has no alias to an object), so it is used, not copied. */
   owned?: boolean
 }
 
-/**
- * js-yaml's default schema without its timestamp type: Go's YAML reader leaves an unquoted
- * timestamp as the text written, which metav1.Time then parses (or refuses) as RFC 3339.
- * Duplicate keys are refused (js-yaml's default; calicoctl's strict decoder refuses them too).
- */
-const yamlTypes = (yaml as unknown as {types: Record<'merge' | 'binary' | 'omap' | 'pairs' | 'set', yaml.Type>}).types
-const MANIFEST_SCHEMA = yaml.CORE_SCHEMA.extend({implicit: [yamlTypes.merge], explicit: [yamlTypes.binary, yamlTypes.omap, yamlTypes.pairs, yamlTypes.set]})
-
-/** More resource documents than anyone applies at once: YAML aliases can make billions. */
+/** More resource documents than anyone applies at once. */
 const MAX_DOCUMENTS = 250_000
 
 /** Splits files into single resource documents (lists and arrays flattened). */
@@ -75,19 +69,17 @@ export function splitDocuments(files: ManifestFile[]): SourcedDoc[] {
     out.push(owned ? {source, doc: d, owned} : {source, doc: d})
   }
   for (const f of files) {
-    let docs: unknown[]
-    let owned = false
     try {
-      // Most manifests are plain YAML that a much faster reader handles; the rest go to js-yaml
-      // (whose aliases can put one object in several documents).
-      const simple = loadSimpleYaml(f.text)
-      owned = simple !== undefined
-      docs = simple ?? (yaml.loadAll(f.text, undefined, {schema: MANIFEST_SCHEMA}) as unknown[])
+      // calicoctl's YAML (YAML 1.1 scalars, duplicate keys refused, aliases bounded): go-yaml.ts.
+      // A document without shared objects is handed on as it is; the others are copied per
+      // resource. Without a `*` in the text there is no alias, so nothing to count.
+      const aliases = f.text.includes('*')
+      for (const d of yaml.loadAll(f.text, undefined, {schema: GO_YAML_SCHEMA})) push(f.source, d, !aliases || !checkAliasExpansion(d))
     } catch (error) {
+      if (error instanceof CalicoError) throw error
       const m = (error as Error).message.split('\n')[0]
       throw new CalicoError(`${f.source}: invalid YAML/JSON: ${m}`)
     }
-    for (const d of docs) push(f.source, d, owned)
   }
   return out
 }
@@ -178,27 +170,16 @@ export function defaultAndValidate(def: KindDef, r: Resource, ctx: ValidateConte
   const name = r.metadata.name
   // Kind validators read the name: without one there is nothing more to check.
   if (typeof name !== 'string' || name === '') throw new ValidationError(`${def.kind}(<no name>)`, [fieldError('metadata.name', 'is required')])
-  {
-    const p = def.validateName ? def.validateName(name) : nameProblem(name)
-    if (p) errors.push(fieldError('metadata.name', p, name))
-  }
+  errors.push(...applyRules(METADATA_ROWS, r, ctx))
+  // Ours, not upstream's (validator.go validateObjectMeta leaves the namespace alone): the
+  // namespace is a segment of the etcd key, so it is held to the name rule.
   if (r.metadata.namespace !== undefined) {
     const p = nameProblem(r.metadata.namespace)
     if (p) errors.push(fieldError('metadata.namespace', p.replace('name', 'namespace'), r.metadata.namespace))
   }
-  for (const [k, v] of Object.entries(r.metadata.labels ?? {})) {
-    const p = labelKeyProblem(k) ?? (typeof v === 'string' ? labelValueProblem(v) : undefined)
-    if (p) errors.push(fieldError(`metadata.labels.${k.length > 60 ? `${k.slice(0, 57)}...` : k}`, p, v))
-  }
-  checkAnnotations(r.metadata.annotations, 'metadata.annotations', errors)
-  for (const f of ['creationTimestamp', 'deletionTimestamp'] as const) {
-    const v = r.metadata[f]
-    if (typeof v === 'string' && v !== '' && !isRFC3339(v)) errors.push(fieldError(`metadata.${f}`, 'must be an RFC 3339 time such as 2024-01-02T15:04:05Z', v))
-  }
   errors.push(...(def.validate?.(r, ctx) ?? []))
   addUpstreamFindings(r.spec, upstreamSchema(def.kind)?.spec, 'spec', errors)
-  if (ctx.exists)
-    for (const ref of def.references?.(r) ?? []) if (!ctx.exists(ref.kind, ref.name)) errors.push(fieldError(ref.field, `${ref.kind}(${ref.name}) does not exist`, ref.name))
+  // Whether what the resource refers to exists (a policy's tier, a peer's filters) is a row of its kind's rules.
   if (errors.length > 0) throw new ValidationError(`${def.kind}(${r.metadata.namespace ? `${r.metadata.namespace}/` : ''}${name || '<no name>'})`, errors)
   return r
 }

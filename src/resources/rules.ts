@@ -8,6 +8,11 @@ import {type FieldError, fieldError} from './errors.js'
 import type {PolicyType, Protocol} from './policy-types.js'
 import {validateSelector} from './selector.js'
 import {checkAnnotations} from './validate.js'
+import {type At, applyRules, collect, type RuleRow, type RuleTable, under} from './rule-table.js'
+import type {Resource} from './types.js'
+
+/** Tiers Calico creates itself (kinds/tier.ts STATIC_TIERS), which always exist. */
+const STATIC_TIER_NAMES = {default: true, 'kube-admin': true, 'kube-baseline': true}
 
 export type Direction = 'ingress' | 'egress'
 
@@ -322,25 +327,6 @@ function checkServices(entity: Obj, path: string, opts: EntityRuleOptions, error
   }
 }
 
-/**
- * Checks one EntityRule (a rule's source or destination) on its own. Checks that need the whole
- * rule (ports vs protocol, address families vs ipVersion) are in validateRule.
- */
-export function validateEntityRule(entity: unknown, path: string, opts: EntityRuleOptions): FieldError[] {
-  const errors: FieldError[] = []
-  if (!checkObject(entity, ENTITY_FIELDS, path, errors)) return errors
-  checkNets(entity.nets, `${path}.nets`, false, errors)
-  checkNets(entity.notNets, `${path}.notNets`, true, errors)
-  checkSelectorField(entity.selector, `${path}.selector`, false, errors)
-  checkSelectorField(entity.notSelector, `${path}.notSelector`, false, errors)
-  checkSelectorField(entity.namespaceSelector, `${path}.namespaceSelector`, true, errors)
-  checkPorts(entity.ports, `${path}.ports`, errors)
-  checkPorts(entity.notPorts, `${path}.notPorts`, errors)
-  checkServiceAccounts(entity.serviceAccounts, `${path}.serviceAccounts`, errors)
-  checkServices(entity, path, opts, errors)
-  return errors
-}
-
 // ---------------------------------------------------------------------------------------------
 // Rule
 
@@ -428,120 +414,6 @@ function checkMetadata(v: unknown, path: string, errors: FieldError[]): void {
   checkAnnotations(v.annotations, field, errors)
 }
 
-/**
- * Checks one rule of a policy or profile. `path` names the rule, e.g. `spec.ingress[0]`; every
- * finding names the offending field below it. Returns all findings (empty when valid).
- */
-export function validateRule(rule: unknown, path: string, opts: RuleOptions): FieldError[] {
-  const errors: FieldError[] = []
-  if (!checkObject(rule, RULE_FIELDS, path, errors)) return errors
-
-  if (!ACTIONS.includes(rule.action as (typeof ACTIONS)[number])) {
-    errors.push(
-      fieldError(`${path}.action`, `action must be one of ${ACTIONS.join(', ')}`, rule.action ?? '<missing>'),
-    )
-  }
-
-  const ipVersion = rule.ipVersion
-  if (ipVersion !== undefined && ipVersion !== 4 && ipVersion !== 6) {
-    errors.push(fieldError(`${path}.ipVersion`, 'ipVersion must be 4 or 6', ipVersion))
-  }
-
-  // Protocol numbers: a number, or undefined when absent or invalid (invalid ones are reported).
-  const protocolOf = (key: 'protocol' | 'notProtocol'): number | undefined => {
-    const v = rule[key]
-    if (v === undefined) return undefined
-    const n = resolveProtocol(v)
-    if (typeof n === 'number') return n
-    errors.push(fieldError(`${path}.${key}`, n.error, v))
-    return undefined
-  }
-  const protocol = protocolOf('protocol')
-  const notProtocol = protocolOf('notProtocol')
-  const protocolGiven = rule.protocol !== undefined
-
-  for (const key of ['icmp', 'notICMP'] as const) {
-    if (rule[key] === undefined) continue
-    checkIcmpFields(rule[key], `${path}.${key}`, errors)
-    if (protocol !== ICMP && protocol !== ICMPV6 && !(protocolGiven && protocol === undefined)) {
-      errors.push(fieldError(`${path}.${key}`, MSG_ICMP_NEEDS_PROTOCOL))
-    }
-  }
-
-  if (ipVersion === 6 && (protocol === ICMP || notProtocol === ICMP)) {
-    errors.push(fieldError(`${path}.ipVersion`, "must set ipversion to '4' with protocol icmp", ipVersion))
-  }
-  if (ipVersion === 4 && (protocol === ICMPV6 || notProtocol === ICMPV6)) {
-    errors.push(fieldError(`${path}.ipVersion`, "must set ipversion to '6' with protocol icmpv6", ipVersion))
-  }
-
-  if (rule.http !== undefined) {
-    checkHttp(rule.http, `${path}.http`, errors)
-    if (rule.action !== 'Allow') errors.push(fieldError(`${path}.http`, 'HTTP match is only valid on Allow rules'))
-    if (opts.direction === 'egress') errors.push(fieldError(`${path}.http`, 'not allowed in egress rules'))
-    if (protocol !== undefined && protocol !== TCP) {
-      errors.push(fieldError(`${path}.protocol`, MSG_HTTP_NEEDS_TCP, rule.protocol))
-    }
-  }
-
-  if (rule.metadata !== undefined) checkMetadata(rule.metadata, `${path}.metadata`, errors)
-
-  const sides = (['source', 'destination'] as const).filter((side) => rule[side] !== undefined)
-  for (const side of sides) {
-    errors.push(...validateEntityRule(rule[side], `${path}.${side}`, {...opts, side}))
-  }
-
-  // Ports exist only for TCP, UDP and SCTP. Without a protocol, named ports are still fine: the
-  // endpoints' port definitions carry the protocol.
-  for (const side of sides) {
-    const entity = rule[side]
-    if (!isObject(entity)) continue
-    for (const key of ['ports', 'notPorts'] as const) {
-      const ports = entity[key]
-      if (!isNonEmptyList(ports)) continue
-      const field = `${path}.${side}.${key}`
-      if (!protocolGiven) {
-        if (ports.some(isNumericPort)) errors.push(fieldError(field, MSG_NUMERIC_PORTS_NEED_PROTOCOL))
-      } else if (protocol !== undefined && !PORT_PROTOCOLS.has(protocol)) {
-        errors.push(fieldError(field, MSG_PORTS_NEED_PROTOCOL))
-      }
-    }
-  }
-
-  // One rule matches one address family: its CIDRs may not mix families or contradict ipVersion.
-  let seenV4 = false
-  let seenV6 = false
-  for (const side of sides) {
-    const entity = rule[side]
-    if (!isObject(entity)) continue
-    for (const key of ['nets', 'notNets'] as const) {
-      const nets = entity[key]
-      if (!Array.isArray(nets)) continue
-      const families = new Set(nets.map(netFamily))
-      const v4 = families.has(4)
-      const v6 = families.has(6)
-      const field = `${path}.${side}.${key}`
-      if ((v4 && ipVersion === 6) || (v6 && ipVersion === 4)) {
-        errors.push(fieldError(field, "rule IP version doesn't match CIDR version"))
-      }
-      if ((v4 && v6) || (v4 && seenV6) || (v6 && seenV4)) {
-        errors.push(fieldError(field, 'rule contains both IPv4 and IPv6 CIDRs'))
-      }
-      seenV4 ||= v4
-      seenV6 ||= v6
-    }
-  }
-
-  return errors
-}
-
-/** Checks a policy's `ingress` or `egress` list; `path` is e.g. `spec.ingress`. */
-export function validateRules(rules: unknown, path: string, opts: RuleOptions): FieldError[] {
-  if (rules === undefined || rules === null) return []
-  if (!Array.isArray(rules)) return [fieldError(path, 'must be a list of rules', rules)]
-  return rules.flatMap((rule, i) => validateRule(rule, `${path}[${i}]`, opts))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Policy types
 
@@ -576,114 +448,289 @@ export function validatePolicyTypes(types: unknown, field: string): FieldError[]
 }
 
 // ---------------------------------------------------------------------------------------------
-// Policy spec (NetworkPolicy and GlobalNetworkPolicy)
+// The tables. Field paths from the resource's root; a row learns the rule's direction and the
+// entity's side from its path, and whether the policy is global from the resource's kind.
+
+const V = 'libcalico-go/lib/validator/v3/validator.go'
+const API = (file: string) => `api/pkg/apis/projectcalico/v3/${file}.go`
+const RULE_AT = 'spec.{ingress,egress}[*]'
+const ENTITY_AT = `${RULE_AT}.{source,destination}`
+const GLOBAL_KINDS = new Set(['GlobalNetworkPolicy', 'StagedGlobalNetworkPolicy'])
+
+function directionOf(at: At): Direction {
+  return /^spec\.egress\[/.test(at.path) ? 'egress' : 'ingress'
+}
+
+function entityOptions(at: At): EntityRuleOptions {
+  const side = /^spec\.(?:ingress|egress)\[\d+\]\.destination/.test(at.path) ? 'destination' : 'source'
+  return {direction: directionOf(at), side, globalPolicy: GLOBAL_KINDS.has(at.resource.kind)}
+}
+
+/** The rule a field of an entity belongs to. */
+const ruleOfEntity = (at: At) => at.grandparent as Obj
+const pathOfParent = (at: At) => at.path.slice(0, at.path.lastIndexOf('.'))
+
+function objectWith(allowed: readonly string[]): RuleRow['check'] {
+  return (v, at) => collect((out) => checkObject(v, allowed, at.path, out))
+}
+
+/** A protocol's number, or undefined when absent or invalid (invalid ones are reported by their own row). */
+function protocolIn(rule: Obj, key: 'protocol' | 'notProtocol'): number | undefined {
+  const v = rule[key]
+  if (v === undefined) return undefined
+  const n = resolveProtocol(v)
+  return typeof n === 'number' ? n : undefined
+}
+
+/** An EntityRule's rules (a rule's source or destination), relative to the entity. */
+const ENTITY_ROWS: RuleTable = [
+  {field: 'nets', rule: 'CIDRs (at most 256)', source: `${API('policy_common')} EntityRule.Nets (validate:"omitempty,dive,net"), ${V} validateEntityRule`, check: (v, at) => collect((out) => checkNets(v, at.path, false, out))},
+  {field: 'notNets', rule: 'CIDRs (at most 256), none /0', source: `${API('policy_common')} EntityRule.NotNets (validate:"omitempty,dive,net"), ${V} validateEntityRule`, check: (v, at) => collect((out) => checkNets(v, at.path, true, out))},
+  {field: '{selector,notSelector}', rule: 'a selector of at most 1024 characters, without global()', source: `${API('policy_common')} EntityRule.Selector (validate:"omitempty,selector")`, check: (v, at) => collect((out) => checkSelectorField(v, at.path, false, out))},
+  {field: 'namespaceSelector', rule: 'a selector of at most 1024 characters', source: `${API('policy_common')} EntityRule.NamespaceSelector (validate:"omitempty,selector")`, check: (v, at) => collect((out) => checkSelectorField(v, at.path, true, out))},
+  {field: '{ports,notPorts}', rule: 'ports (at most 50)', source: `${API('policy_common')} EntityRule.Ports (validate:"omitempty,dive"), numorstring.Port`, check: (v, at) => collect((out) => checkPorts(v, at.path, out))},
+  {field: 'serviceAccounts', rule: 'names and a selector', source: `${API('policy_common')} ServiceAccountMatch`, check: (v, at) => collect((out) => checkServiceAccounts(v, at.path, out))},
+  {
+    field: 'services',
+    rule: 'a service name (and namespace), alone, on the remote side',
+    source: `${V} validateEntityRule, validateRule (Services)`,
+    check: (_v, at) => collect((out) => checkServices(at.parent, pathOfParent(at), entityOptions(at), out)),
+  },
+]
+
+/** A Rule's rules, relative to the rule. */
+const RULE_ROWS: RuleTable = [
+  {
+    field: 'action',
+    rule: 'Allow, Deny, Log or Pass',
+    source: `${API('policy_common')} Rule.Action (validate:"action")`,
+    absent: true,
+    check: (v, at) => (ACTIONS.includes(v as (typeof ACTIONS)[number]) ? undefined : [fieldError(at.path, `action must be one of ${ACTIONS.join(', ')}`, v ?? '<missing>')]),
+  },
+  {field: 'ipVersion', rule: '4 or 6', source: `${API('policy_common')} Rule.IPVersion (validate:"omitempty,ipVersion")`, check: (v) => (v !== 4 && v !== 6 ? 'ipVersion must be 4 or 6' : undefined)},
+  {field: '{protocol,notProtocol}', rule: 'a protocol name or 1-255', source: `${API('policy_common')} Rule.Protocol (numorstring.Protocol, validate:"omitempty")`, check: (v, at) => collect((out) => out.push(...validateProtocol(v, at.path)))},
+  {field: '{icmp,notICMP}', rule: 'type 0-254, code 0-255, code only with type', source: `${V} validateICMPFields`, check: (v, at) => collect((out) => checkIcmpFields(v, at.path, out))},
+  {
+    field: '{icmp,notICMP}',
+    rule: 'only with protocol ICMP or ICMPv6',
+    source: `${V} validateRule`,
+    check: (_v, at) => {
+      const protocol = protocolIn(at.parent, 'protocol')
+      const badProtocol = at.parent.protocol !== undefined && protocol === undefined
+      return protocol !== ICMP && protocol !== ICMPV6 && !badProtocol ? [fieldError(at.path, MSG_ICMP_NEEDS_PROTOCOL)] : undefined
+    },
+  },
+  {
+    field: 'ipVersion',
+    rule: 'matches ICMP (4) or ICMPv6 (6)',
+    source: `${V} validateRule`,
+    check: (v, at) => {
+      const [p, np] = [protocolIn(at.parent, 'protocol'), protocolIn(at.parent, 'notProtocol')]
+      if (v === 6 && (p === ICMP || np === ICMP)) return "must set ipversion to '4' with protocol icmp"
+      if (v === 4 && (p === ICMPV6 || np === ICMPV6)) return "must set ipversion to '6' with protocol icmpv6"
+      return undefined
+    },
+  },
+  {field: 'http', rule: 'methods and paths', source: `${V} validateHTTPRule, validateHTTPMethods, validateHTTPPaths`, check: (v, at) => collect((out) => checkHttp(v, at.path, out))},
+  {field: 'http', rule: 'only on Allow rules', source: `${V} validateRule`, check: (_v, at) => (at.parent.action !== 'Allow' ? [fieldError(at.path, 'HTTP match is only valid on Allow rules')] : undefined)},
+  {field: 'http', rule: 'not in egress rules', source: `${V} validateRule`, check: (_v, at) => (directionOf(at) === 'egress' ? [fieldError(at.path, 'not allowed in egress rules')] : undefined)},
+  {field: 'protocol', rule: 'TCP (or none) with HTTP', source: `${V} validateRule`, check: (v, at) => {
+    const p = protocolIn(at.parent, 'protocol')
+    return at.parent.http !== undefined && p !== undefined && p !== TCP ? [fieldError(at.path, MSG_HTTP_NEEDS_TCP, v)] : undefined
+  }},
+  {field: 'metadata', rule: 'annotations: qualified keys, 256 KiB in all', source: `${V} validateRuleMetadata`, check: (v, at) => collect((out) => checkMetadata(v, at.path, out))},
+  {
+    // Ports exist only for TCP, UDP and SCTP. Without a protocol, named ports are still fine:
+    // the endpoints' port definitions carry the protocol.
+    field: '{source,destination}.{ports,notPorts}',
+    rule: 'with protocol TCP, UDP or SCTP (numeric ports)',
+    source: `${V} validateRule`,
+    check: (v, at) => {
+      if (!isNonEmptyList(v)) return undefined
+      const rule = ruleOfEntity(at)
+      if (rule.protocol === undefined) return v.some(isNumericPort) ? [fieldError(at.path, MSG_NUMERIC_PORTS_NEED_PROTOCOL)] : undefined
+      const p = protocolIn(rule, 'protocol')
+      return p !== undefined && !PORT_PROTOCOLS.has(p) ? [fieldError(at.path, MSG_PORTS_NEED_PROTOCOL)] : undefined
+    },
+  },
+  {
+    // One rule matches one address family: its CIDRs may not mix families or contradict ipVersion.
+    field: '{source,destination}.{nets,notNets}',
+    rule: 'one address family, matching ipVersion',
+    source: `${V} validateRule`,
+    check: (v, at) => {
+      if (!Array.isArray(v)) return undefined
+      const rule = ruleOfEntity(at)
+      const families = (list: unknown) => new Set(Array.isArray(list) ? list.map(netFamily) : [])
+      const here = families(v)
+      const [v4, v6] = [here.has(4), here.has(6)]
+      // The lists checked before this one: source before destination, nets before notNets.
+      const order = ['source.nets', 'source.notNets', 'destination.nets', 'destination.notNets']
+      const mine = order.findIndex((o) => at.path.endsWith(`.${o}`))
+      const before = order.slice(0, mine).map((o) => {
+        const [side, key] = o.split('.') as [string, string]
+        return families(isObject(rule[side]) ? (rule[side] as Obj)[key] : undefined)
+      })
+      const seenV4 = before.some((f) => f.has(4))
+      const seenV6 = before.some((f) => f.has(6))
+      const out: FieldError[] = []
+      if ((v4 && rule.ipVersion === 6) || (v6 && rule.ipVersion === 4)) out.push(fieldError(at.path, "rule IP version doesn't match CIDR version"))
+      if ((v4 && v6) || (v4 && seenV6) || (v6 && seenV4)) out.push(fieldError(at.path, 'rule contains both IPv4 and IPv6 CIDRs'))
+      return out.length > 0 ? out : undefined
+    },
+  },
+]
+
+/** The rules of a policy's or profile's ingress and egress lists. */
+export const RULE_LIST_ROWS: RuleTable = [
+  ...under(RULE_AT, RULE_ROWS),
+  ...under(ENTITY_AT, ENTITY_ROWS),
+]
+
+const COMMON_SPEC_FIELDS = ['tier', 'order', 'ingress', 'egress', 'selector', 'types', 'serviceAccountSelector', 'performanceHints'] as const
+const GLOBAL_ONLY_SPEC_FIELDS: readonly string[] = ['doNotTrack', 'preDNAT', 'applyOnForward', 'namespaceSelector']
+const PERFORMANCE_HINTS = ['AssumeNeededOnEveryNode']
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+const isGlobal = (at: At) => GLOBAL_KINDS.has(at.resource.kind)
+const boolean: RuleRow['check'] = (v) => (typeof v !== 'boolean' ? 'must be true or false' : undefined)
+
+/**
+ * A NetworkPolicy's or GlobalNetworkPolicy's rules: strict fields (GlobalNetworkPolicy-only
+ * ones refused on a NetworkPolicy), tier name and existence, order, selectors (no global()),
+ * types, performance hints, every rule, and the doNotTrack / preDNAT / applyOnForward
+ * combinations. The staged kinds use them too (policy-common.ts).
+ */
+const COMMON_POLICY_ROWS: RuleTable = [
+  {
+    field: 'spec.tier',
+    rule: 'a DNS label',
+    source: `${V} tierNameRegex`,
+    check: (v) => {
+      if (typeof v !== 'string') return 'must be a string'
+      if (v.length > 63) return `name is too long by ${v.length - 63} bytes`
+      return DNS1123_LABEL.test(v) ? undefined : "name must consist of lower case alphanumeric characters or '-' (regex: [a-z0-9]([-a-z0-9]*[a-z0-9])?)"
+    },
+  },
+  {
+    // Calico creates its own tiers, so they always count.
+    field: 'spec.tier',
+    rule: 'the tier exists',
+    source: 'libcalico-go/lib/clientv3/networkpolicy.go, globalnetworkpolicy.go Create (tier Get)',
+    check: (v, at) => (typeof v === 'string' && v !== '' && !Object.hasOwn(STATIC_TIER_NAMES, v) && at.ctx.exists && !at.ctx.exists('Tier', v) ? `Tier(${v}) does not exist` : undefined),
+  },
+  {field: 'spec.{selector,serviceAccountSelector}', rule: 'a selector of at most 1024 characters, without global()', source: `${API('networkpolicy')} Selector (validate:"selector")`, check: (v, at) => collect((out) => checkSelectorField(v, at.path, false, out))},
+  {field: 'spec.types', rule: 'Ingress or Egress, each once', source: `${API('networkpolicy')} Types (validate:"omitempty,dive,policyType"), ${V} validateNetworkPolicySpec`, check: (v, at) => collect((out) => out.push(...validatePolicyTypes(v, at.path)))},
+  {
+    field: 'spec.performanceHints',
+    rule: 'AssumeNeededOnEveryNode, once',
+    source: `${API('networkpolicy')} PerformanceHints (validate:"omitempty,unique,dive,oneof=AssumeNeededOnEveryNode")`,
+    check: (v, at) => {
+      if (!Array.isArray(v)) return 'must be a list'
+      const seen = new Set<unknown>()
+      return collect((out) =>
+        v.forEach((h, i) => {
+          if (typeof h !== 'string' || !PERFORMANCE_HINTS.includes(h)) out.push(fieldError(`${at.path}[${i}]`, `must be one of ${PERFORMANCE_HINTS.join(', ')}`, h))
+          else if (seen.has(h)) out.push(fieldError(`${at.path}[${i}]`, 'performance hint repeated', h))
+          seen.add(h)
+        }),
+      )
+    },
+  },
+  ...RULE_LIST_ROWS,
+]
+
+/** A NetworkPolicy's rules. */
+export const NETWORK_POLICY_ROWS: RuleTable = COMMON_POLICY_ROWS
+
+/** A GlobalNetworkPolicy's rules: a NetworkPolicy's and its own fields'. */
+export const GLOBAL_NETWORK_POLICY_ROWS: RuleTable = [
+  ...COMMON_POLICY_ROWS,
+  {field: 'spec.namespaceSelector', rule: 'a selector of at most 1024 characters, without global()', source: `${API('globalnetworkpolicy')} NamespaceSelector (validate:"selector")`, check: (v, at) => collect((out) => checkSelectorField(v, at.path, false, out))},
+  {field: 'spec.preDNAT', rule: 'not with doNotTrack', source: `${V} validateGlobalNetworkPolicySpec`, check: (v, at) => (v === true && at.parent.doNotTrack === true ? [fieldError(at.path, 'preDNAT and doNotTrack cannot both be true')] : undefined)},
+  {field: 'spec.egress', rule: 'none with preDNAT', source: `${V} validateGlobalNetworkPolicySpec`, check: (v, at) => (at.parent.preDNAT === true && isNonEmptyList(v) ? [fieldError(at.path, 'preDNAT policy cannot have any egress rules')] : undefined)},
+  {field: 'spec.types', rule: 'no Egress with preDNAT', source: `${V} validateGlobalNetworkPolicySpec`, check: (v, at) => (at.parent.preDNAT === true && Array.isArray(v) && v.includes('Egress') ? [fieldError(at.path, "preDNAT policy cannot have 'Egress' type")] : undefined)},
+  {
+    field: 'spec.applyOnForward',
+    rule: 'true with preDNAT or doNotTrack',
+    source: `${V} validateGlobalNetworkPolicySpec`,
+    absent: true,
+    check: (v, at) =>
+      (at.parent.doNotTrack === true || at.parent.preDNAT === true) && v !== true ? [fieldError(at.path, 'applyOnForward must be true if either preDNAT or doNotTrack is true')] : undefined,
+  },
+]
+
+/**
+ * What strict decoding (manifest.ts resourceFromDoc) already refuses: objects, lists, numbers and
+ * booleans where the schema has them, and unknown fields. Applied where a rule, an entity or a
+ * spec is checked on its own (validateRule and the others below); not in the kinds' tables,
+ * whose input is decoded.
+ */
+const STRUCTURE_ROWS: RuleTable = [
+  {field: 'spec.{ingress,egress}', rule: 'a list of rules', source: `${API('policy_common')} (Ingress, Egress []Rule)`, check: (v, at) => (Array.isArray(v) ? undefined : [fieldError(at.path, 'must be a list of rules', v)])},
+  ...under(RULE_AT, [{field: '', rule: 'an object of Rule fields', source: `${API('policy_common')} Rule`, check: objectWith(RULE_FIELDS)}]),
+  ...under(ENTITY_AT, [{field: '', rule: 'an object of EntityRule fields', source: `${API('policy_common')} EntityRule`, check: objectWith(ENTITY_FIELDS)}]),
+  {
+    field: 'spec.*',
+    rule: "the policy kind's fields",
+    source: `${API('networkpolicy')} NetworkPolicySpec, ${API('globalnetworkpolicy')} GlobalNetworkPolicySpec`,
+    check: (_v, at) => {
+      const key = at.path.slice('spec.'.length)
+      if ((COMMON_SPEC_FIELDS as readonly string[]).includes(key) || (key === 'stagedAction' && at.resource.kind.startsWith('Staged'))) return undefined
+      const onlyGlobal = GLOBAL_ONLY_SPEC_FIELDS.includes(key)
+      if (onlyGlobal && isGlobal(at)) return undefined
+      return [fieldError(at.path, onlyGlobal ? 'field is only valid on a GlobalNetworkPolicy' : 'field is not recognised')]
+    },
+  },
+  {field: 'spec.order', rule: 'a number', source: `${API('networkpolicy')} Order (*float64)`, check: (v) => (typeof v !== 'number' || !Number.isFinite(v) ? 'order must be a number' : undefined)},
+  {field: 'spec.{doNotTrack,preDNAT,applyOnForward}', rule: 'true or false', source: API('globalnetworkpolicy'), check: (v, at) => (isGlobal(at) ? boolean(v, at) : undefined)},
+]
+
+// ---------------------------------------------------------------------------------------------
+// The tables applied to a part on its own (a rule, an entity, a spec), as callers and tests use them.
+
+const [, RULE_STRUCTURE, ENTITY_STRUCTURE] = STRUCTURE_ROWS as [RuleRow, RuleRow, RuleRow]
+const ONLY_ENTITY = [ENTITY_STRUCTURE, ...under(ENTITY_AT, ENTITY_ROWS)]
+const ONLY_RULE = [RULE_STRUCTURE, ...under(RULE_AT, RULE_ROWS), ...ONLY_ENTITY]
+
+/** Applies `rows` to `part` placed at `at` in a stand-in policy; findings named from `path`. */
+function applyAt(rows: RuleTable, spec: Obj, kind: string, at: string, path: string): FieldError[] {
+  const r: Resource = {apiVersion: 'projectcalico.org/v3', kind, metadata: {name: 'part'}, spec}
+  return applyRules(rows, r).map((e) => (e.field.startsWith(at) ? {...e, field: path + e.field.slice(at.length)} : e))
+}
+
+const standInKind = (globalPolicy: boolean | undefined) => (globalPolicy ? 'GlobalNetworkPolicy' : 'NetworkPolicy')
+
+/**
+ * Checks one EntityRule (a rule's source or destination) on its own. Checks that need the whole
+ * rule (ports vs protocol, address families vs ipVersion) are among the rule's.
+ */
+export function validateEntityRule(entity: unknown, path: string, opts: EntityRuleOptions): FieldError[] {
+  return applyAt(ONLY_ENTITY, {[opts.direction]: [{[opts.side]: entity}]}, standInKind(opts.globalPolicy), `spec.${opts.direction}[0].${opts.side}`, path)
+}
+
+/**
+ * Checks one rule of a policy or profile. `path` names the rule, e.g. `spec.ingress[0]`; every
+ * finding names the offending field below it. Returns all findings (empty when valid).
+ */
+export function validateRule(rule: unknown, path: string, opts: RuleOptions): FieldError[] {
+  return applyAt(ONLY_RULE, {[opts.direction]: [rule]}, standInKind(opts.globalPolicy), `spec.${opts.direction}[0]`, path)
+}
+
+/** Checks a policy's `ingress` or `egress` list; `path` is e.g. `spec.ingress`. */
+export function validateRules(rules: unknown, path: string, opts: RuleOptions): FieldError[] {
+  if (rules === undefined || rules === null) return []
+  if (!Array.isArray(rules)) return [fieldError(path, 'must be a list of rules', rules)]
+  return rules.flatMap((rule, i) => validateRule(rule, `${path}[${i}]`, opts))
+}
 
 export interface PolicySpecOptions {
   /** GlobalNetworkPolicy: allows doNotTrack, preDNAT, applyOnForward and namespaceSelector. */
   global: boolean
 }
 
-const COMMON_SPEC_FIELDS = [
-  'tier',
-  'order',
-  'ingress',
-  'egress',
-  'selector',
-  'types',
-  'serviceAccountSelector',
-  'performanceHints',
-] as const
-const GLOBAL_ONLY_SPEC_FIELDS = ['doNotTrack', 'preDNAT', 'applyOnForward', 'namespaceSelector'] as const
-const PERFORMANCE_HINTS = ['AssumeNeededOnEveryNode']
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
-
-function checkBoolean(v: unknown, field: string, errors: FieldError[]): void {
-  if (v !== undefined && typeof v !== 'boolean') errors.push(fieldError(field, 'must be true or false', v))
-}
-
-/**
- * Checks a NetworkPolicy or GlobalNetworkPolicy spec: strict fields (GlobalNetworkPolicy-only
- * ones are refused on a NetworkPolicy), tier name, order, selectors (no global()), types,
- * performance hints, every rule, and the doNotTrack / preDNAT / applyOnForward combinations.
- * `path` is where the spec sits, normally `spec`.
- */
+/** Checks a NetworkPolicy or GlobalNetworkPolicy spec by its table; `path` is where the spec sits, normally `spec`. */
 export function validatePolicySpec(spec: unknown, path: string, opts: PolicySpecOptions): FieldError[] {
-  const errors: FieldError[] = []
-  if (spec === undefined || spec === null) return errors
+  if (spec === undefined || spec === null) return []
   if (!isObject(spec)) return [fieldError(path, 'must be an object', spec)]
-  const allowed: readonly string[] = opts.global
-    ? [...COMMON_SPEC_FIELDS, ...GLOBAL_ONLY_SPEC_FIELDS]
-    : COMMON_SPEC_FIELDS
-  for (const key of Object.keys(spec)) {
-    if (allowed.includes(key)) continue
-    const globalOnly = (GLOBAL_ONLY_SPEC_FIELDS as readonly string[]).includes(key)
-    errors.push(
-      fieldError(
-        `${path}.${key}`,
-        globalOnly ? 'field is only valid on a GlobalNetworkPolicy' : 'field is not recognised',
-      ),
-    )
-  }
-
-  if (spec.tier !== undefined) {
-    const field = `${path}.tier`
-    if (typeof spec.tier !== 'string') errors.push(fieldError(field, 'must be a string', spec.tier))
-    else if (spec.tier.length > 63) errors.push(fieldError(field, `name is too long by ${spec.tier.length - 63} bytes`, spec.tier))
-    else if (!DNS1123_LABEL.test(spec.tier)) {
-      errors.push(
-        fieldError(field, "name must consist of lower case alphanumeric characters or '-' (regex: [a-z0-9]([-a-z0-9]*[a-z0-9])?)", spec.tier),
-      )
-    }
-  }
-
-  if (spec.order !== undefined && spec.order !== null) {
-    if (typeof spec.order !== 'number' || !Number.isFinite(spec.order)) {
-      errors.push(fieldError(`${path}.order`, 'order must be a number', spec.order))
-    }
-  }
-
-  checkSelectorField(spec.selector, `${path}.selector`, false, errors)
-  checkSelectorField(spec.serviceAccountSelector, `${path}.serviceAccountSelector`, false, errors)
-  if (opts.global) checkSelectorField(spec.namespaceSelector, `${path}.namespaceSelector`, false, errors)
-
-  errors.push(...validatePolicyTypes(spec.types, `${path}.types`))
-
-  if (spec.performanceHints !== undefined) {
-    const field = `${path}.performanceHints`
-    if (!Array.isArray(spec.performanceHints)) errors.push(fieldError(field, 'must be a list', spec.performanceHints))
-    else {
-      const seen = new Set<unknown>()
-      spec.performanceHints.forEach((h, i) => {
-        if (typeof h !== 'string' || !PERFORMANCE_HINTS.includes(h)) {
-          errors.push(fieldError(`${field}[${i}]`, `must be one of ${PERFORMANCE_HINTS.join(', ')}`, h))
-        } else if (seen.has(h)) errors.push(fieldError(`${field}[${i}]`, 'performance hint repeated', h))
-        seen.add(h)
-      })
-    }
-  }
-
-  const ruleOpts = (direction: Direction): RuleOptions => ({direction, globalPolicy: opts.global})
-  errors.push(...validateRules(spec.ingress, `${path}.ingress`, ruleOpts('ingress')))
-  errors.push(...validateRules(spec.egress, `${path}.egress`, ruleOpts('egress')))
-
-  if (opts.global) {
-    checkBoolean(spec.doNotTrack, `${path}.doNotTrack`, errors)
-    checkBoolean(spec.preDNAT, `${path}.preDNAT`, errors)
-    checkBoolean(spec.applyOnForward, `${path}.applyOnForward`, errors)
-    const doNotTrack = spec.doNotTrack === true
-    const preDNAT = spec.preDNAT === true
-    if (doNotTrack && preDNAT) errors.push(fieldError(`${path}.preDNAT`, 'preDNAT and doNotTrack cannot both be true'))
-    if (preDNAT && isNonEmptyList(spec.egress)) {
-      errors.push(fieldError(`${path}.egress`, 'preDNAT policy cannot have any egress rules'))
-    }
-    if (preDNAT && Array.isArray(spec.types) && spec.types.includes('Egress')) {
-      errors.push(fieldError(`${path}.types`, "preDNAT policy cannot have 'Egress' type"))
-    }
-    if ((doNotTrack || preDNAT) && spec.applyOnForward !== true) {
-      errors.push(
-        fieldError(`${path}.applyOnForward`, 'applyOnForward must be true if either preDNAT or doNotTrack is true'),
-      )
-    }
-  }
-  return errors
+  return applyAt([...STRUCTURE_ROWS, ...(opts.global ? GLOBAL_NETWORK_POLICY_ROWS : NETWORK_POLICY_ROWS)], spec, standInKind(opts.global), 'spec', path)
 }

@@ -36,6 +36,38 @@ export interface ValidateContext {
   exists?: (kind: string, name: string) => boolean
 }
 
+// A kind's validation rules as data (applied by rule-table.ts).
+
+/** Where a check runs: the field's concrete path, the object holding it, the whole resource. */
+export interface At {
+  path: string
+  parent: Record<string, unknown>
+  /** The object holding the parent (for a field of a list item, the object holding the list). */
+  grandparent: Record<string, unknown> | undefined
+  resource: Resource
+  ctx: ValidateContext
+}
+
+/** A reason (reported on the row's field, with its value when that is a scalar), or findings naming their own fields. */
+export type Finding = string | FieldError[] | undefined
+
+export interface RuleRow {
+  /**
+   * Field path from the resource's root: `.` between fields, `[*]` for every item of a list,
+   * `*` for every key of a map, `{a,b}` for either field (e.g. `spec.{ingress,egress}[*].action`).
+   */
+  field: string
+  /** What upstream demands, in a few words. */
+  rule: string
+  /** Upstream's source at v3.32.1: file and function, tag or CRD marker. */
+  source: string
+  /** Checked also where the field is absent (a required field; a rule on its absence). */
+  absent?: boolean
+  check(value: unknown, at: At): Finding
+}
+
+export type RuleTable = readonly RuleRow[]
+
 /** A resource this one names and that must exist when it is written (upstream client checks). */
 export interface Reference {
   kind: string
@@ -70,7 +102,9 @@ export interface KindDef {
   cell(r: Resource, column: string, ctx?: CellContext): string
   /** Fills Calico's defaults in place; applied on write and on read. */
   defaults?(r: Resource): void
-  /** Field checks on one resource, all errors at once. */
+  /** The kind's validation rules, one row per upstream rule (see rule-table.ts). */
+  rules?: RuleTable
+  /** Field checks on one resource, all errors at once (the rules, applied: `tableValidator`). */
   validate?(r: Resource, ctx: ValidateContext): FieldError[]
   /** Resources this one names that must exist (a policy's tier, a peer's filters). */
   references?(r: Resource): Reference[]

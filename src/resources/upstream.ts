@@ -8,6 +8,7 @@
 //  - Go's time.Duration parsed and printed as Go does (metav1.Duration fields).
 import {formatGoDuration, parseGoDuration} from '../lib/go-duration.js'
 import {type FieldError, fieldError} from './errors.js'
+import {goString} from './go-yaml.js'
 import {UPSTREAM} from './upstream-schema.js'
 import type {UpstreamSchema} from './upstream-types.js'
 import {parsePort, PortError} from './rules.js'
@@ -104,6 +105,8 @@ interface Shape {
   values?: Shape | undefined
   /** Elements (list items or map values) are strings: a JSON null among them reads as "". */
   strings?: boolean
+  /** Fields whose Go type is a plain string (not a duration, not an int-or-string). */
+  stringFields?: ReadonlySet<string>
 }
 
 // Shapes are built once per (our type, upstream schema) pair: a manifest walk only looks them up.
@@ -145,16 +148,24 @@ function makeShape(f: FieldType | undefined, us: UpstreamSchema | undefined): Sh
   const names = new Set([...ours.map(([k]) => k), ...theirs.map(([k]) => k)])
   const oursBy = new Map(ours)
   const theirsBy = new Map(theirs)
+  const plainString = (n: string) => {
+    const o = oursBy.get(n)
+    const t = theirsBy.get(n)
+    return (o ? o.t === 'string' : t?.t === 'string') && !t?.duration
+  }
   return {
     names,
     lower: new Map([...names].map((n) => [n.toLowerCase(), n])),
     child: (name) => shapeOf(oursBy.get(name), theirsBy.get(name)),
+    stringFields: new Set([...names].filter(plainString)),
   }
 }
 
 /**
  * Renames keys that differ from a known field only in case to the field's own spelling, at every
  * depth, in place; fields given as null are dropped (Go leaves them at their zero value). A later key overwrites an earlier one of the same field, as Go's decoder does.
+ * A number or boolean where Go has a plain string becomes that string as calicoctl's YAML decoder
+ * writes it (sigs.k8s.io/yaml convertToJSONableObject; goString).
  * With `seen` (for documents whose nodes YAML aliases may share), a shared node is visited once,
  * so an alias bomb costs no more than its text.
  */
@@ -166,29 +177,36 @@ export function canonicalKeys(value: unknown, shape: Shape | undefined, seen?: M
     seen.set(value, value)
   }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = value[i] === null && shape.strings ? '' : canonicalKeys(value[i], shape.items, seen)
+    for (let i = 0; i < value.length; i++) value[i] = element(value[i], shape, shape.items, seen)
     return value
   }
   const o = value as Obj
   if (shape.values || shape.strings) {
-    for (const k of Object.keys(o)) o[k] = o[k] === null && shape.strings ? '' : canonicalKeys(o[k], shape.values, seen)
+    for (const k of Object.keys(o)) o[k] = element(o[k], shape, shape.values, seen)
     return o
   }
-  const {names, lower} = shape
+  const {names, lower, stringFields} = shape
   const keys = Object.keys(o)
   const renamed = keys.some((k) => !names.has(k) && lower.has(k.toLowerCase()))
   const dropNulls = keys.some((k) => o[k] === null)
   const out: Obj = renamed || dropNulls ? {} : o
   for (const k of keys) {
     // A JSON null leaves a Go struct field at its zero value: as if it were not given.
-    if (o[k] === null) continue
+    const given = o[k]
+    if (given === null) continue
     const canon = names.has(k) ? k : (lower.get(k.toLowerCase()) ?? k)
-    const v = canonicalKeys(o[k], shape.child(canon), seen)
+    const v = (typeof given === 'number' || typeof given === 'boolean') && stringFields?.has(canon) ? goString(given) : canonicalKeys(given, shape.child(canon), seen)
     if (canon === '__proto__') Object.defineProperty(out, canon, {value: v, writable: true, enumerable: true, configurable: true})
     else out[canon] = v
   }
   if (out !== o) seen?.set(value, out)
   return out
+}
+
+/** An element of a list or map; of a list or map of strings, null reads as "", a number or boolean as its text. */
+function element(v: unknown, shape: Shape, inner: Shape | undefined, seen: Map<object, unknown> | undefined): unknown {
+  if (shape.strings && (v === null || typeof v === 'number' || typeof v === 'boolean')) return v === null ? '' : goString(v)
+  return canonicalKeys(v, inner, seen)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -136,11 +136,6 @@ export function checkAsNumber(v: unknown, field: string, out: FieldError[]): voi
   if (parseAsNumber(v) === undefined) out.push(fieldError(field, 'must be an AS number: 0-4294967295 or dotted 0-65535.0-65535', v))
 }
 
-export function checkOneOf(v: unknown, allowed: readonly string[], field: string, out: FieldError[]): void {
-  if (v === undefined || v === null || v === '') return
-  if (!allowed.includes(v as string)) out.push(fieldError(field, `must be one of ${allowed.join(', ')}`, v))
-}
-
 export function checkIP(v: unknown, field: string, out: FieldError[], family?: 4 | 6): void {
   if (v === undefined || v === '') return
   const ok = typeof v === 'string' && (family === 4 ? isIPv4(v) : family === 6 ? isIPv6(v) : isIP(v))

@@ -67,7 +67,7 @@ export async function runGet(store: ResourceStore, req: GetRequest, preflight: (
     const req2 = {def: g.def, items, format, shape, withNamespace: g.def.namespaced && (req.allNamespaces || req.namespace !== undefined), exportMode: req.exportMode} as const
     const print = revision === undefined ? req2 : {...req2, listRevision: revision}
     if (template) objects.push(...templateObjects(print))
-    else stdout += printResources(showsInheritedAS(g.def, items, format) ? {...print, cellContext: await cellContext(store)} : print)
+    else stdout += await printResources(showsInheritedAS(g.def, items, format) ? {...print, cellContext: await cellContext(store)} : print)
   }
   if (template) stdout = await printTemplate(template, objects, () => cellContext(store))
   return {stdout, errors}

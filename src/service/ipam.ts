@@ -14,8 +14,14 @@ import {
   parseCidr4,
   parseIp4,
   IPAM_ROOT,
+  type BorrowedAddress,
+  type IpamConfig,
+  type PoolUsage,
 } from '../ipam/index.js'
 import {cidr4Contains, formatCidr4, ipv4Of, isIPv4, netFamily, splitCidr4} from '../lib/ip.js'
+import {type Colour, paintUsage} from '../output/colour.js'
+import {boxTable} from '../output/box-table.js'
+import type {Cell} from '../output/table.js'
 import {CalicoError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
 import {readPool} from '../resources/kinds/ippool.js'
@@ -61,21 +67,6 @@ function validIp(text: string): string {
 // ---------------------------------------------------------------------------------------------
 // Tables and number formats as calicoctl prints them
 
-/** An ASCII box table: centred headings, a rule under them and at the bottom, none between rows. */
-export function asciiTable(head: string[], rows: string[][], rightAligned: ReadonlySet<number> = new Set()): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const rule = `+${widths.map((w) => '-'.repeat(w + 2)).join('+')}+`
-  const center = (s: string, w: number) => {
-    const left = Math.floor((w - s.length) / 2)
-    return ' '.repeat(left) + s + ' '.repeat(w - s.length - left)
-  }
-  const line = (cells: string[], fmt: (s: string, w: number, i: number) => string) => `| ${widths.map((w, i) => fmt(cells[i] ?? '', w, i)).join(' | ')} |`
-  const out = [rule, line(head, (s, w) => center(s, w)), rule]
-  for (const r of rows) out.push(line(r, (s, w, i) => (rightAligned.has(i) ? s.padStart(w) : s.padEnd(w))))
-  out.push(rule)
-  return `${out.join('\n')}\n`
-}
-
 /** Go's `%.5g` for a non-negative count. */
 export function goG5(n: number): string {
   if (n === 0) return '0'
@@ -105,16 +96,20 @@ function withPercentage(n: number, capacity: number): string {
 // ---------------------------------------------------------------------------------------------
 // ipam show
 
-export async function showUsage(store: ResourceStore, showBlocks: boolean): Promise<string> {
+export async function showUsage(store: ResourceStore, showBlocks: boolean, colour?: Colour): Promise<string> {
   const ipam = ipamFor(store)
   const [{pools}, reservations] = await Promise.all([loadPools(store), loadReservations(store)])
-  const usage = await ipam.usage(pools, reservations)
-  const rows: string[][] = []
-  const row = (grouping: string, cidr: string, capacity: number, inUse: number, free: number) => [
+  return usageTable(await ipam.usage(pools, reservations), showBlocks, colour)
+}
+
+/** `ipam show [--show-blocks]`: a row per pool (and per block), as calicoctl prints them; with colour, a pool or block nearly full stands out. */
+export function usageTable(usage: readonly PoolUsage[], showBlocks: boolean, colour?: Colour): string {
+  const rows: Cell[][] = []
+  const row = (grouping: string, cidr: string, capacity: number, inUse: number, free: number): Cell[] => [
     grouping,
     cidr,
     goG5(capacity),
-    withPercentage(inUse, capacity),
+    {text: withPercentage(inUse, capacity), paint: paintUsage(colour, inUse, capacity)},
     withPercentage(free, capacity),
   ]
   for (const u of usage) {
@@ -122,7 +117,7 @@ export async function showUsage(store: ResourceStore, showBlocks: boolean): Prom
     if (!u.cidr.endsWith('/0')) rows.push(row('IP Pool', u.cidr, u.capacity, u.inUse, u.free))
     if (showBlocks) for (const b of u.blocks) rows.push(row('Block', b.cidr, b.capacity, b.inUse, b.free))
   }
-  return asciiTable(['GROUPING', 'CIDR', 'IPS TOTAL', 'IPS IN USE', 'IPS FREE'], rows, new Set([2, 3, 4]))
+  return boxTable(['GROUPING', 'CIDR', 'IPS TOTAL', 'IPS IN USE', 'IPS FREE'], rows)
 }
 
 function ownerAttrs(title: string, attrs: Record<string, string> | undefined): string {
@@ -143,10 +138,14 @@ export async function showIp(store: ResourceStore, ipText: string): Promise<stri
 }
 
 export async function showBorrowed(store: ResourceStore): Promise<string> {
-  const ipam = ipamFor(store)
+  return borrowedTable(await ipamFor(store).borrowedAddresses())
+}
+
+/** `ipam show --show-borrowed`: who borrowed which address from whose block, and a note on the unclassified. */
+export function borrowedTable(borrowed: readonly BorrowedAddress[]): string {
   const rows: string[][] = []
   let unclassified = 0
-  for (const b of await ipam.borrowedAddresses()) {
+  for (const b of borrowed) {
     if (!b.borrowingNode) {
       unclassified++
       continue
@@ -161,21 +160,25 @@ export async function showBorrowed(store: ResourceStore): Promise<string> {
     else if (a.type !== undefined) type = a.type
     rows.push([b.ip, b.borrowingNode, b.block, b.blockOwner, type, to])
   }
-  let out = asciiTable(['IP', 'BORROWING-NODE', 'BLOCK', 'BLOCK OWNER', 'TYPE', 'ALLOCATED-TO'], rows)
+  let out = boxTable(['IP', 'BORROWING-NODE', 'BLOCK', 'BLOCK OWNER', 'TYPE', 'ALLOCATED-TO'], rows)
   if (unclassified > 0)
     out += `\nNote: found ${unclassified} IP allocations without an explicit node association. Unable to determine if they are borrowed.\n`
   return out
 }
 
 export async function showConfiguration(store: ResourceStore): Promise<string> {
-  const c = await ipamFor(store).getConfig()
+  return configurationTable(await ipamFor(store).getConfig())
+}
+
+/** `ipam show --show-configuration`: one row per IPAM setting. */
+export function configurationTable(c: IpamConfig): string {
   const rows: string[][] = [
     ['StrictAffinity', String(c.strictAffinity)],
     ['AutoAllocateBlocks', String(c.autoAllocateBlocks)],
     ['MaxBlocksPerHost', String(c.maxBlocksPerHost)],
   ]
   if (c.kubeVirtVMAddressPersistence !== undefined) rows.push(['KubeVirtVMAddressPersistence', JSON.stringify(c.kubeVirtVMAddressPersistence)])
-  return asciiTable(['PROPERTY', 'VALUE'], rows)
+  return boxTable(['PROPERTY', 'VALUE'], rows)
 }
 
 // ---------------------------------------------------------------------------------------------

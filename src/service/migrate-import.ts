@@ -180,8 +180,13 @@ export function parseImportFile(text: string, source: string): ImportFile {
       problems.push(`ClusterInformation section: invalid JSON: ${(error as Error).message}`)
     }
   }
+  // Upstream's import applies the file through calicoctl apply, so libcalico-go's client checks
+  // run (a policy's tier, a BGPPeer's filters must exist: clientv3/{networkpolicy,
+  // globalnetworkpolicy,bgppeer}.go). The target is empty but for Calico's own tiers, which
+  // references already count, so what is referred to must be in the file.
+  const inFile = new Set(resources.map(({def, resource}) => `${def.kind}/${resource.metadata.name}`))
   try {
-    validateAll(resources, new Map())
+    validateAll(resources, new Map(), (kind, name) => inFile.has(`${kind}/${name}`))
   } catch (error) {
     problems.push(...(error as Error).message.split('\n'))
   }

@@ -143,7 +143,7 @@ export async function setPoolEnabled(store: ResourceStore, name: string, enabled
 export async function listKind(store: ResourceStore, kindName: string, output = 'wide'): Promise<string> {
   const def = kind(kindName)
   const {items, revision} = await store.list(def)
-  return printResources({def, items, format: parseOutputFormat(output), shape: 'list', listRevision: revision})
+  return await printResources({def, items, format: parseOutputFormat(output), shape: 'list', listRevision: revision})
 }
 
 // ---------- BGP ----------

@@ -2,7 +2,6 @@
 // `node run` under /calico/felix/v2/no-region/host/<node>/status; and `node list`.
 import type {ResourceStore} from '../datastore/store.js'
 import {readNodeStatuses, type StoredNodeStatus} from '../node/node-status-key.js'
-import {tabwriter} from '../output/printers.js'
 import {kindByName} from '../resources/registry.js'
 import {sleep} from '../lib/sleep.js'
 
@@ -123,7 +122,8 @@ export async function listNodes(store: ResourceStore): Promise<{rows: NodeListRo
   return {rows, revision}
 }
 
-export function nodeListTable(rows: NodeListRow[], wide = false): string {
+export async function nodeListTable(rows: NodeListRow[], wide = false): Promise<string> {
   const head = ['NAME', 'AGENT', 'APPLIED REVISION', 'TIME', 'RESULT', ...(wide ? ['ERRORS'] : [])]
-  return tabwriter([head, ...rows.map((r) => [r.node, r.agent, r.revision, r.time, r.result, ...(wide ? [r.errors.join('; ') || '-'] : [])])])
+  const {tabTable} = await import('../output/table.js')
+  return tabTable([head, ...rows.map((r) => [r.node, r.agent, r.revision, r.time, r.result, ...(wide ? [r.errors.join('; ') || '-'] : [])])])
 }

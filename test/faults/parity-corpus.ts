@@ -450,5 +450,208 @@ const bgpFilterCases: Case[] = [
   filt({exportV4: [{action: 'Accept', communities: {values: ['70000:1']}}]}, false, `${CRD('bgpfilters')} pattern`, 'community over 16 bits', 'spec.exportV4[0].communities.values[0]'),
 ]
 
-export const CORPUS: Case[] = [...decoding, ...metadata, ...felixCases, ...bgpConfigCases, ...bgpPeerCases, ...ipPoolCases, ...nodeCases, ...kccCases, ...policyCases, ...endpointCases, ...bgpFilterCases]
+// ------------------------------------------------------------------------------------------
+// One accepted and one refused manifest for every row of every kind's rule table
+// (src/resources/kinds/*.ts RULES; test/unit/rule-tables.test.ts finds each row's cases here),
+// where the cases above leave a row without one. Sources as in the rows.
+const FC = API('felixconfig')
+/** An accepted and a refused value of one FelixConfiguration field. */
+const felixPair = (field: string, good: unknown, bad: unknown, src: string): Case[] => [
+  felix({[field]: good}, true, `${FC} ${src}`, `${field} ${JSON.stringify(good)}`),
+  felix({[field]: bad}, false, `${FC} ${src}`, `${field} ${JSON.stringify(bad)}`, `spec.${field}`),
+]
+const felixRowCases: Case[] = [
+  ...felixPair('featureGates', 'BPFConnectTimeLB=true', 'BPFConnectTimeLB', 'keyValueList'),
+  ...felixPair('iptablesFilterAllowAction', 'Return', 'Drop', 'acceptReturn'),
+  ...felixPair('nftablesFilterAllowAction', 'Accept', 'Drop', 'acceptReturn'),
+  ...felixPair('nftablesMangleAllowAction', 'Return', 'Reject', 'acceptReturn'),
+  ...felixPair('nftablesFilterDenyAction', 'Reject', 'Accept', 'dropReject'),
+  ...felixPair('logDebugFilenameRegex', 'route_.*', '(unclosed', 'regexp'),
+  ...felixPair('natOutgoingExclusions', 'IPPoolsAndHostIPs', 'Everything', 'oneof=IPPoolsOnly IPPoolsAndHostIPs'),
+  ...felixPair('bpfJITHardening', 'Strict', 'Off', 'oneof=Auto Strict'),
+  ...felixPair('bpfLogFilters', {eth0: 'tcp port 80', all: 'udp'}, {'eth 0': 'tcp'}, 'bpfLogFilters'),
+  ...felixPair('bpfL3IfacePattern', 'wg.*', '*', 'regexp'),
+  ...felixPair('bpfConnectTimeLoadBalancing', 'TCP', 'UDP', 'oneof=TCP Enabled Disabled'),
+  ...felixPair('bpfHostNetworkedNATWithoutCTLB', 'Enabled', 'On', 'oneof=Enabled Disabled'),
+  ...felixPair('bpfMapSizeConntrackCleanupQueue', 100000, 0, 'gte=1'),
+  ...felixPair('bpfForceTrackPacketsFromIfaces', ['docker+'], ['eth 0'], 'ifaceFilterSlice'),
+  ...felixPair('bpfDisableGROForIfaces', 'eth.*', '(x', 'regexp'),
+  ...felixPair('bpfExcludeCIDRsFromNAT', ['198.51.100.0/24'], ['not-a-cidr'], 'cidrs'),
+  ...felixPair('ipv4NormalRoutePriority', 1024, 0, 'gte=1,lte=2147483646'),
+  ...felixPair('ipv6ElevatedRoutePriority', 512, 2147483647, 'gte=1,lte=2147483646'),
+  ...felixPair('wireguardInterfaceNameV6', 'wg-v6.cali', 'has space', 'interface'),
+  ...felixPair('workloadSourceSpoofing', 'Any', 'All', 'oneof=Disabled Any'),
+  ...felixPair('windowsManageFirewallRules', 'Enabled', 'On', 'oneof=Enabled Disabled'),
+  ...felixPair('goMemoryLimitMB', 2048, -2, 'gte=-1'),
+  ...felixPair('goMaxProcs', 4, -2, 'gte=-1'),
+  ...felixPair('bpfMaglevMaxEndpointsPerService', 100, 0, 'gt=0,lte=3000'),
+  felix({iptablesMangleAllowAction: 'Return'}, true, `${FC} acceptReturn`, 'mangle allow Return'),
+  felix({prometheusMetricsHost: '0.0.0.0'}, true, `${V} prometheusHostRegexp`, 'metrics host'),
+  felix({prometheusMetricsClientAuth: 'Always'}, false, `${FC} oneof`, 'client auth enum', 'spec.prometheusMetricsClientAuth'),
+  felix({debugPort: 6060}, true, `${FC} gte=0,lte=65535`, 'debug port'),
+  felix({bpfConntrackLogLevel: 'Debug'}, true, `${FC} oneof=Off Debug`, 'conntrack log level Debug'),
+  felix({bpfConntrackMode: 'Kernel'}, false, `${FC} oneof`, 'conntrack mode enum', 'spec.bpfConntrackMode'),
+  felix({bpfKubeProxyHealthzPort: 10256}, true, `${FC} gte=0,lte=65535`, 'healthz port'),
+  felix({bpfAttachType: 'TCX'}, true, `${FC} oneof=TC TCX`, 'attach type TCX'),
+  felix({ipv6NormalRoutePriority: 1024}, true, `${FC} gte=1,lte=2147483646`, 'IPv6 route priority'),
+  felix({wireguardListeningPortV6: 51821}, true, `${FC} gt=0,lte=65535`, 'wireguard v6 port'),
+  felix({wireguardRoutingRulePriority: 99}, true, `${FC} gt=0,lt=32766`, 'rule priority'),
+  felix({serviceLoopPrevention: 'Reject'}, true, `${FC} oneof=Drop Reject Disabled`, 'loop prevention Reject'),
+  felix({mtuIfacePattern: '^(en.*|eth.*)'}, true, `${FC} regexp`, 'MTU pattern'),
+  felix({goGCThreshold: -1}, true, `${FC} gte=-1`, 'GC threshold -1'),
+  felix({bpfMaglevMaxServices: 3000}, true, `${FC} gt=0,lte=3000`, 'maglev services 3000'),
+  felix({deviceRouteSourceAddress: '198.51.100.9'}, true, `${V} validateFelixConfigSpec`, 'device route source'),
+  felix({failsafeInboundHostPorts: [{protocol: 'ICMP', port: 1}]}, false, `${V} validateProtoPort`, 'failsafe inbound ICMP', 'spec.failsafeInboundHostPorts'),
+  felix({failsafeOutboundHostPorts: [{protocol: 'UDP', port: 53}]}, true, `${V} validateProtoPort`, 'failsafe outbound DNS'),
+]
+
+const otherRowCases: Case[] = [
+  // IPPool
+  pool({natOutgoing: true}, false, `${CRD('ippools')} required: cidr`, 'pool without CIDR', 'spec.cidr'),
+  pool({cidr: '10.8.0.0/16', ipipMode: 'CrossSubnet', vxlanMode: 'Never'}, true, `${API('ippool')} ipIpMode`, 'IPIP cross-subnet'),
+  pool({cidr: '10.8.0.0/16', vxlanMode: 'always'}, false, `${API('ippool')} vxlanMode`, 'lower-case VXLAN mode', 'spec.vxlanMode'),
+  pool({cidr: '10.9.0.0/16', blockSize: 24}, true, `${V} validateIPPoolSpec`, 'block size 24'),
+  pool({cidr: '10.9.0.0/16', allowedUses: ['Workload'], namespaceSelector: 'has(team)'}, true, `${V} validateIPPoolSpec`, 'workload pool with a namespace selector'),
+  pool({cidr: '10.9.0.0/16', allowedUses: ['Workload'], namespaceSelector: 'has('}, false, `${API('ippool')} selector`, 'bad namespace selector', 'spec.namespaceSelector'),
+  // The v1 fields are gone from v3.32.1's IPPoolSpec: unknown fields.
+  pool({cidr: '10.9.0.0/16', ipip: {enabled: true}}, false, `${API('ippool')} (no ipip field)`, 'v1 ipip field', 'spec.ipip'),
+  pool({cidr: '10.9.0.0/16', 'nat-outgoing': false}, false, `${API('ippool')} (no nat-outgoing field)`, 'v1 nat-outgoing', 'spec.nat-outgoing'),
+  {kind: 'IPPool', ok: false, src: CL('ippool'), why: 'pool overlapping another in the same file', field: 'spec.cidr', text: `${V3}\nkind: IPPool\nmetadata: {name: a}\nspec: {cidr: 10.10.0.0/16}\n---\n${V3}\nkind: IPPool\nmetadata: {name: b}\nspec: {cidr: 10.10.128.0/17}\n`},
+  // BGPPeer
+  peer({peerIP: '198.51.100.1', node: 'node1'}, true, `${API('bgppeer')} name`, 'peer of one node'),
+  peer({localWorkloadSelector: 'app == "bgp"', asNumber: 64520, peerIP: '198.51.100.1'}, false, `${V} validateBGPPeerSpec`, 'local workload and peerIP', 'spec.peerIP'),
+  peer({peerIP: '198.51.100.1', localASNumber: 'AS1'}, false, `${API('bgppeer')} numorstring.ASNumber`, 'local AS with letters', 'spec.localASNumber'),
+  peer({peerIP: '198.51.100.1', keepOriginalNextHop: true}, true, `${V} validateBGPPeerSpec`, 'keepOriginalNextHop alone'),
+  peer({peerIP: '198.51.100.1', reversePeering: 'auto'}, false, CRD('bgppeers'), 'lower-case reverse peering', 'spec.reversePeering'),
+  peer({peerIP: '198.51.100.1', password: {secretKeyRef: {name: 'bgp'}}}, false, `${CRD('bgppeers')} secretKeyRef required key`, 'password secret without key', 'spec.password.secretKeyRef.key'),
+  // BGPConfiguration
+  bgpc({communities: [{value: '65000:100'}], prefixAdvertisements: [{cidr: '198.51.100.0/24', communities: ['65000:100']}]}, false, `${API('bgpconfig')} Community.Name required`, 'community without name', 'spec.communities[0].name'),
+  bgpc({communities: [{name: 'Bad_Name', value: '65000:100'}], prefixAdvertisements: [{cidr: '198.51.100.0/24', communities: ['65000:100']}]}, false, `${API('bgpconfig')} Community.Name name`, 'community name not a DNS name', 'spec.communities[0].name'),
+  bgpc({communities: [{name: 'c1'}], prefixAdvertisements: [{cidr: '198.51.100.0/24', communities: ['65000:100']}]}, false, `${API('bgpconfig')} Community.Value required`, 'community without value', 'spec.communities[0].value'),
+  bgpc({prefixAdvertisements: [{communities: ['65000:100']}]}, false, `${API('bgpconfig')} PrefixAdvertisement.CIDR required`, 'advertisement without CIDR', 'spec.prefixAdvertisements[0].cidr'),
+  bgpc({localWorkloadPeeringIPV4: '198.51.100.1', localWorkloadPeeringIPV6: 'fd00::1'}, true, `${API('bgpconfig')} ipv4, ipv6`, 'local workload peering addresses'),
+  bgpc({localWorkloadPeeringIPV6: '198.51.100.1'}, false, `${API('bgpconfig')} ipv6`, 'v4 address as local workload peering v6', 'spec.localWorkloadPeeringIPV6'),
+  bgpc({localWorkloadPeeringIPV4: 'fd00::1'}, false, `${API('bgpconfig')} ipv4`, 'v6 address as local workload peering v4', 'spec.localWorkloadPeeringIPV4'),
+  bgpc({listenPort: 1790}, true, CRD('bgpconfigurations'), 'listen port'),
+  bgpc({listenPort: 0}, false, `${CRD('bgpconfigurations')} minimum: 1`, 'listen port 0', 'spec.listenPort'),
+  // Node
+  node({bgp: {ipv4Address: '198.51.100.5/33'}}, false, `${INTERNAL('node')} cidrv4`, 'BGP address /33', 'spec.bgp.ipv4Address'),
+  node({bgp: {ipv6Address: 'fd00::5/64', ipv4IPIPTunnelAddr: '10.65.0.1', routeReflectorClusterID: '224.0.0.1'}}, true, `${INTERNAL('node')} cidrv6, ipv4`, 'BGP v6 address, tunnel address, cluster id'),
+  node({bgp: {ipv4IPIPTunnelAddr: 'fd00::1'}}, false, `${INTERNAL('node')} ipv4`, 'v6 IPIP tunnel address', 'spec.bgp.ipv4IPIPTunnelAddr'),
+  node({bgp: {ipv4Address: '198.51.100.5/24', asNumber: 'AS1'}}, false, `${INTERNAL('node')} numorstring.ASNumber`, 'node AS with letters', 'spec.bgp.asNumber'),
+  node({bgp: {ipv4Address: '198.51.100.5/24', routeReflectorClusterID: 'fd00::1'}}, false, `${INTERNAL('node')} ipv4`, 'v6 cluster id', 'spec.bgp.routeReflectorClusterID'),
+  node({ipv4VXLANTunnelAddr: '10.65.0.1', ipv6VXLANTunnelAddr: 'fd00::1'}, true, `${INTERNAL('node')} ipv4, ipv6`, 'VXLAN tunnel addresses'),
+  node({wireguard: {interfaceIPv4Address: '10.0.0.1', interfaceIPv6Address: 'fd00::2'}}, true, `${INTERNAL('node')} ipv4, ipv6`, 'WireGuard addresses'),
+  node({wireguard: {interfaceIPv4Address: 'fd00::1'}}, false, `${INTERNAL('node')} ipv4`, 'v6 in the WireGuard v4 field', 'spec.wireguard.interfaceIPv4Address'),
+  node({orchRefs: [{nodeName: 'n1', orchestrator: 'k8s'}]}, true, INTERNAL('node'), 'orchRef'),
+  // KubeControllersConfiguration
+  kcc({controllers: {node: {hostEndpoint: {autoCreate: 'Enabled', createDefaultHostEndpoint: 'Disabled'}}}}, true, `${API('kubecontrollersconfig')} createDefaultHostEndpoint`, 'no default host endpoint'),
+  // IPReservation: the tag is `cidrs,omitempty` and the CRD requires no field.
+  {kind: 'IPReservation', name: 'r1', spec: {}, ok: true, src: `${API('ipreservation')} cidrs,omitempty`, why: 'reservation without CIDRs'},
+  // Tier
+  {kind: 'Tier', name: 'default', spec: {order: 100, defaultAction: 'Deny'}, ok: false, src: `${V} validateTier`, why: 'default tier with another order', field: 'spec.order'},
+  {kind: 'Tier', name: 'kube-admin', spec: {order: 1000, defaultAction: 'Deny'}, ok: false, src: `${V} validateTier`, why: 'kube-admin tier denying', field: 'spec.defaultAction'},
+  // BGPFilter
+  filt({exportV4: [{action: 'Accept', asPathPrefix: ['AS1']}]}, false, `${API('bgpfilter')} numorstring.ASNumber`, 'AS path prefix with letters', 'spec.exportV4[0].asPathPrefix[0]'),
+  filt({exportV4: [{action: 'Accept', operations: [{prependASPath: {prefix: ['AS1']}}]}]}, false, `${API('bgpfilter')} numorstring.ASNumber`, 'prepended AS with letters', 'spec.exportV4[0].operations[0].prependASPath.prefix[0]'),
+  // Network sets
+  {kind: 'NetworkSet', namespace: 'ns1', name: 'n1', spec: {nets: ['198.51.100.0/24', 'fd00::/64']}, ok: true, src: V, why: 'namespaced network set'},
+  {kind: 'NetworkSet', namespace: 'ns1', name: 'n1', spec: {nets: ['198.51.100.0/33']}, ok: false, src: V, why: 'namespaced bad net', field: 'spec.nets[0]'},
+  // HostEndpoint
+  {kind: 'HostEndpoint', name: 'h1', spec: {node: 'Bad_Node', interfaceName: 'eth0'}, ok: false, src: `${API('hostendpoint')} name`, why: 'node not a name', field: 'spec.node'},
+  {kind: 'HostEndpoint', name: 'h1', spec: {node: 'node1', interfaceName: 'wibblywobblyeth0'}, ok: false, src: `${V} interfaceRegex`, why: 'interface over 15', field: 'spec.interfaceName'},
+  {kind: 'HostEndpoint', name: 'h1', spec: {node: 'node1', expectedIPs: ['198.51.100.7', 'fd00::7'], profiles: ['prof1'], ports: [{name: 'http', protocol: 'TCP', port: 80}]}, ok: true, src: API('hostendpoint'), why: 'expected IPs, profiles and ports'},
+  {kind: 'HostEndpoint', name: 'h1', spec: {node: 'node1', interfaceName: 'eth0', profiles: ['Bad_Prof']}, ok: false, src: `${API('hostendpoint')} dive,name`, why: 'profile not a name', field: 'spec.profiles[0]'},
+  {kind: 'HostEndpoint', name: 'h1', spec: {node: 'node1', interfaceName: 'eth0', ports: [{name: 'ping', protocol: 'ICMP', port: 80}]}, ok: false, src: `${V} validateEndpointPort`, why: 'port of a protocol without ports', field: 'spec.ports[0].protocol'},
+  // WorkloadEndpoint
+  {...wep({interfaceName: 'cali1'}, false, `${V} validateWorkloadEndpointSpec (names.go)`, 'name not from the identifiers', 'metadata.name'), name: 'other-name'},
+  wep({interfaceName: 'cali1', serviceAccountName: 'Bad_SA'}, false, `${INTERNAL('workloadendpoint')} name`, 'service account not a name', 'spec.serviceAccountName'),
+  wep({interfaceName: 'cali1', containerID: 'abc123', ipNetworks: ['10.65.0.1/32'], ipv4Gateway: '10.65.0.254', ipv6Gateway: 'fd00::1', profiles: ['prof1']}, true, INTERNAL('workloadendpoint'), 'container id, gateways, profiles'),
+  wep({interfaceName: 'cali1', ipNetworks: ['10.65.0.300/32']}, false, `${INTERNAL('workloadendpoint')} cidr`, 'bad network', 'spec.ipNetworks[0]'),
+  wep({interfaceName: 'cali1', ipv6Gateway: '10.0.0.1'}, false, `${INTERNAL('workloadendpoint')} ipv6`, 'v4 gateway in v6 field', 'spec.ipv6Gateway'),
+  wep({interfaceName: 'cali1', ipNetworks: ['10.65.0.1/32'], ipNATs: [{internalIP: 'bad', externalIP: '203.0.113.1'}]}, false, `${V} validateIPNAT`, 'NAT internal IP not an IP', 'spec.ipNATs[0].internalIP'),
+  wep({interfaceName: 'cali1', ipNetworks: ['10.65.0.1/32'], ipNATs: [{internalIP: '10.65.0.1', externalIP: 'bad'}]}, false, `${V} validateIPNAT`, 'NAT external IP not an IP', 'spec.ipNATs[0].externalIP'),
+  wep({interfaceName: 'cali1', profiles: ['Bad_Prof']}, false, `${INTERNAL('workloadendpoint')} dive,name`, 'endpoint profile not a name', 'spec.profiles[0]'),
+  wep({interfaceName: 'cali1', ports: [{name: 'http', protocol: 'TCP', port: 80, hostPort: 8080, hostIP: '198.51.100.1'}], allowSpoofedSourcePrefixes: ['198.51.100.0/24']}, true, INTERNAL('workloadendpoint'), 'ports and spoofed prefixes'),
+  wep({interfaceName: 'cali1', ports: [{name: 'http', protocol: 'TCP', port: 0}]}, false, `${V} validateWorkloadEndpointPort`, 'endpoint port 0', 'spec.ports[0].port'),
+  wep({interfaceName: 'cali1', ports: [{protocol: 'TCP', port: 80}]}, false, `${V} validateWorkloadEndpointPort`, 'port without name or host port', 'spec.ports[0].name'),
+  wep({interfaceName: 'cali1', ports: [{name: 'http', protocol: 'TCP', port: 80, hostPort: 70000}]}, false, `${INTERNAL('workloadendpoint')} uint16`, 'host port over 65535', 'spec.ports[0].hostPort'),
+  wep({interfaceName: 'cali1', ports: [{name: 'http', protocol: 'TCP', port: 80, hostIP: 'bad'}]}, false, `${INTERNAL('workloadendpoint')} net`, 'host IP not an IP', 'spec.ports[0].hostIP'),
+  wep({interfaceName: 'cali1', allowSpoofedSourcePrefixes: ['bad']}, false, `${INTERNAL('workloadendpoint')} cidr`, 'spoofed prefix not a CIDR', 'spec.allowSpoofedSourcePrefixes[0]'),
+]
+
+// Policies: written as GlobalNetworkPolicy (and NetworkPolicy) cases; the staged kinds and
+// Profile take them over (test/helpers/rule-cases.ts). Rules only, where the row allows, so that
+// Profile takes them too.
+const ingress = (...rules: Array<Record<string, unknown>>) => ({ingress: rules})
+const policyRowCases: Case[] = [
+  np({tier: 'default', selector: 'has(app)', types: ['Ingress']}, true, `${V} tierNameRegex, ${API('networkpolicy')} Types`, 'tier, selector and types'),
+  {kind: 'NetworkPolicy', namespace: 'ns1', name: 'security.allow', spec: {tier: 'security'}, ok: true, src: CL('networkpolicy'), why: 'namespaced policy in a tier that exists'},
+  np({selector: 'has('}, false, `${API('networkpolicy')} selector`, 'bad selector', 'spec.selector'),
+  np({types: ['Ingress', 'Ingress']}, false, `${V} validateNetworkPolicySpec`, 'types repeated', 'spec.types'),
+  gnp({tier: 'Bad_Tier'}, false, `${V} tierNameRegex`, 'tier not a DNS label', 'spec.tier'),
+  gnp({performanceHints: ['AssumeNeededOnEveryNode']}, true, API('globalnetworkpolicy'), 'performance hint'),
+  gnp({performanceHints: ['Fast']}, false, API('globalnetworkpolicy'), 'unknown performance hint', 'spec.performanceHints[0]'),
+  gnp(ingress({action: 'Allow', ipVersion: 4, protocol: 'UDP', notProtocol: 'TCP', source: {nets: ['198.51.100.0/24'], notNets: ['198.51.100.128/25'], selector: 'role == "web"', notSelector: 'has(quarantine)', namespaceSelector: 'kubernetes.io/metadata.name == "prod"', serviceAccounts: {names: ['api'], selector: 'app == "x"'}}, destination: {nets: ['203.0.113.0/24']}}), true, `${V} validateRule, validateEntityRule`, 'every entity field'),
+  gnp(ingress({action: 'Drop'}), false, `${API('policy_common')} action`, 'action Drop', 'spec.ingress[0].action'),
+  gnp(ingress({action: 'Allow', protocol: 'TCP', destination: {ports: [80, '8000:8080', 'http']}}), true, `${V} validateRule`, 'rule with ports and protocol'),
+  gnp(ingress({action: 'Allow', ipVersion: 5}), false, `${API('policy_common')} ipVersion`, 'ipVersion 5', 'spec.ingress[0].ipVersion'),
+  gnp(ingress({action: 'Allow', protocol: 'ICMP', icmp: {type: 8, code: 0}}), true, `${V} validateICMPFields`, 'ICMP type and code'),
+  gnp(ingress({action: 'Allow', icmp: {type: 8}}), false, `${V} validateRule`, 'ICMP fields without protocol', 'spec.ingress[0].icmp'),
+  gnp(ingress({action: 'Allow', protocol: 'ICMPv6', ipVersion: 6}), true, `${V} validateRule`, 'ICMPv6 with IPv6'),
+  gnp(ingress({action: 'Allow', protocol: 'TCP', http: {methods: ['GET'], paths: [{exact: '/health'}, {prefix: '/api'}]}}), true, `${V} validateHTTPRule`, 'HTTP match'),
+  gnp(ingress({action: 'Allow', http: {paths: [{exact: '/a', prefix: '/b'}]}}), false, `${V} validateHTTPPaths`, 'HTTP path both exact and prefix', 'spec.ingress[0].http.paths[0]'),
+  gnp({egress: [{action: 'Allow', http: {methods: ['GET']}}]}, false, `${V} validateRule`, 'HTTP in an egress rule', 'spec.egress[0].http'),
+  gnp(ingress({action: 'Allow', protocol: 'UDP', http: {methods: ['GET']}}), false, `${V} validateRule`, 'HTTP with UDP', 'spec.ingress[0].protocol'),
+  gnp(ingress({action: 'Allow', source: {notNets: ['0.0.0.0/0']}}), false, `${V} validateEntityRule`, 'negated catch-all net', 'spec.ingress[0].source.notNets[0]'),
+  gnp(ingress({action: 'Allow', source: {selector: 'global()'}}), false, `${API('policy_common')} selector`, 'global() in a rule selector', 'spec.ingress[0].source.selector'),
+  gnp(ingress({action: 'Allow', source: {namespaceSelector: 'has('}}), false, `${API('policy_common')} selector`, 'bad namespace selector in a rule', 'spec.ingress[0].source.namespaceSelector'),
+  gnp(ingress({action: 'Allow', protocol: 'TCP', destination: {ports: ['65535:1']}}), false, `${API('policy_common')} numorstring.Port`, 'reversed port range', 'spec.ingress[0].destination.ports[0]'),
+  gnp(ingress({action: 'Allow', source: {serviceAccounts: {selector: 'has('}}}), false, `${API('policy_common')} ServiceAccountMatch selector`, 'bad service account selector', 'spec.ingress[0].source.serviceAccounts.selector'),
+  gnp({egress: [{action: 'Allow', destination: {services: {name: 'web', namespace: 'prod'}}}]}, true, `${V} validateEntityRule (Services)`, 'egress to a service'),
+  gnp(ingress({action: 'Allow', destination: {services: {name: 'web', namespace: 'prod'}}}), false, `${V} validateRule (Services)`, 'service in an ingress destination', 'spec.ingress[0].destination.services'),
+  gnp({namespaceSelector: 'has(team)'}, true, `${API('globalnetworkpolicy')} selector`, 'namespace selector'),
+  gnp({namespaceSelector: 'global()'}, false, `${API('globalnetworkpolicy')} selector`, 'global() namespace selector', 'spec.namespaceSelector'),
+  gnp({preDNAT: true, applyOnForward: true, ingress: [{action: 'Allow'}]}, true, `${V} validateGlobalNetworkPolicySpec`, 'preDNAT policy'),
+  gnp({preDNAT: true, doNotTrack: true, applyOnForward: true}, false, `${V} validateGlobalNetworkPolicySpec`, 'preDNAT and doNotTrack', 'spec.preDNAT'),
+  gnp({preDNAT: true, applyOnForward: true, egress: [{action: 'Allow'}]}, false, `${V} validateGlobalNetworkPolicySpec`, 'preDNAT with egress rules', 'spec.egress'),
+  gnp({preDNAT: true, applyOnForward: true, types: ['Egress']}, false, `${V} validateGlobalNetworkPolicySpec`, 'preDNAT with Egress type', 'spec.types'),
+  gnp({doNotTrack: true, applyOnForward: true, ingress: [{action: 'Allow'}]}, true, `${V} validateGlobalNetworkPolicySpec`, 'untracked policy'),
+  {kind: 'Profile', name: 'p1', spec: {labelsToApply: {'bad key': 'x'}}, ok: false, src: `${API('profile')} labels`, why: 'label to apply with a space', field: 'spec.labelsToApply.bad key'},
+  // Staged policies: Delete carries the tier only.
+  {kind: 'StagedGlobalNetworkPolicy', spec: {stagedAction: 'Delete', tier: 'default'}, ok: true, src: `${V} validateStagedGlobalNetworkPolicy`, why: 'staged delete'},
+  {kind: 'StagedGlobalNetworkPolicy', spec: {stagedAction: 'Delete', selector: 'all()'}, ok: false, src: `${V} validateStagedGlobalNetworkPolicy`, why: 'staged delete with a selector', field: 'spec'},
+  {kind: 'StagedNetworkPolicy', namespace: 'ns1', spec: {stagedAction: 'Delete'}, ok: true, src: `${V} validateStagedNetworkPolicy`, why: 'staged namespaced delete'},
+  {kind: 'StagedNetworkPolicy', namespace: 'ns1', spec: {stagedAction: 'Delete', order: 10}, ok: false, src: `${V} validateStagedNetworkPolicy`, why: 'staged namespaced delete with an order', field: 'spec'},
+]
+
+// StagedKubernetesNetworkPolicy: a networking.k8s.io/v1 spec (K8S) as Calico converts it
+// (V validateStagedKubernetesNetworkPolicy).
+const K8S = 'k8s.io/api/networking/v1'
+const sknp = (spec: Record<string, unknown>, ok: boolean, why: string, field?: string): Case => ({kind: 'StagedKubernetesNetworkPolicy', namespace: 'ns1', spec, ok, src: `${V} validateStagedKubernetesNetworkPolicy, ${K8S}`, why, field})
+const expr = (operator: string, values?: string[]) => ({matchExpressions: [{key: 'app', operator, ...(values ? {values} : {})}]})
+const sknpCases: Case[] = [
+  sknp(
+    {
+      podSelector: expr('In', ['web']),
+      ingress: [{from: [{ipBlock: {cidr: '198.51.100.0/24', except: ['198.51.100.128/25']}}, {namespaceSelector: expr('Exists'), podSelector: expr('NotIn', ['db'])}], ports: [{protocol: 'TCP', port: 80}]}],
+      policyTypes: ['Ingress'],
+    },
+    true,
+    'Kubernetes policy',
+  ),
+  sknp({stagedAction: 'Delete'}, true, 'staged Kubernetes delete'),
+  sknp({stagedAction: 'Delete', policyTypes: ['Ingress']}, false, 'staged Kubernetes delete with types', 'spec'),
+  sknp({podSelector: expr('Has')}, false, 'selector operator', 'spec.podSelector.matchExpressions[0].operator'),
+  sknp({podSelector: expr('In')}, false, 'In without values', 'spec.podSelector.matchExpressions[0].values'),
+  sknp({ingress: [{from: [{podSelector: expr('Matches')}]}]}, false, 'peer selector operator', 'spec.ingress[0].from[0].podSelector.matchExpressions[0].operator'),
+  sknp({egress: [{to: [{namespaceSelector: expr('Exists', ['x'])}]}]}, false, 'Exists with values', 'spec.egress[0].to[0].namespaceSelector.matchExpressions[0].values'),
+  sknp({ingress: [{from: [{ipBlock: {cidr: '198.51.100.0/24'}, podSelector: {}}]}]}, false, 'ipBlock with a pod selector', 'spec.ingress[0].from[0].ipBlock'),
+  sknp({ingress: [{from: [{ipBlock: {cidr: '198.51.100.0/33'}}]}]}, false, 'ipBlock CIDR', 'spec.ingress[0].from[0].ipBlock.cidr'),
+  sknp({ingress: [{from: [{ipBlock: {cidr: '198.51.100.0/24', except: ['bad']}}]}]}, false, 'ipBlock except', 'spec.ingress[0].from[0].ipBlock.except[0]'),
+  sknp({ingress: [{ports: [{protocol: 'ICMP'}]}]}, false, 'port protocol', 'spec.ingress[0].ports[0].protocol'),
+  sknp({policyTypes: ['Both']}, false, 'policy type', 'spec.policyTypes[0]'),
+]
+
+export const CORPUS: Case[] = [...decoding, ...metadata, ...felixCases, ...bgpConfigCases, ...bgpPeerCases, ...ipPoolCases, ...nodeCases, ...kccCases, ...policyCases, ...endpointCases, ...bgpFilterCases, ...felixRowCases, ...otherRowCases, ...policyRowCases, ...sknpCases]
 

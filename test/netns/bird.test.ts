@@ -14,10 +14,10 @@ import {
   BirdControl,
   type BirdPoolInput,
   FAST_TIMERS,
-  peerStatusTable,
   showProtocols,
   syncBird,
 } from '../../src/dataplane/bird/index.js'
+import {peerStatusTable} from '../../src/node/status.js'
 import {selects} from '../../src/resources/selector.js'
 import {birdPrefixes} from '../helpers/bird.js'
 import {ip, NetnsLab, netnsSkipReason, waitFor} from '../helpers/netns.js'

@@ -14,7 +14,7 @@ import {
   scanBirdReply,
   showProtocols,
 } from '../../src/dataplane/bird/control.js'
-import {peerStatusTable} from '../../src/dataplane/bird/executor.js'
+import {peerStatusTable} from '../../src/node/status.js'
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/bird/${name}`, import.meta.url), 'utf8').split('\n')
 
@@ -94,13 +94,15 @@ describe('node status table', () => {
       peerStatusTable(rows),
       [
         'IPv4 BGP status',
-        '+-----------------------+-------------------+-------+---------------------+------------------------------------------+',
-        '|     PEER ADDRESS      |     PEER TYPE     | STATE |        SINCE        |                   INFO                   |',
-        '+-----------------------+-------------------+-------+---------------------+------------------------------------------+',
-        '| 10.0.5.2              | node-to-node mesh | up    | 2019-03-04          | Established                              |',
-        '| 203.0.113.7           | global            | start | 2019-03-04 10:11:12 | Connect                                  |',
-        '| 203.0.113.9.port.1790 | node specific     | start | 2019-03-04          | Active        Socket: Connection refused |',
-        '+-----------------------+-------------------+-------+---------------------+------------------------------------------+',
+        // calicoctl's tablewriter: info words joined by single spaces, a cell over 30 columns wrapped.
+        '+-----------------------+-------------------+-------+---------------------+--------------------------------+',
+        '|     PEER ADDRESS      |     PEER TYPE     | STATE |        SINCE        |              INFO              |',
+        '+-----------------------+-------------------+-------+---------------------+--------------------------------+',
+        '| 10.0.5.2              | node-to-node mesh | up    | 2019-03-04          | Established                    |',
+        '| 203.0.113.7           | global            | start | 2019-03-04 10:11:12 | Connect                        |',
+        '| 203.0.113.9.port.1790 | node specific     | start | 2019-03-04          | Active Socket: Connection      |',
+        '|                       |                   |       |                     | refused                        |',
+        '+-----------------------+-------------------+-------+---------------------+--------------------------------+',
         '',
       ].join('\n'),
     )

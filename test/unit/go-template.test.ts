@@ -127,10 +127,10 @@ describe('calicoctl functions and objects', () => {
     assert.throws(() => run('{{config "other"}}', objects, calicoctlTemplateFuncs('65000', goJoin)), /error calling config: unhandled config type other/)
   })
 
-  test('wide tables: an IPReservation CIDRS cell stops at 80 characters; a node shows the inherited AS in brackets', () => {
+  test('wide tables: an IPReservation CIDRS cell stops at 80 characters; a node shows the inherited AS in brackets', async () => {
     const IPReservation = kindByName('IPReservation')!
     const cidrs = Array.from({length: 5000}, (_, i) => `10.${i >> 8}.${i & 255}.0/24`)
-    const out = printResources({def: IPReservation, items: [{apiVersion: 'projectcalico.org/v3', kind: 'IPReservation', metadata: {name: 'big'}, spec: {reservedCIDRs: cidrs}} as Resource], format: {type: 'wide'}, shape: 'list'})
+    const out = await printResources({def: IPReservation, items: [{apiVersion: 'projectcalico.org/v3', kind: 'IPReservation', metadata: {name: 'big'}, spec: {reservedCIDRs: cidrs}} as Resource], format: {type: 'wide'}, shape: 'list'})
     const row = out.split('\n')[1]!
     assert.match(row, /^big {4}10\.0\.0\.0\/24,10\.0\.1\.0\/24,.*\.\.\. {3}$/)
     assert.equal(row.trimEnd().length, row.indexOf('10.') + 80)
@@ -140,7 +140,7 @@ describe('calicoctl functions and objects', () => {
       {apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: {name: 'n2'}, spec: {bgp: {ipv4Address: '192.0.2.2/24', asNumber: 65001}}},
       {apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: {name: 'n3'}, spec: {}},
     ] as Resource[]
-    const table = printResources({def: Node, items: nodes, format: {type: 'wide'}, shape: 'list', cellContext: {asNumber: '64999'}})
+    const table = await printResources({def: Node, items: nodes, format: {type: 'wide'}, shape: 'list', cellContext: {asNumber: '64999'}})
     assert.match(table, /^n1 +\(64999\) +192\.0\.2\.1\/24/m)
     assert.match(table, /^n2 +65001 +192\.0\.2\.2\/24/m)
     assert.match(table, /^n3 {5}\s+$/m)

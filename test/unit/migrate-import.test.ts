@@ -41,6 +41,26 @@ describe('migrate import: reading the file', () => {
     assert.ok(lines.some((l) => /IPPool\(p1\): given more than once/.test(l)))
   })
 
+  // Upstream's import goes through calicoctl apply (calicoctl/calicoctl/commands/datastore/migrate/
+  // import.go updateV3Resources → applyV3), so libcalico-go's client checks apply: a policy's tier
+  // (clientv3/globalnetworkpolicy.go, networkpolicy.go Create) and a peer's filters
+  // (clientv3/bgppeer.go) must exist. The target is empty, so they must be in the file.
+  test('a policy whose tier, or a peer whose filter, is not in the file is refused; in the file, accepted', () => {
+    const gnp = 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: security.block}\nspec: {tier: security, selector: all()}\n'
+    const peer = 'apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: p1}\nspec: {peerIP: 198.51.100.1, asNumber: 64512, filters: [export-only]}\n'
+    const lines = problems(`${gnp}---\n${peer}===\n===\n`)
+    assert.deepEqual(lines.sort(), [
+      "BGPPeer(p1): spec.filters[0] = 'export-only': BGPFilter(export-only) does not exist",
+      "GlobalNetworkPolicy(security.block): spec.tier = 'security': Tier(security) does not exist",
+    ])
+    const tier = 'apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: security}\nspec: {order: 100}\n'
+    const filter = 'apiVersion: projectcalico.org/v3\nkind: BGPFilter\nmetadata: {name: export-only}\nspec: {exportV4: [{action: Accept}]}\n'
+    const f = parseImportFile(`${gnp}---\n${peer}---\n${tier}---\n${filter}===\n===\n`, 'f')
+    assert.equal(f.resources.length, 4)
+    // Calico's own tiers always exist.
+    assert.equal(parseImportFile('apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: kube-admin.p}\nspec: {tier: kube-admin}\n===\n===\n', 'f').resources.length, 1)
+  })
+
   test("IPAM section in this tool's form: values verbatim, each decoded as its key says", () => {
     const p: string[] = []
     const out = parseIpamSection(JSON.stringify({ipam: [{key: '/calico/ipam/v2/assignment/ipv4/block/10.1.0.0-26', value: BLOCK}, {key: '/calico/ipam/v2/host/n1/ipv4/block/10.1.0.0-26', value: '{"state":"sideways"}'}]}), p)

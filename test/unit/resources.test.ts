@@ -8,7 +8,8 @@ import {kindByName, lookupKind} from '../../src/resources/registry.js'
 import {canonicalize, checkType, obj, str, bool, boolPtr, list} from '../../src/resources/schema.js'
 import type {Resource} from '../../src/resources/types.js'
 import {CidrIndex, parseAsNumber, parseCidr} from '../../src/resources/validate.js'
-import {parseOutputFormat, printResources, tabwriter} from '../../src/output/printers.js'
+import {parseOutputFormat, printResources} from '../../src/output/printers.js'
+import {tabTable} from '../../src/output/table.js'
 import {summarize} from '../../src/service/summary.js'
 import {jsonPatch, mergePatch, parseLabelArg} from '../../src/service/modify.js'
 import {CalicoError, NotFoundError} from '../../src/resources/errors.js'
@@ -186,18 +187,18 @@ describe('CidrIndex', () => {
 })
 
 describe('output', () => {
-  test('tabwriter pads every cell with at least 3 spaces, min width 5', () => {
-    assert.equal(tabwriter([['NAME', 'CIDR'], ['ab', '10.0.0.0/8']]), 'NAME   CIDR         \nab     10.0.0.0/8   \n')
+  test('tabwriter layout pads every cell with at least 3 spaces, min width 5', () => {
+    assert.equal(tabTable([['NAME', 'CIDR'], ['ab', '10.0.0.0/8']]), 'NAME   CIDR         \nab     10.0.0.0/8   \n')
   })
-  test('formats, custom columns and list shapes', () => {
+  test('formats, custom columns and list shapes', async () => {
     assert.deepEqual(parseOutputFormat('custom-columns=NAME, CIDR'), {type: 'custom-columns', columns: ['NAME', 'CIDR']})
     assert.throws(() => parseOutputFormat('xml'), /unrecognized output format 'xml'/)
     assert.throws(() => parseOutputFormat('custom-columns='), /need to specify at least one column/)
     const items = [res('IPPool', 'p', {cidr: '10.0.0.0/16'})]
-    const list = JSON.parse(printResources({def: IPPool, items, format: {type: 'json'}, shape: 'list', listRevision: '5'}))
+    const list = JSON.parse(await printResources({def: IPPool, items, format: {type: 'json'}, shape: 'list', listRevision: '5'}))
     assert.deepEqual(Object.keys(list), ['apiVersion', 'kind', 'items', 'metadata'])
     assert.equal(list.kind, 'IPPoolList')
-    const yaml = printResources({def: IPPool, items, format: {type: 'yaml'}, shape: 'one'})
+    const yaml = await printResources({def: IPPool, items, format: {type: 'yaml'}, shape: 'one'})
     assert.match(yaml, /^apiVersion: projectcalico.org\/v3\nkind: IPPool\nmetadata:\n {2}name: p\nspec:\n {2}cidr: 10.0.0.0\/16\n$/)
   })
   test('summaries: success, single failure, partial, delete', () => {

@@ -648,15 +648,16 @@ describe('validatePolicySpec', () => {
   })
 
   test('rules are validated with their direction and full paths', () => {
+    // In the order of the rule table (src/resources/rules.ts), not of the document.
     assert.deepEqual(
       np({
         ingress: [{action: 'Allow'}, {action: 'Allow', destination: {services: {name: 'web'}}}],
         egress: [{action: 'Allow', http: {methods: ['GET']}}, {action: 'Deny', protocol: 'ICMP', destination: {ports: [1]}}],
-      }),
+      }).sort(),
       [
-        'spec.ingress[1].destination.services: not allowed in ingress rule destination',
         'spec.egress[0].http: not allowed in egress rules',
         `spec.egress[1].destination.ports: ${MSG_PORTS_NEED_PROTOCOL}`,
+        'spec.ingress[1].destination.services: not allowed in ingress rule destination',
       ],
     )
     assert.deepEqual(np({ingress: {action: 'Allow'}}), ['spec.ingress: must be a list of rules'])

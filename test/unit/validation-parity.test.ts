@@ -3,25 +3,11 @@
 // upstream rule) through the same parse → default → validate path that `calicoctl apply -f` uses.
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
-import {CalicoError, ValidationError} from '../../src/resources/errors.js'
-import {defaultAndValidate, resourceFromDoc, splitDocuments} from '../../src/resources/manifest.js'
-import type {Resource} from '../../src/resources/types.js'
-import {API, CORPUS, manifest, STORED} from '../faults/parity-corpus.js'
+import {API, CORPUS, manifest} from '../faults/parity-corpus.js'
+import {judgeText} from '../helpers/rule-cases.js'
 
-/** Our verdict: the resources as they would be stored, or the error message. */
-function judge(text: string): {resources: Resource[]} | {message: string} {
-  try {
-    const resources: Resource[] = []
-    for (const d of splitDocuments([{source: 'manifest', text}])) {
-      const {def, resource} = resourceFromDoc(d)
-      resources.push(defaultAndValidate(def, resource, {exists: (kind, name) => STORED.has(`${kind}/${name}`)}))
-    }
-    return {resources}
-  } catch (error) {
-    if (error instanceof ValidationError || error instanceof CalicoError) return {message: error.message}
-    throw error
-  }
-}
+/** Our verdict, as `calicoctl apply -f` reaches it: the resources as they would be stored, or the error message. */
+const judge = judgeText
 
 describe('validation parity with upstream v3.32.1', () => {
   for (const kind of [...new Set(CORPUS.map((c) => c.kind))]) {

@@ -25,6 +25,9 @@ export default class IpamShow extends BaseCommand<typeof IpamShow> {
     if (this.flags.ip !== undefined) this.out(await svc.showIp(store, this.flags.ip))
     else if (this.flags['show-borrowed']) this.out(await svc.showBorrowed(store))
     else if (this.flags['show-configuration']) this.out(await svc.showConfiguration(store))
-    else this.out(await svc.showUsage(store, this.flags['show-blocks']))
+    else {
+      const {colourFor} = await import('../../output/colour.js')
+      this.out(await svc.showUsage(store, this.flags['show-blocks'], await colourFor('stdout')))
+    }
   }
 }

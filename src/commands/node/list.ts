@@ -14,6 +14,6 @@ export default class NodeList extends BaseCommand<typeof NodeList> {
     const {listNodes, nodeListTable} = await import('../../service/wait.js')
     const {rows, revision} = await listNodes(await this.store())
     if (this.flags.output === 'json') this.out(`${JSON.stringify({revision, nodes: rows}, null, 2)}\n`)
-    else this.out(nodeListTable(rows, this.flags.output === 'wide'))
+    else this.out(await nodeListTable(rows, this.flags.output === 'wide'))
   }
 }

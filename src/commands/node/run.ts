@@ -42,7 +42,7 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
     const {makeLogger} = await import('../../node/log.js')
     const f = this.flags
     for (const flag of ['ip6', 'ip6-autodetection-method', 'node-image', 'felix-config'] as const)
-      if (f[flag] !== undefined) this.err(`--${flag} has no effect here: ${NOT_USED[flag]}`)
+      if (f[flag] !== undefined) await this.errPainted('warning', `--${flag} has no effect here: ${NOT_USED[flag]}`)
     const noBird = f['no-bird'] || f.backend === 'none'
     if (f.dryrun) return this.dryRun(noBird)
     // calico/node logs at info unless told otherwise; the global default (panic) suits one-shot commands.
@@ -105,15 +105,24 @@ const NOT_USED = {
   'felix-config': 'Felix settings are read from FelixConfiguration resources',
 } as const
 
-/** Log lines go to stderr and, with --log-dir, are appended to LOG_DIR/node/current. */
+/**
+ * Log lines go to stderr and, with --log-dir, are appended to LOG_DIR/node/current. On a
+ * terminal, warnings are yellow and errors red on stderr (never in the file).
+ */
 async function logWriter(logDir: string | undefined): Promise<(line: string) => void> {
-  if (!logDir) return (line) => process.stderr.write(line)
+  const {colourFor} = await import('../../output/colour.js')
+  const colour = await colourFor('stderr')
+  const toStderr = (line: string) => {
+    const paint = colour && (/^\S+ \[(ERROR|FATAL)\] /.test(line) ? colour.red : /^\S+ \[WARN\] /.test(line) ? colour.yellow : undefined)
+    process.stderr.write(paint ? `${paint(line.replace(/\n$/, ''))}\n` : line)
+  }
+  if (!logDir) return toStderr
   const {createWriteStream, mkdirSync} = await import('node:fs')
   const {join} = await import('node:path')
   mkdirSync(join(logDir, 'node'), {recursive: true})
   const file = createWriteStream(join(logDir, 'node', 'current'), {flags: 'a'})
   return (line) => {
-    process.stderr.write(line)
+    toStderr(line)
     file.write(line)
   }
 }

@@ -15,8 +15,10 @@ export default class NodeStatus extends BaseCommand<typeof NodeStatus> {
   async run(): Promise<void> {
     const {nodeStatus, NOT_ROOT_MESSAGE} = await import('../../node/status.js')
     if (process.getuid?.() !== 0) this.fail(NOT_ROOT_MESSAGE)
-    const s = await nodeStatus({statusFile: this.flags['status-file'], socketPath: this.flags['bird-socket']})
-    if (this.flags.output === 'json') {
+    const json = this.flags.output === 'json'
+    const colour = json ? undefined : await (await import('../../output/colour.js')).colourFor('stdout')
+    const s = await nodeStatus({statusFile: this.flags['status-file'], socketPath: this.flags['bird-socket'], colour})
+    if (json) {
       const {text: _text, ...rest} = s
       this.out(`${JSON.stringify(rest, null, 2)}\n`)
     } else this.out(s.text)

@@ -12,16 +12,14 @@ export default class WorkloadList extends BaseCommand<typeof WorkloadList> {
   }
 
   async run(): Promise<void> {
-    const {listWorkloads} = await import('../../node/workload.js')
+    const {listWorkloads, workloadListTable} = await import('../../node/workload.js')
     const {resolveNodeName} = await import('../../node/identity.js')
-    const {tabwriter} = await import('../../output/printers.js')
     const node = this.flags['all-nodes'] ? undefined : resolveNodeName({...(this.flags.node ? {name: this.flags.node} : {})})
     const items = await listWorkloads(await this.store(), node)
     if (this.flags.output === 'json') {
       this.out(`${JSON.stringify(items, null, 2)}\n`)
       return
     }
-    const rows = [['NAMESPACE', 'NAME', 'NODE', 'INTERFACE', 'IP'], ...items.map((w) => [w.namespace, w.name, w.node, w.interfaceName, w.ip])]
-    this.out(tabwriter(rows))
+    this.out(await workloadListTable(items))
   }
 }

@@ -4,7 +4,6 @@
 import {randomBytes} from 'node:crypto'
 import {readdir, readFile, rename, unlink, writeFile} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
-import Table from 'cli-table3'
 import {type CommandRunner, runCommand} from '../../lib/exec.js'
 import {processAlive} from '../../lib/process.js'
 import {CalicoError} from '../../resources/errors.js'
@@ -118,28 +117,9 @@ export function peerStatusRows(rows: readonly ProtocolRow[], family: 4 | 6 = 4):
     const m = /^(Global|Node|Mesh)_(.+)$/.exec(r.name)
     if (!m) continue
     const addr = (m[2] ?? '').replace(/_/g, family === 4 ? '.' : ':')
-    out.push([addr, PEER_TYPES[m[1] ?? ''] ?? '', r.state, r.since, r.info])
+    // calicoctl splits BIRD's line into words: the info reads with single spaces (node/status.go unmarshalBIRD).
+    out.push([addr, PEER_TYPES[m[1] ?? ''] ?? '', r.state, r.since, r.info.split(/\s+/).filter(Boolean).join(' ')])
   }
   return out
 }
 
-/** calicoctl's `IPv4 BGP status` section: a header line and the peer table, or `No IPv4 peers found.` */
-export function peerStatusTable(rows: readonly ProtocolRow[], family: 4 | 6 = 4): string {
-  const header = `IPv${family} BGP status`
-  const peers = peerStatusRows(rows, family)
-  if (peers.length === 0) return `${header}\nNo IPv${family} peers found.\n`
-  const table = new Table({
-    head: ['PEER ADDRESS', 'PEER TYPE', 'STATE', 'SINCE', 'INFO'].map((content) => ({content, hAlign: 'center'})) as unknown as string[], // cli-table3 accepts cell objects at run time
-    style: {head: [], border: [], 'padding-left': 1, 'padding-right': 1},
-    chars: {
-      top: '-', 'top-mid': '+', 'top-left': '+', 'top-right': '+',
-      bottom: '-', 'bottom-mid': '+', 'bottom-left': '+', 'bottom-right': '+',
-      left: '|', 'left-mid': '+', mid: '-', 'mid-mid': '+', right: '|', 'right-mid': '+', middle: '|',
-    },
-  })
-  for (const p of peers) table.push(p.map((c) => c.replace(/[\r\n]+/g, ' ')))
-  // Like calicoctl (go-pretty): a rule under the header and at the bottom, none between rows.
-  const lines = table.toString().split('\n')
-  const body = lines.slice(3, -1).filter((l) => !l.startsWith('+'))
-  return `${header}\n${[...lines.slice(0, 3), ...body, lines[lines.length - 1]].join('\n')}\n`
-}

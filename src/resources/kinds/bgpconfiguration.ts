@@ -1,8 +1,9 @@
-import {type FieldError, fieldError} from '../errors.js'
+import {fieldError} from '../errors.js'
 import type {Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
 import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {checkAsNumber, checkIP, IGNORED_INTERFACE, nameProblem, parseNet} from '../validate.js'
+import {type At, type Check, matches, oneOf, pushing, type RuleRow, required, tableValidator} from '../rule-table.js'
 
 export interface BGPConfigurationSpec {
   logSeverityScreen?: string
@@ -38,6 +39,86 @@ function communityProblem(v: string): 'format' | 'range' | undefined {
   return m.slice(1).some((n) => Number(n) > max) ? 'range' : undefined
 }
 
+const V = 'libcalico-go/lib/validator/v3/validator.go'
+const API = 'api/pkg/apis/projectcalico/v3/bgpconfig.go'
+
+/** A service block: tag net (an IP, or a CIDR without host bits). */
+const serviceCidr: Check = (v) => {
+  if (typeof v !== 'string' || v === '') return undefined
+  const p = parseNet(v)
+  return !p ? 'must be a valid IP network' : !p.masked ? `has host bits set (did you mean ${p.text}?)` : undefined
+}
+const meshOff = (at: At) => at.parent.nodeToNodeMeshEnabled === false
+
+/** BGPConfiguration's rules (validator.go validateBGPConfigurationSpec, bgpconfig.go tags, the client's default-only fields). */
+export const RULES: readonly RuleRow[] = [
+  {
+    field: `spec.{${DEFAULT_ONLY.join(',')}}`,
+    rule: "only on the 'default' configuration",
+    source: 'libcalico-go/lib/clientv3/bgpconfig.go ValidateDefaultOnlyFields',
+    check: (_v, at) => {
+      const f = at.path.slice('spec.'.length)
+      return at.resource.metadata.name !== 'default' ? [fieldError(at.path, `Cannot set ${f} on a non default BGP Configuration.`)] : undefined
+    },
+  },
+  // Tag logLevel is case-sensitive, where the CRD pattern is not.
+  {field: 'spec.logSeverityScreen', rule: 'a log level, case-sensitive', source: `${API} logSeverityScreen (validate:"logLevel")`, check: oneOf(...LOG_LEVELS)},
+  {field: 'spec.asNumber', rule: 'an AS number', source: `${API} asNumber (numorstring.ASNumber)`, check: pushing(checkAsNumber)},
+  {field: 'spec.{serviceClusterIPs,serviceExternalIPs,serviceLoadBalancerIPs}[*].cidr', rule: 'an IP network without host bits', source: `${V} validateIPNetwork (tag net)`, check: serviceCidr},
+  {field: 'spec.communities[*].name', rule: 'required', source: `${API} Community.Name (validate:"required")`, absent: true, check: required},
+  {field: 'spec.communities[*].name', rule: 'a DNS name', source: `${API} Community.Name (validate:"name")`, check: (v) => (typeof v === 'string' && v !== '' ? nameProblem(v) : undefined)},
+  {field: 'spec.communities[*].value', rule: 'required', source: `${API} Community.Value (validate:"required")`, absent: true, check: required},
+  {
+    field: 'spec.communities[*].value',
+    rule: 'aa:nn of 16-bit or aa:nn:mm of 32-bit numbers',
+    source: `${V} validateCommunityValue`,
+    check: (v) => (typeof v === 'string' && v !== '' && communityProblem(v) ? 'invalid community value or format used (aa:nn of 16-bit numbers or aa:nn:mm of 32-bit numbers)' : undefined),
+  },
+  {
+    field: 'spec.communities',
+    rule: 'used by a prefix advertisement',
+    source: `${V} validateBGPConfigurationSpec`,
+    check: (v, at) => {
+      const pas = at.parent.prefixAdvertisements
+      return Array.isArray(v) && v.length > 0 && !(Array.isArray(pas) && pas.length > 0) ? 'communities are defined but not used in spec.prefixAdvertisements' : undefined
+    },
+  },
+  {field: 'spec.prefixAdvertisements[*].cidr', rule: 'required', source: `${API} PrefixAdvertisement.CIDR (validate:"required")`, absent: true, check: required},
+  {
+    field: 'spec.prefixAdvertisements[*].cidr',
+    rule: 'a CIDR without host bits',
+    source: `${V} validateBGPConfigurationSpec`,
+    check: (v) => {
+      if (typeof v !== 'string' || v === '') return undefined
+      const p = parseNet(v)
+      return !p ? 'invalid CIDR value' : !p.masked ? `has host bits set (did you mean ${p.text}?)` : undefined
+    },
+  },
+  {field: 'spec.prefixAdvertisements[*].communities', rule: 'required', source: `${API} PrefixAdvertisement.Communities (validate:"required")`, absent: true, check: required},
+  {
+    field: 'spec.prefixAdvertisements[*].communities[*]',
+    rule: 'a community value in range, or a defined community name',
+    source: `${V} validateBGPConfigurationSpec (isCommunityDefined, validateCommunityValue)`,
+    check: (v, at) => {
+      const problem = typeof v === 'string' ? communityProblem(v) : 'format'
+      if (problem === 'range') return 'invalid community value (16-bit numbers in aa:nn, 32-bit in aa:nn:mm)'
+      const defined = ((at.resource.spec as BGPConfigurationSpec).communities ?? []).some((c) => c?.name === v)
+      return problem === 'format' && !defined ? 'community used is invalid or not defined' : undefined
+    },
+  },
+  {field: 'spec.nodeMeshPassword', rule: 'not with the mesh off', source: `${V} validateBGPConfigurationSpec`, check: (_v, at) => (meshOff(at) ? [fieldError(at.path, 'cannot be set if nodeToNodeMeshEnabled is false')] : undefined)},
+  {field: 'spec.nodeMeshMaxRestartTime', rule: 'not with the mesh off', source: `${V} validateBGPConfigurationSpec`, check: (_v, at) => (meshOff(at) ? [fieldError(at.path, 'cannot be set if nodeToNodeMeshEnabled is false')] : undefined)},
+  {
+    field: 'spec.ignoredInterfaces[*]',
+    rule: 'an interface name or pattern of at most 15 characters',
+    source: `${V} ignoredInterfaceRegex`,
+    check: matches(IGNORED_INTERFACE, 'must be an interface name or pattern (letters, digits, _ . * -) of at most 15 characters'),
+  },
+  {field: 'spec.localWorkloadPeeringIPV4', rule: 'an IPv4 address', source: `${API} localWorkloadPeeringIPV4 (validate:"ipv4")`, check: pushing((v, f, out) => checkIP(v, f, out, 4))},
+  {field: 'spec.localWorkloadPeeringIPV6', rule: 'an IPv6 address', source: `${API} localWorkloadPeeringIPV6 (validate:"ipv6")`, check: pushing((v, f, out) => checkIP(v, f, out, 6))},
+  {field: 'spec.listenPort', rule: '1 to 65535', source: 'api/config/crd/projectcalico.org_bgpconfigurations.yaml listenPort minimum: 1', check: (v) => (v === 0 ? 'must be between 1 and 65535' : undefined)},
+]
+
 export const BGPConfiguration: KindDef = {
   kind: 'BGPConfiguration',
   plural: 'bgpconfigurations',
@@ -64,59 +145,6 @@ export const BGPConfiguration: KindDef = {
   defaults(r: Resource) {
     normalizeGoValues(r.spec, upstream)
   },
-  validate(r) {
-    const s = (r.spec ?? {}) as BGPConfigurationSpec
-    const out: FieldError[] = []
-    if (r.metadata.name !== 'default')
-      for (const f of DEFAULT_ONLY) if (s[f] !== undefined) out.push(fieldError(`spec.${f}`, `Cannot set ${f} on a non default BGP Configuration.`))
-    // validator.go: tag logLevel (case-sensitive, where the CRD pattern is not).
-    if (s.logSeverityScreen && !LOG_LEVELS.includes(s.logSeverityScreen))
-      out.push(fieldError('spec.logSeverityScreen', `must be one of ${LOG_LEVELS.join(', ')}`, s.logSeverityScreen))
-    checkAsNumber(s.asNumber, 'spec.asNumber', out)
-    // Service blocks: tag net (an IP, or a CIDR without host bits).
-    for (const f of ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const)
-      (s[f] ?? []).forEach((c, i) => {
-        const p = typeof c?.cidr === 'string' && c.cidr !== '' ? parseNet(c.cidr) : undefined
-        if (c?.cidr && !p) out.push(fieldError(`spec.${f}[${i}].cidr`, 'must be a valid IP network', c.cidr))
-        else if (p && !p.masked) out.push(fieldError(`spec.${f}[${i}].cidr`, `has host bits set (did you mean ${p.text}?)`, c.cidr))
-      })
-    // validateBGPConfigurationSpec: communities and prefix advertisements.
-    const communities = s.communities ?? []
-    communities.forEach((c, i) => {
-      if (!c?.name) out.push(fieldError(`spec.communities[${i}].name`, 'is required'))
-      else {
-        const p = nameProblem(c.name)
-        if (p) out.push(fieldError(`spec.communities[${i}].name`, p, c.name))
-      }
-      if (!c?.value) out.push(fieldError(`spec.communities[${i}].value`, 'is required'))
-      else if (communityProblem(c.value)) out.push(fieldError(`spec.communities[${i}].value`, 'invalid community value or format used (aa:nn of 16-bit numbers or aa:nn:mm of 32-bit numbers)', c.value))
-    })
-    const pas = s.prefixAdvertisements ?? []
-    if (pas.length === 0 && communities.length > 0) out.push(fieldError('spec.communities', 'communities are defined but not used in spec.prefixAdvertisements'))
-    pas.forEach((pa, i) => {
-      const f = `spec.prefixAdvertisements[${i}]`
-      if (!pa?.cidr) out.push(fieldError(`${f}.cidr`, 'is required'))
-      else {
-        const p = parseNet(pa.cidr)
-        if (!p) out.push(fieldError(`${f}.cidr`, 'invalid CIDR value', pa.cidr))
-        else if (!p.masked) out.push(fieldError(`${f}.cidr`, `has host bits set (did you mean ${p.text}?)`, pa.cidr))
-      }
-      if (!pa?.communities || pa.communities.length === 0) out.push(fieldError(`${f}.communities`, 'is required'))
-      ;(pa?.communities ?? []).forEach((v, j) => {
-        const problem = typeof v === 'string' ? communityProblem(v) : 'format'
-        if (problem === 'range') out.push(fieldError(`${f}.communities[${j}]`, 'invalid community value (16-bit numbers in aa:nn, 32-bit in aa:nn:mm)', v))
-        else if (problem === 'format' && !communities.some((c) => c?.name === v)) out.push(fieldError(`${f}.communities[${j}]`, 'community used is invalid or not defined', v))
-      })
-    })
-    const meshOff = s.nodeToNodeMeshEnabled === false
-    if (meshOff && s.nodeMeshPassword !== undefined) out.push(fieldError('spec.nodeMeshPassword', 'cannot be set if nodeToNodeMeshEnabled is false'))
-    if (meshOff && s.nodeMeshMaxRestartTime !== undefined) out.push(fieldError('spec.nodeMeshMaxRestartTime', 'cannot be set if nodeToNodeMeshEnabled is false'))
-    ;(s.ignoredInterfaces ?? []).forEach((v, i) => {
-      if (typeof v === 'string' && !IGNORED_INTERFACE.test(v)) out.push(fieldError(`spec.ignoredInterfaces[${i}]`, 'must be an interface name or pattern (letters, digits, _ . * -) of at most 15 characters', v))
-    })
-    checkIP(s.localWorkloadPeeringIPV4, 'spec.localWorkloadPeeringIPV4', out, 4)
-    checkIP(s.localWorkloadPeeringIPV6, 'spec.localWorkloadPeeringIPV6', out, 6)
-    if (s.listenPort === 0) out.push(fieldError('spec.listenPort', 'must be between 1 and 65535', 0))
-    return out
-  },
+  rules: RULES,
+  validate: tableValidator(RULES),
 }

@@ -3,10 +3,11 @@
 // (libcalico-go/lib/validator/v3/validator.go validateBGPFilterRule, validateBGPFilterOperation,
 // and the tags of api/pkg/apis/projectcalico/v3/bgpfilter.go). On a host the BIRD part renders
 // them (src/dataplane/bird).
-import {type FieldError, fieldError} from '../errors.js'
+import {fieldError} from '../errors.js'
 import type {KindDef, Resource} from '../types.js'
 import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {checkAsNumber, parseNet} from '../validate.js'
+import {type At, pushing, type RuleRow, tableValidator} from '../rule-table.js'
 
 const upstream = upstreamSchema('BGPFilter')!.spec!
 const INTERFACE = /^[a-zA-Z0-9_.*-]{1,15}$/
@@ -27,33 +28,43 @@ export interface BGPFilterRule {
 }
 type Rule = BGPFilterRule
 
-const LISTS = [
-  ['exportV4', 4],
-  ['importV4', 4],
-  ['exportV6', 6],
-  ['importV6', 6],
-] as const
+const V = 'libcalico-go/lib/validator/v3/validator.go'
+const API = 'api/pkg/apis/projectcalico/v3/bgpfilter.go'
+const RULES_AT = 'spec.{exportV4,importV4,exportV6,importV6}[*]'
+const familyOf = (at: At): 4 | 6 => (at.path.includes('V6[') ? 6 : 4)
+const rule = (at: At) => at.parent as Rule
 
-function ruleProblems(rule: Rule, family: 4 | 6, path: string, out: FieldError[]): void {
-  if (!rule || typeof rule !== 'object') return
-  if (rule.cidr) {
-    const p = parseNet(rule.cidr)
-    if (!p || p.family !== family) out.push(fieldError(`${path}.cidr`, `must be an IPv${family} network`, rule.cidr))
-    else if (!p.masked) out.push(fieldError(`${path}.cidr`, `has host bits set (did you mean ${p.text}?)`, rule.cidr))
-  }
-  if (rule.cidr && !rule.matchOperator) out.push(fieldError(`${path}.matchOperator`, 'MatchOperator cannot be empty when CIDR is not'))
-  if (!rule.cidr && rule.matchOperator) out.push(fieldError(`${path}.cidr`, 'CIDR cannot be empty when MatchOperator is not'))
-  if (!rule.cidr && rule.prefixLength) out.push(fieldError(`${path}.cidr`, 'CIDR cannot be empty when PrefixLength is not'))
-  if (rule.interface && rule.interface !== '*' && !INTERFACE.test(rule.interface))
-    out.push(fieldError(`${path}.interface`, 'must be an interface name or pattern (letters, digits, _ . * -) of at most 15 characters', rule.interface))
-  ;(rule.asPathPrefix ?? []).forEach((a, i) => checkAsNumber(a, `${path}.asPathPrefix[${i}]`, out))
-  ;(rule.operations ?? []).forEach((op, i) => {
-    const set = (['addCommunity', 'prependASPath', 'setPriority'] as const).filter((k) => op && op[k] !== undefined && op[k] !== null)
-    if (set.length !== 1) out.push(fieldError(`${path}.operations[${i}]`, 'exactly one operation must be set'))
-    const prefix = op?.prependASPath?.prefix
-    ;(prefix ?? []).forEach((a, j) => checkAsNumber(a, `${path}.operations[${i}].prependASPath.prefix[${j}]`, out))
-  })
-}
+/** BGPFilter's rules: validator.go validateBGPFilterRule(V4/V6) and validateBGPFilterOperation, and the tags of bgpfilter.go. */
+export const RULES: readonly RuleRow[] = [
+  {
+    field: `${RULES_AT}.cidr`,
+    rule: 'a network of the list family, without host bits',
+    source: `${API} BGPFilterRuleV4/V6.CIDR (validate:"omitempty,netv4|netv6")`,
+    check: (v, at) => {
+      if (typeof v !== 'string' || v === '') return undefined
+      const family = familyOf(at)
+      const p = parseNet(v)
+      return !p || p.family !== family ? `must be an IPv${family} network` : !p.masked ? `has host bits set (did you mean ${p.text}?)` : undefined
+    },
+  },
+  {field: `${RULES_AT}.matchOperator`, rule: 'required with cidr', source: `${V} validateBGPFilterRuleV4/V6`, absent: true, check: (v, at) => (rule(at).cidr && !v ? [fieldError(at.path, 'MatchOperator cannot be empty when CIDR is not')] : undefined)},
+  {field: `${RULES_AT}.cidr`, rule: 'required with matchOperator', source: `${V} validateBGPFilterRuleV4/V6`, absent: true, check: (v, at) => (!v && rule(at).matchOperator ? [fieldError(at.path, 'CIDR cannot be empty when MatchOperator is not')] : undefined)},
+  {field: `${RULES_AT}.cidr`, rule: 'required with prefixLength', source: `${V} validateBGPFilterRuleV4/V6`, absent: true, check: (v, at) => (!v && rule(at).prefixLength ? [fieldError(at.path, 'CIDR cannot be empty when PrefixLength is not')] : undefined)},
+  {
+    field: `${RULES_AT}.interface`,
+    rule: 'an interface name or pattern',
+    source: `${API} interface (validate:"omitempty,bgpFilterInterface")`,
+    check: (v) => (typeof v === 'string' && v && v !== '*' && !INTERFACE.test(v) ? 'must be an interface name or pattern (letters, digits, _ . * -) of at most 15 characters' : undefined),
+  },
+  {field: `${RULES_AT}.asPathPrefix[*]`, rule: 'AS numbers', source: `${API} asPathPrefix (numorstring.ASNumber)`, check: pushing(checkAsNumber)},
+  {
+    field: `${RULES_AT}.operations[*]`,
+    rule: 'exactly one operation',
+    source: `${V} validateBGPFilterOperation`,
+    check: (op) => ((['addCommunity', 'prependASPath', 'setPriority'] as const).filter((k) => op && (op as Record<string, unknown>)[k] !== undefined && (op as Record<string, unknown>)[k] !== null).length !== 1 ? 'exactly one operation must be set' : undefined),
+  },
+  {field: `${RULES_AT}.operations[*].prependASPath.prefix[*]`, rule: 'AS numbers', source: `${API} BGPFilterPrependASPath.Prefix (numorstring.ASNumber)`, check: pushing(checkAsNumber)},
+]
 
 export const BGPFilter: KindDef = {
   kind: 'BGPFilter',
@@ -74,10 +85,6 @@ export const BGPFilter: KindDef = {
   defaults(r: Resource) {
     normalizeGoValues(r.spec, upstream)
   },
-  validate(r) {
-    const out: FieldError[] = []
-    const s = (r.spec ?? {}) as Record<string, Rule[] | undefined>
-    for (const [list, family] of LISTS) (s[list] ?? []).forEach((rule, i) => ruleProblems(rule, family, `spec.${list}[${i}]`, out))
-    return out
-  },
+  rules: RULES,
+  validate: tableValidator(RULES),
 }

@@ -1,10 +1,11 @@
-import {type FieldError, fieldError} from '../errors.js'
+import {fieldError} from '../errors.js'
 import {intOrStr, type Fields} from '../schema.js'
 import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {validateSelector} from '../selector.js'
 import type {KindDef, Resource} from '../types.js'
 import {ipFamily} from '../../lib/ip.js'
-import {checkAsNumber, checkOneOf, isIP, nameProblem, parseAsNumber} from '../validate.js'
+import {checkAsNumber, isIP, nameProblem, parseAsNumber} from '../validate.js'
+import {type At, type Check, type Finding, oneOf, pushing, type RuleRow, required, tableValidator} from '../rule-table.js'
 
 export interface BGPPeerSpec {
   node?: string
@@ -45,6 +46,56 @@ export function splitPeerIP(v: string): {ip: string; port?: number} | undefined 
   return port >= 1 && port <= 65535 ? {ip: m[1]!, port} : undefined
 }
 
+const V = 'libcalico-go/lib/validator/v3/validator.go'
+const API = 'api/pkg/apis/projectcalico/v3/bgppeer.go'
+const spec = (at: At) => at.parent as BGPPeerSpec
+const asSet = (s: BGPPeerSpec) => s.asNumber !== undefined && s.asNumber !== null && parseAsNumber(s.asNumber) !== 0
+const set = (v: unknown) => v !== undefined && v !== null && v !== ''
+const selector: Check = (v, at) => (typeof v === 'string' && v ? validateSelector(v, at.path, {allowGlobal: false}) : undefined)
+
+/**
+ * BGPPeer's rules: validator.go validateBGPPeerSpec and the field tags of bgppeer.go; neither
+ * peerIP nor asNumber is required.
+ */
+export const RULES: readonly RuleRow[] = [
+  {field: 'spec.node', rule: 'a node name', source: `${API} node (validate:"name")`, check: (v) => (typeof v === 'string' && v ? nameProblem(v) : undefined)},
+  {field: 'spec.node', rule: 'not with nodeSelector', source: `${V} validateBGPPeerSpec`, check: (v, at) => (v && set(spec(at).nodeSelector) ? 'Node field must be empty when NodeSelector is specified' : undefined)},
+  {field: 'spec.peerIP', rule: 'not with peerSelector', source: `${V} validateBGPPeerSpec`, check: (v, at) => (v && set(spec(at).peerSelector) ? 'PeerIP field must be empty when PeerSelector is specified' : undefined)},
+  {field: 'spec.asNumber', rule: 'not with peerSelector', source: `${V} validateBGPPeerSpec`, check: (_v, at) => (asSet(spec(at)) && set(spec(at).peerSelector) ? 'ASNumber field must be empty when PeerSelector is specified' : undefined)},
+  {
+    field: 'spec.asNumber',
+    rule: 'required with localWorkloadSelector',
+    source: `${V} validateBGPPeerSpec`,
+    absent: true,
+    check: (_v, at) => (set(spec(at).localWorkloadSelector) && !asSet(spec(at)) ? [fieldError(at.path, 'ASNumber field must NOT be empty when LocalWorkloadSelector is specified')] : undefined),
+  },
+  {field: 'spec.peerIP', rule: 'not with localWorkloadSelector', source: `${V} validateBGPPeerSpec`, check: (v, at) => (v && set(spec(at).localWorkloadSelector) ? 'PeerIP field must be empty when LocalWorkloadSelector is specified' : undefined)},
+  {field: 'spec.peerSelector', rule: 'not with localWorkloadSelector', source: `${V} validateBGPPeerSpec`, check: (v, at) => (v && set(spec(at).localWorkloadSelector) ? 'PeerSelector field must be empty when LocalWorkloadSelector is specified' : undefined)},
+  {field: 'spec.peerIP', rule: 'IP, IPv4:port or [IPv6]:port', source: `${API} peerIP (validate:"IP:port")`, check: (v) => (typeof v === 'string' && v && !splitPeerIP(v) ? 'must be an IP address, IPv4:port, or [IPv6]:port' : undefined)},
+  {field: 'spec.reachableBy', rule: 'an IP of the peer family, only with peerIP', source: `${V} validateReachableBy`, check: (v, at) => reachableByProblem(v as string | undefined, spec(at).peerIP)},
+  {field: 'spec.asNumber', rule: 'an AS number', source: `${API} asNumber (numorstring.ASNumber)`, check: pushing(checkAsNumber)},
+  {field: 'spec.localASNumber', rule: 'an AS number', source: `${API} localASNumber (numorstring.ASNumber)`, check: pushing(checkAsNumber)},
+  {field: 'spec.{nodeSelector,peerSelector,localWorkloadSelector}', rule: 'a selector', source: `${API} (validate:"selector")`, check: selector},
+  {field: 'spec.nextHopMode', rule: 'Auto, Self or Keep', source: `${API} nextHopMode (validate:"oneof=Auto Self Keep")`, check: oneOf('Auto', 'Self', 'Keep')},
+  {
+    field: 'spec.keepOriginalNextHop',
+    rule: 'not with nextHopMode',
+    source: `${V} validateBGPPeerSpec`,
+    check: (v, at) => (v === true && set(spec(at).nextHopMode) ? [fieldError(at.path, 'is deprecated and must not be true when nextHopMode is set')] : undefined),
+  },
+  {field: 'spec.sourceAddress', rule: 'UseNodeIP or None', source: `${API} sourceAddress (validate:"sourceAddress")`, check: oneOf('UseNodeIP', 'None')},
+  {field: 'spec.reversePeering', rule: 'Auto or Manual', source: `${API} reversePeering (validate:"oneof=Auto Manual")`, check: oneOf('Auto', 'Manual')},
+  {field: 'spec.ttlSecurity', rule: '0 to 255', source: `${API} ttlSecurity (*uint8)`, check: (v) => (typeof v === 'number' && (v < 0 || v > 255) ? 'must be between 0 and 255 (a uint8)' : undefined)},
+  {field: 'spec.filters[*]', rule: 'a BGPFilter name', source: `${API} filters (validate:"dive,name")`, check: (v) => (typeof v === 'string' ? nameProblem(v) : undefined)},
+  {field: 'spec.filters[*]', rule: 'the BGPFilter exists', source: 'libcalico-go/lib/clientv3/bgppeer.go validateFilters', check: filterExists},
+  {field: 'spec.password.secretKeyRef.key', rule: 'required', source: 'api/config/crd/projectcalico.org_bgppeers.yaml secretKeyRef required: key', absent: true, check: required},
+]
+
+/** The client's check that named filters exist, where the caller knows what exists (create, apply, import). */
+function filterExists(v: unknown, at: At): Finding {
+  return typeof v === 'string' && v && at.ctx.exists && !at.ctx.exists('BGPFilter', v) ? `BGPFilter(${v}) does not exist` : undefined
+}
+
 export const BGPPeer: KindDef = {
   kind: 'BGPPeer',
   plural: 'bgppeers',
@@ -71,48 +122,8 @@ export const BGPPeer: KindDef = {
   defaults(r: Resource) {
     normalizeGoValues(r.spec, upstream)
   },
-  // libcalico-go/lib/validator/v3/validator.go validateBGPPeerSpec and the field tags of
-  // api/pkg/apis/projectcalico/v3/bgppeer.go; neither peerIP nor asNumber is required.
-  validate(r: Resource) {
-    const s = (r.spec ?? {}) as BGPPeerSpec
-    const out: FieldError[] = []
-    const asSet = s.asNumber !== undefined && parseAsNumber(s.asNumber) !== 0
-    if (s.node) {
-      const p = nameProblem(s.node)
-      if (p) out.push(fieldError('spec.node', p, s.node))
-    }
-    if (s.node && s.nodeSelector) out.push(fieldError('spec.node', 'Node field must be empty when NodeSelector is specified', s.node))
-    if (s.peerIP && s.peerSelector) out.push(fieldError('spec.peerIP', 'PeerIP field must be empty when PeerSelector is specified', s.peerIP))
-    if (asSet && s.peerSelector) out.push(fieldError('spec.asNumber', 'ASNumber field must be empty when PeerSelector is specified', s.asNumber))
-    if (s.localWorkloadSelector) {
-      if (!asSet) out.push(fieldError('spec.asNumber', 'ASNumber field must NOT be empty when LocalWorkloadSelector is specified'))
-      if (s.peerIP) out.push(fieldError('spec.peerIP', 'PeerIP field must be empty when LocalWorkloadSelector is specified', s.peerIP))
-      if (s.peerSelector) out.push(fieldError('spec.peerSelector', 'PeerSelector field must be empty when LocalWorkloadSelector is specified', s.peerSelector))
-    }
-    if (s.peerIP && !splitPeerIP(s.peerIP)) out.push(fieldError('spec.peerIP', 'must be an IP address, IPv4:port, or [IPv6]:port', s.peerIP))
-    const reach = reachableByProblem(s.reachableBy as string | undefined, s.peerIP)
-    if (reach) out.push(fieldError('spec.reachableBy', reach, s.reachableBy))
-    checkAsNumber(s.asNumber, 'spec.asNumber', out)
-    checkAsNumber(s.localASNumber, 'spec.localASNumber', out)
-    for (const f of ['nodeSelector', 'peerSelector', 'localWorkloadSelector'] as const) {
-      const v = s[f]
-      if (typeof v === 'string' && v) out.push(...validateSelector(v, `spec.${f}`, {allowGlobal: false}))
-    }
-    checkOneOf(s.nextHopMode, ['Auto', 'Self', 'Keep'], 'spec.nextHopMode', out)
-    if (s.keepOriginalNextHop && s.nextHopMode !== undefined)
-      out.push(fieldError('spec.keepOriginalNextHop', 'is deprecated and must not be true when nextHopMode is set'))
-    checkOneOf(s.sourceAddress, ['UseNodeIP', 'None'], 'spec.sourceAddress', out)
-    checkOneOf(s.reversePeering, ['Auto', 'Manual'], 'spec.reversePeering', out)
-    const ttl = s.ttlSecurity as unknown
-    if (typeof ttl === 'number' && (ttl < 0 || ttl > 255)) out.push(fieldError('spec.ttlSecurity', 'must be between 0 and 255 (a uint8)', ttl))
-    ;((s.filters ?? []) as unknown[]).forEach((f, i) => {
-      const p = typeof f === 'string' ? nameProblem(f) : undefined
-      if (p) out.push(fieldError(`spec.filters[${i}]`, p, f))
-    })
-    const pw = s.password?.secretKeyRef
-    if (s.password && pw && !pw.key) out.push(fieldError('spec.password.secretKeyRef.key', 'is required'))
-    return out
-  },
+  rules: RULES,
+  validate: tableValidator(RULES),
   references(r: Resource) {
     const filters = ((r.spec as BGPPeerSpec | undefined)?.filters ?? []) as unknown[]
     return filters.flatMap((f, i) => (typeof f === 'string' && f ? [{kind: 'BGPFilter', plural: 'bgpfilters', name: f, field: `spec.filters[${i}]`}] : []))

@@ -1,11 +1,12 @@
 // FelixConfiguration: every v3.32.1 field (from upstream's API, see ../upstream.ts), checked by
 // upstream's CRD constraints plus the validator's tags and struct checks listed in RULES below.
-import {type FieldError, fieldError} from '../errors.js'
+
 import type {KindDef, Resource} from '../types.js'
 import {parseGoDuration} from '../../lib/go-duration.js'
 import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
 import {compilesAsGoRegexp, IFACE_FILTER, INTERFACE_NAME, isIPv4, isIPv6, labelNameProblem, parseNet} from '../validate.js'
 import {parsePort, PortError} from '../rules.js'
+import {between, type Check, described, matches, oneOf, type RuleRow, ruleOf, tableValidator} from '../rule-table.js'
 
 const upstream = upstreamSchema('FelixConfiguration')!.spec!
 
@@ -14,33 +15,25 @@ const KEY_VALUE_ITEM = /^\s*(\w+)=(.*)$/
 const PROMETHEUS_HOST = /^[a-zA-Z0-9:._+-]{1,64}$/
 const HTO_NAME = /^[a-zA-Z0-9_ -]+$/
 
-type Check = (v: unknown) => string | undefined
-const oneOf =
-  (...allowed: string[]): Check =>
-  (v) =>
-    typeof v === 'string' && v !== '' && !allowed.includes(v) ? `must be one of ${allowed.join(', ')}` : undefined
-const between =
-  (min: number, max: number): Check =>
-  (v) =>
-    typeof v === 'number' && (v < min || v > max) ? `must be between ${min} and ${max}` : undefined
-const matches =
-  (re: RegExp, what: string): Check =>
-  (v) =>
-    typeof v === 'string' && v !== '' && !re.test(v) ? what : undefined
-const goRegexp: Check = (v) => (typeof v === 'string' && v !== '' && !compilesAsGoRegexp(v) ? 'must be a valid regular expression' : undefined)
-const keyValueList: Check = (v) =>
-  typeof v === 'string' && v.split(',').some((item) => item !== '' && !KEY_VALUE_ITEM.test(item)) ? 'must be a comma-separated list of key=value' : undefined
-const cidrs: Check = (v) => (Array.isArray(v) && v.some((c) => typeof c !== 'string' || !parseNet(c)) ? 'must be a list of CIDRs or IP addresses' : undefined)
-const ipOf =
-  (family: 4 | 6): Check =>
-  (v) =>
-    typeof v === 'string' && v !== '' && !(family === 4 ? isIPv4(v) : isIPv6(v)) ? `is not a valid IPv${family} address` : undefined
+const goRegexp = described((v) => (typeof v === 'string' && v !== '' && !compilesAsGoRegexp(v) ? 'must be a valid regular expression' : undefined), 'a regular expression Go compiles')
+const keyValueList = described(
+  (v) => (typeof v === 'string' && v.split(',').some((item) => item !== '' && !KEY_VALUE_ITEM.test(item)) ? 'must be a comma-separated list of key=value' : undefined),
+  'comma-separated key=value items',
+)
+const cidrs = described((v) => (Array.isArray(v) && v.some((c) => typeof c !== 'string' || !parseNet(c)) ? 'must be a list of CIDRs or IP addresses' : undefined), 'CIDRs or IP addresses')
+const ipOf = (family: 4 | 6) =>
+  described((v) => (typeof v === 'string' && v !== '' && !(family === 4 ? isIPv4(v) : isIPv6(v)) ? `is not a valid IPv${family} address` : undefined), `an IPv${family} address`)
+
+const API = 'api/pkg/apis/projectcalico/v3/felixconfig.go'
+const V = 'libcalico-go/lib/validator/v3/validator.go'
 
 /**
- * Upstream's per-field checks beyond the CRD (libcalico-go/lib/validator/v3/validator.go: the
- * `validate:` tags on api/pkg/apis/projectcalico/v3/felixconfig.go and validateFelixConfigSpec).
+ * Upstream's per-field checks beyond the CRD (the CRD's own enums, bounds and patterns come from
+ * the generated schema, ../upstream-schema.ts): the `validate:` tags of felixconfig.go, as
+ * validator.go registers them, and validateFelixConfigSpec. Written compactly as
+ * [field, check, source]; `RULES` below is the table.
  */
-const RULES: ReadonlyArray<readonly [field: string, check: Check, source: string]> = [
+const FIELD_RULES: ReadonlyArray<readonly [field: string, check: Check, source: string]> = [
   ['featureDetectOverride', keyValueList, 'tag keyValueList'],
   ['featureGates', keyValueList, 'tag keyValueList'],
   ['iptablesBackend', oneOf('Legacy', 'NFT', 'Auto'), 'tag iptablesBackend'],
@@ -112,6 +105,28 @@ const RULES: ReadonlyArray<readonly [field: string, check: Check, source: string
   ['routeTableRanges', routeTableRangesProblem, 'validateRouteTableIDRange, validateFelixConfigSpec'],
 ]
 
+const tagRule = (source: string) => (source.startsWith('tag ') ? `${API} ${source}` : `${V} ${source}`)
+
+/** FelixConfiguration's rules: one row per field above, then the cross-field ones. */
+export const RULES: readonly RuleRow[] = [
+  ...FIELD_RULES.map(([field, check, source]): RuleRow => ({field: `spec.${field}`, rule: ruleOf(check) ?? source, source: tagRule(source), check})),
+  {
+    field: 'spec.routeTableRange',
+    rule: 'not together with routeTableRanges',
+    source: `${V} validateFelixConfigSpec`,
+    check: (_v, at) => (at.parent.routeTableRanges !== undefined && at.parent.routeTableRanges !== null ? 'cannot be set when routeTableRanges is also set' : undefined),
+  },
+  {
+    field: 'spec.nodeSelector',
+    rule: "not on 'default' or 'node.*'",
+    source: `${API} +kubebuilder:validation:XValidation`,
+    check: (_v, at) => {
+      const name = at.resource.metadata.name
+      return name === 'default' || name.startsWith('node.') ? "must not be set on the 'default' or per-node ('node.*') FelixConfiguration" : undefined
+    },
+  },
+]
+
 function protoPortsProblem(v: unknown): string | undefined {
   if (!Array.isArray(v)) return undefined
   return v.some((p) => !['TCP', 'UDP', 'SCTP'].includes((p as {protocol?: unknown})?.protocol as string)) ? "each protocol must be 'TCP', 'UDP' or 'SCTP'" : undefined
@@ -167,21 +182,6 @@ export const FelixConfiguration: KindDef = {
   defaults(r: Resource) {
     normalizeGoValues(r.spec, upstream)
   },
-  validate(r) {
-    const out: FieldError[] = []
-    const s = (r.spec ?? {}) as Record<string, unknown>
-    for (const [field, check] of RULES) {
-      const v = s[field]
-      if (v === undefined || v === null) continue
-      const reason = check(v)
-      if (reason) out.push(fieldError(`spec.${field}`, reason, typeof v === 'object' ? undefined : v))
-    }
-    if (s.routeTableRange !== undefined && s.routeTableRanges !== undefined)
-      out.push(fieldError('spec.routeTableRange', 'cannot be set when routeTableRanges is also set'))
-    // CRD x-kubernetes-validations (api/pkg/apis/projectcalico/v3/felixconfig.go).
-    const name = r.metadata.name
-    if (s.nodeSelector !== undefined && (name === 'default' || name.startsWith('node.')))
-      out.push(fieldError('spec.nodeSelector', "must not be set on the 'default' or per-node ('node.*') FelixConfiguration"))
-    return out
-  },
+  rules: RULES,
+  validate: tableValidator(RULES),
 }

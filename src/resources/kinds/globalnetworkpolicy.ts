@@ -1,6 +1,7 @@
 // GlobalNetworkPolicy: cluster-wide policy with doNotTrack / preDNAT / applyOnForward.
-import type {FieldError} from '../errors.js'
 import type {KindDef} from '../types.js'
+import {GLOBAL_NETWORK_POLICY_ROWS} from '../rules.js'
+import {tableValidator} from '../rule-table.js'
 import {
   globalNetworkPolicyNameProblem,
   globalNetworkPolicySpecFields,
@@ -10,7 +11,6 @@ import {
   policyNameFromKey,
   policyTierReference,
   withMetadataAnnotation,
-  validatePolicy,
 } from './policy-common.js'
 
 export const GlobalNetworkPolicy: KindDef = {
@@ -24,10 +24,8 @@ export const GlobalNetworkPolicy: KindDef = {
   cell: policyCell,
   defaults: policyDefaults,
   toStorage: withMetadataAnnotation,
-  validate(r) {
-    const out: FieldError[] = validatePolicy(r, true)
-    return out
-  },
+  rules: GLOBAL_NETWORK_POLICY_ROWS,
+  validate: tableValidator(GLOBAL_NETWORK_POLICY_ROWS),
   validateName: globalNetworkPolicyNameProblem,
   legacyKeyNames: policyLegacyKeyNames,
   nameFromKey: policyNameFromKey,

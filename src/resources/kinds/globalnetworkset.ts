@@ -1,9 +1,10 @@
 // GlobalNetworkSet and NetworkSet: labelled lists of CIDRs that selectors can match.
-import {type FieldError, fieldError} from '../errors.js'
+import {fieldError} from '../errors.js'
 import {strList, type Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
 import {parseNet} from '../validate.js'
 import {joinAndTruncate} from './policy-common.js'
+import {type RuleRow, tableValidator} from '../rule-table.js'
 
 const specFields: Fields = [['nets', strList]]
 const RESERVED_NAMESPACE_LABEL = 'projectcalico.org/namespace'
@@ -17,17 +18,18 @@ export function netSetCell(r: Resource, col: string): string {
   return ''
 }
 
-export function validateNets(r: Resource): FieldError[] {
-  const nets = (r.spec as {nets?: unknown[]} | undefined)?.nets ?? []
-  const out: FieldError[] = []
-  nets.forEach((n, i) => {
-    if (typeof n !== 'string' || !parseNet(n)) out.push(fieldError(`spec.nets[${i}]`, 'must be a valid IP address or CIDR', n))
-  })
-  // validator.go validateNetworkSet / validateGlobalNetworkSet: a label kept for Calico's own use.
-  if (Object.hasOwn(r.metadata.labels ?? {}, RESERVED_NAMESPACE_LABEL))
-    out.push(fieldError(`metadata.labels.${RESERVED_NAMESPACE_LABEL}`, `${RESERVED_NAMESPACE_LABEL} is not a valid label name`))
-  return out
-}
+/** GlobalNetworkSet's and NetworkSet's rules (validator.go validateGlobalNetworkSet, validateNetworkSet; networkset.go tags). */
+export const NET_SET_RULES: readonly RuleRow[] = [
+  {field: 'spec.nets[*]', rule: 'an IP address or CIDR', source: 'api/pkg/apis/projectcalico/v3/globalnetworkset.go nets (validate:"omitempty,dive,cidr")', check: (v) => (typeof v !== 'string' || !parseNet(v) ? 'must be a valid IP address or CIDR' : undefined)},
+  {
+    field: 'metadata.labels.*',
+    rule: `no ${RESERVED_NAMESPACE_LABEL} label`,
+    source: 'libcalico-go/lib/validator/v3/validator.go validateGlobalNetworkSet, validateNetworkSet',
+    check: (_v, at) => (at.path === `metadata.labels.${RESERVED_NAMESPACE_LABEL}` ? [fieldError(at.path, `${RESERVED_NAMESPACE_LABEL} is not a valid label name`)] : undefined),
+  },
+]
+
+export const validateNets = tableValidator(NET_SET_RULES)
 
 export const GlobalNetworkSet: KindDef = {
   kind: 'GlobalNetworkSet',
@@ -38,5 +40,6 @@ export const GlobalNetworkSet: KindDef = {
   columns: ['NAME'],
   wideColumns: ['NAME', 'NETS'],
   cell: netSetCell,
+  rules: NET_SET_RULES,
   validate: validateNets,
 }

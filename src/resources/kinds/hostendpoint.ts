@@ -5,6 +5,7 @@ import {list, obj, str, strList, type FieldType, type Fields} from '../schema.js
 import type {KindDef} from '../types.js'
 import {isIP, nameProblem} from '../validate.js'
 import {joinAndTruncate, normalizeProtocol} from './policy-common.js'
+import {collect, pushing, type RuleRow, type RuleTable, tableValidator} from '../rule-table.js'
 
 // EndpointPort's fields carry no omitempty in Go: all three are always written.
 const endpointPortFields: Fields = [
@@ -40,14 +41,6 @@ export function checkInterfaceName(v: unknown, field: string, out: FieldError[])
     out.push(fieldError(field, "interface name must be '*' or 1-15 characters from a-z, A-Z, 0-9, '_', '.' and '-'", v))
 }
 
-export function checkNames(v: unknown, field: string, out: FieldError[]): void {
-  if (!Array.isArray(v)) return
-  v.forEach((n, i) => {
-    const p = typeof n === 'string' ? nameProblem(n) : 'must be a string'
-    if (p) out.push(fieldError(`${field}[${i}]`, p, n))
-  })
-}
-
 /** Checks an endpoint port's protocol (must have ports) and number; the name per `nameRequired`. */
 export function checkEndpointPort(p: Record<string, unknown>, field: string, out: FieldError[], nameRequired: boolean): void {
   if (nameRequired || (p.name !== undefined && p.name !== '')) {
@@ -71,6 +64,34 @@ interface HostEndpointSpec {
   profiles?: string[]
   ports?: Array<Record<string, unknown>>
 }
+
+const V = 'libcalico-go/lib/validator/v3/validator.go'
+const API = 'api/pkg/apis/projectcalico/v3/hostendpoint.go'
+
+/** Checks of an endpoint port (HostEndpoint and WorkloadEndpoint). */
+export const endpointPortRow = (field: string, nameRequired: boolean, source: string): RuleRow => ({
+  field,
+  rule: `${nameRequired ? 'a name, ' : ''}protocol TCP, UDP or SCTP, port 1-65535`,
+  source,
+  check: (p, at) => collect((out) => checkEndpointPort(p as Record<string, unknown>, at.path, out, nameRequired)),
+})
+
+/** HostEndpoint's rules: validator.go validateHostEndpointSpec and the tags of hostendpoint.go. */
+export const RULES: RuleTable = [
+  {field: 'spec.node', rule: 'required', source: `${V} validateHostEndpointSpec`, absent: true, check: (v) => (!v ? [fieldError('spec.node', 'no node has been specified')] : undefined)},
+  {field: 'spec.node', rule: 'a node name', source: `${API} node (validate:"omitempty,name")`, check: (v) => (typeof v === 'string' && v ? nameProblem(v) : undefined)},
+  {
+    field: 'spec.interfaceName',
+    rule: 'an interface or expected IPs',
+    source: `${V} validateHostEndpointSpec`,
+    absent: true,
+    check: (v, at) => (!v && !(Array.isArray(at.parent.expectedIPs) && at.parent.expectedIPs.length > 0) ? [fieldError('spec.interfaceName', 'no interface or expected IPs have been specified')] : undefined),
+  },
+  {field: 'spec.interfaceName', rule: "'*' or an interface name", source: `${API} interfaceName (validate:"omitempty,interface")`, check: pushing(checkInterfaceName)},
+  {field: 'spec.expectedIPs[*]', rule: 'IP addresses', source: `${API} expectedIPs (validate:"omitempty,dive,ip")`, check: (v) => (!isIP(v as string) ? 'must be a valid IP address' : undefined)},
+  {field: 'spec.profiles[*]', rule: 'profile names', source: `${API} profiles (validate:"omitempty,dive,name")`, check: (v) => (typeof v === 'string' ? nameProblem(v) : 'must be a string')},
+  endpointPortRow('spec.ports[*]', true, `${API} ports (EndpointPort), ${V} validateEndpointPort`),
+]
 
 export const HostEndpoint: KindDef = {
   kind: 'HostEndpoint',
@@ -100,22 +121,6 @@ export const HostEndpoint: KindDef = {
   defaults(r) {
     for (const p of ((r.spec ?? {}) as HostEndpointSpec).ports ?? []) if ('protocol' in p) p.protocol = normalizeProtocol(p.protocol)
   },
-  validate(r) {
-    const s = (r.spec ?? {}) as HostEndpointSpec
-    const out: FieldError[] = []
-    if (!s.node) out.push(fieldError('spec.node', 'no node has been specified'))
-    else {
-      const p = nameProblem(s.node)
-      if (p) out.push(fieldError('spec.node', p, s.node))
-    }
-    if (!s.interfaceName && (s.expectedIPs ?? []).length === 0)
-      out.push(fieldError('spec.interfaceName', 'no interface or expected IPs have been specified'))
-    checkInterfaceName(s.interfaceName, 'spec.interfaceName', out)
-    ;(s.expectedIPs ?? []).forEach((ip, i) => {
-      if (!isIP(ip)) out.push(fieldError(`spec.expectedIPs[${i}]`, 'must be a valid IP address', ip))
-    })
-    checkNames(s.profiles, 'spec.profiles', out)
-    ;(s.ports ?? []).forEach((p, i) => checkEndpointPort(p, `spec.ports[${i}]`, out, true))
-    return out
-  },
+  rules: RULES,
+  validate: tableValidator(RULES),
 }

@@ -2,7 +2,8 @@ import {fieldError, type FieldError} from '../errors.js'
 import {boolPtr, bool, int, obj, str, strList, strPtr, type Fields} from '../schema.js'
 import {validateSelector} from '../selector.js'
 import {type KindDef, type Resource, specOf} from '../types.js'
-import {checkOneOf, CidrIndex, cidrsOverlap, parseCidr} from '../validate.js'
+import {CidrIndex, cidrsOverlap, parseCidr} from '../validate.js'
+import {type Check, oneOf, type RuleRow, required, tableValidator} from '../rule-table.js'
 
 export interface IPPoolSpec {
   cidr: string
@@ -32,6 +33,8 @@ const specFields: Fields = [
   ['blockSize', int],
   ['nodeSelector', str],
   ['namespaceSelector', str],
+  // v1 fields that v3.32.1 no longer has: read from old stored pools; in a manifest, refused as
+  // unknown to upstream's API (upstream.ts addUpstreamFindings).
   ['ipip', obj([['enabled', bool], ['mode', str]], true)],
   ['nat-outgoing', bool],
   ['allowedUses', strList],
@@ -49,6 +52,102 @@ function overlapIndex(pools: Resource[]): CidrIndex<Resource> {
   }
   return idx
 }
+
+const V = 'libcalico-go/lib/validator/v3/validator.go'
+const API = 'api/pkg/apis/projectcalico/v3/ippool.go'
+type Spec = IPPoolSpec & Record<string, unknown>
+// Several rows read the pool's CIDR; the rows of one pool run together, so the last parse is kept.
+let lastCidr: {text: string; parsed: ReturnType<typeof parseCidr>} | undefined
+function cidr(text: unknown): ReturnType<typeof parseCidr> {
+  if (typeof text !== 'string') return undefined
+  if (lastCidr?.text !== text) lastCidr = {text, parsed: parseCidr(text)}
+  return lastCidr.parsed
+}
+const cidrOf = (s: Spec) => cidr(s.cidr)
+const encapOn = (mode: unknown) => typeof mode === 'string' && mode !== '' && mode !== 'Never'
+const usesOf = (s: Spec) => (Array.isArray(s.allowedUses) ? s.allowedUses : [])
+const isLoadBalancer = (s: Spec) => usesOf(s).includes('LoadBalancer')
+const selector: Check = (v, at) => (typeof v === 'string' && v !== '' ? validateSelector(v, at.path, {allowGlobal: false}) : undefined)
+
+/** IPPool's rules (validator.go validateIPPoolSpec and the field tags of ippool.go). */
+export const RULES: readonly RuleRow[] = [
+  {field: 'spec.cidr', rule: 'required', source: `${API} cidr (validate:"net")`, absent: true, check: required},
+  {field: 'spec.cidr', rule: 'a valid subnet', source: `${V} validateIPPoolSpec`, check: (v) => (v !== '' && !cidr(v) ? 'IPPool CIDR must be a valid subnet' : undefined)},
+  {field: 'spec.cidr', rule: 'strictly masked', source: `${V} validateIPPoolSpec`, check: (v) => (cidr(v)?.masked === false ? 'IPPool CIDR is not strictly masked' : undefined)},
+  {
+    field: 'spec.cidr',
+    rule: 'outside the link-local range',
+    source: `${V} validateIPPoolSpec`,
+    check: (v) => {
+      const p = cidr(v)
+      const linkLocal = p?.family === 4 ? '169.254.0.0/16' : 'fe80::/10'
+      return p && cidrsOverlap(p.text, linkLocal) ? `IPPool CIDR overlaps with the link-local range ${linkLocal}` : undefined
+    },
+  },
+  {field: 'spec.ipipMode', rule: 'Always, CrossSubnet or Never', source: `${API} ipipMode (validate:"ipIpMode")`, check: oneOf(...ENCAP_MODES)},
+  {field: 'spec.vxlanMode', rule: 'Always, CrossSubnet or Never', source: `${API} vxlanMode (validate:"vxlanMode")`, check: oneOf(...ENCAP_MODES)},
+  {field: 'spec.assignmentMode', rule: 'Automatic or Manual', source: `${API} assignmentMode (validate:"assignmentMode")`, check: oneOf('Automatic', 'Manual')},
+  {field: 'spec.ipipMode', rule: 'not with VXLAN', source: `${V} validateIPPoolSpec`, check: (v, at) => (encapOn(v) && encapOn(at.parent.vxlanMode) ? 'Cannot enable both VXLAN and IPIP on the same IPPool' : undefined)},
+  {field: 'spec.ipipMode', rule: 'IPv4 pools only', source: `${V} validateIPPoolSpec`, check: (v, at) => (encapOn(v) && cidrOf(at.parent as Spec)?.family === 6 ? 'IPIP is not supported on an IPv6 IP pool' : undefined)},
+  {
+    field: 'spec.blockSize',
+    rule: '20-32 (IPv4) or 116-128 (IPv6)',
+    source: `${V} validateIPPoolSpec`,
+    check: (v, at) => {
+      const p = cidrOf(at.parent as Spec)
+      const [lo, hi] = p?.family === 6 ? [116, 128] : [20, 32]
+      return p && typeof v === 'number' && (v < lo || v > hi) ? `IPv${p.family} block size must be between ${lo} and ${hi}` : undefined
+    },
+  },
+  {
+    field: 'spec.cidr',
+    rule: 'no smaller than a block (unless disabled)',
+    source: `${V} validateIPPoolSpec`,
+    check: (_v, at) => {
+      const s = at.parent as Spec
+      const p = cidrOf(s)
+      const b = s.blockSize
+      if (!p || typeof b !== 'number' || s.disabled || b < (p.family === 4 ? 20 : 116) || b > (p.family === 4 ? 32 : 128)) return undefined
+      return p.prefix > b ? `IP pool size is too small (/${p.prefix}) for use with Calico IPAM: the prefix must be /${b} or larger` : undefined
+    },
+  },
+  {field: 'spec.nodeSelector', rule: 'a selector', source: `${API} nodeSelector (validate:"selector")`, check: selector},
+  {field: 'spec.namespaceSelector', rule: 'a selector', source: `${API} namespaceSelector (validate:"selector")`, check: selector},
+  {field: 'spec.allowedUses[*]', rule: 'Workload, Tunnel or LoadBalancer', source: `${API} allowedUses (validate:"ipPoolUse")`, check: oneOf(...USES)},
+  {field: 'spec.allowedUses', rule: 'LoadBalancer alone', source: `${V} validateIPPoolSpec`, check: (v, at) => (isLoadBalancer(at.parent as Spec) && (v as unknown[]).length > 1 ? 'LoadBalancer cannot be combined with other uses' : undefined)},
+  {
+    field: 'spec.allowedUses',
+    rule: 'LoadBalancer pools without IPIP or VXLAN',
+    source: `${V} validateIPPoolSpec`,
+    check: (_v, at) => (isLoadBalancer(at.parent as Spec) && (encapOn(at.parent.ipipMode) || encapOn(at.parent.vxlanMode)) ? 'LoadBalancer pools cannot use IPIP or VXLAN' : undefined),
+  },
+  {field: 'spec.nodeSelector', rule: 'all() on LoadBalancer pools', source: `${V} validateIPPoolSpec`, check: (v, at) => (isLoadBalancer(at.parent as Spec) && v !== '' && v !== 'all()' ? 'LoadBalancer pools need nodeSelector all()' : undefined)},
+  // validator.go validateIPPoolSpec refuses disableBGPExport on LoadBalancer pools (its message
+  // says the opposite; the check is `isLoadBalancer && pool.DisableBGPExport`).
+  {field: 'spec.disableBGPExport', rule: 'not on LoadBalancer pools', source: `${V} validateIPPoolSpec`, check: (v, at) => (v === true && isLoadBalancer(at.parent as Spec) ? 'must not be true on a LoadBalancer pool' : undefined)},
+  {
+    field: 'spec.namespaceSelector',
+    rule: 'not on Tunnel pools',
+    source: `${V} validateIPPoolSpec`,
+    check: (v, at) => (v !== '' && usesOf(at.parent as Spec).includes('Tunnel') ? [fieldError(at.path, 'is not allowed on a pool with the Tunnel use')] : undefined),
+  },
+  {
+    // calicoctl checks on create only; so do we, plus updates.
+    field: 'spec.cidr',
+    rule: 'no overlap with another pool',
+    source: 'libcalico-go/lib/clientv3/ippool.go validateAndSetDefaults',
+    check: (v, at) => {
+      const p = cidr(v)
+      if (!p || !at.ctx.existing) return undefined
+      const name = at.resource.metadata.name
+      const out = overlapIndex(at.ctx.existing)
+        .overlapping(p.text)
+        .filter((other) => other.metadata.name !== name)
+        .map((other) => fieldError('spec.cidr', `IPPool(${name}) CIDR overlaps with IPPool(${other.metadata.name}) CIDR ${(other.spec as IPPoolSpec).cidr}`, v))
+      return out.length > 0 ? out : undefined
+    },
+  },
+]
 
 function spec(r: Resource): IPPoolSpec {
   r.spec ??= {}
@@ -150,55 +249,8 @@ export const IPPool: KindDef = {
     if (p?.masked) s.cidr = p.text
     fillPoolDefaults(s)
   },
-  validate(r, ctx) {
-    const s = spec(r)
-    const out: FieldError[] = []
-    const p = typeof s.cidr === 'string' ? parseCidr(s.cidr) : undefined
-    if (s.cidr === undefined || s.cidr === '') out.push(fieldError('spec.cidr', 'is required'))
-    else if (!p) out.push(fieldError('spec.cidr', 'IPPool CIDR must be a valid subnet', s.cidr))
-    else {
-      if (!p.masked) out.push(fieldError('spec.cidr', 'IPPool CIDR is not strictly masked', s.cidr))
-      const linkLocal = p.family === 4 ? '169.254.0.0/16' : 'fe80::/10'
-      if (cidrsOverlap(p.text, linkLocal)) out.push(fieldError('spec.cidr', `IPPool CIDR overlaps with the link-local range ${linkLocal}`, s.cidr))
-    }
-    checkOneOf(s.ipipMode, ENCAP_MODES, 'spec.ipipMode', out)
-    checkOneOf(s.vxlanMode, ENCAP_MODES, 'spec.vxlanMode', out)
-    checkOneOf(s.assignmentMode, ['Automatic', 'Manual'], 'spec.assignmentMode', out)
-    const ipip = s.ipipMode && s.ipipMode !== 'Never'
-    const vxlan = s.vxlanMode && s.vxlanMode !== 'Never'
-    if (ipip && vxlan) out.push(fieldError('spec.ipipMode', 'Cannot enable both VXLAN and IPIP on the same IPPool', s.ipipMode))
-    if (p?.family === 6 && ipip) out.push(fieldError('spec.ipipMode', 'IPIP is not supported on an IPv6 IP pool', s.ipipMode))
-    if (s.blockSize !== undefined && p) {
-      const [lo, hi] = p.family === 4 ? [20, 32] : [116, 128]
-      if (s.blockSize < lo || s.blockSize > hi)
-        out.push(fieldError('spec.blockSize', `IPv${p.family} block size must be between ${lo} and ${hi}`, s.blockSize))
-      else if (!s.disabled && p.prefix > s.blockSize)
-        out.push(fieldError('spec.cidr', `IP pool size is too small (/${p.prefix}) for use with Calico IPAM: the prefix must be /${s.blockSize} or larger`, s.cidr))
-    }
-    if (s.nodeSelector) out.push(...validateSelector(s.nodeSelector, 'spec.nodeSelector', {allowGlobal: false}))
-    if (s.namespaceSelector) out.push(...validateSelector(s.namespaceSelector, 'spec.namespaceSelector', {allowGlobal: false}))
-    for (const [i, u] of (s.allowedUses ?? []).entries()) checkOneOf(u, USES, `spec.allowedUses[${i}]`, out)
-    const uses = s.allowedUses ?? []
-    if (uses.includes('LoadBalancer')) {
-      if (uses.length > 1) out.push(fieldError('spec.allowedUses', 'LoadBalancer cannot be combined with other uses', uses))
-      if (ipip || vxlan) out.push(fieldError('spec.allowedUses', 'LoadBalancer pools cannot use IPIP or VXLAN', uses))
-      if ((s.nodeSelector ?? 'all()') !== 'all()') out.push(fieldError('spec.nodeSelector', "LoadBalancer pools need nodeSelector all()", s.nodeSelector))
-      // validator.go validateIPPoolSpec refuses disableBGPExport on LoadBalancer pools (its
-      // message says the opposite; the check is `isLoadBalancer && pool.DisableBGPExport`).
-      if (s.disableBGPExport) out.push(fieldError('spec.disableBGPExport', 'must not be true on a LoadBalancer pool', true))
-    }
-    if (uses.includes('Tunnel') && s.namespaceSelector) out.push(fieldError('spec.namespaceSelector', 'is not allowed on a pool with the Tunnel use'))
-    if (s.ipip) out.push(fieldError('spec.ipip', 'is a v1 field that may not be set'))
-    if (s['nat-outgoing' as keyof IPPoolSpec]) out.push(fieldError('spec.nat-outgoing', 'is a v1 field that may not be set'))
-    // Overlap is checked against every other stored pool (calicoctl checks on create only; so do we, plus updates).
-    if (p && ctx.existing) {
-      for (const other of overlapIndex(ctx.existing).overlapping(p.text)) {
-        if (other.metadata.name === r.metadata.name) continue
-        out.push(fieldError('spec.cidr', `IPPool(${r.metadata.name}) CIDR overlaps with IPPool(${other.metadata.name}) CIDR ${(other.spec as IPPoolSpec).cidr}`, s.cidr))
-      }
-    }
-    return out
-  },
+  rules: RULES,
+  validate: tableValidator(RULES),
   validateUpdate(stored, next) {
     const out: FieldError[] = []
     const a = stored.spec as IPPoolSpec

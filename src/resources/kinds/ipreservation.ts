@@ -1,12 +1,19 @@
-import type {FieldError} from '../errors.js'
 import {strList, type Fields} from '../schema.js'
 import type {KindDef} from '../types.js'
 import {checkCidr, parseNet} from '../validate.js'
-import {fieldError} from '../errors.js'
 import {NETS_CELL_WIDTH} from './globalnetworkset.js'
 import {joinAndTruncate} from './policy-common.js'
+import {pushing, type RuleRow, tableValidator} from '../rule-table.js'
 
 const specFields: Fields = [['reservedCIDRs', strList]]
+
+/**
+ * IPReservation's rules (api/pkg/apis/projectcalico/v3/ipreservation.go tags). The list may be
+ * empty: the tag is `cidrs,omitempty` and the CRD requires nothing.
+ */
+export const RULES: readonly RuleRow[] = [
+  {field: 'spec.reservedCIDRs[*]', rule: 'a CIDR or IP address', source: 'api/pkg/apis/projectcalico/v3/ipreservation.go reservedCIDRs (validate:"cidrs,omitempty")', check: pushing((v, f, out) => (typeof v === 'string' && parseNet(v) ? undefined : checkCidr(v, f, out)))},
+]
 
 export const IPReservation: KindDef = {
   kind: 'IPReservation',
@@ -20,12 +27,6 @@ export const IPReservation: KindDef = {
     // calicoctl cuts the CIDRS cell at 80 characters, as NETS of network sets.
     return col === 'NAME' ? r.metadata.name : col === 'CIDRS' ? joinAndTruncate(r.spec?.reservedCIDRs as string[] | undefined, ',', NETS_CELL_WIDTH) : ''
   },
-  validate(r) {
-    const out: FieldError[] = []
-    ;((r.spec?.reservedCIDRs as string[] | undefined) ?? []).forEach((c, i) => {
-      if (!parseNet(c)) checkCidr(c, `spec.reservedCIDRs[${i}]`, out)
-    })
-    if (!r.spec?.reservedCIDRs?.length) out.push(fieldError('spec.reservedCIDRs', 'at least one CIDR is required'))
-    return out
-  },
+  rules: RULES,
+  validate: tableValidator(RULES),
 }

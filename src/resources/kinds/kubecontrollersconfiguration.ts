@@ -1,20 +1,36 @@
 // KubeControllersConfiguration: every v3.32.1 field from upstream's API (../upstream.ts), with the
 // validator's tags (api/pkg/apis/projectcalico/v3/kubecontrollersconfig.go) on top of the CRD's.
-import {type FieldError, fieldError} from '../errors.js'
 import {validateSelector} from '../selector.js'
 import type {KindDef, Resource} from '../types.js'
 import {fieldsFromUpstream, normalizeGoValues, upstreamSchema} from '../upstream.js'
-import {checkOneOf, compilesAsGoRegexp, labelKeyProblem, labelValueProblem, nameProblem, parseNet} from '../validate.js'
+import {compilesAsGoRegexp, labelKeyProblem, labelValueProblem, nameProblem, parseNet} from '../validate.js'
+import {oneOf, type RuleRow, tableValidator} from '../rule-table.js'
 
 const upstream = upstreamSchema('KubeControllersConfiguration')!
 
-interface Template {
-  generateName?: string
-  interfaceCIDRs?: string[]
-  interfacePattern?: string
-  labels?: Record<string, string>
-  nodeSelector?: string
-}
+const API = 'api/pkg/apis/projectcalico/v3/kubecontrollersconfig.go'
+const TEMPLATES = 'spec.controllers.node.hostEndpoint.templates[*]'
+
+/** KubeControllersConfiguration's rules: the client's name rule and the tags of kubecontrollersconfig.go (on top of the CRD's). */
+export const RULES: readonly RuleRow[] = [
+  {field: 'metadata.name', rule: "only 'default'", source: 'libcalico-go/lib/clientv3/kubecontrollersconfig.go Create', check: (v) => (v !== 'default' ? "must be 'default'" : undefined)},
+  // Tag logLevel (Trace..Fatal) and the CRD's enum (None..Panic) both apply.
+  {field: 'spec.logSeverityScreen', rule: 'Debug, Info, Warning, Error or Fatal', source: `${API} logSeverityScreen (validate:"logLevel") and the CRD enum`, check: oneOf('Debug', 'Info', 'Warning', 'Error', 'Fatal')},
+  {field: 'spec.controllers.node.hostEndpoint.createDefaultHostEndpoint', rule: 'Enabled or Disabled', source: `${API} createDefaultHostEndpoint (validate:"createDefaultHostEndpoint")`, check: oneOf('Enabled', 'Disabled')},
+  {field: `${TEMPLATES}.generateName`, rule: 'a name', source: `${API} Template.GenerateName (validate:"name")`, check: (v) => (typeof v === 'string' && v ? nameProblem(v) : undefined)},
+  {field: `${TEMPLATES}.interfaceCIDRs[*]`, rule: 'a CIDR or IP address', source: `${API} Template.InterfaceCIDRs (validate:"cidrs")`, check: (v) => (typeof v !== 'string' || !parseNet(v) ? 'must be a CIDR or IP address' : undefined)},
+  {field: `${TEMPLATES}.interfacePattern`, rule: 'a regular expression', source: `${API} Template.InterfacePattern (validate:"regexp")`, check: (v) => (typeof v === 'string' && v && !compilesAsGoRegexp(v) ? 'must be a valid regular expression' : undefined)},
+  {
+    field: `${TEMPLATES}.labels.*`,
+    rule: 'label keys and values',
+    source: `${API} Template.Labels (validate:"labels")`,
+    check: (v, at) => {
+      const key = at.path.slice(at.path.indexOf('.labels.') + '.labels.'.length)
+      return labelKeyProblem(key) ?? (typeof v === 'string' ? labelValueProblem(v) : undefined)
+    },
+  },
+  {field: `${TEMPLATES}.nodeSelector`, rule: 'a selector', source: `${API} Template.NodeSelector (validate:"selector")`, check: (v, at) => (typeof v === 'string' && v ? validateSelector(v, at.path, {allowGlobal: false}) : undefined)},
+]
 
 export const KubeControllersConfiguration: KindDef = {
   kind: 'KubeControllersConfiguration',
@@ -31,32 +47,6 @@ export const KubeControllersConfiguration: KindDef = {
   defaults(r: Resource) {
     normalizeGoValues(r.spec, upstream.spec)
   },
-  validate(r) {
-    const out: FieldError[] = []
-    // libcalico-go/lib/clientv3/kubecontrollersconfig.go: only "default" exists.
-    if (r.metadata.name !== 'default') out.push(fieldError('metadata.name', "must be 'default'", r.metadata.name))
-    const s = (r.spec ?? {}) as {logSeverityScreen?: string; controllers?: {node?: {hostEndpoint?: {createDefaultHostEndpoint?: string; templates?: Template[]}}}}
-    // Tag logLevel (Trace..Fatal) and the CRD's enum (None..Panic) both apply.
-    checkOneOf(s.logSeverityScreen, ['Debug', 'Info', 'Warning', 'Error', 'Fatal'], 'spec.logSeverityScreen', out)
-    const hep = s.controllers?.node?.hostEndpoint
-    const base = 'spec.controllers.node.hostEndpoint'
-    checkOneOf(hep?.createDefaultHostEndpoint, ['Enabled', 'Disabled'], `${base}.createDefaultHostEndpoint`, out)
-    ;(hep?.templates ?? []).forEach((t, i) => {
-      const f = `${base}.templates[${i}]`
-      if (t?.generateName) {
-        const p = nameProblem(t.generateName)
-        if (p) out.push(fieldError(`${f}.generateName`, p, t.generateName))
-      }
-      ;(t?.interfaceCIDRs ?? []).forEach((c, j) => {
-        if (typeof c !== 'string' || !parseNet(c)) out.push(fieldError(`${f}.interfaceCIDRs[${j}]`, 'must be a CIDR or IP address', c))
-      })
-      if (t?.interfacePattern && !compilesAsGoRegexp(t.interfacePattern)) out.push(fieldError(`${f}.interfacePattern`, 'must be a valid regular expression', t.interfacePattern))
-      for (const [k, v] of Object.entries(t?.labels ?? {})) {
-        const p = labelKeyProblem(k) ?? (typeof v === 'string' ? labelValueProblem(v) : undefined)
-        if (p) out.push(fieldError(`${f}.labels.${k}`, p, v))
-      }
-      if (t?.nodeSelector) out.push(...validateSelector(t.nodeSelector, `${f}.nodeSelector`, {allowGlobal: false}))
-    })
-    return out
-  },
+  rules: RULES,
+  validate: tableValidator(RULES),
 }

@@ -1,5 +1,7 @@
 // NetworkPolicy: namespaced policy, calicoctl aliases policy/np/pol.
 import type {KindDef} from '../types.js'
+import {NETWORK_POLICY_ROWS} from '../rules.js'
+import {tableValidator} from '../rule-table.js'
 import {
   networkPolicyNameProblem,
   networkPolicySpecFields,
@@ -10,7 +12,6 @@ import {
   policyTierReference,
   refuseKubernetesPolicy,
   withMetadataAnnotation,
-  validatePolicy,
 } from './policy-common.js'
 
 export const NetworkPolicy: KindDef = {
@@ -24,7 +25,8 @@ export const NetworkPolicy: KindDef = {
   cell: policyCell,
   defaults: policyDefaults,
   toStorage: withMetadataAnnotation,
-  validate: (r) => validatePolicy(r, false),
+  rules: NETWORK_POLICY_ROWS,
+  validate: tableValidator(NETWORK_POLICY_ROWS),
   refuse: refuseKubernetesPolicy,
   validateName: networkPolicyNameProblem,
   legacyKeyNames: policyLegacyKeyNames,

@@ -1,7 +1,7 @@
 // NetworkSet: the namespaced form of GlobalNetworkSet.
 import {strList} from '../schema.js'
 import type {KindDef} from '../types.js'
-import {netSetCell, validateNets} from './globalnetworkset.js'
+import {NET_SET_RULES, netSetCell, validateNets} from './globalnetworkset.js'
 
 export const NetworkSet: KindDef = {
   kind: 'NetworkSet',
@@ -12,5 +12,6 @@ export const NetworkSet: KindDef = {
   columns: ['NAME'],
   wideColumns: ['NAME', 'NETS'],
   cell: netSetCell,
+  rules: NET_SET_RULES,
   validate: validateNets,
 }

@@ -1,7 +1,8 @@
-import {type FieldError, fieldError} from '../errors.js'
+import {fieldError} from '../errors.js'
 import {intOrStr, list, obj, str, strList, type Fields} from '../schema.js'
 import type {KindDef} from '../types.js'
-import {checkAsNumber, checkCidr, checkIP, checkOneOf, isMAC, isWireguardKey, nameProblem, parseAsNumber, parseNet} from '../validate.js'
+import {checkAsNumber, checkCidr, checkIP, isMAC, isWireguardKey, nameProblem, parseAsNumber, parseNet} from '../validate.js'
+import {type Check, oneOf, pushing, type RuleRow, required, tableValidator} from '../rule-table.js'
 
 export interface NodeBGPSpec {
   ipv4Address?: string
@@ -62,6 +63,42 @@ function ip(cidr: string | undefined): string {
   return cidr ?? ''
 }
 
+const V = 'libcalico-go/lib/validator/v3/validator.go'
+const API = 'libcalico-go/lib/apis/internalapi/node.go'
+const ipOf = (family: 4 | 6): Check => pushing((v, f, out) => checkIP(v, f, out, family))
+const cidrOf = (family: 4 | 6): Check => pushing((v, f, out) => checkCidr(v, f, out, family))
+const mac: Check = (v) => (typeof v === 'string' && v !== '' && !isMAC(v) ? 'must be a MAC address such as 66:0c:1f:34:9a:01' : undefined)
+const wgKey: Check = (v) => (typeof v === 'string' && v !== '' && !isWireguardKey(v) ? 'must be a WireGuard key (32 bytes in base64)' : undefined)
+
+/** Node's rules: the field tags of internalapi/node.go and validator.go validateNodeSpec. */
+export const RULES: readonly RuleRow[] = [
+  {field: 'spec.bgp', rule: 'not empty when given', source: `${V} validateNodeSpec`, check: (v) => (v && typeof v === 'object' && Object.keys(v).length === 0 ? [fieldError('spec.bgp', 'Spec.BGP should not be empty')] : undefined)},
+  {field: 'spec.bgp.ipv4Address', rule: 'an IPv4 CIDR', source: `${API} NodeBGPSpec.IPv4Address (validate:"cidrv4")`, check: cidrOf(4)},
+  {field: 'spec.bgp.ipv6Address', rule: 'an IPv6 CIDR', source: `${API} NodeBGPSpec.IPv6Address (validate:"cidrv6")`, check: cidrOf(6)},
+  {field: 'spec.bgp.ipv4IPIPTunnelAddr', rule: 'an IPv4 address', source: `${API} NodeBGPSpec.IPv4IPIPTunnelAddr (validate:"ipv4")`, check: ipOf(4)},
+  {field: 'spec.bgp.asNumber', rule: 'an AS number', source: `${API} NodeBGPSpec.ASNumber (numorstring.ASNumber)`, check: pushing(checkAsNumber)},
+  {field: 'spec.bgp.routeReflectorClusterID', rule: 'an IPv4 address', source: `${API} NodeBGPSpec.RouteReflectorClusterID (validate:"ipv4")`, check: ipOf(4)},
+  {field: 'spec.ipv4VXLANTunnelAddr', rule: 'an IPv4 address', source: `${API} IPv4VXLANTunnelAddr (validate:"ipv4")`, check: ipOf(4)},
+  {field: 'spec.ipv6VXLANTunnelAddr', rule: 'an IPv6 address', source: `${API} IPv6VXLANTunnelAddr (validate:"ipv6")`, check: ipOf(6)},
+  {field: 'spec.{vxlanTunnelMACAddr,vxlanTunnelMACAddrV6}', rule: 'a MAC address', source: `${API} VXLANTunnelMACAddr(V6) (validate:"mac")`, check: mac},
+  {field: 'spec.wireguard.interfaceIPv4Address', rule: 'an IPv4 address', source: `${API} NodeWireguardSpec.InterfaceIPv4Address (validate:"ipv4")`, check: ipOf(4)},
+  {field: 'spec.wireguard.interfaceIPv6Address', rule: 'an IPv6 address', source: `${API} NodeWireguardSpec.InterfaceIPv6Address (validate:"ipv6")`, check: ipOf(6)},
+  {
+    field: 'spec.addresses[*].address',
+    rule: 'an IP or CIDR without host bits',
+    source: `${API} NodeAddress.Address (validate:"net")`,
+    absent: true,
+    check: (v) => {
+      const p = typeof v === 'string' ? parseNet(v) : undefined
+      return !p ? 'must be an IP address or CIDR' : !p.masked ? `has host bits set (did you mean ${p.text}?)` : undefined
+    },
+  },
+  {field: 'spec.addresses[*].type', rule: 'CalicoNodeIP, InternalIP or ExternalIP', source: `${API} NodeAddress.Type (validate:"omitempty,oneof=CalicoNodeIP InternalIP ExternalIP")`, check: oneOf('CalicoNodeIP', 'InternalIP', 'ExternalIP')},
+  {field: 'spec.interfaces[*].name', rule: 'a name', source: `${API} NodeInterface.Name (validate:"name")`, check: (v) => (typeof v === 'string' && v ? nameProblem(v) : undefined)},
+  {field: 'spec.orchRefs[*].orchestrator', rule: 'required', source: `${API} OrchRef.Orchestrator (validate:"required")`, absent: true, check: required},
+  {field: 'status.{wireguardPublicKey,wireguardPublicKeyV6}', rule: 'a WireGuard key', source: `${V} validateNodeStatus (wgtypes.ParseKey)`, check: wgKey},
+]
+
 export const Node: KindDef = {
   kind: 'Node',
   plural: 'nodes',
@@ -95,45 +132,6 @@ export const Node: KindDef = {
       if (n !== undefined) b.asNumber = n
     }
   },
-  validate(r) {
-    const s = (r.spec ?? {}) as NodeSpec
-    const out: FieldError[] = []
-    const b = s.bgp
-    if (b) {
-      if (Object.keys(b).length === 0) out.push(fieldError('spec.bgp', 'Spec.BGP should not be empty'))
-      checkCidr(b.ipv4Address, 'spec.bgp.ipv4Address', out, 4)
-      checkCidr(b.ipv6Address, 'spec.bgp.ipv6Address', out, 6)
-      checkIP(b.ipv4IPIPTunnelAddr, 'spec.bgp.ipv4IPIPTunnelAddr', out, 4)
-      checkAsNumber(b.asNumber, 'spec.bgp.asNumber', out)
-      checkIP(b.routeReflectorClusterID, 'spec.bgp.routeReflectorClusterID', out, 4)
-    }
-    // libcalico-go/lib/apis/internalapi/node.go field tags.
-    checkIP(s.ipv4VXLANTunnelAddr, 'spec.ipv4VXLANTunnelAddr', out, 4)
-    checkIP(s.ipv6VXLANTunnelAddr, 'spec.ipv6VXLANTunnelAddr', out, 6)
-    for (const f of ['vxlanTunnelMACAddr', 'vxlanTunnelMACAddrV6'] as const) {
-      const v = s[f]
-      if (typeof v === 'string' && v !== '' && !isMAC(v)) out.push(fieldError(`spec.${f}`, 'must be a MAC address such as 66:0c:1f:34:9a:01', v))
-    }
-    checkIP(s.wireguard?.interfaceIPv4Address, 'spec.wireguard.interfaceIPv4Address', out, 4)
-    checkIP(s.wireguard?.interfaceIPv6Address, 'spec.wireguard.interfaceIPv6Address', out, 6)
-    ;(s.addresses ?? []).forEach((a, i) => {
-      const p = typeof a?.address === 'string' ? parseNet(a.address) : undefined
-      if (!p) out.push(fieldError(`spec.addresses[${i}].address`, 'must be an IP address or CIDR', a?.address))
-      else if (!p.masked) out.push(fieldError(`spec.addresses[${i}].address`, `has host bits set (did you mean ${p.text}?)`, a.address))
-      checkOneOf(a?.type, ['CalicoNodeIP', 'InternalIP', 'ExternalIP'], `spec.addresses[${i}].type`, out)
-    })
-    ;(s.interfaces ?? []).forEach((n, i) => {
-      const p = n?.name ? nameProblem(n.name) : undefined
-      if (p) out.push(fieldError(`spec.interfaces[${i}].name`, p, n.name))
-    })
-    ;(s.orchRefs ?? []).forEach((o, i) => {
-      if (!o.orchestrator) out.push(fieldError(`spec.orchRefs[${i}].orchestrator`, 'is required'))
-    })
-    const st = (r.status ?? {}) as {wireguardPublicKey?: unknown; wireguardPublicKeyV6?: unknown}
-    for (const f of ['wireguardPublicKey', 'wireguardPublicKeyV6'] as const) {
-      const v = st[f]
-      if (typeof v === 'string' && v !== '' && !isWireguardKey(v)) out.push(fieldError(`status.${f}`, 'must be a WireGuard key (32 bytes in base64)', v))
-    }
-    return out
-  },
+  rules: RULES,
+  validate: tableValidator(RULES),
 }

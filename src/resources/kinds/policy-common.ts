@@ -1,13 +1,14 @@
 // What NetworkPolicy, GlobalNetworkPolicy, their staged forms and Profile share: the Rule and
 // EntityRule schemas in Calico's Go field order, policy defaulting, policy names in etcd keys
 // across Calico versions, and a few table-cell helpers.
-import {type CalicoError, type FieldError, fieldError, NotFoundError, NotSupportedError} from '../errors.js'
-import {inferPolicyTypes, validatePolicySpec} from '../rules.js'
+import {type CalicoError, fieldError, NotFoundError, NotSupportedError} from '../errors.js'
+import {inferPolicyTypes} from '../rules.js'
 import type {PolicyType} from '../policy-types.js'
 import {bool, intOrStr, list, num, obj, str, strList, strMap, type FieldType, type Fields} from '../schema.js'
 import type {Reference, Resource, WriteVerb} from '../types.js'
 import {goFloat} from '../../lib/go-float.js'
 import {STATIC_TIERS} from './tier.js'
+import type {RuleRow, RuleTable} from '../rule-table.js'
 
 const intP: FieldType = {t: 'int', ptr: true}
 const numP: FieldType = {t: 'number', ptr: true}
@@ -222,11 +223,6 @@ function policyNameProblem(name: string, re: RegExp): string | undefined {
 export const networkPolicyNameProblem = (name: string) => policyNameProblem(name, NETWORK_POLICY_NAME)
 export const globalNetworkPolicyNameProblem = (name: string) => policyNameProblem(name, GLOBAL_POLICY_NAME)
 
-/** Spec checks of a (Global)NetworkPolicy. */
-export function validatePolicy(r: Resource, global: boolean): FieldError[] {
-  return validatePolicySpec(r.spec, 'spec', {global})
-}
-
 /**
  * In etcd, `knp.default.*` names carry Kubernetes network policies: calicoctl refuses to create,
  * update or delete them (calicoctl/calicoctl/resourcemgr/networkpolicy.go). Its apply and replace
@@ -309,15 +305,25 @@ export function enforcedSpec(r: Resource): Obj {
   return rest
 }
 
+const isDelete = (r: Resource) => (r.spec as Obj | undefined)?.stagedAction === 'Delete'
+
 /**
  * validator.go validateStaged(Global)NetworkPolicy: with Delete every field but the tier must
- * be empty; otherwise the enforced form is checked as that kind would be.
+ * be empty; otherwise the enforced form is checked as that kind would be (the tier must exist
+ * either way: the client's check).
  */
-export function validateStagedPolicy(r: Resource, global: boolean): FieldError[] {
-  const spec = enforcedSpec(r)
-  if ((r.spec as Obj | undefined)?.stagedAction === 'Delete') {
-    const extra = Object.entries(spec).filter(([k, v]) => k !== 'tier' && v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && v !== false && v !== '')
-    return extra.length > 0 ? [fieldError('spec', `Spec fields, except Tier, should all be zero-value if stagedAction is Delete (found ${extra.map(([k]) => k).join(', ')})`)] : []
-  }
-  return validatePolicySpec(spec, 'spec', {global})
+export function stagedPolicyRows(enforced: RuleTable): RuleTable {
+  return [
+  {
+    field: 'spec.stagedAction',
+    rule: 'with Delete, only the tier',
+    source: 'libcalico-go/lib/validator/v3/validator.go validateStagedNetworkPolicy, validateStagedGlobalNetworkPolicy',
+    check: (v, at) => {
+      if (v !== 'Delete') return undefined
+      const extra = Object.entries(enforcedSpec(at.resource)).filter(([k, x]) => k !== 'tier' && x !== undefined && x !== null && !(Array.isArray(x) && x.length === 0) && x !== false && x !== '')
+      return extra.length > 0 ? [fieldError('spec', `Spec fields, except Tier, should all be zero-value if stagedAction is Delete (found ${extra.map(([k]) => k).join(', ')})`)] : undefined
+    },
+  },
+  ...enforced.map((row): RuleRow => (row.rule === 'the tier exists' ? row : {...row, check: (v, at) => (isDelete(at.resource) ? undefined : row.check(v, at))})),
+]
 }

@@ -1,10 +1,11 @@
 // Profile: rules and labels shared by endpoints that name it. Calico's etcd backend presents a
 // built-in `projectcalico-default-allow` profile that users cannot change.
 import {AlreadyExistsError, type FieldError, fieldError, NotSupportedError} from '../errors.js'
-import {validateRules} from '../rules.js'
+import {RULE_LIST_ROWS} from '../rules.js'
 import {strMap, type Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
 import {ruleDefaults, ruleList} from './policy-common.js'
+import {collect, type RuleTable, tableValidator} from '../rule-table.js'
 
 const specFields: Fields = [
   ['ingress', ruleList],
@@ -49,6 +50,17 @@ export function checkLabels(labels: Record<string, unknown> | undefined, field: 
   }
 }
 
+/** Profile's rules: its ingress and egress rules as a policy's (rules.ts), and the labels it applies. */
+export const RULES: RuleTable = [
+  ...RULE_LIST_ROWS,
+  {
+    field: 'spec.labelsToApply.*',
+    rule: 'label keys and values',
+    source: 'api/pkg/apis/projectcalico/v3/profile.go LabelsToApply (validate:"omitempty,labels")',
+    check: (v, at) => collect((out) => checkLabels({[at.path.slice('spec.labelsToApply.'.length)]: v}, 'spec.labelsToApply', out)),
+  },
+]
+
 export const Profile: KindDef = {
   kind: 'Profile',
   plural: 'profiles',
@@ -82,12 +94,6 @@ export const Profile: KindDef = {
     if (verb === 'delete') return new NotSupportedError('Delete', DEFAULT_ALLOW_PROFILE, `The profile ${quoted} is a default provided by Calico and cannot be deleted`)
     return new NotSupportedError('Update', DEFAULT_ALLOW_PROFILE, `The profile ${quoted} is a default provided by Calico and cannot be updated`)
   },
-  validate(r) {
-    const s = (r.spec ?? {}) as {ingress?: unknown; egress?: unknown; labelsToApply?: Record<string, unknown>}
-    const out: FieldError[] = []
-    out.push(...validateRules(s.ingress, 'spec.ingress', {direction: 'ingress'}))
-    out.push(...validateRules(s.egress, 'spec.egress', {direction: 'egress'}))
-    checkLabels(s.labelsToApply, 'spec.labelsToApply', out)
-    return out
-  },
+  rules: RULES,
+  validate: tableValidator(RULES),
 }

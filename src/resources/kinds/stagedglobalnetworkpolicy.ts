@@ -2,6 +2,8 @@
 // (calicoctl/calicoctl/resourcemgr/stagedglobalnetworkpolicy.go; validator.go
 // validateStagedGlobalNetworkPolicy). `node explain` shows what it would change.
 import type {KindDef} from '../types.js'
+import {tableValidator} from '../rule-table.js'
+import {GLOBAL_NETWORK_POLICY_ROWS} from '../rules.js'
 import {
   globalNetworkPolicyNameProblem,
   globalNetworkPolicySpecFields,
@@ -10,11 +12,14 @@ import {
   policyNameFromKey,
   policyTierReference,
   STAGED_DESCRIPTION,
+  stagedPolicyRows,
   stagedPolicyDefaults,
   stagedSpecFields,
-  validateStagedPolicy,
   withMetadataAnnotation,
 } from './policy-common.js'
+
+/** The enforced kind's rules, skipped with stagedAction Delete, and Delete's own. */
+const RULES = stagedPolicyRows(GLOBAL_NETWORK_POLICY_ROWS)
 
 export const StagedGlobalNetworkPolicy: KindDef = {
   kind: 'StagedGlobalNetworkPolicy',
@@ -28,7 +33,8 @@ export const StagedGlobalNetworkPolicy: KindDef = {
   cell: policyCell,
   defaults: stagedPolicyDefaults,
   toStorage: withMetadataAnnotation,
-  validate: (r) => validateStagedPolicy(r, true),
+  rules: RULES,
+  validate: tableValidator(RULES),
   validateName: globalNetworkPolicyNameProblem,
   legacyKeyNames: policyLegacyKeyNames,
   nameFromKey: policyNameFromKey,

@@ -1,10 +1,11 @@
 // StagedKubernetesNetworkPolicy: a Kubernetes NetworkPolicy spec staged for review, never
 // programmed (calicoctl/calicoctl/resourcemgr/stagedkubernetesnetworkpolicy.go; validator.go
 // validateStagedKubernetesNetworkPolicy). The spec is networking.k8s.io/v1's plus stagedAction.
-import {type FieldError, fieldError} from '../errors.js'
+import {fieldError} from '../errors.js'
 import {list, obj, str, strList, strMap, type Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
 import {parseCidr} from '../validate.js'
+import {type At, type RuleRow, type RuleTable, tableValidator, under} from '../rule-table.js'
 
 // networking.k8s.io/v1 in its Go field order (the generated upstream schema knows Calico's Go
 // structs only and lists these alphabetically). Inside the rules every struct is a pointer (a
@@ -26,40 +27,53 @@ const specFields: Fields = [
 type Obj = Record<string, any>
 const SELECTOR_OPS = ['In', 'NotIn', 'Exists', 'DoesNotExist']
 
-/** metav1.LabelSelector as the Kubernetes → Calico conversion needs it. */
-function checkLabelSelector(sel: Obj | undefined, path: string, out: FieldError[]): void {
-  ;((sel?.matchExpressions ?? []) as Obj[]).forEach((e, i) => {
-    const p = `${path}.matchExpressions[${i}]`
-    if (!SELECTOR_OPS.includes(e.operator)) out.push(fieldError(`${p}.operator`, `must be one of ${SELECTOR_OPS.join(', ')}`, e.operator))
-    const n = (e.values ?? []).length
-    if ((e.operator === 'In' || e.operator === 'NotIn') && n === 0) out.push(fieldError(`${p}.values`, `must be non-empty for operator ${e.operator}`))
-    if ((e.operator === 'Exists' || e.operator === 'DoesNotExist') && n > 0) out.push(fieldError(`${p}.values`, `must be empty for operator ${e.operator}`))
-  })
-}
+const V = 'libcalico-go/lib/validator/v3/validator.go'
+const K8S = 'k8s.io/api/networking/v1 (NetworkPolicy), as libcalico-go/lib/backend/k8s/conversion converts it'
+const isDelete = (at: At) => (at.resource.spec as Obj | undefined)?.stagedAction === 'Delete'
+/** Rows that apply only to a staged Set (or empty) action: Delete is checked by its own row. */
+const unlessDelete = (row: RuleRow): RuleRow => ({...row, check: (v, at) => (isDelete(at) ? undefined : row.check(v, at))})
+// Ingress rules have `from` and egress rules `to`; strict decoding refuses the other.
+const PEERS = 'spec.{ingress,egress}[*].{from,to}[*]'
 
-function checkRules(rules: Obj[] | undefined, dir: 'ingress' | 'egress', out: FieldError[]): void {
-  const peers = dir === 'ingress' ? 'from' : 'to'
-  ;(rules ?? []).forEach((rule, i) => {
-    const path = `spec.${dir}[${i}]`
-    ;((rule?.[peers] ?? []) as Obj[]).forEach((peer, j) => {
-      const p = `${path}.${peers}[${j}]`
-      checkLabelSelector(peer.podSelector, `${p}.podSelector`, out)
-      checkLabelSelector(peer.namespaceSelector, `${p}.namespaceSelector`, out)
-      const block = peer.ipBlock as Obj | undefined
-      if (block) {
-        if (peer.podSelector || peer.namespaceSelector) out.push(fieldError(`${p}.ipBlock`, 'may not be combined with podSelector or namespaceSelector'))
-        if (!parseCidr(block.cidr)) out.push(fieldError(`${p}.ipBlock.cidr`, 'must be a valid CIDR', block.cidr))
-        ;((block.except ?? []) as string[]).forEach((x, k) => {
-          if (!parseCidr(x)) out.push(fieldError(`${p}.ipBlock.except[${k}]`, 'must be a valid CIDR', x))
-        })
-      }
-    })
-    ;((rule?.ports ?? []) as Obj[]).forEach((port, j) => {
-      if (port.protocol !== undefined && !['TCP', 'UDP', 'SCTP'].includes(port.protocol))
-        out.push(fieldError(`${path}.ports[${j}].protocol`, 'must be one of TCP, UDP, SCTP', port.protocol))
-    })
-  })
-}
+/** metav1.LabelSelector expressions as the Kubernetes → Calico conversion needs them. */
+const SELECTOR_ROWS: RuleTable = [
+  {field: 'matchExpressions[*].operator', rule: 'In, NotIn, Exists or DoesNotExist', source: `${K8S} LabelSelectorRequirement`, absent: true, check: (v) => (SELECTOR_OPS.includes(v as string) ? undefined : `must be one of ${SELECTOR_OPS.join(', ')}`)},
+  {
+    field: 'matchExpressions[*].values',
+    rule: 'values with In and NotIn only',
+    source: `${K8S} LabelSelectorRequirement`,
+    absent: true,
+    check: (v, at) => {
+      const op = at.parent.operator
+      const n = Array.isArray(v) ? v.length : 0
+      if ((op === 'In' || op === 'NotIn') && n === 0) return [fieldError(at.path, `must be non-empty for operator ${op}`)]
+      if ((op === 'Exists' || op === 'DoesNotExist') && n > 0) return [fieldError(at.path, `must be empty for operator ${op}`)]
+      return undefined
+    },
+  },
+]
+
+/** StagedKubernetesNetworkPolicy's rules: validator.go validateStagedKubernetesNetworkPolicy and the Kubernetes spec's own. */
+export const RULES: RuleTable = [
+  {
+    field: 'spec.stagedAction',
+    rule: 'with Delete, nothing else',
+    source: `${V} validateStagedKubernetesNetworkPolicy`,
+    check: (v, at) => {
+      if (v !== 'Delete') return undefined
+      const extra = Object.entries(at.parent).filter(([k, x]) => k !== 'stagedAction' && x !== undefined && x !== null && !(typeof x === 'object' && Object.keys(x).length === 0))
+      return extra.length > 0 ? [fieldError('spec', `Spec fields should all be zero-value if stagedAction is Delete (found ${extra.map(([k]) => k).join(', ')})`)] : undefined
+    },
+  },
+  ...[...under('spec.podSelector', SELECTOR_ROWS), ...under(`${PEERS}.{podSelector,namespaceSelector}`, SELECTOR_ROWS)].map(unlessDelete),
+  ...[
+    {field: `${PEERS}.ipBlock`, rule: 'not with pod or namespace selectors', source: `${K8S} NetworkPolicyPeer`, check: (_v: unknown, at: At) => (at.parent.podSelector || at.parent.namespaceSelector ? [fieldError(at.path, 'may not be combined with podSelector or namespaceSelector')] : undefined)},
+    {field: `${PEERS}.ipBlock.cidr`, rule: 'a CIDR', source: `${K8S} IPBlock.CIDR`, absent: true, check: (v: unknown) => (!parseCidr(v as string) ? 'must be a valid CIDR' : undefined)},
+    {field: `${PEERS}.ipBlock.except[*]`, rule: 'CIDRs', source: `${K8S} IPBlock.Except`, check: (v: unknown) => (!parseCidr(v as string) ? 'must be a valid CIDR' : undefined)},
+    {field: 'spec.{ingress,egress}[*].ports[*].protocol', rule: 'TCP, UDP or SCTP', source: `${K8S} NetworkPolicyPort.Protocol`, check: (v: unknown) => (!['TCP', 'UDP', 'SCTP'].includes(v as string) ? 'must be one of TCP, UDP, SCTP' : undefined)},
+    {field: 'spec.policyTypes[*]', rule: 'Ingress or Egress', source: `${K8S} PolicyType`, check: (v: unknown) => (v !== 'Ingress' && v !== 'Egress' ? 'must be Ingress or Egress' : undefined)},
+  ].map(unlessDelete),
+]
 
 export const StagedKubernetesNetworkPolicy: KindDef = {
   kind: 'StagedKubernetesNetworkPolicy',
@@ -75,22 +89,8 @@ export const StagedKubernetesNetworkPolicy: KindDef = {
     if (col === 'PODSELECTOR') return podSelectorCell((r.spec as Obj | undefined)?.podSelector)
     return ''
   },
-  validate(r: Resource) {
-    const s = (r.spec ?? {}) as Obj
-    const out: FieldError[] = []
-    if (s.stagedAction === 'Delete') {
-      const extra = Object.entries(s).filter(([k, v]) => k !== 'stagedAction' && v !== undefined && v !== null && !(typeof v === 'object' && Object.keys(v).length === 0))
-      if (extra.length > 0) out.push(fieldError('spec', `Spec fields should all be zero-value if stagedAction is Delete (found ${extra.map(([k]) => k).join(', ')})`))
-      return out
-    }
-    checkLabelSelector(s.podSelector, 'spec.podSelector', out)
-    checkRules(s.ingress, 'ingress', out)
-    checkRules(s.egress, 'egress', out)
-    ;((s.policyTypes ?? []) as string[]).forEach((t, i) => {
-      if (t !== 'Ingress' && t !== 'Egress') out.push(fieldError(`spec.policyTypes[${i}]`, 'must be Ingress or Egress', t))
-    })
-    return out
-  },
+  rules: RULES,
+  validate: tableValidator(RULES),
   // validator.go checks only the length; the name must still make one etcd key.
   validateName(name) {
     if (name.length > 253) return `name is too long by ${name.length - 253} bytes`

@@ -2,6 +2,8 @@
 // (calicoctl/calicoctl/resourcemgr/stagednetworkpolicy.go; validator.go
 // validateStagedNetworkPolicy). `node explain` shows what it would change.
 import type {KindDef} from '../types.js'
+import {tableValidator} from '../rule-table.js'
+import {NETWORK_POLICY_ROWS} from '../rules.js'
 import {
   networkPolicyNameProblem,
   networkPolicySpecFields,
@@ -10,11 +12,14 @@ import {
   policyNameFromKey,
   policyTierReference,
   STAGED_DESCRIPTION,
+  stagedPolicyRows,
   stagedPolicyDefaults,
   stagedSpecFields,
-  validateStagedPolicy,
   withMetadataAnnotation,
 } from './policy-common.js'
+
+/** The enforced kind's rules, skipped with stagedAction Delete, and Delete's own. */
+const RULES = stagedPolicyRows(NETWORK_POLICY_ROWS)
 
 export const StagedNetworkPolicy: KindDef = {
   kind: 'StagedNetworkPolicy',
@@ -28,7 +33,8 @@ export const StagedNetworkPolicy: KindDef = {
   cell: policyCell,
   defaults: stagedPolicyDefaults,
   toStorage: withMetadataAnnotation,
-  validate: (r) => validateStagedPolicy(r, false),
+  rules: RULES,
+  validate: tableValidator(RULES),
   validateName: networkPolicyNameProblem,
   legacyKeyNames: policyLegacyKeyNames,
   nameFromKey: policyNameFromKey,

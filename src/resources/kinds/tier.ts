@@ -1,9 +1,10 @@
 // Tier: an ordered group of policies with a default action. Names are single DNS labels.
 import {goFloat} from '../../lib/go-float.js'
-import {type FieldError, fieldError} from '../errors.js'
+import {fieldError} from '../errors.js'
 import {anyJson, list, type FieldType, type Fields} from '../schema.js'
 import type {KindDef} from '../types.js'
-import {checkOneOf, labelNameProblem} from '../validate.js'
+import {labelNameProblem} from '../validate.js'
+import {type At, oneOf, type RuleRow, tableValidator} from '../rule-table.js'
 
 const specFields: Fields = [
   ['order', {t: 'number', ptr: true} satisfies FieldType],
@@ -27,6 +28,33 @@ interface TierSpec {
   defaultAction?: string
 }
 
+const fixedTier = (at: At) => STATIC_TIERS[at.resource.metadata.name]
+
+/** Tier's rules: the CRD's enum and validator.go validateTier for Calico's own tiers. */
+export const RULES: readonly RuleRow[] = [
+  {field: 'spec.defaultAction', rule: 'Deny or Pass', source: 'api/pkg/apis/projectcalico/v3/tier.go defaultAction (+kubebuilder:validation:Enum=Deny;Pass)', check: oneOf('Deny', 'Pass')},
+  {
+    field: 'spec.order',
+    rule: "Calico's own tiers keep their order",
+    source: 'libcalico-go/lib/validator/v3/validator.go validateTier',
+    absent: true,
+    check: (v, at) => {
+      const fixed = fixedTier(at)
+      return fixed && v !== fixed.order ? [fieldError(at.path, `${at.resource.metadata.name} tier order must be ${goFloat(fixed.order)}`, v)] : undefined
+    },
+  },
+  {
+    field: 'spec.defaultAction',
+    rule: "Calico's own tiers keep their default action",
+    source: 'libcalico-go/lib/validator/v3/validator.go validateTier',
+    absent: true,
+    check: (v, at) => {
+      const fixed = fixedTier(at)
+      return fixed && v !== fixed.defaultAction ? [fieldError(at.path, `The '${at.resource.metadata.name}' tier must have default action '${fixed.defaultAction}'`, v)] : undefined
+    },
+  },
+]
+
 export const Tier: KindDef = {
   kind: 'Tier',
   plural: 'tiers',
@@ -49,18 +77,8 @@ export const Tier: KindDef = {
     if (s.order === undefined || s.order === null) s.order = DEFAULT_TIER_ORDER
     s.defaultAction ??= 'Deny'
   },
-  validate(r) {
-    const s = (r.spec ?? {}) as TierSpec
-    const out: FieldError[] = []
-    checkOneOf(s.defaultAction, ['Deny', 'Pass'], 'spec.defaultAction', out)
-    const fixed = STATIC_TIERS[r.metadata.name]
-    if (fixed) {
-      if (s.order !== fixed.order) out.push(fieldError('spec.order', `${r.metadata.name} tier order must be ${goFloat(fixed.order)}`, s.order))
-      if (s.defaultAction !== fixed.defaultAction)
-        out.push(fieldError('spec.defaultAction', `The '${r.metadata.name}' tier must have default action '${fixed.defaultAction}'`, s.defaultAction))
-    }
-    return out
-  },
+  rules: RULES,
+  validate: tableValidator(RULES),
   validateName: labelNameProblem,
   // calicoctl lists tiers by order, lowest first; a tier without one goes last (resourcemgr/tier.go).
   listOrder: (items) => items.toSorted((a, b) => orderOf(a) - orderOf(b)),

@@ -5,8 +5,9 @@ import {list, obj, str, strList, type FieldType, type Fields} from '../schema.js
 import type {KindDef, Resource} from '../types.js'
 import {familyBits, ipFamily, netContains} from '../../lib/ip.js'
 import {isIP, isMAC, nameProblem, parseCidr, parseNet} from '../validate.js'
-import {checkEndpointPort, checkInterfaceName, checkNames} from './hostendpoint.js'
+import {checkInterfaceName, endpointPortRow} from './hostendpoint.js'
 import {joinAndTruncate, normalizeProtocol} from './policy-common.js'
+import {type Check, pushing, type RuleTable, required, tableValidator} from '../rule-table.js'
 
 const always = <T extends FieldType>(t: T): T => ({...t, ptr: true})
 const i64: FieldType = {t: 'int'}
@@ -114,6 +115,78 @@ export function workloadEndpointName(spec: WorkloadEndpointSpec): {name: string}
 
 const CONTAINER_ID = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/
 
+const V = 'libcalico-go/lib/validator/v3/validator.go'
+const API = 'libcalico-go/lib/apis/internalapi/workloadendpoint.go'
+
+/** The endpoint's networks that parse, in canonical form. */
+function networksOf(s: WorkloadEndpointSpec): string[] {
+  return (s.ipNetworks ?? []).flatMap((n) => {
+    const p = typeof n === 'string' ? parseNet(n) : undefined
+    return p ? [p.text] : []
+  })
+}
+
+const gateway = (family: 4 | 6): Check => (v) => {
+  if (!v) return undefined
+  const p = parseNet(v as string)
+  return !p ? 'invalid CIDR' : p.family !== family ? `invalid IPv${family} gateway address specified` : undefined
+}
+
+/** WorkloadEndpoint's rules: validator.go validateWorkloadEndpointSpec, names.go and the tags of internalapi/workloadendpoint.go. */
+export const RULES: RuleTable = [
+  {
+    field: 'metadata.name',
+    rule: 'as the spec identifiers make it',
+    source: 'libcalico-go/lib/names/workloadendpoint.go (clientv3/workloadendpoint.go assignOrValidateName)',
+    check: (v, at) => {
+      const expected = workloadEndpointName(at.resource.spec as WorkloadEndpointSpec)
+      if ('errors' in expected) return expected.errors
+      return v && v !== expected.name ? `the WorkloadEndpoint name does not match the primary identifiers assigned in the Spec: expected name ${expected.name}` : undefined
+    },
+  },
+  {field: 'spec.{orchestrator,workload,node,pod,endpoint,serviceAccountName}', rule: 'names', source: `${API} (validate:"omitempty,name")`, check: (v) => (typeof v === 'string' && v ? nameProblem(v) : undefined)},
+  {field: 'spec.containerID', rule: 'alphanumerics and inner dashes', source: `${API} containerID (validate:"omitempty,containerID")`, check: (v) => (typeof v === 'string' && v && !CONTAINER_ID.test(v) ? "must consist of alphanumeric characters or '-'" : undefined)},
+  {field: 'spec.ipNetworks[*]', rule: 'a CIDR', source: `${API} ipNetworks (validate:"omitempty,dive,cidr")`, check: (v) => (!parseNet(v as string) ? 'invalid CIDR' : undefined)},
+  {field: 'spec.ipNetworks[*]', rule: 'a single address', source: `${V} validateWorkloadEndpointSpec`, check: (v) => {
+    const p = parseNet(v as string)
+    return p && p.prefix !== familyBits(p.family) ? 'IP network contains multiple addresses' : undefined
+  }},
+  {field: 'spec.ipv4Gateway', rule: 'an IPv4 address', source: `${API} ipv4Gateway (validate:"omitempty,ipv4")`, check: gateway(4)},
+  {field: 'spec.ipv6Gateway', rule: 'an IPv6 address', source: `${API} ipv6Gateway (validate:"omitempty,ipv6")`, check: gateway(6)},
+  {field: 'spec.ipNATs[*].internalIP', rule: 'an IP address', source: `${API} IPNAT.InternalIP (validate:"omitempty,ip")`, absent: true, check: (v) => (!v || !isIP(v as string) ? 'must be a valid IP address' : undefined)},
+  {
+    field: 'spec.ipNATs[*].internalIP',
+    rule: 'within the endpoint networks',
+    source: `${V} validateWorkloadEndpointSpec`,
+    check: (v, at) => {
+      if (typeof v !== 'string' || !isIP(v)) return undefined
+      return networksOf(at.resource.spec as WorkloadEndpointSpec).some((net) => netContains(net, v)) ? undefined : 'NAT is not in the endpoint networks'
+    },
+  },
+  {field: 'spec.ipNATs[*].externalIP', rule: 'an IP address', source: `${API} IPNAT.ExternalIP (validate:"omitempty,ip")`, absent: true, check: (v) => (!v || !isIP(v as string) ? 'must be a valid IP address' : undefined)},
+  {
+    field: 'spec.ipNATs[*].externalIP',
+    rule: 'the family of internalIP',
+    source: `${V} validateIPNAT`,
+    check: (v, at) => {
+      const internal = at.parent.internalIP
+      return typeof v === 'string' && isIP(v) && typeof internal === 'string' && isIP(internal) && ipFamily(internal) !== ipFamily(v)
+        ? 'mismatched IP versions (internalIP and externalIP must be of one family)'
+        : undefined
+    },
+  },
+  {field: 'spec.profiles[*]', rule: 'profile names', source: `${API} profiles (validate:"omitempty,dive,name")`, check: (v) => (typeof v === 'string' ? nameProblem(v) : 'must be a string')},
+  // internalapi/workloadendpoint.go: interfaceName is tagged `interface` without omitempty.
+  {field: 'spec.interfaceName', rule: 'required', source: `${API} interfaceName (validate:"interface")`, absent: true, check: required},
+  {field: 'spec.interfaceName', rule: "'*' or an interface name", source: `${API} interfaceName (validate:"interface")`, check: pushing(checkInterfaceName)},
+  {field: 'spec.mac', rule: 'a MAC address', source: `${API} mac (validate:"omitempty,mac")`, check: (v) => (v && !isMAC(v as string) ? 'must be a valid MAC address' : undefined)},
+  endpointPortRow('spec.ports[*]', false, `${API} ports (WorkloadEndpointPort), ${V} validateWorkloadEndpointPort`),
+  {field: 'spec.ports[*].name', rule: 'required without hostPort', source: `${V} validateWorkloadEndpointPort`, absent: true, check: (v, at) => (!v && !at.parent.hostPort ? [fieldError(at.path, 'port name must not be empty if no hostPort is specified')] : undefined)},
+  {field: 'spec.ports[*].hostPort', rule: '0-65535', source: `${API} WorkloadEndpointPort.HostPort (uint16)`, check: (v) => (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535 ? 'must be between 0 and 65535' : undefined)},
+  {field: 'spec.ports[*].hostIP', rule: 'an IP address', source: `${API} WorkloadEndpointPort.HostIP (validate:"omitempty,ip")`, check: (v) => (v && (typeof v !== 'string' || !parseNet(v)) ? 'must be a valid IP address' : undefined)},
+  {field: 'spec.allowSpoofedSourcePrefixes[*]', rule: 'CIDRs', source: `${API} allowSpoofedSourcePrefixes (validate:"omitempty,dive,cidr")`, check: (v) => (!parseCidr(v as string) && !parseNet(v as string) ? 'must be a valid CIDR' : undefined)},
+]
+
 function spec(r: Resource): WorkloadEndpointSpec {
   r.spec ??= {}
   return r.spec as WorkloadEndpointSpec
@@ -174,69 +247,6 @@ export const WorkloadEndpoint: KindDef = {
       n.externalIP ??= ''
     }
   },
-  validate(r) {
-    const s = spec(r)
-    const out: FieldError[] = []
-    const expected = workloadEndpointName(s)
-    if ('errors' in expected) out.push(...expected.errors)
-    else if (r.metadata.name && r.metadata.name !== expected.name)
-      out.push(
-        fieldError('metadata.name', `the WorkloadEndpoint name does not match the primary identifiers assigned in the Spec: expected name ${expected.name}`, r.metadata.name),
-      )
-    for (const f of ['orchestrator', 'workload', 'node', 'pod', 'endpoint', 'serviceAccountName'] as const) {
-      const v = s[f]
-      if (v) {
-        const p = nameProblem(v)
-        if (p) out.push(fieldError(`spec.${f}`, p, v))
-      }
-    }
-    if (s.containerID && !CONTAINER_ID.test(s.containerID)) out.push(fieldError('spec.containerID', 'must consist of alphanumeric characters or \'-\'', s.containerID))
-    const parsedNets: string[] = []
-    ;(s.ipNetworks ?? []).forEach((n, i) => {
-      const p = parseNet(n)
-      if (!p) out.push(fieldError(`spec.ipNetworks[${i}]`, 'invalid CIDR', n))
-      else {
-        if (p.prefix !== familyBits(p.family)) out.push(fieldError(`spec.ipNetworks[${i}]`, 'IP network contains multiple addresses', n))
-        parsedNets.push(p.text)
-      }
-    })
-    const gw = (v: string | undefined, family: 4 | 6, field: string) => {
-      if (!v) return
-      const p = parseNet(v)
-      if (!p) out.push(fieldError(field, 'invalid CIDR', v))
-      else if (p.family !== family) out.push(fieldError(field, `invalid IPv${family} gateway address specified`, v))
-    }
-    gw(s.ipv4Gateway, 4, 'spec.ipv4Gateway')
-    gw(s.ipv6Gateway, 6, 'spec.ipv6Gateway')
-    ;(s.ipNATs ?? []).forEach((n, i) => {
-      const field = `spec.ipNATs[${i}]`
-      if (!n.internalIP || !isIP(n.internalIP)) out.push(fieldError(`${field}.internalIP`, 'must be a valid IP address', n.internalIP))
-      else {
-        const ip = n.internalIP
-        if (!parsedNets.some((net) => netContains(net, ip)))
-          out.push(fieldError(`${field}.internalIP`, 'NAT is not in the endpoint networks', n.internalIP))
-      }
-      // validator.go validateIPNAT: both addresses, of one family.
-      if (!n.externalIP || !isIP(n.externalIP)) out.push(fieldError(`${field}.externalIP`, 'must be a valid IP address', n.externalIP))
-      else if (n.internalIP && isIP(n.internalIP) && ipFamily(n.internalIP) !== ipFamily(n.externalIP))
-        out.push(fieldError(`${field}.externalIP`, 'mismatched IP versions (internalIP and externalIP must be of one family)', n.externalIP))
-    })
-    checkNames(s.profiles, 'spec.profiles', out)
-    // internalapi/workloadendpoint.go: interfaceName is tagged `interface` without omitempty.
-    if (!s.interfaceName) out.push(fieldError('spec.interfaceName', 'is required'))
-    else checkInterfaceName(s.interfaceName, 'spec.interfaceName', out)
-    if (s.mac && !isMAC(s.mac)) out.push(fieldError('spec.mac', 'must be a valid MAC address', s.mac))
-    ;(s.ports ?? []).forEach((p, i) => {
-      const field = `spec.ports[${i}]`
-      checkEndpointPort(p, field, out, false)
-      if (!p.name && !p.hostPort) out.push(fieldError(`${field}.name`, 'port name must not be empty if no hostPort is specified'))
-      const hp = p.hostPort
-      if (hp !== undefined && (typeof hp !== 'number' || !Number.isInteger(hp) || hp < 0 || hp > 65535)) out.push(fieldError(`${field}.hostPort`, 'must be between 0 and 65535', hp))
-      if (p.hostIP && (typeof p.hostIP !== 'string' || !parseNet(p.hostIP))) out.push(fieldError(`${field}.hostIP`, 'must be a valid IP address', p.hostIP))
-    })
-    ;(s.allowSpoofedSourcePrefixes ?? []).forEach((c, i) => {
-      if (!parseCidr(c) && !parseNet(c)) out.push(fieldError(`spec.allowSpoofedSourcePrefixes[${i}]`, 'must be a valid CIDR', c))
-    })
-    return out
-  },
+  rules: RULES,
+  validate: tableValidator(RULES),
 }
