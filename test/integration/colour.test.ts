@@ -35,6 +35,9 @@ function onTerminal(args: string[], env: Record<string, string | undefined>): Pr
   for (const [k, v] of Object.entries(merged)) if (v !== undefined) full[k] = v
   if (!('NO_COLOR' in env)) delete full.NO_COLOR
   if (!('FORCE_COLOR' in env)) delete full.FORCE_COLOR
+  // A person's shell, not a CI job's: chalk (supports-color) turns colour off wherever CI is set,
+  // and the suite runs with CI=true.
+  for (const k of ['CI', 'CONTINUOUS_INTEGRATION', 'TEAMCITY_VERSION', 'TF_BUILD']) if (!(k in env)) delete full[k]
   // script runs its command through a shell; every word is a constant of this file, quoted.
   const command = [process.execPath, BIN, ...args].map(quote).join(' ')
   return new Promise((resolve) => {
