@@ -1,11 +1,12 @@
 // Profile: rules and labels shared by endpoints that name it. Calico's etcd backend presents a
 // built-in `projectcalico-default-allow` profile that users cannot change.
-import {AlreadyExistsError, type FieldError, fieldError, NotSupportedError} from '../errors.js'
+import {AlreadyExistsError, NotSupportedError} from '../errors.js'
 import {RULE_LIST_ROWS} from '../rules.js'
 import {strMap, type Fields} from '../schema.js'
 import type {KindDef, Resource} from '../types.js'
 import {ruleDefaults, ruleList} from './policy-common.js'
-import {collect, type RuleTable, tableValidator} from '../rule-table.js'
+import {type RuleTable, tableValidator} from '../rule-table.js'
+import {labelKeyProblem, labelValueProblem} from '../validate.js'
 
 const specFields: Fields = [
   ['ingress', ruleList],
@@ -28,28 +29,6 @@ export function defaultAllowProfile(): Resource {
   }
 }
 
-// Label keys: an optional DNS subdomain prefix and a name of up to 63 characters; values up to 63.
-const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/
-const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/
-
-export function labelKeyProblem(key: string): string | undefined {
-  const slash = key.lastIndexOf('/')
-  const [prefix, name] = slash >= 0 ? [key.slice(0, slash), key.slice(slash + 1)] : [undefined, key]
-  if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !LABEL_PREFIX.test(prefix))) return 'label key prefix must be a DNS subdomain'
-  if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) return 'label key must be at most 63 alphanumeric characters, -, _ or ., beginning and ending with an alphanumeric'
-  return undefined
-}
-
-export function checkLabels(labels: Record<string, unknown> | undefined, field: string, out: FieldError[]): void {
-  for (const [k, v] of Object.entries(labels ?? {})) {
-    const p = labelKeyProblem(k)
-    if (p) out.push(fieldError(`${field}.${k}`, p, k))
-    if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v))
-      out.push(fieldError(`${field}.${k}`, 'label value must be at most 63 alphanumeric characters, -, _ or ., beginning and ending with an alphanumeric', v))
-  }
-}
-
 /** Profile's rules: its ingress and egress rules as a policy's (rules.ts), and the labels it applies. */
 export const RULES: RuleTable = [
   ...RULE_LIST_ROWS,
@@ -57,7 +36,7 @@ export const RULES: RuleTable = [
     field: 'spec.labelsToApply.*',
     rule: 'label keys and values',
     source: 'api/pkg/apis/projectcalico/v3/profile.go LabelsToApply (validate:"omitempty,labels")',
-    check: (v, at) => collect((out) => checkLabels({[at.path.slice('spec.labelsToApply.'.length)]: v}, 'spec.labelsToApply', out)),
+    check: (v, at) => labelKeyProblem(at.path.slice('spec.labelsToApply.'.length)) ?? (typeof v === 'string' ? labelValueProblem(v) : undefined),
   },
 ]
 
