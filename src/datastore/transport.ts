@@ -334,6 +334,8 @@ const PATHS = {
 export class EtcdClient implements KvApi {
   readonly members: Members
   private sessions = new Map<string, Session>()
+  /** Connections being opened, by member URL, so calls made together wait for one. */
+  private opening = new Map<string, Promise<Session>>()
   private http2?: typeof import('node:http2')
 
   constructor(
@@ -442,8 +444,19 @@ export class EtcdClient implements KvApi {
    * the caller closes (a watch, which must not be torn down with a timed-out call's session).
    */
   async session(t: Target, own = false): Promise<Session> {
-    const known = own ? undefined : this.sessions.get(t.url)
+    if (own) return this.open(t, true)
+    const known = this.sessions.get(t.url)
     if (known && !known.session.closed && !known.session.destroyed && !known.closedFor) return known
+    // Calls made together (a command's first reads go out at once) share one connection: the
+    // first opens it, the others wait for that one instead of each dialling its own.
+    const opening = this.opening.get(t.url)
+    if (opening) return opening
+    const p = this.open(t, false).finally(() => this.opening.delete(t.url))
+    this.opening.set(t.url, p)
+    return p
+  }
+
+  private async open(t: Target, own: boolean): Promise<Session> {
     this.http2 ??= await import('node:http2')
     const tls = this.opts.tls ?? {}
     const net = t.socketPath ? await import('node:net') : undefined

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import {execFileSync, type ChildProcess, spawn} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {type AddressInfo, connect as connectTcp, createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
@@ -124,6 +125,30 @@ describe('gRPC over http2, call for call', () => {
       assert.ok(empty instanceof EtcdError && empty.kind === 'rejected' && empty.etcd === 'etcdserver: key is not provided', String(empty))
     } finally {
       kv.close()
+    }
+  })
+
+  test('calls made together on a fresh client share one connection', async () => {
+    // A relay in front of etcd that counts the connections it is asked for.
+    let connections = 0
+    const upstream = new URL(etcd.endpoint)
+    const relay = createServer((socket) => {
+      connections++
+      const out = connectTcp(Number(upstream.port), upstream.hostname)
+      socket.pipe(out).pipe(socket)
+      socket.on('error', () => out.destroy())
+      out.on('error', () => socket.destroy())
+    })
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r))
+    const port = (relay.address() as AddressInfo).port
+    const kv = client({endpoints: [`http://127.0.0.1:${port}`]})
+    try {
+      const answers = await Promise.all(Array.from({length: 8}, (_, i) => kv.range({key: b(`/wire-together/${i}`)})))
+      assert.equal(answers.length, 8)
+      assert.equal(connections, 1)
+    } finally {
+      kv.close()
+      relay.close()
     }
   })
 
