@@ -12,7 +12,7 @@ import {formatRoute, formatRouteOp, InterfaceAges, RouteSyncError, syncRoutes} f
 import {formatTunnelOp, syncTunnel, TunnelUnavailableError} from '../dataplane/tunnel/index.js'
 import type {ResourceStore} from '../datastore/store.js'
 import {cidrContains, ensureTunnelAddress, Ipam, ipipTunnelPools, parseCidr4, parseIp4} from '../ipam/index.js'
-import {netFamily} from '../lib/ip.js'
+import {reservedIPv4Cidrs} from '../resources/kinds/ipreservation.js'
 import type {Resource} from '../resources/types.js'
 import {type CacheChanges, readSnapshot, type SnapshotField} from './cache.js'
 import {type HostInterface, type IdentityOptions, type NodeIdentity, registerNode, resolveIdentity, resolveNodeName, updateNodeBgp} from './identity.js'
@@ -380,8 +380,7 @@ async function runPart(spec: PartSpec, s: PassState, tails: Array<[PartResult, T
   return p
 }
 
-const reservedCidrs = (snap: Snapshot) =>
-  snap.reservations.flatMap((r) => ((r.spec as {reservedCIDRs?: string[]} | undefined)?.reservedCIDRs ?? []).filter((c) => netFamily(c) === 4))
+const reservedCidrs = (snap: Snapshot) => reservedIPv4Cidrs(snap.reservations)
 
 const tunnelPoolsFor = (ipam: Ipam, snap: Snapshot, id: NodeIdentity, node: Resource | undefined) =>
   ipipTunnelPools(ipam, {node: id.name, nodeLabels: node?.metadata.labels ?? {}, pools: poolViews(snap)})

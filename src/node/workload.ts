@@ -11,7 +11,7 @@ import {dropUntilProgrammed, removePendingDrops} from '../dataplane/iptables/pen
 import {ensureWorkloadInterfaceSysctls, OWNED_ROUTE_PROTOCOL, openNetlink} from '../dataplane/netlink.js'
 import {Ipam} from '../ipam/index.js'
 import {assertSafeName, runChecked, runCommand} from '../lib/exec.js'
-import {netFamily} from '../lib/ip.js'
+import {reservedIPv4Cidrs} from '../resources/kinds/ipreservation.js'
 import {CalicoError, NotFoundError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
 import {type KindDef, type Resource, specOf} from '../resources/types.js'
@@ -162,7 +162,7 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
   const backend = opts.iptables?.enabled === false ? undefined : await resolveIptablesBackend(opts.iptables?.backend ?? 'auto')
   let address: string
   if (!opts.ip || opts.ip === 'auto') {
-    const reservations = reservationList.flatMap((r) => ((r.spec as {reservedCIDRs?: string[]} | undefined)?.reservedCIDRs ?? []).filter((c) => netFamily(c) !== 6))
+    const reservations = reservedIPv4Cidrs(reservationList)
     const res = await ipam.autoAssign({node: opts.node, nodeLabels: labels, num: 1, handleId, attrs, pools, reservations})
     address = res.ips[0] as string
   } else {
@@ -292,13 +292,13 @@ export async function removeWorkload(opts: RemoveWorkloadOptions): Promise<Workl
   return w
 }
 
-/** This node's workloads (all nodes with `node` undefined). */
 /** `workload list`: one row per workload. */
 export async function workloadListTable(items: readonly WorkloadInfo[]): Promise<string> {
   const {tabTable} = await import('../output/table.js')
   return tabTable([['NAMESPACE', 'NAME', 'NODE', 'INTERFACE', 'IP'], ...items.map((w) => [w.namespace, w.name, w.node, w.interfaceName, w.ip])])
 }
 
+/** This node's workloads (all nodes with `node` undefined). */
 export async function listWorkloads(store: ResourceStore, node: string | undefined): Promise<WorkloadInfo[]> {
   const def = kindByName('WorkloadEndpoint')
   if (!def) return []

@@ -25,6 +25,7 @@ import type {Cell} from '../output/table.js'
 import {CalicoError} from '../resources/errors.js'
 import {kindByName} from '../resources/registry.js'
 import {readPool} from '../resources/kinds/ippool.js'
+import {reservedIPv4Cidrs} from '../resources/kinds/ipreservation.js'
 import {type KindDef, type Resource, specOf} from '../resources/types.js'
 import {clusterInformation} from './version.js'
 
@@ -55,7 +56,7 @@ async function loadReservations(store: ResourceStore): Promise<string[]> {
   const def = kindByName('IPReservation')
   if (!def) return []
   const {items} = await store.list(def)
-  return items.flatMap((r) => ((specOf(r).reservedCIDRs ?? []) as string[]).filter((c) => netFamily(c) !== 6))
+  return reservedIPv4Cidrs(items)
 }
 
 function validIp(text: string): string {

@@ -1,11 +1,17 @@
 import {strList, type Fields} from '../schema.js'
-import type {KindDef} from '../types.js'
+import {netFamily} from '../../lib/ip.js'
+import {type KindDef, type Resource, specOf} from '../types.js'
 import {checkCidr, parseNet} from '../validate.js'
 import {NETS_CELL_WIDTH} from './globalnetworkset.js'
 import {joinAndTruncate} from './policy-common.js'
 import {pushing, type RuleRow, tableValidator} from '../rule-table.js'
 
 const specFields: Fields = [['reservedCIDRs', strList]]
+
+/** The IPv4 CIDRs the given IPReservations hold back from IPAM, all together. */
+export function reservedIPv4Cidrs(reservations: readonly Resource[]): string[] {
+  return reservations.flatMap((r) => (specOf<{reservedCIDRs?: string[]}>(r).reservedCIDRs ?? []).filter((c) => netFamily(c) === 4))
+}
 
 /**
  * IPReservation's rules (api/pkg/apis/projectcalico/v3/ipreservation.go tags). The list may be

@@ -1,18 +1,7 @@
 // NetworkPolicy: namespaced policy, calicoctl aliases policy/np/pol.
 import type {KindDef} from '../types.js'
 import {NETWORK_POLICY_ROWS} from '../rules.js'
-import {tableValidator} from '../rule-table.js'
-import {
-  networkPolicyNameProblem,
-  networkPolicySpecFields,
-  policyCell,
-  policyDefaults,
-  policyLegacyKeyNames,
-  policyNameFromKey,
-  policyTierReference,
-  refuseKubernetesPolicy,
-  withMetadataAnnotation,
-} from './policy-common.js'
+import {networkPolicyNameProblem, networkPolicySpecFields, policyDefaults, policyKind, refuseKubernetesPolicy} from './policy-common.js'
 
 export const NetworkPolicy: KindDef = {
   kind: 'NetworkPolicy',
@@ -20,16 +9,8 @@ export const NetworkPolicy: KindDef = {
   aliases: ['networkpolicy', 'networkpolicies', 'policy', 'policies', 'np', 'pol', 'pols'],
   namespaced: true,
   specFields: networkPolicySpecFields,
-  columns: ['NAME', 'TIER'],
-  wideColumns: ['NAME', 'TIER', 'ORDER', 'SELECTOR'],
-  cell: policyCell,
   defaults: policyDefaults,
-  toStorage: withMetadataAnnotation,
-  rules: NETWORK_POLICY_ROWS,
-  validate: tableValidator(NETWORK_POLICY_ROWS),
   refuse: refuseKubernetesPolicy,
   validateName: networkPolicyNameProblem,
-  legacyKeyNames: policyLegacyKeyNames,
-  nameFromKey: policyNameFromKey,
-  references: policyTierReference,
+  ...policyKind(NETWORK_POLICY_ROWS),
 }

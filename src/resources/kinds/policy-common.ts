@@ -5,10 +5,10 @@ import {type CalicoError, fieldError, NotFoundError, NotSupportedError} from '..
 import {inferPolicyTypes} from '../rules.js'
 import type {PolicyType} from '../policy-types.js'
 import {bool, intOrStr, list, num, obj, str, strList, strMap, type FieldType, type Fields} from '../schema.js'
-import type {Reference, Resource, WriteVerb} from '../types.js'
+import type {KindDef, Reference, Resource, WriteVerb} from '../types.js'
 import {goFloat} from '../../lib/go-float.js'
 import {STATIC_TIERS} from './tier.js'
-import type {RuleRow, RuleTable} from '../rule-table.js'
+import {type RuleRow, type RuleTable, tableValidator} from '../rule-table.js'
 
 const intP: FieldType = {t: 'int', ptr: true}
 const numP: FieldType = {t: 'number', ptr: true}
@@ -286,6 +286,25 @@ export function policyTierReference(r: Resource): Reference[] {
 // enforced, plus `stagedAction`. Set (or empty) stages the policy of the same name; Delete stages
 // its removal and then carries nothing but the tier. Learn and Ignore are accepted and stored
 // (upstream's enum) and change nothing in the would-be set.
+
+/**
+ * What every policy kind's definition shares (NetworkPolicy, GlobalNetworkPolicy and their staged
+ * forms): table columns and cells, the metadata annotation stored with it, its names in etcd keys,
+ * the tier it references, and its rule table with the validator over that table.
+ */
+export function policyKind(rules: RuleTable) {
+  return {
+    columns: ['NAME', 'TIER'],
+    wideColumns: ['NAME', 'TIER', 'ORDER', 'SELECTOR'],
+    cell: policyCell,
+    toStorage: withMetadataAnnotation,
+    rules,
+    validate: tableValidator(rules),
+    legacyKeyNames: policyLegacyKeyNames,
+    nameFromKey: policyNameFromKey,
+    references: policyTierReference,
+  } satisfies Partial<KindDef>
+}
 
 export const STAGED_DESCRIPTION =
   'A policy staged for review: stored, never programmed. spec.stagedAction Set (or empty) stands for the enforced policy of the same name, Delete for its removal (then only the tier may be set); Learn and Ignore are stored and change nothing. node explain shows the verdict the staged policies would give next to the enforced one.'
