@@ -17,6 +17,12 @@ case "$REPO_DIR" in /tmp/*) mkdir -p /mnt/host-tmp && mount --bind /tmp /mnt/hos
 mount -t tmpfs tmpfs /tmp
 case "$REPO_DIR" in /tmp/*) mkdir -p "$REPO_DIR" && mount --bind "/mnt/host-tmp${REPO_DIR#/tmp}" "$REPO_DIR" ;; esac
 mkdir -p /mnt/lib/modules && ln -s "/usr/lib/uml/modules/$(uname -r)" "/mnt/lib/modules/$(uname -r)"
+# The kernel loads a module on demand by running the program in /proc/sys/kernel/modprobe, and
+# modprobe looks in /lib/modules, which this guest lacks (its modules are under /mnt): on-demand
+# loading works as on a host only through a modprobe that looks there. Without it, every
+# iptables-legacy call (each get/set of a table) also ran a failing `modprobe bpfilter` (0.1 s a
+# try in here: a 29-rule iptables-save took 1.1 s instead of 0.12 s).
+printf '#!/bin/sh\nexec modprobe -d /mnt "$@"\n' >/mnt/modprobe && chmod +x /mnt/modprobe && echo /mnt/modprobe >/proc/sys/kernel/modprobe
 pass() { echo "$MARK PASS $*"; }
 fail() { echo "$MARK FAIL $*"; }
 section() { echo "$MARK SECTION $*"; }
