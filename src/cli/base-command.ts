@@ -69,7 +69,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       const {loadClientConfig} = await import('../datastore/config.js')
       const {EtcdDatastore} = await import('../datastore/etcd.js')
       const f = this.flags as {config?: string; timeout?: string}
-      const config = loadClientConfig({configPath: f.config, env: process.env, timeoutMs: parseDuration(f.timeout ?? '5s')})
+      const config = await loadClientConfig({configPath: f.config, env: process.env, timeoutMs: parseDuration(f.timeout ?? '5s')})
       this.datastore = await EtcdDatastore.connect(config)
     }
     return this.datastore

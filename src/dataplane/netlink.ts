@@ -2,9 +2,8 @@
 // over rtnetlink (the `netlink` package), plus the per-interface /proc sysctls Calico needs.
 // The socket lives in the namespace of this process: run under `ip netns exec NS` to act on NS.
 import {readFile, writeFile} from 'node:fs/promises'
-// The rtnetlink part only: the package's index also loads its nl80211 and WireGuard modules (a
-// quarter of a megabyte this tool never uses, read at every start).
-import {createRtNetlink, type RtNetlinkSocket} from 'netlink/dist/rt/rt.js'
+import {createRequire} from 'node:module'
+import type {RtNetlinkSocket} from 'netlink/dist/rt/rt.js'
 import {assertSafeName} from '../lib/exec.js'
 import {formatIPv4, parseIPv4, parseNet4} from '../lib/ip.js'
 
@@ -190,11 +189,21 @@ export function openNetlink(): Netlink {
   return new Netlink()
 }
 
+// The package is loaded at the first socket, not with this module: its native part and 400 kB of
+// struct codecs cost about as much as the rest of a command's start-up (0.5-0.75 s of a command
+// under user-mode-linux), and the sysctls and constants here need none of it. Only its rtnetlink
+// part: the package's index also loads nl80211 and WireGuard modules this tool never uses.
+let rtNetlink: typeof import('netlink/dist/rt/rt.js') | undefined
+function loadRtNetlink(): typeof import('netlink/dist/rt/rt.js') {
+  rtNetlink ??= createRequire(import.meta.url)('netlink/dist/rt/rt.js') as typeof import('netlink/dist/rt/rt.js')
+  return rtNetlink
+}
+
 export class Netlink {
   private readonly sock: RtNetlinkSocket
 
   constructor() {
-    this.sock = createRtNetlink()
+    this.sock = loadRtNetlink().createRtNetlink()
   }
 
   close(): void {

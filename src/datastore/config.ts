@@ -1,9 +1,8 @@
 // Connection settings, read the way calicoctl reads them: an existing config file is used
 // alone; otherwise the environment (CALICO_-prefixed names first, then plain names).
 import {readFileSync} from 'node:fs'
-import yaml from 'js-yaml'
+import {goString} from '../lib/go-float.js'
 import {CalicoError} from '../resources/errors.js'
-import {GO_YAML_SCHEMA, goString} from '../resources/go-yaml.js'
 
 export const DEFAULT_CONFIG_PATH = '/etc/calico/calicoctl.cfg'
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:2379'
@@ -79,7 +78,7 @@ function finish(raw: Partial<ClientConfig> & {etcdEndpoints?: string}, timeoutMs
 }
 
 /** Pure apart from readFile: every precedence case is a unit test. */
-export function loadClientConfig(input: LoadConfigInput): ClientConfig {
+export async function loadClientConfig(input: LoadConfigInput): Promise<ClientConfig> {
   const read = input.readFile ?? ((p: string) => readFileSync(p, 'utf8'))
   const timeoutMs = input.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const path = input.configPath ?? input.env.CALICOCTL_CONFIG ?? DEFAULT_CONFIG_PATH
@@ -107,7 +106,10 @@ export function loadClientConfig(input: LoadConfigInput): ClientConfig {
   )
 }
 
-export function parseConfigFile(path: string, text: string, timeoutMs = DEFAULT_TIMEOUT_MS): ClientConfig {
+export async function parseConfigFile(path: string, text: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ClientConfig> {
+  // The YAML reader is loaded only for a config file: most runs have none (the environment), and
+  // it is a tenth of a command's start-up under user-mode-linux.
+  const [{default: yaml}, {GO_YAML_SCHEMA}] = await Promise.all([import('js-yaml'), import('../resources/go-yaml.js')])
   let doc: any
   try {
     // As calicoctl reads it (libcalico-go/lib/apiconfig/load.go: sigs.k8s.io/yaml UnmarshalStrict).

@@ -187,7 +187,7 @@ export interface NodeIdentity {
   name: string
   /** CIDR, e.g. 198.51.100.95/24. */
   ipv4Address: string
-  /** Interface holding the address; undefined when the address is not on this host. */
+  /** Interface holding the address; undefined when the address is not on this host (or was not looked up: addressOnly). */
   interface?: string
   /** AS to store on the Node; undefined keeps whatever the Node has. */
   asNumber?: string
@@ -213,15 +213,23 @@ function normaliseAs(text: string): string {
 /**
  * Resolves this host's identity. `existing` is the stored Node (its address is kept when
  * neither --ip nor IP is given); `interfaces` and `reachSource` are injectable for tests.
+ * With `addressOnly` (registration: the Node needs the name, address and AS) the host's
+ * interfaces are read only when the address depends on them, and `interface` may be missing.
  */
 export async function resolveIdentity(
   opts: IdentityOptions,
   existing?: Resource,
-  deps: {interfaces?: HostInterface[]; reach?: (dest: string) => Promise<string>} = {},
+  deps: {interfaces?: HostInterface[]; readInterfaces?: () => Promise<HostInterface[]>; reach?: (dest: string) => Promise<string>; addressOnly?: boolean} = {},
 ): Promise<NodeIdentity> {
   const env = opts.env ?? process.env
   const name = resolveNodeName(opts)
-  const interfaces = deps.interfaces ?? (await readHostInterfaces())
+  let read = deps.interfaces
+  const hostInterfaces = async () => {
+    read ??= await (deps.readInterfaces ?? readHostInterfaces)()
+    return read
+  }
+  /** The interface holding `ip` (and its prefix), unless only the address is asked for and it is known. */
+  const lookup = async (ip: string, known: boolean) => (known && deps.addressOnly ? undefined : findAddress(await hostInterfaces(), ip))
   const ipText = (opts.ip ?? env.IP ?? '').trim()
   const asText = (opts.as ?? env.AS ?? '').trim()
   const asNumber = asText ? normaliseAs(asText) : undefined
@@ -238,19 +246,19 @@ export async function resolveIdentity(
     const p = parseNet4(ipText)
     if (!p) throw new CalicoError(`invalid --ip '${ipText}': use an IPv4 address (optionally with /prefix) or 'autodetect'`)
     const ip = formatIPv4(p.ip)
-    const found = findAddress(interfaces, ip)
+    const found = await lookup(ip, ipText.includes('/'))
     const cidr = ipText.includes('/') ? `${ip}/${p.cidr.prefix}` : (found?.cidr ?? `${ip}/32`)
     return done(cidr, 'configured', found?.interface)
   }
   const stored = (existing?.spec as {bgp?: {ipv4Address?: string}} | undefined)?.bgp?.ipv4Address
   if (!ipText && stored) {
-    const found = findAddress(interfaces, stored.split('/')[0] ?? '')
+    const found = await lookup(stored.split('/')[0] ?? '', true)
     return done(stored, 'from the Node resource', found?.interface)
   }
   const methodText = opts.autodetectionMethod ?? env.IP_AUTODETECTION_METHOD
   const method = parseAutodetectMethod(methodText)
   const reachSource = method.kind === 'can-reach' ? await (deps.reach ?? sourceAddressFor)(method.destination) : undefined
-  const hit = autodetectAddress(interfaces, method, reachSource)
+  const hit = autodetectAddress(await hostInterfaces(), method, reachSource)
   if (!hit) throw new CalicoError(`no IPv4 address found for this node with autodetection method '${methodText || 'first-found'}'`)
   return done(hit.cidr, `autodetected (${methodText || 'first-found'}) on ${hit.interface}`, hit.interface)
 }
@@ -349,11 +357,13 @@ export function registerNode(store: ResourceStore, id: NodeIdentity, opts: {dryR
 export async function registerThisNode(
   store: ResourceStore,
   opts: IdentityOptions,
-  deps: {interfaces?: HostInterface[]} = {},
+  deps: {interfaces?: HostInterface[]; readInterfaces?: () => Promise<HostInterface[]>} = {},
 ): Promise<NodeRegistration & {identity: NodeIdentity}> {
-  // The host's interfaces are read while the Node is fetched (netlink's load and etcd's answer overlap).
-  const [existing, interfaces] = await Promise.all([store.get(nodeDef(), resolveNodeName(opts)), deps.interfaces ?? readHostInterfaces()])
-  const identity = await resolveIdentity(opts, existing, {...deps, interfaces})
+  // Only the address is stored: the host's interfaces are read (netlink loaded) only when the
+  // address depends on them (autodetection, or --ip without a prefix), which keeps netlink's
+  // load out of the time to registration.
+  const existing = await store.get(nodeDef(), resolveNodeName(opts))
+  const identity = await resolveIdentity(opts, existing, {...deps, addressOnly: true})
   const reg = await registerNode(store, identity, existing ? {existing} : {})
   return {...reg, identity}
 }

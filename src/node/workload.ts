@@ -8,7 +8,7 @@ import {existsSync} from 'node:fs'
 import type {ResourceStore} from '../datastore/store.js'
 import {type IptablesBackend, resolveIptablesBackend} from '../dataplane/iptables/executor.js'
 import {dropUntilProgrammed, removePendingDrops} from '../dataplane/iptables/pending.js'
-import {ensureWorkloadInterfaceSysctls, OWNED_ROUTE_PROTOCOL, openNetlink} from '../dataplane/netlink.js'
+import {ensureWorkloadInterfaceSysctls, OWNED_ROUTE_PROTOCOL} from '../dataplane/netlink.js'
 import {Ipam} from '../ipam/index.js'
 import {assertSafeName, runChecked, runCommand} from '../lib/exec.js'
 import {reservedIPv4Cidrs} from '../resources/kinds/ipreservation.js'
@@ -184,10 +184,13 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
     step()
     const mac = workloadMac()
     undo.push(() => runCommand('ip', ['link', 'del', iface]))
+    // The /32 route goes in with the interface, as node apply's routes part would write it, so
+    // the workload works at once (the link is up; it has a carrier once eth0 is up below).
     await ipBatch(undefined, [
       `link add ${iface} address ${HOST_SIDE_MAC} type veth peer name ${peer} address ${mac}`,
       `link set ${peer} netns ${nsPath}`,
       `link set ${iface} up`,
+      `route replace ${address}/32 dev ${iface} proto ${OWNED_ROUTE_PROTOCOL} scope link`,
     ])
     step()
     await ipBatch({...(opts.netns.startsWith('/') ? {} : {name: opts.netns}), path: nsPath}, [
@@ -200,15 +203,6 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
     ])
     step()
     await ensureWorkloadInterfaceSysctls(iface)
-    // The /32 route, as node apply's routes part would write it, so the workload works at once.
-    const nl = openNetlink()
-    try {
-      const link = await nl.linkByName(iface)
-      if (!link) throw new CalicoError(`${iface} vanished while it was being set up`)
-      await nl.writeRoute({dst: `${address}/32`, type: 'unicast', ifindex: link.index, scope: 'link', onlink: false, protocol: OWNED_ROUTE_PROTOCOL}, 'replace')
-    } finally {
-      nl.close()
-    }
 
     step()
     const r: Resource = {

@@ -13,9 +13,8 @@
 //  - alias expansion bounded by go-yaml's own rule (decode.go allowedAliasRatio): a document
 //    whose aliases make most of its nodes fails with one line, in time proportional to its text.
 // The JSON step turns a number or boolean into text where the Go field is a string
-// (convertToJSONableObject): goString below, applied by canonicalKeys (upstream.ts).
+// (convertToJSONableObject): goString (lib/go-float.ts), applied by canonicalKeys (upstream.ts).
 import yaml from 'js-yaml'
-import {goFloat} from '../lib/go-float.js'
 
 const BOOLS = new Map<string, boolean>()
 for (const w of ['y', 'yes', 'on', 'true']) for (const s of [w, w[0]!.toUpperCase() + w.slice(1), w.toUpperCase()]) BOOLS.set(s, true)
@@ -167,22 +166,3 @@ export function checkAliasExpansion(doc: unknown): boolean {
   return aliased > 0
 }
 
-/**
- * A number or boolean decoded into a Go string field, as sigs.k8s.io/yaml writes it there
- * (strconv.FormatInt for integers, FormatFloat(v, 'g', -1, 32) for floats, "true"/"false").
- * An integral float (`1.0`, `1e6`) is not told apart from an integer here.
- */
-export function goString(v: number | boolean): string {
-  if (typeof v === 'boolean') return v ? 'true' : 'false'
-  if (Number.isInteger(v) && Math.abs(v) < 2 ** 64) return (v === 0 ? 0 : v).toString(10)
-  return formatFloat32(v)
-}
-
-/** strconv.FormatFloat(v, 'g', -1, 32): Go's 'g' form (goFloat) of the shortest digits that read back as the same float32. */
-function formatFloat32(v: number): string {
-  const f = Math.fround(v)
-  if (!Number.isFinite(f) || f === 0) return goFloat(f)
-  let p = 1
-  while (p < 9 && Math.fround(Number(f.toPrecision(p))) !== f) p++
-  return goFloat(Number(f.toPrecision(p)))
-}

@@ -8,7 +8,7 @@
 //  - Go's time.Duration parsed and printed as Go does (metav1.Duration fields).
 import {formatGoDuration, parseGoDuration} from '../lib/go-duration.js'
 import {type FieldError, fieldError} from './errors.js'
-import {goString} from './go-yaml.js'
+import {goString} from '../lib/go-float.js'
 import {UPSTREAM} from './upstream-schema.js'
 import type {UpstreamSchema} from './upstream-types.js'
 import {parsePort, PortError} from './rules.js'

@@ -10,7 +10,7 @@ import {labelResource} from '../../src/service/modify.js'
 const [endpoint, writer, kind, ...names] = process.argv.slice(2)
 const def = kindByName(kind!)
 if (!def) throw new Error(`unknown kind ${kind}`)
-const ds = await EtcdDatastore.connect(loadClientConfig({env: {ETCD_ENDPOINTS: endpoint}, configPath: undefined, readFile: () => { throw new Error('no file') }}))
+const ds = await EtcdDatastore.connect(await loadClientConfig({env: {ETCD_ENDPOINTS: endpoint}, configPath: undefined, readFile: () => { throw new Error('no file') }}))
 const store = new ResourceStore(ds)
 let ok = 0
 const failed: string[] = []

@@ -34,7 +34,7 @@ describe('node run: the datastore watch', {skip, timeout: 120_000}, () => {
 
   before(async () => {
     etcd = await startEtcd()
-    ds = await EtcdDatastore.connect(loadClientConfig({env: {ETCD_ENDPOINTS: etcd.endpoint, CALICOCTL_CONFIG: '/nonexistent'}, timeoutMs: 1000}))
+    ds = await EtcdDatastore.connect(await loadClientConfig({env: {ETCD_ENDPOINTS: etcd.endpoint, CALICOCTL_CONFIG: '/nonexistent'}, timeoutMs: 1000}))
   })
   after(async () => {
     ds?.close()

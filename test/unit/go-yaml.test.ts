@@ -11,7 +11,8 @@ import {join} from 'node:path'
 import {after, test} from 'node:test'
 import yaml from 'js-yaml'
 import {parseConfigFile} from '../../src/datastore/config.js'
-import {checkAliasExpansion, GO_YAML_SCHEMA, goNumber, goString} from '../../src/resources/go-yaml.js'
+import {checkAliasExpansion, GO_YAML_SCHEMA, goNumber} from '../../src/resources/go-yaml.js'
+import {goString} from '../../src/lib/go-float.js'
 import {defaultAndValidate, resourceFromDoc, splitDocuments} from '../../src/resources/manifest.js'
 import {CalicoError, ValidationError} from '../../src/resources/errors.js'
 import {loadManifests, writeResources} from '../../src/service/crud.js'
@@ -209,10 +210,10 @@ test('what get -o yaml writes, the reader reads back as the same string (writer 
   }
 })
 
-test('the config file is read the same way (libcalico-go/lib/apiconfig/load.go: sigs.k8s.io/yaml UnmarshalStrict)', () => {
+test('the config file is read the same way (libcalico-go/lib/apiconfig/load.go: sigs.k8s.io/yaml UnmarshalStrict)', async () => {
   const cfg = (spec: string) => `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n${spec}`
-  const c = parseConfigFile('c.cfg', cfg('  etcdEndpoints: http://127.0.0.1:2379\n  etcdUsername: 0777\n  etcdPassword: yes\n'))
+  const c = await parseConfigFile('c.cfg', cfg('  etcdEndpoints: http://127.0.0.1:2379\n  etcdUsername: 0777\n  etcdPassword: yes\n'))
   assert.equal(c.username, '511')
   assert.equal(c.password, 'true')
-  assert.throws(() => parseConfigFile('c.cfg', cfg('  etcdUsername: a\n  etcdUsername: b\n')), /^CalicoError: syntax error in c\.cfg: failed to parse config as YAML\/JSON: duplicated mapping key/)
+  await assert.rejects(parseConfigFile('c.cfg', cfg('  etcdUsername: a\n  etcdUsername: b\n')), /^CalicoError: syntax error in c\.cfg: failed to parse config as YAML\/JSON: duplicated mapping key/)
 })

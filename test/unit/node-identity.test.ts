@@ -87,6 +87,24 @@ describe('resolveIdentity', () => {
     assert.equal((await resolveIdentity({name: 'h', ip: '198.51.100.95', env: {AS: '1.10'}}, undefined, {interfaces: IFACES})).asNumber, '1.10')
     await assert.rejects(resolveIdentity({name: 'h', ip: '198.51.100.95', as: 'abc', env}, undefined, {interfaces: IFACES}), /invalid AS number 'abc'/)
   })
+  it('addressOnly (registration) reads the interfaces only when the address depends on them', async () => {
+    let reads = 0
+    const readInterfaces = async () => {
+      reads++
+      return IFACES
+    }
+    // An --ip with a prefix, or the stored address: known without the host's interfaces.
+    assert.equal((await resolveIdentity({name: 'h', ip: '198.51.100.95/24', env}, undefined, {readInterfaces, addressOnly: true})).ipv4Address, '198.51.100.95/24')
+    assert.equal((await resolveIdentity({name: 'h', env}, node('203.0.113.7/25'), {readInterfaces, addressOnly: true})).ipv4Address, '203.0.113.7/25')
+    assert.equal(reads, 0)
+    // Without a prefix the interface gives it; autodetection needs them all.
+    assert.equal((await resolveIdentity({name: 'h', ip: '198.51.100.95', env}, undefined, {readInterfaces, addressOnly: true})).ipv4Address, '198.51.100.95/24')
+    assert.equal((await resolveIdentity({name: 'h', env: {IP_AUTODETECTION_METHOD: 'interface=ens5'}}, undefined, {readInterfaces, addressOnly: true})).ipv4Address, '203.0.113.7/25')
+    assert.equal(reads, 2)
+    // Without addressOnly (a pass: BGP-mode routes need the interface) they are read once.
+    assert.equal((await resolveIdentity({name: 'h', ip: '198.51.100.95/24', env}, undefined, {readInterfaces})).interface, 'eth0')
+    assert.equal(reads, 3)
+  })
   it('bad --ip and no address at all are clear errors', async () => {
     await assert.rejects(resolveIdentity({name: 'h', ip: '300.1.1.1', env}, undefined, {interfaces: IFACES}), /invalid --ip '300\.1\.1\.1'/)
     await assert.rejects(resolveIdentity({name: 'h', env}, undefined, {interfaces: [IFACES[0] as HostInterface]}), /no IPv4 address found/)

@@ -239,19 +239,19 @@ describe('client configuration', () => {
     throw new Error('ENOENT')
   }
   const cfg = 'apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nmetadata: {}\nspec:\n  datastoreType: etcdv3\n  etcdEndpoints: http://10.0.0.1:2379,http://10.0.0.2:2379\n  etcdUsername: u\n  etcdPassword: p\n'
-  test('an existing default file wins over the environment, alone', () => {
-    const c = loadClientConfig({env: {ETCD_ENDPOINTS: 'http://env:2379'}, readFile: read({'/etc/calico/calicoctl.cfg': cfg})})
+  test('an existing default file wins over the environment, alone', async () => {
+    const c = await loadClientConfig({env: {ETCD_ENDPOINTS: 'http://env:2379'}, readFile: read({'/etc/calico/calicoctl.cfg': cfg})})
     assert.deepEqual(c.endpoints, ['http://10.0.0.1:2379', 'http://10.0.0.2:2379'])
     assert.equal(c.username, 'u')
   })
-  test('missing default file: environment, CALICO_ prefix first, default endpoint last', () => {
-    assert.deepEqual(loadClientConfig({env: {CALICO_ETCD_ENDPOINTS: 'http://a:1', ETCD_ENDPOINTS: 'http://b:1'}, readFile: read({})}).endpoints, ['http://a:1'])
-    assert.deepEqual(loadClientConfig({env: {}, readFile: read({})}).endpoints, ['http://127.0.0.1:2379'])
+  test('missing default file: environment, CALICO_ prefix first, default endpoint last', async () => {
+    assert.deepEqual((await loadClientConfig({env: {CALICO_ETCD_ENDPOINTS: 'http://a:1', ETCD_ENDPOINTS: 'http://b:1'}, readFile: read({})})).endpoints, ['http://a:1'])
+    assert.deepEqual((await loadClientConfig({env: {}, readFile: read({})})).endpoints, ['http://127.0.0.1:2379'])
   })
-  test('explicit missing file, bad kind, unknown field, mixed inline and file certs', () => {
-    assert.throws(() => loadClientConfig({configPath: '/x.cfg', env: {}, readFile: read({})}), /Error reading config file: \/x.cfg/)
-    assert.throws(() => loadClientConfig({configPath: '/x', env: {}, readFile: read({'/x': cfg.replace('CalicoAPIConfig', 'Nope')})}), /expected kind 'CalicoAPIConfig', got 'Nope'/)
-    assert.throws(() => loadClientConfig({configPath: '/x', env: {}, readFile: read({'/x': `${cfg}  etcdColour: red\n`})}), /not recognized or is in the wrong location: spec.etcdColour/)
-    assert.throws(() => loadClientConfig({configPath: '/x', env: {}, readFile: read({'/x': `${cfg}  etcdKey: abc\n  etcdKeyFile: /k\n`})}), /Cannot mix inline certificate-key/)
+  test('explicit missing file, bad kind, unknown field, mixed inline and file certs', async () => {
+    await assert.rejects(loadClientConfig({configPath: '/x.cfg', env: {}, readFile: read({})}), /Error reading config file: \/x.cfg/)
+    await assert.rejects(loadClientConfig({configPath: '/x', env: {}, readFile: read({'/x': cfg.replace('CalicoAPIConfig', 'Nope')})}), /expected kind 'CalicoAPIConfig', got 'Nope'/)
+    await assert.rejects(loadClientConfig({configPath: '/x', env: {}, readFile: read({'/x': `${cfg}  etcdColour: red\n`})}), /not recognized or is in the wrong location: spec.etcdColour/)
+    await assert.rejects(loadClientConfig({configPath: '/x', env: {}, readFile: read({'/x': `${cfg}  etcdKey: abc\n  etcdKeyFile: /k\n`})}), /Cannot mix inline certificate-key/)
   })
 })
