@@ -5,7 +5,9 @@
 // the WorkloadEndpoint resource records it all. Run in the host's network namespace, as root.
 import {createHash, randomBytes} from 'node:crypto'
 import {existsSync} from 'node:fs'
+import {resourceKey} from '../datastore/keys.js'
 import type {ResourceStore} from '../datastore/store.js'
+import type {Watch} from '../datastore/watch.js'
 import {type IptablesBackend, resolveIptablesBackend} from '../dataplane/iptables/executor.js'
 import {dropUntilProgrammed, removePendingDrops} from '../dataplane/iptables/pending.js'
 import {ensureWorkloadInterfaceSysctls, OWNED_ROUTE_PROTOCOL} from '../dataplane/netlink.js'
@@ -18,7 +20,6 @@ import {type KindDef, type Resource, specOf} from '../resources/types.js'
 import {formatFieldError} from '../resources/errors.js'
 import {nodeDef} from './identity.js'
 import {DEFAULT_ALLOW_PROFILE, poolsForNode} from './snapshot.js'
-import {sleep} from '../lib/sleep.js'
 
 export const WORKLOAD_ORCHESTRATOR = 'calicoctl'
 export const WORKLOAD_ENDPOINT = 'eth0'
@@ -232,21 +233,62 @@ export async function addWorkload(opts: AddWorkloadOptions): Promise<WorkloadInf
   }
 }
 
-/** Polls this host's Node until it is registered or `waitNodeMs` has passed (saying so once). */
+/** Waits until this host's Node is registered or `waitNodeMs` has passed (saying so once). */
 async function waitForNode(opts: AddWorkloadOptions): Promise<Resource> {
   const waitMs = opts.waitNodeMs ?? DEFAULT_WAIT_NODE_MS
   const hint = `start 'calicoctl node run' (or run 'calicoctl node apply') on it`
-  if (waitMs > 0) {
+  if (waitMs > 0 && !opts.signal?.aborted) {
     opts.onWait?.(`node ${opts.node} is not registered yet: waiting up to ${waitMs / 1000}s for it (${hint})`)
-    const deadline = Date.now() + waitMs
-    while (Date.now() < deadline && !opts.signal?.aborted) {
-      await sleep(Math.min(250, Math.max(0, deadline - Date.now())), opts.signal)
-      const node = await opts.store.get(nodeDef(), opts.node)
-      if (node) return node
-    }
+    const node = await nodeRegistered(opts, waitMs)
+    if (node) return node
     if (opts.signal?.aborted) throw new CalicoError(`workload add interrupted while waiting for node ${opts.node} to register: nothing was done`)
   }
   throw new CalicoError(`node ${opts.node} is not registered${waitMs > 0 ? ` after ${waitMs / 1000}s` : ''}: ${hint} first`)
+}
+
+/**
+ * The Node as soon as it is written, through a watch on its key (no polling: the registration is
+ * seen within one etcd round trip); undefined after `waitMs` or on abort.
+ */
+async function nodeRegistered(opts: AddWorkloadOptions, waitMs: number): Promise<Resource | undefined> {
+  const def = nodeDef()
+  const key = resourceKey(def, opts.node)
+  const from = await opts.store.ds.revision()
+  // Written since the first read: found here; anything later, the watch (from `from`) delivers.
+  const now = await opts.store.get(def, opts.node)
+  if (now) return now
+  return new Promise<Resource | undefined>((resolve, reject) => {
+    let watch: Watch | undefined
+    let done = false
+    const finish = (node?: Resource, error?: unknown) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      opts.signal?.removeEventListener('abort', onAbort)
+      watch?.close()
+      if (error) reject(error)
+      else resolve(node)
+    }
+    const onAbort = () => finish()
+    const timer = setTimeout(() => finish(), waitMs)
+    opts.signal?.addEventListener('abort', onAbort, {once: true})
+    const found = () => opts.store.get(def, opts.node).then((n) => n && finish(n), (error) => finish(undefined, error))
+    opts.store.ds
+      .watch([key], from, {
+        onEvent: (e) => {
+          if (e.key === key && e.type === 'put') void found()
+        },
+        // Compacted under us (the wait outlived etcd's history): one more read decides.
+        onLost: () => void found().then(() => finish()),
+      })
+      .then(
+        (w) => {
+          watch = w
+          if (done) w.close()
+        },
+        (error) => finish(undefined, error),
+      )
+  })
 }
 
 export const DEFAULT_WAIT_NODE_MS = 30_000
