@@ -16,6 +16,7 @@ import {type IptablesBench, iptablesBench} from './iptables.mjs'
 import {type RoutesBench, routesBench} from './routes.mjs'
 import {selectorBench} from './selector.mjs'
 import {startup} from './startup.mjs'
+import {type UmlSeedBench, umlSeedBench} from './uml-seed.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 interface Row {
@@ -221,6 +222,38 @@ const modeSwitch = await optional('node run: mode switch, 2 idle agents', modeSw
   }))
 })
 
+// The same agent inside user-mode-linux (issue #20's goals are set there): the seed scenario,
+// quiet and with two CPU burners, against the figures the previous results.json held.
+const umlSeed = await optional('UML seed scenario', umlSeedBench, ({variants, previous}: UmlSeedBench) =>
+  variants.flatMap((v) => {
+    const p = previous?.find((q) => q.burners === v.burners)
+    const where = `UML${v.burners ? `, ${v.burners} burners` : ''}`
+    const ms = (what: string, k: 'registeredMs' | 'firstPassMs' | 'workloadAddMs' | 'toNeverMs' | 'toAlwaysMs', target?: number): Row => ({
+      what: `${where}: ${what}`,
+      ours: `${v[k]} ms`,
+      baseline: p ? `previous figure: ${p[k]} ms` : '-',
+      ratio: p ? x(v[k], p[k]) : '-',
+      target: target ? `< ${target} ms` : '-',
+      met: target ? v[k] < target : null,
+    })
+    return [
+      ms('node run start -> Node registered (later host)', 'registeredMs', 5000),
+      ms('node run start -> first pass done (later host)', 'firstPassMs'),
+      ms('workload add typed at start (slower pod)', 'workloadAddMs', 5000),
+      ms('ipipMode -> Never converged after the patch', 'toNeverMs', 3000),
+      ms('ipipMode -> Always converged after the patch', 'toAlwaysMs', 3000),
+      {
+        what: `${where}: node run idle CPU (busier agent)`,
+        ours: `${v.idleCpuPercent.toFixed(2)}% (${v.idleCpuWithChildrenPercent.toFixed(2)}% with children)`,
+        baseline: p ? `previous figure: ${p.idleCpuWithChildrenPercent.toFixed(2)}% with children` : '-',
+        ratio: p && p.idleCpuWithChildrenPercent > 0 ? x(v.idleCpuWithChildrenPercent, p.idleCpuWithChildrenPercent) : '-',
+        target: '< 2%',
+        met: v.idleCpuWithChildrenPercent < 2,
+      },
+    ]
+  }),
+)
+
 const load1 = loadavg()
 const header: Row = {what: 'what', ours: 'ours', baseline: 'baseline', ratio: 'ratio', target: 'target', met: null}
 const cells = (r: Row) => [r.what, r.ours, r.baseline, r.ratio, r.target, r === header ? 'met?' : r.met === null ? '-' : r.met ? 'yes' : 'NO']
@@ -232,4 +265,4 @@ const machine = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 
 const loads = `load average ${load0.map((l) => l.toFixed(2)).join(' ')} at start, ${load1.map((l) => l.toFixed(2)).join(' ')} at end`
 console.log(table)
 console.log(`\n${machine}; ${loads}; ${((Date.now() - started) / 1000).toFixed(0)} s`)
-writeFileSync(join(HERE, 'results.json'), `${JSON.stringify({date: new Date().toISOString(), machine, loadStart: load0, loadEnd: load1, startup: s, bulk: b, hostScale: h, ipam: ipamOut, selector: sel, bird, routes, iptables: ipt, agentStart: agent, idle, modeSwitch, rows}, null, 2)}\n`)
+writeFileSync(join(HERE, 'results.json'), `${JSON.stringify({date: new Date().toISOString(), machine, loadStart: load0, loadEnd: load1, startup: s, bulk: b, hostScale: h, ipam: ipamOut, selector: sel, bird, routes, iptables: ipt, agentStart: agent, idle, modeSwitch, umlSeed, rows}, null, 2)}\n`)

@@ -213,6 +213,22 @@ check always-again-tunl0-route converged_always
 capture $W/cap-ipip2.txt
 check always-again-capture-proto4 grep -q 'IP 198.51.100.95 > 198.51.100.96: IP ' $W/cap-ipip2.txt
 
+# For bench/uml-seed.mts only (IDLE_SECONDS set): each agent's CPU while nothing changes, from
+# /proc/PID/stat (utime+stime, and cutime+cstime for the programs it ran), as % of one CPU.
+if [ -n "${IDLE_SECONDS:-}" ]; then
+  cpu() { awk '{print $14+$15, $16+$17}' /proc/$1/stat; }
+  step "idle: both agents left alone for $IDLE_SECONDS s"
+  for h in master node; do set -- $(cpu "$(cat $W/$h/run.pid)"); eval "S_$h='$1 $2'"; done
+  sleep "$IDLE_SECONDS"
+  IDLE=""
+  for h in master node; do
+    set -- $(cpu "$(cat $W/$h/run.pid)") $(eval echo "\$S_$h")
+    IDLE="$IDLE $h-idle-cpu=$(awk -v a=$1 -v b=$3 -v s=$IDLE_SECONDS 'BEGIN{printf "%.2f", (a-b)/s}') $h-idle-cpu-with-children=$(awk -v a=$1 -v c=$2 -v b=$3 -v d=$4 -v s=$IDLE_SECONDS 'BEGIN{printf "%.2f", (a+c-b-d)/s}')"
+  done
+  section idle; echo "$IDLE"; section end
+  say "idle CPU (% of one CPU, clock ticks of 10 ms):$IDLE"
+fi
+
 # ---------------------------------------------------------------------------------------------
 step "stop: SIGTERM to both agents (routes stay; their BIRDs stop)"
 for h in master node; do kill -TERM "$(cat $W/$h/run.pid)"; done

@@ -8,20 +8,15 @@
 // deleting it restores it; (4) back to Always; SIGTERM ends both agents with status 0.
 // The guest script is scripts/lab/seed.sh, the same one `scripts/lab.sh` shows to a person.
 import assert from 'node:assert/strict'
-import {type ChildProcess, spawn} from 'node:child_process'
+import type {ChildProcess} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {after, before, describe, test} from 'node:test'
 import {runInUml, type UmlResult, umlSkipReason} from './harness.js'
-import {REPO, SEED_MODULES, seedScript} from './lab-seed.js'
+import {burner, REPO, SEED_MODULES, seedScript} from './lab-seed.js'
 
 // Part of `npm test` wherever user-mode-linux runs (2.5-7 minutes here: every process start in
 // the guest costs a second or more); `npm run test:seed` runs it alone.
 const skip = umlSkipReason() ?? (existsSync(`${REPO}/dist/commands/node/run.js`) ? undefined : 'needs the build (npm run build)')
-
-/** A busy loop in its own process that ends by itself after `ms` (and is stopped by PID before that). */
-function burner(ms: number): ChildProcess {
-  return spawn(process.execPath, ['-e', `const end = Date.now() + ${ms}; while (Date.now() < end) {}`], {stdio: 'ignore'})
-}
 
 for (const burners of [0, 2]) describe(`the seed scenario inside user-mode-linux${burners ? `, ${burners} CPU burners on the host` : ''}`, {skip, timeout: 1_800_000}, () => {
   let r: UmlResult
