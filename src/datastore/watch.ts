@@ -121,6 +121,9 @@ export class Watch {
     clearInterval(s.ping)
     if (!s.stream.destroyed) s.stream.end()
     s.session.session.close()
+    // A closed watch no longer holds the process: etcd takes up to a second to end the stream,
+    // and a command that waited with a watch (workload add --wait-node) would sit out that second.
+    s.session.session.unref()
     // Nothing waits on a closing stream: a member that does not answer the close is not waited for.
     setTimeout(() => s.session.session.destroy(), 1000).unref()
   }

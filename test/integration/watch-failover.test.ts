@@ -183,4 +183,22 @@ describe('the watch fails over between etcd members', {skip, timeout: 400_000}, 
       process.kill(victim.pid, 'SIGCONT')
     }
   })
+
+  it('a closed watch does not hold the process (a command that waited with one exits at once)', async () => {
+    // Resources that keep the event loop alive (sockets: TCPSocketWrap): the datastore's own connection is
+    // unref'd while no call is in flight, an open watch holds the process (an agent), and a
+    // closed one must not, though etcd ends the stream up to a second later.
+    const holding = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length
+    const ds = await datastore([cluster.members[0]!.endpoint], 5000)
+    try {
+      await ds.revision()
+      const before = holding()
+      const w = await ds.watch(['/wf/closed/'], await ds.revision(), {onEvent: () => {}, onLost: () => {}})
+      assert.equal(holding(), before + 1, 'an open watch holds the process')
+      w.close()
+      assert.equal(holding(), before, 'the closed watch still holds the process')
+    } finally {
+      ds.close()
+    }
+  })
 })
