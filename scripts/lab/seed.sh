@@ -218,11 +218,11 @@ check always-again-capture-proto4 grep -q 'IP 198.51.100.95 > 198.51.100.96: IP 
 if [ -n "${IDLE_SECONDS:-}" ]; then
   cpu() { awk '{print $14+$15, $16+$17}' /proc/$1/stat; }
   step "idle: both agents left alone for $IDLE_SECONDS s"
-  for h in master node; do set -- $(cpu "$(cat $W/$h/run.pid)"); eval "S_$h='$1 $2'"; done
+  for h in master node; do cpu "$(cat $W/$h/run.pid)" >$W/$h/cpu0; done
   sleep "$IDLE_SECONDS"
   IDLE=""
   for h in master node; do
-    set -- $(cpu "$(cat $W/$h/run.pid)") $(eval echo "\$S_$h")
+    set -- $(cpu "$(cat $W/$h/run.pid)") $(cat $W/$h/cpu0)
     IDLE="$IDLE $h-idle-cpu=$(awk -v a=$1 -v b=$3 -v s=$IDLE_SECONDS 'BEGIN{printf "%.2f", (a-b)/s}') $h-idle-cpu-with-children=$(awk -v a=$1 -v c=$2 -v b=$3 -v d=$4 -v s=$IDLE_SECONDS 'BEGIN{printf "%.2f", (a+c-b-d)/s}')"
   done
   section idle; echo "$IDLE"; section end

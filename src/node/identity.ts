@@ -357,7 +357,7 @@ export function registerNode(store: ResourceStore, id: NodeIdentity, opts: {dryR
 export async function registerThisNode(
   store: ResourceStore,
   opts: IdentityOptions,
-  deps: {interfaces?: HostInterface[]; readInterfaces?: () => Promise<HostInterface[]>} = {},
+  deps: {interfaces?: HostInterface[]} = {},
 ): Promise<NodeRegistration & {identity: NodeIdentity}> {
   // Only the address is stored: the host's interfaces are read (netlink loaded) only when the
   // address depends on them (autodetection, or --ip without a prefix), which keeps netlink's
