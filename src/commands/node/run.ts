@@ -51,13 +51,11 @@ export default class NodeRun extends BaseCommand<typeof NodeRun> {
     const log = makeLogger(level, await logWriter(f['log-dir']))
     const configDir = f['bird-config-dir']
     const ac = new AbortController()
-    const stop = (sig: string) => {
-      if (ac.signal.aborted) return
+    const {onStopSignal} = await import('../../lib/process.js')
+    onStopSignal((sig) => {
       log('info', `${sig} received: stopping`)
       ac.abort()
-    }
-    process.once('SIGTERM', () => stop('SIGTERM'))
-    process.once('SIGINT', () => stop('SIGINT'))
+    })
     const datastore = await this.etcd()
     const store = await this.store()
     const {dryRun: _never, ...pass} = passOptions(store, f, false, !noBird)

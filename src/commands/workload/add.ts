@@ -28,10 +28,11 @@ export default class WorkloadAdd extends BaseCommand<typeof WorkloadAdd> {
     const {addWorkload, parseLabels} = await import('../../node/workload.js')
     const {resolveNodeName} = await import('../../node/identity.js')
     const {parseDuration} = await import('../../cli/base-command.js')
+    const {onStopSignal} = await import('../../lib/process.js')
     const f = this.flags
     // SIGTERM/SIGINT (e.g. a `timeout` around the call) undo what was done instead of leaving half a workload.
     const ac = new AbortController()
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => ac.abort())
+    onStopSignal(() => ac.abort())
     const w = await addWorkload({
       signal: ac.signal,
       store: await this.store(),
