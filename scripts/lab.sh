@@ -38,7 +38,7 @@ printf "REPO_DIR='%s'\nMODULES='%s'\n" "$PWD" "$(tr -s ' \n' '  ' <scripts/lab/m
 
 echo "lab: booting user-mode-linux ..."
 start=$(date +%s)
-linux.uml mem=1024M root=/dev/root rootfstype=hostfs rootflags=/ ro "init=$dir/init.sh" con0=fd:0,fd:1 con=null quiet \
+bash scripts/lab/uml-run.sh mem=1024M root=/dev/root rootfstype=hostfs rootflags=/ ro "init=$dir/init.sh" con0=fd:0,fd:1 con=null quiet \
   </dev/null >"$dir/console.txt" 2>&1 &
 uml_pid=$!
 # Show the walkthrough as it happens: the lab's own lines and failures, not the kernel's or the test's data.

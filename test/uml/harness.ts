@@ -15,6 +15,8 @@ export const UML_BINARY = 'linux.uml'
 const SCRATCH_PARENT = '/var/tmp'
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 const INIT_SCRIPT = join(REPO, 'scripts/lab/uml-init.sh')
+/** Starts linux.uml held on one host CPU (the script says why); the lab starts it the same way. */
+const UML_RUN = join(REPO, 'scripts/lab/uml-run.sh')
 
 export function umlSkipReason(): string | undefined {
   if (!haveCommand(UML_BINARY)) return `needs ${UML_BINARY} (apt-get install user-mode-linux)`
@@ -116,8 +118,8 @@ export async function runInUml(script: string, opts: UmlOptions = {}): Promise<U
       writeFileSync(join(dir, name), text)
     }
     const r = await runCommand(
-      UML_BINARY,
-      [`mem=${opts.memMb ?? 768}M`, 'root=/dev/root', 'rootfstype=hostfs', 'rootflags=/', 'ro', `init=${join(dir, 'init.sh')}`, 'con0=fd:0,fd:1', 'con=null', 'quiet'],
+      'bash',
+      [UML_RUN, `mem=${opts.memMb ?? 768}M`, 'root=/dev/root', 'rootfstype=hostfs', 'rootflags=/', 'ro', `init=${join(dir, 'init.sh')}`, 'con0=fd:0,fd:1', 'con=null', 'quiet'],
       {timeoutMs: opts.timeoutMs ?? 180_000},
     )
     return parseUmlOutput(r.stdout)
