@@ -28,6 +28,8 @@ export interface IdleRun {
   withChildrenPercent: number
   /** Passes the agent ran while idle (from its status file). */
   passes: number
+  /** Why each of those passes ran, from the agent's log (`pass (REASONS) took ...`). */
+  passReasons: string[]
 }
 
 /** utime + stime of the process, and cutime + cstime (the children it waited for: iptables-save, ...). */
@@ -81,6 +83,7 @@ async function idleRun(bin?: string): Promise<IdleRun> {
     const pid = agent.pid as number
     const passesAt = () => (JSON.parse(readFileSync(agent?.statusFile as string, 'utf8')) as {passes: number}).passes
     const p0 = passesAt()
+    const l0 = agent.log.length
     const c0 = cpuTicks(pid)
     const t0 = performance.now()
     await sleep(IDLE_SECONDS * 1000)
@@ -88,7 +91,8 @@ async function idleRun(bin?: string): Promise<IdleRun> {
     const seconds = (performance.now() - t0) / 1000
     if (process.env.BENCH_IDLE_LOG) console.error(agent.log.join('\n'))
     const pct = (ticks: number) => Number(((100 * ticks) / CLOCK_TICKS / seconds).toFixed(2))
-    return {seconds: Math.round(seconds), cpuPercent: pct(c1.own - c0.own), withChildrenPercent: pct(c1.own + c1.children - c0.own - c0.children), passes: passesAt() - p0}
+    const passReasons = agent.log.slice(l0).flatMap((l) => /\] pass \(([^)]*)\)/.exec(l)?.[1] ?? [])
+    return {seconds: Math.round(seconds), cpuPercent: pct(c1.own - c0.own), withChildrenPercent: pct(c1.own + c1.children - c0.own - c0.children), passes: passesAt() - p0, passReasons}
   } catch (err) {
     throw new Error(`${(err as Error).message}\nagent log:\n${agent?.log.slice(-30).join('\n')}`)
   } finally {

@@ -195,7 +195,8 @@ async function optional<T extends object>(what: string, run: () => Promise<T | {
 
 // An idle agent (issue #20): its CPU over a minute with nothing to do, against the previous build.
 const idle = await optional('node run idle CPU', idleBench, ({ours, previous}: IdleBench) => {
-  const fmt = (r: IdleBench['ours']) => `${r.cpuPercent.toFixed(2)}% (${r.withChildrenPercent.toFixed(2)}% with children), ${r.passes} passes`
+  const why = (r: IdleBench['ours']) => ((r.passReasons ?? []).length > 0 ? ` (${r.passReasons.join('; ')})` : '')
+  const fmt = (r: IdleBench['ours']) => `${r.cpuPercent.toFixed(2)}% (${r.withChildrenPercent.toFixed(2)}% with children), ${r.passes} passes${why(r)}`
   return [
     {
       what: `node run idle CPU (${ours.seconds} s, one core)`,
