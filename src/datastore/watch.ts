@@ -40,7 +40,12 @@ interface Stream {
   /** Watch id etcd gave each prefix's watcher (by prefix index), once created. */
   ids: Array<string | undefined>
   ping?: NodeJS.Timeout
+  /** Set while a ping waits for its answer: the stream is given up when it fires. */
+  answer?: NodeJS.Timeout
 }
+
+/** Twice etcd's default --grpc-keepalive-min-time (5 s): see Watch.keepAlive. */
+export const PING_EVERY_MIN_MS = 10_000
 
 export class Watch {
   /** Per prefix: the revision to (re)start from, one after the last delivered. */
@@ -119,6 +124,7 @@ export class Watch {
 
   private drop(s: Stream): void {
     clearInterval(s.ping)
+    clearTimeout(s.answer)
     if (!s.stream.destroyed) s.stream.end()
     s.session.session.close()
     // A closed watch no longer holds the process: etcd takes up to a second to end the stream,
@@ -322,25 +328,30 @@ export class Watch {
 
   /**
    * HTTP/2 pings on the open stream: a member that stopped answering (a black hole, a stopped
-   * process) sends no error, so without an answer within --timeout the watch moves on.
+   * process) sends no error, so without an answer within --timeout the watch moves on. The pings
+   * are at least PING_EVERY_MIN_MS apart whatever --timeout says: etcd ends a connection whose
+   * pings come closer than its --grpc-keepalive-min-time (5 s by default) three times running
+   * (GOAWAY, ENHANCE_YOUR_CALM). Pinging every --timeout (5 s by default) sat on that edge, and
+   * an idle agent's watch was cut and resumed now and then (a pass each time); a --timeout
+   * under 5 s cut it every few pings.
    */
   private keepAlive(s: Stream, endpoint: string, broke: (e: EtcdError) => void): NodeJS.Timeout {
-    const every = Math.max(1000, this.client.members.timeoutMs)
-    let waiting = false
+    const wait = Math.max(1000, this.client.members.timeoutMs)
     const timer = setInterval(() => {
-      if (waiting) {
-        broke(noAnswer(endpoint, every, false))
-        return
-      }
-      waiting = true
+      if (s.answer) return
       try {
         s.session.session.ping((err) => {
-          if (!err) waiting = false
+          if (err) return
+          clearTimeout(s.answer)
+          s.answer = undefined
         })
       } catch {
         broke(new EtcdError('unavailable', [{endpoint, did: 'connection closed'}]))
+        return
       }
-    }, every)
+      s.answer = setTimeout(() => broke(noAnswer(endpoint, wait, false)), wait)
+      s.answer.unref()
+    }, Math.max(PING_EVERY_MIN_MS, wait))
     timer.unref()
     return timer
   }
